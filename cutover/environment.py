@@ -1,0 +1,133 @@
+"""Lambda environment variables: declared once, checked at synth and again at cold start.
+
+CDK's environment builder (`infra/`) and each handler's cold-start check both call
+`FunctionEnv.validate`, so the list of variables a function needs cannot drift between the
+template and the code.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from cutover.errors import ConfigError
+
+PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
+_NAME = re.compile(r"^[A-Za-z0-9._-]{1,255}$")
+_ARN = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{12}:.+$")
+
+
+def is_name(value: str) -> bool:
+    return bool(_NAME.match(value))
+
+
+def is_arn(value: str) -> bool:
+    return bool(_ARN.match(value))
+
+
+def is_positive_int(value: str) -> bool:
+    return value.isdigit() and int(value) > 0
+
+
+def is_stage(value: str) -> bool:
+    return value in ("dev", "staging", "prod")
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    name: str
+    check: Callable[[str], bool] = is_name
+    hint: str = "a table or resource name"
+    required: bool = True
+    defaults: Mapping[str, str] = field(default_factory=dict)  # per stage; "*" for any stage
+
+
+@dataclass(frozen=True)
+class FunctionEnv:
+    """The environment one Lambda function needs."""
+
+    function: str
+    variables: tuple[EnvVar, ...]
+
+    def with_defaults(self, values: Mapping[str, str], stage: str) -> dict[str, str]:
+        out = dict(values)
+        for var in self.variables:
+            default = var.defaults.get(stage, var.defaults.get("*"))
+            if var.name not in out and default is not None:
+                out[var.name] = default
+        return out
+
+    def problems(self, values: Mapping[str, str]) -> list[str]:
+        found: list[str] = []
+        for var in self.variables:
+            value = values.get(var.name)
+            if value is None or value == "":
+                if var.required:
+                    found.append(f"{var.name} is missing (expected {var.hint})")
+            elif PLACEHOLDER.search(value):
+                found.append(f"{var.name}={value!r} still contains an unresolved ${{...}} placeholder")
+            elif not var.check(value):
+                found.append(f"{var.name}={value!r} is malformed (expected {var.hint})")
+        return found
+
+    def validate(self, values: Mapping[str, str]) -> dict[str, str]:
+        """Return the function's variables, or raise naming *every* problem at once."""
+        problems = self.problems(values)
+        if problems:
+            raise ConfigError(
+                f"{self.function}: environment is invalid: " + "; ".join(problems)
+                + ". Fix the function's environment (CDK: infra/environment.py) and redeploy."
+            )
+        return {v.name: values[v.name] for v in self.variables if values.get(v.name)}
+
+
+_LOG_LEVEL = EnvVar(
+    "LOG_LEVEL", lambda v: v in ("DEBUG", "INFO", "WARNING", "ERROR"), "DEBUG|INFO|WARNING|ERROR",
+    defaults={"dev": "DEBUG", "staging": "INFO", "prod": "INFO"},
+)
+_COMMON = (
+    EnvVar("SERVICE", hint="the service name"),
+    EnvVar("STAGE", is_stage, "dev|staging|prod"),
+    EnvVar("POWERTOOLS_SERVICE_NAME", hint="the service name"),
+    _LOG_LEVEL,
+)
+
+REPLICATOR_ENV = FunctionEnv(
+    "replicator",
+    (
+        *_COMMON,
+        EnvVar("USERS_TABLE"),
+        EnvVar("ORDERS_TABLE"),
+        EnvVar("V3_TABLE"),
+        EnvVar("QUARANTINE_TABLE"),
+        EnvVar("WRITE_CONCURRENCY", is_positive_int, "a positive integer", defaults={"*": "16"}),
+    ),
+)
+
+BACKFILL_SEGMENT_ENV = FunctionEnv(
+    "backfill-segment",
+    (
+        *_COMMON,
+        EnvVar("USERS_TABLE"),
+        EnvVar("ORDERS_TABLE"),
+        EnvVar("V3_TABLE"),
+        EnvVar("QUARANTINE_TABLE"),
+        EnvVar("CHECKPOINTS_TABLE"),
+        EnvVar("REPORTS_TABLE"),
+        EnvVar("WRITE_CONCURRENCY", is_positive_int, "a positive integer", defaults={"*": "16"}),
+    ),
+)
+
+API_ENV = FunctionEnv(
+    "api",
+    (
+        *_COMMON,
+        EnvVar("USERS_TABLE"),
+        EnvVar("ORDERS_TABLE"),
+        EnvVar("V3_TABLE"),
+        EnvVar("READ_SOURCE_PARAMETER", lambda v: v.startswith("/"), "an SSM parameter name starting with /"),
+        EnvVar("READ_SOURCE_CACHE_SECONDS", is_positive_int, "a positive integer", defaults={"*": "10"}),
+    ),
+)
+
+ALL_FUNCTIONS = (REPLICATOR_ENV, BACKFILL_SEGMENT_ENV, API_ENV)

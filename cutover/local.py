@@ -1,0 +1,91 @@
+"""The embedded local backend: a moto server on loopback and idempotent creation of every resource.
+
+State lives in the moto process's memory and is gone when it stops.
+"""
+from __future__ import annotations
+
+import socket
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from cutover.aws import Clients
+from cutover.errors import ConfigError
+from cutover.settings import Settings
+
+LOOPBACK = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((LOOPBACK, 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class LocalServer:
+    """A moto server in a background thread of this process (moto's ThreadedMotoServer)."""
+
+    port: int = 0
+    _server: Any = None
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    def start(self) -> "LocalServer":
+        from moto.server import ThreadedMotoServer
+
+        self.port = self.port or free_port()
+        self._server = ThreadedMotoServer(ip_address=LOOPBACK, port=self.port, verbose=False)
+        self._server.start()
+        _wait_for_port(self.port)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def __enter__(self) -> "LocalServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _wait_for_port(port: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex((LOOPBACK, port)) == 0:
+                return
+        time.sleep(0.05)
+    raise ConfigError(f"local backend did not start listening on {LOOPBACK}:{port} within {timeout:.0f}s")
+
+
+def init_backend(settings: Settings, clients: Clients | None = None) -> list[str]:
+    """Create whatever is missing (tables, streams, the read-source parameter). Returns what was created.
+
+    Refuses an endpoint-less (real AWS) target: there, resources come from CDK (`infra/`).
+    """
+    if not settings.is_local:
+        raise ConfigError(
+            "cutover init only creates resources on a local endpoint; pass --endpoint-url "
+            "(real AWS resources are created by `npx aws-cdk deploy`, see runbooks/deploy.md)"
+        )
+    clients = clients or Clients(settings)
+    ddb = clients.dynamodb
+    existing = set(ddb.get_paginator("list_tables").paginate().build_full_result().get("TableNames", []))
+    created: list[str] = []
+    for spec in settings.names.all_specs():
+        if spec.name not in existing:
+            ddb.create_table(**spec.create_table_kwargs())
+            created.append(spec.name)
+    parameter = settings.names.read_source_parameter
+    try:
+        clients.ssm.put_parameter(Name=parameter, Value="legacy", Type="String", Overwrite=False)
+        created.append(parameter)
+    except clients.ssm.exceptions.ParameterAlreadyExists:
+        pass
+    return created

@@ -1,0 +1,54 @@
+"""Where cutover runs: service, stage, region and (for a local backend) the endpoint.
+
+Validated once at the edge (CLI options, Lambda environment) and passed inward as a value.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, replace
+
+from cutover.errors import ConfigError
+from cutover.names import Names
+
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+STAGES = ("dev", "staging", "prod")
+DEFAULT_REGION = "us-east-1"
+
+
+@dataclass(frozen=True)
+class Settings:
+    service: str = "my-service"
+    stage: str = "dev"
+    region: str | None = None
+    endpoint_url: str | None = None
+
+    def __post_init__(self) -> None:
+        if not NAME_RE.match(self.service):
+            raise ConfigError(f"service {self.service!r} is not a valid name: use lower-case letters, digits and '-'")
+        if not NAME_RE.match(self.stage):
+            raise ConfigError(f"stage {self.stage!r} is not a valid name: use lower-case letters, digits and '-'")
+        if self.endpoint_url is not None and not re.match(r"^https?://", self.endpoint_url):
+            raise ConfigError(f"endpoint URL {self.endpoint_url!r} must start with http:// or https://")
+
+    @property
+    def names(self) -> Names:
+        return Names(self.service, self.stage)
+
+    @property
+    def is_local(self) -> bool:
+        """True when talking to an explicit endpoint (moto), False for real AWS."""
+        return self.endpoint_url is not None
+
+    def with_endpoint(self, endpoint_url: str | None) -> "Settings":
+        return replace(self, endpoint_url=endpoint_url)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+        env = os.environ if environ is None else environ
+        return cls(
+            service=env.get("CUTOVER_SERVICE", env.get("SERVICE", "my-service")),
+            stage=env.get("CUTOVER_STAGE", env.get("STAGE", "dev")),
+            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION"),
+            endpoint_url=env.get("CUTOVER_ENDPOINT_URL") or None,
+        )

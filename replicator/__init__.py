@@ -1,0 +1,1 @@
+"""Replication: the pure transform, version scheme, guarded v3 writer, quarantine and the Lambda handler."""

@@ -1,0 +1,41 @@
+"""Execute a Plan against v3 and quarantine. Tombstones first, so a key move never shows two live copies."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from replicator.changes import Plan
+from replicator.quarantine import QuarantineStore, entry_for
+from replicator.v3_writer import Outcome, V3Writer
+
+
+@dataclass
+class ApplyResult:
+    written: int = 0
+    skipped: int = 0
+    tombstoned: int = 0
+    quarantined: int = 0
+
+    def add(self, other: "ApplyResult") -> None:
+        self.written += other.written
+        self.skipped += other.skipped
+        self.tombstoned += other.tombstoned
+        self.quarantined += other.quarantined
+
+
+def apply_plan(plan: Plan, writer: V3Writer, quarantine: QuarantineStore, table: str, origin: str = "replication") -> ApplyResult:
+    result = ApplyResult()
+    change = plan.change
+    for tomb in plan.tombstones:
+        if writer.tombstone(tomb.key, change.version, change.source_ref) is Outcome.WRITTEN:
+            result.tombstoned += 1
+        else:
+            result.skipped += 1
+    for put in plan.puts:
+        if writer.put(put.item, change.version, change.source_ref) is Outcome.WRITTEN:
+            result.written += 1
+        else:
+            result.skipped += 1
+    if plan.quarantine is not None:
+        quarantine.put(entry_for(plan.quarantine.error, table, plan.quarantine.raw, change.version, origin))
+        result.quarantined += 1
+    return result

@@ -1,0 +1,48 @@
+"""Typed errors for bad legacy input. Each one becomes a quarantine entry, never a crash.
+
+`reason` is a stable machine code (used in quarantine and metrics); the message names the item.
+"""
+from __future__ import annotations
+
+
+class TransformError(ValueError):
+    """A legacy item that cannot be mapped to v3. Quarantine it; do not write a partial item."""
+
+    reason = "invalid_item"
+
+    def __init__(self, source: str, key: object, detail: str) -> None:
+        self.source = source
+        self.key = key
+        self.detail = detail
+        super().__init__(f"{source} item {key!r}: {detail}")
+
+
+class MissingKeyError(TransformError):
+    reason = "missing_key"
+
+
+class InvalidEmailError(TransformError):
+    reason = "invalid_email"
+
+
+class InvalidUserIdError(TransformError):
+    reason = "invalid_user_id"
+
+
+class InvalidTimestampError(TransformError):
+    reason = "invalid_timestamp"
+
+
+class ReservedAttributeError(TransformError):
+    """The item carries an attribute the transform owns (`_*`, recordType, entityType, timestamp).
+
+    Copying it would silently overwrite or be overwritten; quarantine makes the conflict visible.
+    """
+
+    reason = "reserved_attribute"
+
+
+class MissingImageError(TransformError):
+    """A stream record lacks the image needed to find the v3 key (stream view is not NEW_AND_OLD_IMAGES)."""
+
+    reason = "missing_image"

@@ -1,0 +1,113 @@
+"""Quarantine: where bad legacy items go instead of v3, visible to operators and re-drivable.
+
+One entry per source item (pk = source role, sk = source key), so a repeatedly-bad item is one
+entry, updated, not a growing pile. The raw item is kept as DynamoDB JSON so nothing is lost.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from replicator.ddb_json import from_ddb, to_ddb
+from replicator.errors import TransformError
+
+OPEN = "open"
+RESOLVED = "resolved"
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class QuarantineEntry:
+    source: str
+    key: str
+    table: str
+    reason: str
+    detail: str
+    raw: dict[str, Any]  # DynamoDB JSON of the legacy item as seen
+    version: str
+    origin: str  # replication | backfill | reconcile | redrive
+    seen_at: str
+    status: str = OPEN
+
+    def to_item(self) -> dict[str, Any]:
+        return {
+            "pk": self.source, "sk": self.key, "table": self.table, "reason": self.reason,
+            "detail": self.detail, "raw": json.dumps(self.raw, sort_keys=True), "version": self.version,
+            "origin": self.origin, "seenAt": self.seen_at, "status": self.status,
+        }
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> "QuarantineEntry":
+        return cls(
+            source=item["pk"], key=item["sk"], table=item["table"], reason=item["reason"],
+            detail=item["detail"], raw=json.loads(item["raw"]), version=item["version"],
+            origin=item["origin"], seen_at=item["seenAt"], status=item.get("status", OPEN),
+        )
+
+    def legacy_item(self) -> dict[str, Any]:
+        return from_ddb(self.raw)
+
+
+def entry_for(
+    error: TransformError, table: str, raw_item: dict[str, Any], version: str, origin: str,
+    clock: Callable[[], str] = utc_now,
+) -> QuarantineEntry:
+    """Build the entry for a transform error. `raw_item` is the plain (deserialised) legacy item."""
+    key = error.key if isinstance(error.key, str) and error.key else f"<no key:{json.dumps(raw_item, default=str, sort_keys=True)[:200]}>"
+    return QuarantineEntry(
+        source=error.source, key=key, table=table, reason=error.reason, detail=error.detail,
+        raw=to_ddb(raw_item), version=version, origin=origin, seen_at=clock(),
+    )
+
+
+class QuarantineStore:
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self.table_name = table_name
+
+    def put(self, entry: QuarantineEntry) -> bool:
+        """Record an entry unless a newer delivery of the same item already did (False then)."""
+        try:
+            self._client.put_item(
+                TableName=self.table_name, Item=to_ddb(entry.to_item()),
+                ConditionExpression="attribute_not_exists(pk) OR #v <= :v",
+                ExpressionAttributeNames={"#v": "version"}, ExpressionAttributeValues={":v": {"S": entry.version}},
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def get(self, source: str, key: str) -> QuarantineEntry | None:
+        resp = self._client.get_item(
+            TableName=self.table_name, Key=to_ddb({"pk": source, "sk": key}), ConsistentRead=True
+        )
+        return QuarantineEntry.from_item(from_ddb(resp["Item"])) if "Item" in resp else None
+
+    def resolve(self, source: str, key: str) -> None:
+        """Mark an entry resolved (the item was re-driven, fixed or deleted at the source)."""
+        self._client.update_item(
+            TableName=self.table_name, Key=to_ddb({"pk": source, "sk": key}),
+            UpdateExpression="SET #s = :r", ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":r": {"S": RESOLVED}},
+        )
+
+    def entries(self, include_resolved: bool = False) -> Iterator[QuarantineEntry]:
+        paginator = self._client.get_paginator("scan")
+        for page in paginator.paginate(TableName=self.table_name, ConsistentRead=True):
+            for raw in page.get("Items", []):
+                entry = QuarantineEntry.from_item(from_ddb(raw))
+                if include_resolved or entry.status == OPEN:
+                    yield entry
+
+    def count_open(self) -> int:
+        return sum(1 for _ in self.entries())
