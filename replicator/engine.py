@@ -1,0 +1,135 @@
+"""The replicator behind the Lambda handler and local sync: config in, batches of records applied.
+
+No Powertools and no environment reads here (except `ReplicatorConfig.from_env`, called at cold
+start by the handler), so local sync can drive the very same code with Lambda-shaped events.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from cutover.environment import REPLICATOR_ENV
+from cutover.errors import ConfigError
+from cutover.names import ORDERS, USERS, Names
+from replicator.apply import ApplyResult
+from replicator.batch import BatchResult, BlockedByEarlierFailure, run_batch
+from replicator.quarantine import QuarantineStore
+from replicator.record_apply import RecordApplier, RecordOutcome, error_code
+from replicator.records import record_id
+from replicator.v3_writer import V3Writer
+
+DEFAULT_WRITE_CONCURRENCY = 16
+
+
+@dataclass(frozen=True)
+class ReplicatorConfig:
+    users_table: str
+    orders_table: str
+    v3_table: str
+    quarantine_table: str
+    write_concurrency: int = DEFAULT_WRITE_CONCURRENCY
+
+    def __post_init__(self) -> None:
+        if self.write_concurrency < 1:
+            raise ConfigError(f"write_concurrency must be a positive integer, got {self.write_concurrency!r}")
+        if self.users_table == self.orders_table:
+            raise ConfigError(f"users and orders tables must differ, both are {self.users_table!r}")
+
+    @classmethod
+    def from_names(cls, names: Names, write_concurrency: int = DEFAULT_WRITE_CONCURRENCY) -> "ReplicatorConfig":
+        return cls(names.users_table, names.orders_table, names.v3_table, names.quarantine_table, write_concurrency)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> "ReplicatorConfig":
+        """Read the Lambda environment (call at cold start, not import).
+
+        Raises:
+            ConfigError: naming every missing or malformed variable and any unresolved `${...}`.
+        """
+        env = REPLICATOR_ENV.validate(environ)
+        return cls(
+            users_table=env["USERS_TABLE"], orders_table=env["ORDERS_TABLE"], v3_table=env["V3_TABLE"],
+            quarantine_table=env["QUARANTINE_TABLE"], write_concurrency=int(env["WRITE_CONCURRENCY"]),
+        )
+
+    @property
+    def sources(self) -> dict[str, str]:
+        """Legacy table name -> source role, for parsing stream ARNs."""
+        return {self.users_table: USERS, self.orders_table: ORDERS}
+
+
+class Replicator:
+    """Applies Lambda-shaped DynamoDB Streams events to v3. Thread pool lives as long as it does.
+
+    `logger` is a stdlib or Powertools logger (anything with `.warning(msg, extra=...)`).
+    """
+
+    def __init__(
+        self, config: ReplicatorConfig, dynamodb_client: Any,
+        logger: Any = None, clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config
+        self._applier = RecordApplier(
+            V3Writer(dynamodb_client, config.v3_table), QuarantineStore(dynamodb_client, config.quarantine_table), config.sources
+        )
+        self._pool = (
+            ThreadPoolExecutor(max_workers=config.write_concurrency, thread_name_prefix="replicator")
+            if config.write_concurrency > 1 else None
+        )
+        self._log = logger if logger is not None else logging.getLogger(__name__)
+        self._clock = clock
+        self._lock = threading.Lock()
+        self.totals = ApplyResult()
+        self.outcomes: Counter[str] = Counter()  # applied / skipped / quarantined / failed over its life
+
+    def handle(self, event: Mapping[str, Any]) -> dict[str, list[dict[str, str]]]:
+        """Apply an event; return Lambda's partial batch response."""
+        return {"batchItemFailures": self.process(event.get("Records") or []).failures()}
+
+    def process(self, records: Sequence[Mapping[str, Any]]) -> BatchResult:
+        """Apply records (per-key order, keys in parallel) and return every record's result."""
+        batch = run_batch(records, self._applier.apply, self._pool)
+        with self._lock:
+            for result in batch.results:
+                self.totals.add(result.applied)
+                self.outcomes[result.outcome.value] += 1
+        self._log_batch(batch)
+        return batch
+
+    def lag_ms(self, batch: BatchResult) -> float | None:
+        return batch.max_lag_ms(self._clock())
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+
+    def __enter__(self) -> "Replicator":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _log_batch(self, batch: BatchResult) -> None:
+        for record, result in zip(batch.records, batch.results):
+            entry = result.quarantined
+            if result.outcome is RecordOutcome.QUARANTINED and entry is not None:
+                self._log.warning(
+                    "record quarantined",
+                    extra={"table": entry.table, "key": entry.key, "reason": entry.reason, "detail": entry.detail, "version": entry.version},
+                )
+            elif result.outcome is RecordOutcome.FAILED and not isinstance(result.error, BlockedByEarlierFailure):
+                arn, seq = record_id(record)
+                self._log.warning(
+                    "record failed; Lambda will retry it",
+                    extra={
+                        "table": result.parsed.table if result.parsed else arn,
+                        "key": result.parsed.change.source_key if result.parsed else None,
+                        "sequence": seq, "error": error_code(result.error) if result.error else None, "error_message": str(result.error),
+                    },
+                )

@@ -1,0 +1,78 @@
+"""The replicator Lambda: a thin Powertools adapter over `replicator.engine.Replicator`.
+
+Powertools' BatchProcessor handles one record at a time, but per-key order with keys in
+parallel needs the whole batch first. So the Replicator applies the batch, then the
+BatchProcessor walks the records and its record handler re-raises each failed record's stored
+error; Powertools builds `batchItemFailures` exactly as for any other handler.
+
+Config and clients are built once per container, at the first invocation (cold start), never at
+import, so a broken environment is reported as one ConfigError naming every bad variable.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from cutover.aws import Clients
+from cutover.settings import Settings
+from replicator.batch import BatchResult
+from replicator.engine import ReplicatorConfig, Replicator
+from replicator.record_apply import RecordOutcome
+from replicator.records import record_id
+
+__all__ = ["ReplicatorConfig", "Replicator", "lambda_handler"]
+
+METRICS_NAMESPACE = "cutover"
+_OUTCOME_METRICS = {
+    RecordOutcome.APPLIED: "RecordsApplied",
+    RecordOutcome.SKIPPED: "RecordsSkipped",
+    RecordOutcome.QUARANTINED: "RecordsQuarantined",
+    RecordOutcome.FAILED: "RecordsFailed",
+}
+
+logger = Logger()
+metrics = Metrics(namespace=METRICS_NAMESPACE)
+# All-failed batches are reported like any other (every record in batchItemFailures) instead of
+# raising, so the response always matches `Replicator.handle`.
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
+_replicator: Replicator | None = None
+
+
+def _cold_start() -> Replicator:
+    """Build config, clients and the Replicator once per container."""
+    global _replicator
+    if _replicator is None:
+        config = ReplicatorConfig.from_env(os.environ)
+        clients = Clients(Settings.from_env(dict(os.environ)))
+        _replicator = Replicator(config, clients.dynamodb, logger=logger)
+    return _replicator
+
+
+def _record_metrics(replicator: Replicator, batch: BatchResult) -> None:
+    for outcome, name in _OUTCOME_METRICS.items():
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=batch.count(outcome))
+    lag = replicator.lag_ms(batch)
+    if lag is not None:
+        metrics.add_metric(name="ReplicationLagMs", unit=MetricUnit.Milliseconds, value=lag)
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    replicator = _cold_start()
+    batch = replicator.process(event.get("Records") or [])
+    _record_metrics(replicator, batch)
+    errors = batch.errors_by_id()
+
+    def record_handler(record: DynamoDBRecord) -> None:
+        error = errors.get(record_id(record.raw_event))
+        if error is not None:
+            raise error
+
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
