@@ -34,8 +34,11 @@ class LocalServer:
         return f"http://{LOOPBACK}:{self.port}"
 
     def start(self) -> "LocalServer":
+        import logging
+
         from moto.server import ThreadedMotoServer
 
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
         self.port = self.port or free_port()
         self._server = ThreadedMotoServer(ip_address=LOOPBACK, port=self.port, verbose=False)
         self._server.start()

@@ -1,0 +1,116 @@
+"""The HTTP API (API Gateway REST, v1 events): a thin adapter over `reads` and `writes`.
+
+Each route parses and validates its input, calls the domain, and shapes the response. Errors
+map to responses in one place (`_app_error`): 400 names the field, 404 for absent or
+tombstoned records, 409 for a duplicate; bad input never becomes a 500.
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from botocore.exceptions import BotoCoreError, ClientError
+from pynamodb.exceptions import PynamoDBException
+
+from app_handlers.context import AppConfig, AppContext, build_context, lambda_metrics
+from app_handlers.errors import AppError, InvalidRequest, RecordNotFound
+from app_handlers.reads import Served
+from app_handlers.records import to_json
+from app_handlers.schemas import CreateOrder, CreateUser, EmailQuery, UserPath, parse_body, parse_data
+
+SOURCE_HEADER = "X-Cutover-Source"
+
+app = APIGatewayRestResolver()
+_lock = threading.Lock()  # the resolver keeps the current event on itself: one request at a time
+_cold: dict[str, Any] = {}
+
+
+def _ctx() -> AppContext:
+    return app.context["app"]
+
+
+def _json(status: int, body: Any, source: str | None = None) -> Response:
+    headers = {SOURCE_HEADER: source} if source else None
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON,
+                    body=json.dumps(to_json(body), sort_keys=True), headers=headers)
+
+
+def _served(served: Served, what: str) -> Response:
+    if served.value is None:
+        raise RecordNotFound(f"{what} not found")
+    return _json(200, served.value, served.source)
+
+
+def _user_id(raw: str) -> str:
+    return parse_data({"userId": raw}, UserPath).userId
+
+
+@app.post("/users")
+def create_user() -> Response:
+    req = parse_body(app.current_event.body, CreateUser)
+    return _json(201, _ctx().writes.register_user(req), "legacy")
+
+
+@app.get("/users/<userId>")
+def get_user(userId: str) -> Response:  # noqa: N803 - the path parameter's name
+    user_id = _user_id(userId)
+    return _served(_ctx().reads.get_user(user_id), f"user {user_id!r}")
+
+
+@app.get("/users")
+def find_user() -> Response:
+    email = app.current_event.get_query_string_value("email")
+    if email is None:
+        raise InvalidRequest("query parameter email is required: GET /users?email=someone@example.com", ["email"])
+    parse_data({"email": email}, EmailQuery)  # validate; look up as given (legacy stores emails as typed)
+    return _served(_ctx().reads.find_by_email(email), f"user with email {email!r}")
+
+
+@app.get("/users/<userId>/orders")
+def user_orders(userId: str) -> Response:  # noqa: N803
+    user_id = _user_id(userId)
+    served = _ctx().reads.orders_of(user_id)
+    if served.value is None:
+        raise RecordNotFound(f"user {user_id!r} not found")
+    return _json(200, {"userId": user_id, "orders": served.value}, served.source)
+
+
+@app.post("/orders")
+def create_order() -> Response:
+    req = parse_body(app.current_event.body, CreateOrder)
+    return _json(201, _ctx().writes.place_order(req), "legacy")
+
+
+@app.exception_handler(AppError)
+def _app_error(exc: AppError) -> Response:
+    body: dict[str, Any] = {"message": str(exc)}
+    if isinstance(exc, InvalidRequest):
+        body["fields"] = exc.fields
+    return _json(exc.status, body)
+
+
+@app.exception_handler([ClientError, BotoCoreError, PynamoDBException])
+def _backend_error(exc: Exception) -> Response:
+    _ctx().telemetry.logger.exception("backend error")
+    return _json(503, {"message": f"the database is unavailable ({type(exc).__name__}); retry shortly"})
+
+
+def handle(event: dict[str, Any], context: Any, ctx: AppContext) -> dict[str, Any]:
+    """Resolve one API Gateway event with an explicit context (local server, demo, tests)."""
+    with _lock:
+        app.append_context(app=ctx)
+        return app.resolve(event, context)
+
+
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The Lambda entry point. The environment is validated once, at cold start."""
+    if "ctx" not in _cold:
+        _cold["metrics"] = lambda_metrics()
+        _cold["ctx"] = build_context(AppConfig.from_env(os.environ), metrics=_cold["metrics"])
+    try:
+        return handle(event, context, _cold["ctx"])
+    finally:
+        _cold["metrics"].flush_metrics()

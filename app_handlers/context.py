@@ -1,0 +1,74 @@
+"""Wiring: from settings (CLI, demo) or the Lambda environment to a ready `AppContext`.
+
+The Lambda validates its environment at cold start (`API_ENV.validate`), never at import time.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from aws_lambda_powertools import Logger, Metrics
+
+from app_handlers.legacy_source import LegacySource
+from app_handlers.model_base import Connection
+from app_handlers.read_source import FlagReader
+from app_handlers.reads import ReadService
+from app_handlers.telemetry import NAMESPACE, Telemetry
+from app_handlers.v3_source import V3Source
+from app_handlers.writes import Writes
+from cutover.aws import Clients
+from cutover.environment import API_ENV
+from cutover.settings import Settings
+
+DEFAULT_CACHE_SECONDS = 10
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    users_table: str
+    orders_table: str
+    v3_table: str
+    read_source_parameter: str
+    cache_seconds: int
+    settings: Settings
+
+    @classmethod
+    def from_settings(cls, settings: Settings, cache_seconds: int = DEFAULT_CACHE_SECONDS) -> "AppConfig":
+        n = settings.names
+        return cls(n.users_table, n.orders_table, n.v3_table, n.read_source_parameter, cache_seconds, settings)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> "AppConfig":
+        """Raises ConfigError naming every missing or malformed variable."""
+        env = API_ENV.validate(API_ENV.with_defaults(environ, environ.get("STAGE", "")))
+        settings = Settings(service=env["SERVICE"], stage=env["STAGE"], region=environ.get("AWS_REGION"),
+                            endpoint_url=environ.get("CUTOVER_ENDPOINT_URL") or None)  # set only for local runs
+        return cls(env["USERS_TABLE"], env["ORDERS_TABLE"], env["V3_TABLE"], env["READ_SOURCE_PARAMETER"],
+                   int(env["READ_SOURCE_CACHE_SECONDS"]), settings)
+
+
+@dataclass
+class AppContext:
+    reads: ReadService
+    writes: Writes
+    flag: FlagReader
+    telemetry: Telemetry
+
+
+def build_context(config: AppConfig, clients: Clients | None = None, metrics: Metrics | None = None,
+                  logger: Logger | None = None, shadow_timeout: float = 0.25) -> AppContext:
+    clients = clients or Clients(config.settings)
+    telemetry = Telemetry(logger or Logger(service=config.settings.service), metrics)
+    conn = Connection.from_clients(clients)
+    legacy = LegacySource(config.users_table, config.orders_table, conn)
+    flag = FlagReader(clients.ssm, config.read_source_parameter, config.cache_seconds, telemetry)
+    v3 = V3Source(config.v3_table, conn)
+    reads = ReadService(legacy, v3, flag.current, telemetry, shadow_timeout)
+    writes = Writes(legacy, normalised_lookup=v3.find_by_email)
+    return AppContext(reads=reads, writes=writes, flag=flag, telemetry=telemetry)
+
+
+def lambda_metrics() -> Metrics:
+    return Metrics(namespace=NAMESPACE)
+
+

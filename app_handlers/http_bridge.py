@@ -1,0 +1,73 @@
+"""Local HTTP -> the API Gateway REST (v1) events the Lambda receives, and back.
+
+`cutover api` serves this on 127.0.0.1 so the real handler code can be tried with curl.
+"""
+from __future__ import annotations
+
+import base64
+import time
+import uuid
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+Handler = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def to_event(method: str, target: str, headers: dict[str, str], body: bytes | None, stage: str = "local") -> dict[str, Any]:
+    """The v1 proxy event for one HTTP request (`target` is the request line's path + query)."""
+    url = urlsplit(target)
+    multi = parse_qs(url.query, keep_blank_values=True)
+    return {
+        "resource": "/{proxy+}",
+        "path": unquote(url.path),
+        "httpMethod": method,
+        "headers": dict(headers),
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": {k: v[-1] for k, v in multi.items()} or None,
+        "multiValueQueryStringParameters": multi or None,
+        "pathParameters": {"proxy": unquote(url.path).lstrip("/")},
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": "/{proxy+}", "httpMethod": method, "path": f"/{stage}{url.path}", "stage": stage,
+            "requestId": uuid.uuid4().hex, "requestTimeEpoch": int(time.time() * 1000),
+            "identity": {"sourceIp": "127.0.0.1", "userAgent": headers.get("User-Agent", "")},
+            "accountId": "000000000000", "apiId": "local",
+        },
+        "body": body.decode("utf-8", errors="replace") if body else None,
+        "isBase64Encoded": False,
+    }
+
+
+def _response_headers(response: dict[str, Any]) -> list[tuple[str, str]]:
+    out = [(k, v) for k, v in (response.get("headers") or {}).items()]
+    for k, values in (response.get("multiValueHeaders") or {}).items():
+        out += [(k, v) for v in values]
+    return out
+
+
+def make_server(handler: Handler, port: int, host: str = "127.0.0.1") -> ThreadingHTTPServer:
+    """An HTTP server (not yet serving) that feeds every request to `handler` as a v1 event."""
+
+    class _Bridge(BaseHTTPRequestHandler):
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else None
+            response = handler(to_event(self.command, self.path, dict(self.headers.items()), body))
+            payload = response.get("body") or ""
+            data = base64.b64decode(payload) if response.get("isBase64Encoded") else payload.encode()
+            self.send_response(int(response.get("statusCode", 500)))
+            for name, value in _response_headers(response):
+                if name.lower() != "content-length":
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve  # noqa: N815
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+            pass
+
+    return ThreadingHTTPServer((host, port), _Bridge)

@@ -1,0 +1,76 @@
+"""Request models (pydantic, validated with the Powertools parser) and their error messages.
+
+Unknown fields are rejected (`extra="forbid"`): a client cannot smuggle `_version` or
+`recordType` into the source of truth.
+"""
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Annotated, Any, TypeVar
+
+from aws_lambda_powertools.utilities.parser import parse
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from app_handlers.errors import InvalidRequest
+
+Id = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@-]+$")]
+Email = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, to_lower=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+
+
+class CreateUser(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: Email
+    name: Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=200)]
+    userId: Id | None = None
+
+
+class CreateOrder(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    userId: Id
+    amount: Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)]
+    currency: Annotated[str, StringConstraints(strict=True, pattern=r"^[A-Z]{3}$")] = "USD"
+    orderId: Id | None = None
+
+
+class EmailQuery(BaseModel):
+    email: Email
+
+
+class UserPath(BaseModel):
+    userId: Id
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_body(body: str | None, model: type[M]) -> M:
+    """Parse a JSON request body into `model`, or raise InvalidRequest naming the bad fields."""
+    if not body:
+        raise InvalidRequest("request body is empty: send a JSON object", ["body"])
+    try:
+        data = json.loads(body, parse_float=Decimal)
+    except ValueError as exc:
+        raise InvalidRequest(f"request body is not valid JSON: {exc}", ["body"]) from exc
+    if not isinstance(data, dict):
+        raise InvalidRequest(f"request body must be a JSON object, got {type(data).__name__}", ["body"])
+    return parse_data(data, model)
+
+
+def parse_data(data: dict[str, Any], model: type[M]) -> M:
+    """Validate already-decoded values (a body, path or query parameters) with the Powertools parser."""
+    try:
+        return parse(event=data, model=model)
+    except ValidationError as exc:
+        raise _invalid(exc) from exc
+
+
+def _invalid(exc: ValidationError) -> InvalidRequest:
+    problems, fields = [], []
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err["loc"]) or "body"
+        fields.append(field)
+        problems.append(f"{field}: {err['msg']}")
+    return InvalidRequest("invalid request: " + "; ".join(problems), fields)

@@ -1,0 +1,92 @@
+"""The CLI end to end against the moto server: init, sync --once, quarantine list/redrive, local."""
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cutover.cli import main
+from cutover.local import free_port
+from replicator.ddb_json import from_ddb, to_ddb
+
+pytestmark = pytest.mark.server
+
+
+def cli(settings, *args):
+    result = CliRunner().invoke(main, [*args, "--endpoint-url", settings.endpoint_url, "--service", settings.service])
+    return result
+
+
+def _put(clients, table, item):
+    clients.dynamodb.put_item(TableName=table, Item=to_ddb(item))
+
+
+def test_init_sync_and_quarantine_list_through_the_cli(settings, clients):
+    names = settings.names
+    # Given init (idempotent) and a few legacy writes, one of them bad
+    assert cli(settings, "init", "--json").exit_code == 0
+    _put(clients, names.users_table, {"userId": "u1", "email": " A@B.io "})
+    _put(clients, names.orders_table, {"orderId": "o1", "userId": "u1", "createdAt": 1_700_000_000})
+    _put(clients, names.users_table, {"userId": "u2", "createdAt": "2024-01-01"})
+    # When sync drains once
+    synced = cli(settings, "sync", "--once", "--json")
+    # Then it exits 0 and reports every record
+    assert synced.exit_code == 0, synced.output
+    report = json.loads(synced.stdout)
+    assert report["applied"] == 3 and report["quarantined"] == 1 and report["tables"] == {"users": 2, "orders": 1}
+    v3 = clients.dynamodb.get_item(TableName=names.v3_table, Key=to_ddb({"userId": "u1", "recordType": "PROFILE"}))
+    assert from_ddb(v3["Item"])["email"] == "a@b.io"
+    # And quarantine list shows the bad user
+    listed = cli(settings, "quarantine", "list", "--json")
+    assert listed.exit_code == 0
+    assert [(r["source"], r["key"], r["reason"]) for r in json.loads(listed.stdout)] == [("users", "u2", "invalid_email")]
+
+
+def test_unreachable_endpoint_is_one_line_and_exit_2():
+    # Given an endpoint nothing listens on
+    url = f"http://127.0.0.1:{free_port()}"
+    for args in (["sync", "--once"], ["quarantine", "list"]):
+        # When a command runs against it
+        result = CliRunner().invoke(main, [*args, "--endpoint-url", url])
+        # Then it fails with exit 2 and a single error line, no traceback
+        assert result.exit_code == 2, result.output
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: cannot reach the backend") and "Traceback" not in result.output
+
+
+def test_every_command_of_this_unit_has_help():
+    for args in (["local"], ["sync"], ["quarantine"], ["quarantine", "list"], ["quarantine", "redrive"]):
+        result = CliRunner().invoke(main, [*args, "--help"])
+        assert result.exit_code == 0 and len(result.output.splitlines()) > 3
+    assert "in memory" in CliRunner().invoke(main, ["local", "--help"]).output.replace("IN MEMORY", "in memory")
+
+
+def test_local_serves_until_interrupted():
+    # Given `cutover local` started as a real process
+    proc = subprocess.Popen([str(Path(sys.executable).with_name("cutover")), "local", "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = proc.stdout.readline()
+        assert "listening on http://127.0.0.1:" in first
+        lines = [proc.stdout.readline() for _ in range(2)]
+        assert any(line.startswith("export CUTOVER_ENDPOINT_URL=http://127.0.0.1:") for line in lines)
+    finally:
+        # When interrupted, Then it exits cleanly
+        time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=15) == 0
+
+
+def test_sync_against_missing_tables_names_the_table_and_the_fix(moto_server):
+    # Given an endpoint where this service's tables were never created
+    result = CliRunner().invoke(main, ["sync", "--once", "--endpoint-url", moto_server.endpoint_url, "--service", "never-initialised"])
+    # Then one line names the table and says to run init
+    assert result.exit_code == 2
+    assert result.stderr.strip() == ("error: legacy table never-initialised-dev-users does not exist: check --service/--stage, "
+                                     "or run `cutover init` on a local endpoint")

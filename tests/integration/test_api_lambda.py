@@ -1,0 +1,53 @@
+"""The Lambda entry point: environment validated at cold start, metrics flushed as EMF."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app_handlers import api
+from app_handlers.http_bridge import to_event
+from cutover.errors import ConfigError
+
+pytestmark = pytest.mark.server
+
+
+@pytest.fixture
+def cold(monkeypatch):
+    monkeypatch.setattr(api, "_cold", {})
+
+
+def _env(settings) -> dict[str, str]:
+    n = settings.names
+    return {
+        "SERVICE": settings.service, "STAGE": settings.stage, "POWERTOOLS_SERVICE_NAME": settings.service,
+        "USERS_TABLE": n.users_table, "ORDERS_TABLE": n.orders_table, "V3_TABLE": n.v3_table,
+        "READ_SOURCE_PARAMETER": n.read_source_parameter, "CUTOVER_ENDPOINT_URL": settings.endpoint_url,
+    }
+
+
+def test_cold_start_names_every_missing_variable(cold, monkeypatch):
+    # Given an environment without the table variables
+    for name in ("USERS_TABLE", "ORDERS_TABLE", "V3_TABLE", "READ_SOURCE_PARAMETER"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SERVICE", "my-service")
+    monkeypatch.setenv("STAGE", "dev")
+    # When the Lambda is invoked, Then it fails at cold start naming each variable
+    with pytest.raises(ConfigError) as err:
+        api.lambda_handler(to_event("GET", "/users/x", {}, None), None)
+    assert all(name in str(err.value) for name in ("USERS_TABLE", "ORDERS_TABLE", "V3_TABLE", "READ_SOURCE_PARAMETER"))
+
+
+def test_lambda_serves_and_flushes_a_fallback_metric(cold, monkeypatch, settings, clients, capsys):
+    # Given a valid environment and the flag at v3 with a user only in legacy
+    for key, value in _env(settings).items():
+        monkeypatch.setenv(key, value)
+    clients.ssm.put_parameter(Name=settings.names.read_source_parameter, Value="v3", Type="String", Overwrite=True)
+    clients.dynamodb.put_item(TableName=settings.names.users_table, Item={"userId": {"S": "u9"}, "email": {"S": "u9@x.io"}})
+    # When the Lambda handles GET /users/u9
+    resp = api.lambda_handler(to_event("GET", "/users/u9", {}, None), None)
+    # Then legacy answers and the V3Fallback metric is emitted in the cutover namespace
+    assert resp["statusCode"] == 200 and json.loads(resp["body"])["email"] == "u9@x.io"
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert emf and emf[-1]["V3Fallback"] in (1.0, [1.0])
+    assert emf[-1]["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "cutover"

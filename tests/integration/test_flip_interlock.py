@@ -1,0 +1,152 @@
+"""`cutover flip` and `cutover status` through the CLI against the moto server."""
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from click.testing import CliRunner
+
+from cutover.aws import Clients
+from cutover.cli import main
+from cutover.local import init_backend
+from cutover.settings import Settings
+from cutover.state import FLIP, RECONCILE, CheckpointStore, ReportStore
+from replicator.errors import InvalidEmailError
+from replicator.positions import PositionStore, iso
+from replicator.quarantine import QuarantineStore, entry_for
+
+pytestmark = pytest.mark.server
+
+
+def _wipe(clients, table: str) -> None:
+    for page in clients.dynamodb.get_paginator("scan").paginate(TableName=table):
+        for item in page.get("Items", []):
+            clients.dynamodb.delete_item(TableName=table, Key={"pk": item["pk"], "sk": item["sk"]})
+
+
+def fresh(settings, clients) -> tuple:
+    """Forget every flip, reconcile, position and quarantine entry, and set the flag to legacy
+    (much faster than creating a backend per test)."""
+    n = settings.names
+    for table in (n.reports_table, n.checkpoints_table, n.quarantine_table):
+        _wipe(clients, table)
+    clients.ssm.put_parameter(Name=n.read_source_parameter, Value="legacy", Type="String", Overwrite=True)
+    return settings, clients
+
+
+def module_backend(moto_server, prefix: str) -> tuple:
+    settings = Settings(service=f"{prefix}{uuid.uuid4().hex[:8]}", region="us-east-1", endpoint_url=moto_server.endpoint_url)
+    clients = Clients(settings)
+    init_backend(settings, clients)
+    return settings, clients
+
+
+@pytest.fixture(scope="module")
+def backend(moto_server):
+    return module_backend(moto_server, "flip")
+
+
+@pytest.fixture
+def world(backend):
+    return fresh(*backend)
+
+
+def _cli(settings, *args: str):
+    result = CliRunner().invoke(main, [*args, "--endpoint-url", settings.endpoint_url, "--service", settings.service])
+    return result.exit_code, result.output
+
+
+def _flag(settings, clients) -> str:
+    return clients.ssm.get_parameter(Name=settings.names.read_source_parameter)["Parameter"]["Value"]
+
+
+def prepare(settings, clients, *, clean=True, reconcile_age_h=1.0, lag_s: float | None = 5.0, quarantined=0) -> None:
+    """Write the evidence the interlock reads, directly through the stores."""
+    n = settings.names
+    now = datetime.now(timezone.utc)
+    ReportStore(clients.dynamodb, n.reports_table).record(RECONCILE, {
+        "finished_at": iso(now - timedelta(hours=reconcile_age_h)), "clean": clean, "sample": None, "report_path": None,
+        "counts": {"compared": 10, "missing": 0 if clean else 2, "extra": 0, "different": 0, "quarantined": 0},
+    })
+    if lag_s is not None:
+        positions = PositionStore(CheckpointStore(clients.dynamodb, n.checkpoints_table))
+        for source in ("users", "orders"):
+            positions.save_meta(source, {"table": n.source_table(source), "caught_up_at": iso(now - timedelta(seconds=lag_s))})
+    store = QuarantineStore(clients.dynamodb, n.quarantine_table)
+    for i in range(quarantined):
+        store.put(entry_for(InvalidEmailError("users", f"bad{i}", "no email"), n.users_table, {"userId": f"bad{i}"}, "1", "backfill"))
+
+
+def test_v3_is_refused_listing_every_failed_condition(world):
+    settings, clients = world
+    # Given nothing: no reconcile, never synced, and an open quarantine entry
+    prepare(settings, clients, quarantined=1, lag_s=None)
+    ReportStore(clients.dynamodb, settings.names.reports_table).record(RECONCILE, {"finished_at": "x", "clean": False, "counts": {"missing": 3}})
+    # When flipping to v3
+    code, out = _cli(settings, "flip", "v3")
+    # Then it is refused (exit 1) naming each condition, and the flag is unchanged
+    assert code == 1
+    assert "not clean (missing=3)" in out and "no valid finished_at" in out
+    assert "1 quarantined item(s) are open" in out and "never synced" in out
+    assert _flag(settings, clients) == "legacy"
+
+
+@pytest.mark.parametrize("evidence,expected", [
+    ({"reconcile_age_h": 30}, "older than 24 h"),
+    ({"lag_s": 600}, "s, over the 60 s limit: check that `cutover sync`"),
+    ({"clean": False}, "not clean (missing=2)"),
+])
+def test_v3_is_refused_for_a_stale_reconcile_or_high_lag(world, evidence, expected):
+    settings, clients = world
+    prepare(settings, clients, **evidence)
+    code, out = _cli(settings, "flip", "v3")
+    assert code == 1 and expected in out
+    assert _flag(settings, clients) == "legacy"
+
+
+def test_v3_allowed_with_evidence_then_rollback_recorded_and_shown(world):
+    settings, clients = world
+    # Given a clean recent reconcile, low lag, and a quarantine accepted explicitly
+    prepare(settings, clients, quarantined=1)
+    # When flipping to v3 with --accept-quarantine, then back to legacy
+    assert _cli(settings, "flip", "v3") [0] == 1
+    code, out = _cli(settings, "flip", "v3", "--accept-quarantine", "--reason", "known bad rows")
+    assert (code, out.strip()) == (0, "read-source: legacy -> v3")
+    assert _flag(settings, clients) == "v3"
+    assert _cli(settings, "flip", "legacy")[0] == 0
+    # Then both flips are recorded, newest first, and `status --json` shows them and the verdict
+    flips = ReportStore(clients.dynamodb, settings.names.reports_table).history(FLIP)
+    assert [(f["from"], f["to"], f["forced"]) for f in flips] == [("v3", "legacy", False), ("legacy", "v3", False)]
+    assert flips[1]["reason"] == "known bad rows" and flips[1]["who"]
+    code, out = _cli(settings, "status", "--json")
+    status = json.loads(out)
+    assert code == 0 and status["read_source"] == "legacy" and len(status["flips"]) == 2
+    assert status["quarantine_open"] == 1 and not status["flip_to_v3"]["allowed"]
+    assert status["replication"]["lag_seconds"] < 60 and len(status["replication"]["positions"]) == 2
+
+
+def test_force_needs_a_reason_and_is_recorded(world):
+    settings, clients = world
+    # Given no evidence at all
+    code, out = _cli(settings, "flip", "v3", "--force")
+    assert code == 2 and "--force needs --reason" in out
+    # When forcing with a reason
+    code, out = _cli(settings, "flip", "v3", "--force", "--reason", "incident 42: legacy table throttled")
+    # Then it flips, says so, and the record carries the reason and the overridden conditions
+    assert code == 0 and "FORCED past the interlock" in out
+    record = ReportStore(clients.dynamodb, settings.names.reports_table).latest(FLIP)
+    assert record["forced"] is True and record["reason"].startswith("incident 42")
+    assert any("never synced" in f for f in record["overridden"])
+
+
+def test_rollback_is_always_allowed_and_human_status_renders(world):
+    settings, clients = world
+    # Given reads on v3 (forced) and no evidence whatsoever
+    clients.ssm.put_parameter(Name=settings.names.read_source_parameter, Value="v3", Type="String", Overwrite=True)
+    # When rolling back, Then it is immediate and prints old and new
+    code, out = _cli(settings, "flip", "legacy")
+    assert (code, out.strip()) == (0, "read-source: v3 -> legacy")
+    code, out = _cli(settings, "status")
+    assert code == 0 and "legacy" in out and "refused" in out and "never synced" in out

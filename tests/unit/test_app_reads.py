@@ -1,0 +1,62 @@
+"""Read dispatch by flag value, with in-memory repositories (no backend)."""
+from __future__ import annotations
+
+import logging
+import time
+
+from aws_lambda_powertools import Logger
+
+from app_handlers.read_source import ReadSource
+from app_handlers.reads import ReadService
+from app_handlers.telemetry import Telemetry
+
+
+class Repo:
+    def __init__(self, name, users, delay=0.0, fail=False):
+        self.name, self.users, self.delay, self.fail = name, users, delay, fail
+
+    def get_user(self, user_id):
+        time.sleep(self.delay)
+        if self.fail:
+            raise RuntimeError("v3 is down")
+        return self.users.get(user_id)
+
+    def find_by_email(self, email):
+        return next((u for u in self.users.values() if u["email"] == email), None)
+
+    def list_orders(self, user_id):
+        return []
+
+
+U = {"u1": {"userId": "u1", "email": "a@b.co"}}
+
+
+def _svc(mode, v3, timeout=0.2):
+    telemetry = Telemetry(Logger(service="unit-reads", logger_handler=logging.NullHandler()))
+    return ReadService(Repo("legacy", U), v3, lambda: ReadSource(mode), telemetry, shadow_timeout=timeout), telemetry
+
+
+def test_shadow_time_boxes_a_slow_v3():
+    # Given v3 taking 2 s
+    svc, t = _svc("shadow", Repo("v3", U, delay=2.0), timeout=0.1)
+    # When reading in shadow mode, Then legacy answers within the time box and the timeout is counted
+    started = time.monotonic()
+    served = svc.get_user("u1")
+    assert served.value == U["u1"] and served.source == "legacy"
+    assert time.monotonic() - started < 1.0 and t.counts["ShadowV3Error"] == 1
+
+
+def test_shadow_never_serves_v3_errors():
+    svc, t = _svc("shadow", Repo("v3", U, fail=True))
+    assert svc.get_user("u1").value == U["u1"] and t.counts["ShadowV3Error"] == 1
+
+
+def test_v3_error_falls_back_to_legacy():
+    svc, t = _svc("v3", Repo("v3", U, fail=True))
+    served = svc.get_user("u1")
+    assert (served.source, t.counts["V3Error"], t.counts["V3Fallback"]) == ("legacy", 1, 1)
+
+
+def test_orders_of_an_absent_user_is_none_not_empty():
+    svc, _ = _svc("legacy", Repo("v3", {}))
+    assert svc.orders_of("ghost").value is None and svc.orders_of("u1").value == []
