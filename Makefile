@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 
-.PHONY: demo test bench unit server infra clean venv
+.PHONY: demo test bench unit server infra clean venv cdk-cli synth
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,10 +16,21 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# The CDK CLI pinned in package.json/package-lock.json, installed into ./node_modules.
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+cdk-cli: $(NODE_STAMP)
+
+synth: $(STAMP) $(NODE_STAMP)
+	npx --no-install aws-cdk synth --no-notices -q
+
 demo: $(STAMP)
 	$(BIN)/cutover demo
 
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest tests -q
 
 unit: $(STAMP)
@@ -29,4 +40,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) cdk.out node_modules
+	rm -rf $(VENV) cdk.out node_modules build

@@ -127,6 +127,8 @@ API_ENV = FunctionEnv(
         EnvVar("V3_TABLE"),
         EnvVar("READ_SOURCE_PARAMETER", lambda v: v.startswith("/"), "an SSM parameter name starting with /"),
         EnvVar("READ_SOURCE_CACHE_SECONDS", is_positive_int, "a positive integer", defaults={"*": "10"}),
+        # Stage-namespaced app secret, read at runtime via cutover.secrets (never plaintext in env).
+        EnvVar("APP_SECRET_ARN", is_arn, "a Secrets Manager secret ARN", required=False),
     ),
 )
 

@@ -1,0 +1,74 @@
+"""The CDK app: `python -m infra.app` (what cdk.json runs) or `build_app(context)` in tests.
+
+Per stage: `<service>-<stage>-stateful`, `-replication`, `-api` (+ `-network` with vpc=true).
+Tags go on everything; cdk-nag AwsSolutions runs as a CDK policy-validation plugin (cdk-nag 3.x
+form) so an unacknowledged finding fails `cdk synth`; prod stacks get the RequireRetain aspect.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+# Before aws_cdk loads jsii: the Node 20 end-of-life banner would bury a config error.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+from aws_cdk import App, Aspects, Environment, Stack, Tags, Validations  # noqa: E402
+from cdk_nag import AwsSolutionsChecks
+
+from cutover.errors import CutoverError
+from infra.aspects import RequireRetain
+from infra.config import StageConfig
+from infra.constructs.network import Network
+from infra.stacks.api import ApiStack
+from infra.stacks.replication import ReplicationStack
+from infra.stacks.stateful import StatefulStack
+
+
+def build_stacks(app: App, config: StageConfig) -> dict[str, Stack]:
+    """Add one stage's stacks to `app`; return them by role."""
+    env = Environment(account=config.account, region=config.region) if (config.account or config.region) else None
+    prefix = config.names.prefix
+    stacks: dict[str, Stack] = {}
+    placement = None
+    if config.vpc:
+        network_stack = Stack(app, f"{prefix}-network", env=env, description="cutover: optional VPC for the Lambdas")
+        placement = Network(network_stack, "Network").placement
+        stacks["network"] = network_stack
+    stacks["stateful"] = StatefulStack(app, f"{prefix}-stateful", config=config, env=env,
+                                       description="cutover: v3 + own tables, flag, secret, backups, legacy checks")
+    stacks["replication"] = ReplicationStack(app, f"{prefix}-replication", config=config, placement=placement, env=env,
+                                             description="cutover: replicator, distributed backfill, alarms")
+    stacks["api"] = ApiStack(app, f"{prefix}-api", config=config, placement=placement, env=env,
+                             description="cutover: REST API (IAM auth) over legacy/v3 by read-source flag")
+    for role in ("replication", "api"):
+        stacks[role].add_stack_dependency(stacks["stateful"], "reads tables, flag and secret by name")
+    for stack in stacks.values():
+        for key, value in (("Service", config.service), ("Stage", config.stage),
+                           ("CostCenter", config.cost_center), ("DataClassification", config.data_classification)):
+            Tags.of(stack).add(key, value)
+        if config.is_prod:
+            Aspects.of(stack).add(RequireRetain())
+    return stacks
+
+
+def build_app(context: dict[str, Any] | None = None, outdir: str | None = None) -> tuple[App, dict[str, Stack]]:
+    """App with context (tests pass it; the CLI passes cdk.json + -c values through the environment)."""
+    app = App(context=context, outdir=outdir) if context is not None else App(outdir=outdir)
+    config = StageConfig.from_context(app.node.try_get_context)
+    stacks = build_stacks(app, config)
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app, write_suppressions_to_cloud_formation=True))
+    return app, stacks
+
+
+def main() -> None:
+    """Entry point for cdk.json: a bad context value prints one line naming it, exit 2."""
+    try:
+        app, _ = build_app()
+        app.synth()
+    except CutoverError as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise SystemExit(error.exit_code) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""Lambda code and runtime, built without Docker.
+
+Why no Docker: CI runners (and this machine) have no Docker engine, and our dependencies are
+either in the Powertools layer (powertools, pydantic) or pure Python (pynamodb), so a plain copy
+is a correct bundle. The asset directory is content-addressed under build/lambda/<hash>, so
+repeated or concurrent synths reuse it and the asset hash only changes when code changes.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from aws_cdk import Aws
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = ("cutover", "replicator", "backfill", "app_handlers")
+VENDORED = ("pynamodb",)  # pure Python, not in the Powertools layer
+RUNTIME = lambda_.Runtime.PYTHON_3_12
+ARCHITECTURE = lambda_.Architecture.ARM_64
+POWERTOOLS_ACCOUNT = "017000801446"  # AWS-published public layer account
+
+
+def _sources() -> list[tuple[Path, Path]]:
+    """(source file, path inside the bundle) for every file we ship, sorted for determinism."""
+    roots = [(ROOT / p, Path(p)) for p in PACKAGES]
+    for name in VENDORED:
+        spec = importlib.util.find_spec(name)
+        if spec is None or not spec.submodule_search_locations:
+            raise RuntimeError(f"{name} is not installed in this Python: run `make venv`")
+        roots.append((Path(next(iter(spec.submodule_search_locations))), Path(name)))
+    files: list[tuple[Path, Path]] = []
+    for src, dest in roots:
+        if not src.is_dir():
+            continue  # a package another helper has not created yet
+        for path in sorted(src.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+                files.append((path, dest / path.relative_to(src)))
+    return files
+
+
+def build_lambda_bundle(build_dir: Path | None = None) -> Path:
+    """Copy our packages and vendored deps into build/lambda/<content hash>; return that dir."""
+    files = _sources()
+    digest = hashlib.sha256()
+    for src, dest in files:
+        digest.update(str(dest).encode() + b"\0" + src.read_bytes() + b"\0")
+    base = build_dir or ROOT / "build" / "lambda"
+    target = base / digest.hexdigest()[:16]
+    if target.is_dir():
+        return target
+    base.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=base, prefix=".tmp-"))
+    for src, dest in files:
+        (staging / dest).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, staging / dest)
+    try:
+        os.rename(staging, target)
+    except OSError:  # another synth built the same content first
+        shutil.rmtree(staging, ignore_errors=True)
+    _prune(base, keep=target)
+    return target
+
+
+def _prune(base: Path, keep: Path, max_age_seconds: float = 3600) -> None:
+    """Drop bundles of older code (an hour is far longer than any synth that might use one)."""
+    now = time.time()
+    for old in base.iterdir():
+        if old != keep and old.is_dir() and now - old.stat().st_mtime > max_age_seconds:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def lambda_code() -> lambda_.Code:
+    return lambda_.Code.from_asset(str(build_lambda_bundle()))
+
+
+def powertools_layer(scope: Construct, version: int) -> lambda_.ILayerVersion:
+    """The public Powertools v3 layer for python3.12/arm64 in the stack's own region (a token,
+    not a lookup, so synth stays offline). Includes pydantic for the parser utility."""
+    arn = (f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{POWERTOOLS_ACCOUNT}:layer:"
+           f"AWSLambdaPowertoolsPythonV3-python312-arm64:{version}")
+    return lambda_.LayerVersion.from_layer_version_arn(scope, "PowertoolsLayer", arn)

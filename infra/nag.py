@@ -1,0 +1,26 @@
+"""Helpers for cdk-nag 3.x acknowledgements (CDK `Validations.of(x).acknowledge`).
+
+cdk-nag 3 acknowledges each finding by its exact id, e.g. `AwsSolutions-IAM5[Resource::<FnX.Arn>:*]`,
+and the id embeds the resource's logical id. Computing it from the construct keeps suppressions
+precise (one finding, one reason) without hard-coding hashed logical ids.
+"""
+from __future__ import annotations
+
+from aws_cdk import Acknowledgment, CfnElement, Stack, Validations
+from constructs import IConstruct
+
+
+def logical_id(construct: IConstruct) -> str:
+    """Logical id of `construct` (or of its default CloudFormation child)."""
+    element = construct if isinstance(construct, CfnElement) else construct.node.default_child
+    return Stack.of(construct).resolve(Stack.of(construct).get_logical_id(element))  # type: ignore[arg-type]
+
+
+def arn_ref(construct: IConstruct) -> str:
+    """How cdk-nag prints `Fn::GetAtt [X, Arn]` inside a finding id."""
+    return f"<{logical_id(construct)}.Arn>"
+
+
+def acknowledge(construct: IConstruct, finding: str, reason: str) -> None:
+    """Acknowledge exactly one finding (rule id, optionally `[detail]`) with a written reason."""
+    Validations.of(construct).acknowledge(Acknowledgment(id=finding, reason=reason))

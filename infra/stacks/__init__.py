@@ -1,0 +1,1 @@
+"""The three stacks per stage. Stacks only compose constructs; the pieces live in infra/constructs."""

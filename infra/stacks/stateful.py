@@ -1,0 +1,83 @@
+"""Stateful stack: everything whose loss is data loss. Termination protection is on in prod."""
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import aws_backup as backup
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from infra.config import StageConfig
+from infra.constructs.legacy import LegacyTables
+from infra.constructs.tables import table_from_spec
+from infra.nag import acknowledge
+
+
+class StatefulStack(Stack):
+    """Legacy tables (imported + verified), v3 and cutover's own tables, the read-source flag,
+    the stage-namespaced app secret and the backup plan.
+
+    Attributes: `legacy`, `v3`, `own` (role -> Table), `read_source`, `app_secret`.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, termination_protection=config.is_prod, **kwargs)
+        names = config.names
+        self.legacy = LegacyTables(self, "Legacy", config=config)
+        self.v3 = table_from_spec(self, "V3Table", names.v3_spec(), retain=config.retain, pitr=config.point_in_time_recovery)
+        self.own: dict[str, dynamodb.Table] = {
+            spec.role: table_from_spec(self, f"{spec.role.title()}Table", spec, retain=config.retain,
+                                       pitr=config.point_in_time_recovery)
+            for spec in names.own_specs()
+        }
+        self.read_source = ssm.StringParameter(
+            self, "ReadSource", parameter_name=names.read_source_parameter, string_value="legacy",
+            description="cutover read-source flag: legacy | shadow | v3. Change with `cutover flip`, never by deploy.",
+        )
+        self.app_secret = secretsmanager.Secret(
+            self, "AppSecret",
+            secret_name=f"/{config.stage}/{config.service}/cutover/app",
+            description="Application secrets for the API (read at runtime by ARN via cutover.secrets). "
+                        "Generated here; set real values with `aws secretsmanager put-secret-value`.",
+            generate_secret_string=secretsmanager.SecretStringGenerator(exclude_punctuation=True),
+            removal_policy=RemovalPolicy.RETAIN if config.retain else RemovalPolicy.DESTROY,
+        )
+        self._backup(config)
+        self._acknowledge(config)
+
+    def _backup(self, config: StageConfig) -> None:
+        vault = backup.BackupVault(
+            self, "Vault", backup_vault_name=f"{config.names.prefix}-cutover",
+            removal_policy=RemovalPolicy.RETAIN if config.retain else RemovalPolicy.DESTROY,
+        )
+        plan = backup.BackupPlan(self, "BackupPlan", backup_plan_name=f"{config.names.prefix}-cutover", backup_vault=vault)
+        plan.add_rule(backup.BackupPlanRule(
+            rule_name="daily",
+            schedule_expression=events.Schedule.cron(hour="3", minute="0"),
+            delete_after=Duration.days(config.backup_retention_days),
+        ))
+        selection = plan.add_selection("Tables", resources=[
+            backup.BackupResource.from_dynamo_db_table(self.v3),
+            backup.BackupResource.from_arn(self.legacy.users_arn),
+            backup.BackupResource.from_arn(self.legacy.orders_arn),
+        ])
+        acknowledge(selection, "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                    "AWSBackupServiceRolePolicyForBackup]",
+                    "AWS Backup's own managed service-role policy is the supported way to let it snapshot tables.")
+
+    def _acknowledge(self, config: StageConfig) -> None:
+        Validations.of(self.app_secret).acknowledge(Acknowledgment(
+            id="AwsSolutions-SMG4",
+            reason="Holds third-party keys issued by other systems; rotation is done by their owners "
+                   "(runbooks/deploy.md), not by a Lambda that cannot re-issue them.",
+        ))
+        if not config.point_in_time_recovery:
+            for table in (self.v3, *self.own.values()):
+                Validations.of(table).acknowledge(Acknowledgment(
+                    id="AwsSolutions-DDB3",
+                    reason="dev only: data is seeded and disposable; PITR is on in staging and prod.",
+                ))

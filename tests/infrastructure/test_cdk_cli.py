@@ -1,0 +1,45 @@
+"""The real CDK CLI (pinned in package.json, installed into ./node_modules by `make`) synthesizes
+the app from cdk.json with no -c flags, no credentials and no Docker, and refuses bad context."""
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.infra
+
+ROOT = Path(__file__).resolve().parents[2]
+CDK = ROOT / "node_modules" / ".bin" / "cdk"
+
+
+def _cdk(*args: str, outdir: Path) -> subprocess.CompletedProcess:
+    if not CDK.exists():
+        pytest.fail("the CDK CLI is not installed: run `make cdk-cli` (make test does it)")
+    env = {**os.environ, "AWS_EC2_METADATA_DISABLED": "true", "CDK_DISABLE_CLI_TELEMETRY": "true",
+           "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        env.pop(var, None)  # prove synth needs no credentials
+    return subprocess.run([str(CDK), "synth", "--no-notices", "--no-version-reporting", "-q", "-o", str(outdir), *args],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
+
+
+def test_cli_synthesizes_dev_from_a_fresh_clone(tmp_path):
+    # When the CLI synthesizes with only cdk.json's context
+    result = _cdk(outdir=tmp_path)
+    # Then it succeeds and writes the three dev stacks
+    assert result.returncode == 0, result.stderr[-3000:]
+    templates = sorted(p.name for p in tmp_path.glob("*.template.json"))
+    assert templates == [f"my-service-dev-{role}.template.json" for role in ("api", "replication", "stateful")]
+
+
+def test_cli_refuses_a_prod_synth_with_missing_context(tmp_path):
+    # When prod is synthesized without its legacy tables' values
+    result = _cdk("-c", "stage=prod", outdir=tmp_path)
+    # Then it fails with one line naming every missing value, and no template is written
+    assert result.returncode != 0
+    for key in ("legacyUsersTable", "legacyOrdersStreamArn", "costCenter"):
+        assert f"{key} is missing" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not list(tmp_path.glob("*.template.json"))

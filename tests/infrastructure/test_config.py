@@ -1,0 +1,61 @@
+"""CDK context validation: every missing or malformed value named at once, dev defaults dev-only."""
+from __future__ import annotations
+
+import pytest
+
+from cutover.errors import ConfigError
+from infra.config import StageConfig
+
+ARN = "arn:aws:dynamodb:eu-west-1:123456789012:table/{}/stream/2025-01-01T00:00:00.000"
+GOOD = {"stage": "staging", "service": "my-service", "legacyUsersTable": "u", "legacyOrdersTable": "o",
+        "legacyUsersStreamArn": ARN.format("users-tbl"), "legacyOrdersStreamArn": ARN.format("orders-tbl"),
+        "costCenter": "cc"}
+GOOD = {**GOOD, "legacyUsersTable": "users-tbl", "legacyOrdersTable": "orders-tbl"}
+DEV_DEFAULTS = {k: v for k, v in GOOD.items() if k not in ("stage", "service")}
+
+
+def test_valid_context_builds_a_config():
+    config = StageConfig.from_context({**GOOD, "parallelizationFactor": "3", "vpc": "true"}.get)
+    assert (config.stage, config.parallelization_factor, config.vpc) == ("staging", 3, True)
+    assert config.legacy_table_arn(config.legacy_users_stream_arn) == "arn:aws:dynamodb:eu-west-1:123456789012:table/users-tbl"
+
+
+def test_every_missing_value_is_named_in_one_error():
+    # Given a prod deploy that forgot the legacy values
+    context = {"stage": "prod", "service": "my-service"}
+    # When the config is built
+    with pytest.raises(ConfigError) as error:
+        StageConfig.from_context(context.get)
+    # Then one error names each missing key and how to pass it
+    message = str(error.value)
+    for key in ("legacyUsersTable", "legacyOrdersTable", "legacyUsersStreamArn", "legacyOrdersStreamArn", "costCenter"):
+        assert f"{key} is missing" in message
+    assert "-c KEY=VALUE" in message
+
+
+def test_malformed_values_are_named():
+    context = {**GOOD, "legacyUsersStreamArn": "arn:aws:dynamodb:eu-west-1:123:table/x", "parallelizationFactor": "11",
+               "alarmEmail": "not-an-address", "vpc": "maybe", "stage": "qa"}
+    with pytest.raises(ConfigError) as error:
+        StageConfig.from_context(context.get)
+    message = str(error.value)
+    assert "legacyUsersStreamArn='arn:aws:dynamodb:eu-west-1:123:table/x' is malformed" in message
+    assert "parallelizationFactor='11' must be an integer from 1 to 10" in message
+    assert "alarmEmail='not-an-address'" in message and "vpc='maybe'" in message
+    assert "stage='qa' is malformed (expected dev|staging|prod)" in message
+
+
+def test_stream_of_another_table_is_refused():
+    context = {**GOOD, "legacyOrdersStreamArn": ARN.format("users-tbl")}
+    with pytest.raises(ConfigError, match="legacyOrdersStreamArn belongs to table 'users-tbl', not legacyOrdersTable='orders-tbl'"):
+        StageConfig.from_context(context.get)
+
+
+def test_dev_defaults_apply_only_to_dev():
+    # Given cdk.json-style dev defaults
+    context = {"service": "my-service", "devDefaults": DEV_DEFAULTS}
+    # Then dev uses them...
+    assert StageConfig.from_context({**context, "stage": "dev"}.get).legacy_users_table == "users-tbl"
+    # ...but a staging deploy that forgot its own values fails instead of inheriting dev's
+    with pytest.raises(ConfigError, match="legacyUsersStreamArn is missing"):
+        StageConfig.from_context({**context, "stage": "staging"}.get)

@@ -1,0 +1,54 @@
+"""The environment builder: same declarations as the handlers' cold-start check, tokens allowed."""
+from __future__ import annotations
+
+import pytest
+from aws_cdk import App, Stack
+
+from cutover.environment import API_ENV, REPLICATOR_ENV
+from cutover.errors import ConfigError
+from infra.environment import build_environment
+
+pytestmark = pytest.mark.infra  # needs aws_cdk (jsii), though it synthesizes nothing
+
+API_BASE = {"SERVICE": "my-service", "STAGE": "prod", "POWERTOOLS_SERVICE_NAME": "my-service",
+            "USERS_TABLE": "u", "ORDERS_TABLE": "o", "V3_TABLE": "v3"}
+BASE = {"SERVICE": "my-service", "STAGE": "prod", "POWERTOOLS_SERVICE_NAME": "my-service",
+        "USERS_TABLE": "u", "ORDERS_TABLE": "o", "V3_TABLE": "v3", "QUARANTINE_TABLE": "q"}
+
+
+def test_stage_defaults_are_applied():
+    env = build_environment(REPLICATOR_ENV, BASE, "prod")
+    assert env["LOG_LEVEL"] == "INFO" and env["WRITE_CONCURRENCY"] == "16"
+    assert build_environment(REPLICATOR_ENV, {**BASE, "STAGE": "dev"}, "dev")["LOG_LEVEL"] == "DEBUG"
+
+
+def test_every_missing_variable_is_named():
+    # Given an environment without two required tables
+    values = {k: v for k, v in BASE.items() if k not in ("V3_TABLE", "QUARANTINE_TABLE")}
+    # When it is built
+    with pytest.raises(ConfigError) as error:
+        build_environment(REPLICATOR_ENV, values, "prod")
+    # Then both are named in one error
+    assert "V3_TABLE is missing" in str(error.value) and "QUARANTINE_TABLE is missing" in str(error.value)
+
+
+def test_literal_placeholder_is_rejected():
+    with pytest.raises(ConfigError, match=r"V3_TABLE='\$\{V3_TABLE_NAME\}' still contains an unresolved"):
+        build_environment(REPLICATOR_ENV, {**BASE, "V3_TABLE": "${V3_TABLE_NAME}"}, "prod")
+
+
+def test_cdk_tokens_are_real_values_not_placeholders():
+    # Given a value CloudFormation resolves at deploy time (stringifies as ${Token[...]})
+    stack = Stack(App(), "S")
+    token = stack.format_arn(service="secretsmanager", resource="secret", resource_name="/prod/s/cutover/app")
+    assert "${Token[" in token
+    # Then it passes, while a literal placeholder glued to a token does not
+    env = build_environment(API_ENV, {**API_BASE, "READ_SOURCE_PARAMETER": "/s/prod/cutover/read-source", "APP_SECRET_ARN": token}, "prod")
+    assert env["APP_SECRET_ARN"] == token
+    with pytest.raises(ConfigError, match="APP_SECRET_ARN"):
+        build_environment(API_ENV, {**API_BASE, "READ_SOURCE_PARAMETER": "/p", "APP_SECRET_ARN": token + "${SUFFIX}"}, "prod")
+
+
+def test_undeclared_variable_is_rejected():
+    with pytest.raises(ConfigError, match="V3_TABEL is not declared for replicator"):
+        build_environment(REPLICATOR_ENV, {**BASE, "V3_TABEL": "typo"}, "prod")

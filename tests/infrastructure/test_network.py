@@ -1,0 +1,23 @@
+"""The optional VPC (staging is synthesized with vpc=true; dev and prod without)."""
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.infra
+
+
+def test_vpc_flag_places_every_app_function_in_isolated_subnets(synth):
+    functions = [r["Properties"] for role in ("replication", "api")
+                 for _, r in synth.resources("AWS::Lambda::Function", role)]
+    placed = [f for f in functions if "VpcConfig" in f]
+    if synth.ctx("vpc") != "true":
+        # Then without the flag there is no network stack and nothing is in a VPC
+        assert "network" not in synth.templates and placed == []
+        return
+    # Then the three application functions run in the VPC...
+    assert len(placed) == 3
+    network = synth.templates["network"]["Resources"].values()
+    # ...with a DynamoDB gateway endpoint and no route to the internet
+    endpoints = [r["Properties"] for r in network if r["Type"] == "AWS::EC2::VPCEndpoint"]
+    assert any(e.get("VpcEndpointType", "Gateway") == "Gateway" and "dynamodb" in str(e["ServiceName"]) for e in endpoints)
+    assert not [r for r in network if r["Type"] in ("AWS::EC2::NatGateway", "AWS::EC2::InternetGateway")]

@@ -1,0 +1,138 @@
+"""Replication stack per stage: event sources, failure queues, backfill state machine, alarms."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from aws_cdk.assertions import Match, Template
+
+from cutover.environment import BACKFILL_SEGMENT_ENV, REPLICATOR_ENV
+
+pytestmark = pytest.mark.infra
+
+
+def _function(synth, role, handler):
+    found = [res for _, res in synth.resources("AWS::Lambda::Function", role) if res["Properties"].get("Handler") == handler]
+    assert len(found) == 1, f"expected one function with handler {handler}"
+    return found[0]["Properties"]
+
+
+def test_each_legacy_stream_has_a_bounded_event_source(synth):
+    # Given the replication stack's event source mappings
+    mappings = [res["Properties"] for _, res in synth.resources("AWS::Lambda::EventSourceMapping", "replication")]
+    # Then there is one per legacy stream, with every safety setting
+    assert sorted(m["EventSourceArn"] for m in mappings) == sorted(
+        [synth.ctx("legacyOrdersStreamArn"), synth.ctx("legacyUsersStreamArn")])
+    factor = int(synth.ctx("parallelizationFactor") or 1)
+    for m in mappings:
+        assert m["StartingPosition"] == "TRIM_HORIZON"
+        assert m["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert m["BisectBatchOnFunctionError"] is True
+        assert 0 < m["MaximumRetryAttempts"] <= 10
+        assert 60 <= m["MaximumRecordAgeInSeconds"] <= 12 * 3600  # well inside the stream's 24 h
+        assert m["ParallelizationFactor"] == factor
+        assert "Fn::GetAtt" in m["DestinationConfig"]["OnFailure"]["Destination"]
+
+
+def test_failure_queues_are_encrypted_retained_and_tls_only(synth):
+    template = Template.from_json(synth.templates["replication"])
+    queues = synth.resources("AWS::SQS::Queue", "replication")
+    assert len(queues) == 2
+    for _, queue in queues:
+        assert queue["Properties"]["SqsManagedSseEnabled"] is True
+        assert queue["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
+        assert queue["DeletionPolicy"] == ("Delete" if synth.stage == "dev" else "Retain")
+    template.resource_properties_count_is("AWS::SQS::QueuePolicy", {"PolicyDocument": {"Statement": Match.array_with([
+        Match.object_like({"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}})])}}, 2)
+
+
+def test_functions_are_arm64_python312_with_powertools_and_valid_env(synth):
+    for role, handler, env in (("replication", "replicator.handler.lambda_handler", REPLICATOR_ENV),
+                               ("replication", "backfill.segment_lambda.lambda_handler", BACKFILL_SEGMENT_ENV)):
+        props = _function(synth, role, handler)
+        assert props["Runtime"] == "python3.12" and props["Architectures"] == ["arm64"]
+        layer = json.dumps(props["Layers"])
+        assert "AWSLambdaPowertoolsPythonV3-python312-arm64" in layer and "017000801446" in layer
+        variables = props["Environment"]["Variables"]
+        # the same declaration the handler validates at cold start accepts what CDK deployed
+        assert env.problems(variables) == []
+        assert variables["STAGE"] == synth.stage
+        assert variables["USERS_TABLE"] == synth.ctx("legacyUsersTable")
+        if synth.ctx("vpc") == "true":
+            assert props["VpcConfig"]["SubnetIds"]
+
+
+def _definition(synth) -> dict:
+    machine = synth.resources("AWS::StepFunctions::StateMachine", "replication")[0][1]["Properties"]
+    parts = machine["DefinitionString"]["Fn::Join"][1]
+    return json.loads("".join(p if isinstance(p, str) else "TOKEN" for p in parts))
+
+
+def test_backfill_is_a_distributed_map_looping_each_segment_until_done(synth):
+    # Given the backfill state machine definition
+    definition = _definition(synth)
+    segments = definition["States"]["Segments"]
+    # Then a distributed Map with a concurrency limit runs the segment loop
+    assert segments["Type"] == "Map" and segments["ItemProcessor"]["ProcessorConfig"]["Mode"] == "DISTRIBUTED"
+    assert segments["MaxConcurrency"] == int(synth.ctx("backfillMaxConcurrency") or 10)
+    inner = segments["ItemProcessor"]["States"]
+    run, choice = inner["Run segment"], inner["Segment done?"]
+    assert run["Next"] == "Segment done?"
+    retried = {e for r in run["Retry"] for e in r["ErrorEquals"]}
+    assert {"Lambda.TooManyRequestsException", "Lambda.ServiceException"} <= retried
+    # a segment that is not done is invoked again; done ends that segment
+    assert choice["Default"] == "Run segment"
+    assert choice["Choices"] == [{"Variable": "$.result.done", "BooleanEquals": True, "Next": "Segment finished"}]
+    assert "States.ArrayRange" in definition["States"]["Plan segments"]["Parameters"]["segment_ids.$"]
+
+
+def _alarms(synth) -> dict[str, dict]:
+    return {res["Properties"]["AlarmDescription"]: res["Properties"]
+            for _, res in synth.resources("AWS::CloudWatch::Alarm", "replication")}
+
+
+def _find(alarms, fragment):
+    found = [a for d, a in alarms.items() if fragment in d]
+    assert found, f"no alarm about {fragment!r}"
+    return found
+
+
+def test_alarms_have_thresholds_and_notify_the_topic(synth):
+    alarms = _alarms(synth)
+    lag = _find(alarms, "replication lag")[0]
+    assert lag["MetricName"] == "IteratorAge" and lag["Statistic"] == "Maximum"
+    assert lag["Threshold"] == int(synth.ctx("iteratorAgeAlarmSeconds") or 300) * 1000
+    errors = _find(alarms, "replicator invocation errors")[0]
+    assert errors["MetricName"] == "Errors" and errors["Threshold"] == 1
+    throttles = _find(alarms, "throttled requests on the v3 table")[0]
+    metrics = json.dumps(throttles["Metrics"])
+    assert "ThrottledRequests" in metrics and f"my-service-{synth.stage}-users-v3" in metrics
+    depth = _find(alarms, "exhausted retries")
+    assert len(depth) == 2 and all(a["MetricName"] == "ApproximateNumberOfMessagesVisible" and a["Threshold"] == 1
+                                   for a in depth)
+    quarantine = _find(alarms, "quarantine")[0]
+    assert quarantine["MetricName"] == "ConsumedWriteCapacityUnits"
+    assert quarantine["Dimensions"] == [{"Name": "TableName", "Value": f"my-service-{synth.stage}-cutover-quarantine"}]
+    for alarm in alarms.values():
+        assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+        assert re.search(r"Alarms", json.dumps(alarm["AlarmActions"]))
+
+
+def test_dashboard_and_encrypted_topic_exist(synth):
+    template = Template.from_json(synth.templates["replication"])
+    template.resource_count_is("AWS::CloudWatch::Dashboard", 1)
+    body = json.dumps(synth.resources("AWS::CloudWatch::Dashboard", "replication")[0][1]["Properties"]["DashboardBody"])
+    for metric in ("IteratorAge", "Invocations", "Errors", "ConsumedWriteCapacityUnits", "RecordsQuarantined"):
+        assert metric in body
+    template.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": Match.any_value()})
+    subscriptions = synth.resources("AWS::SNS::Subscription", "replication")
+    assert len(subscriptions) == (1 if synth.ctx("alarmEmail") else 0)
+
+
+def test_dashboard_outcome_metrics_match_what_the_replicator_emits():
+    from infra.constructs.monitoring import APP_NAMESPACE, REPLICATOR_OUTCOMES
+    from replicator import handler
+
+    assert APP_NAMESPACE == handler.METRICS_NAMESPACE
+    assert set(REPLICATOR_OUTCOMES) == set(handler._OUTCOME_METRICS.values())

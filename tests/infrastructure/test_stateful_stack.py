@@ -1,0 +1,99 @@
+"""Stateful stack per stage: the v3 table exactly per CONTRACT.md, own tables, flag, backups."""
+from __future__ import annotations
+
+import pytest
+from aws_cdk.assertions import Match, Template
+
+pytestmark = pytest.mark.infra
+
+# Literal contract values (../shared/CONTRACT.md), deliberately NOT read from cutover.names.
+V3_KEYS = [{"AttributeName": "userId", "KeyType": "HASH"}, {"AttributeName": "recordType", "KeyType": "RANGE"}]
+V3_GSIS = {
+    "EmailLookupIndex": [{"AttributeName": "email", "KeyType": "HASH"}, {"AttributeName": "recordType", "KeyType": "RANGE"}],
+    "TimeSeriesIndex": [{"AttributeName": "entityType", "KeyType": "HASH"}, {"AttributeName": "timestamp", "KeyType": "RANGE"}],
+}
+
+
+def _table(synth, name):
+    found = [res for _, res in synth.resources("AWS::DynamoDB::Table", "stateful") if res["Properties"]["TableName"] == name]
+    assert len(found) == 1, f"expected exactly one table {name}"
+    return found[0]
+
+
+def test_v3_table_matches_the_contract(synth):
+    # Given the synthesized stateful stack
+    # When we read the v3 table
+    table = _table(synth, f"my-service-{synth.stage}-users-v3")
+    props = table["Properties"]
+    # Then keys, both KEYS_ONLY GSIs, on-demand and AWS-managed encryption are exactly as contracted
+    assert props["KeySchema"] == V3_KEYS
+    gsis = {g["IndexName"]: g for g in props["GlobalSecondaryIndexes"]}
+    assert set(gsis) == set(V3_GSIS)
+    for name, keys in V3_GSIS.items():
+        assert gsis[name]["KeySchema"] == keys
+        assert gsis[name]["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["SSESpecification"] == {"SSEEnabled": True}
+    assert {d["AttributeName"] for d in props["AttributeDefinitions"]} == {"userId", "recordType", "email", "entityType", "timestamp"}
+
+
+def test_retention_and_pitr_follow_the_stage(synth):
+    # Given every table this app manages
+    tables = synth.resources("AWS::DynamoDB::Table", "stateful")
+    assert len(tables) == 4  # v3 + checkpoints + quarantine + reports; legacy tables are never managed
+    for _, table in tables:
+        pitr = table["Properties"].get("PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled", False)
+        if synth.stage == "dev":
+            # Then dev is disposable
+            assert table["DeletionPolicy"] == "Delete"
+        else:
+            # Then staging and prod keep their data through a deletion or a replacing change, with PITR
+            assert table["DeletionPolicy"] == "Retain" and table["UpdateReplacePolicy"] == "Retain"
+            assert table["Properties"]["DeletionProtectionEnabled"] is True
+            assert pitr is True
+
+
+def test_legacy_tables_are_imported_not_managed(synth):
+    # Given the legacy table names for this stage
+    legacy = {synth.ctx("legacyUsersTable"), synth.ctx("legacyOrdersTable")}
+    names = {res["Properties"]["TableName"] for _, res in synth.resources("AWS::DynamoDB::Table")}
+    # Then no stack creates them, and the verification custom resource checks both
+    assert not names & legacy
+    checks = synth.resources("Custom::LegacyTableCheck", "stateful")
+    assert len(checks) == 1
+    assert all(name in checks[0][1]["Properties"]["Tables"] for name in legacy)
+
+
+def test_own_tables_use_the_cutover_prefix(synth):
+    names = {res["Properties"]["TableName"] for _, res in synth.resources("AWS::DynamoDB::Table", "stateful")}
+    prefix = f"my-service-{synth.stage}-cutover-"
+    assert {prefix + r for r in ("checkpoints", "quarantine", "reports")} <= names
+
+
+def test_read_source_flag_starts_at_legacy(synth):
+    Template.from_json(synth.templates["stateful"]).has_resource_properties("AWS::SSM::Parameter", {
+        "Name": f"/my-service/{synth.stage}/cutover/read-source", "Value": "legacy", "Type": "String",
+    })
+
+
+def test_backup_plan_is_daily_with_stage_retention(synth):
+    template = Template.from_json(synth.templates["stateful"])
+    days = 30 if synth.stage == "prod" else 7
+    template.has_resource_properties("AWS::Backup::BackupPlan", {"BackupPlan": {"BackupPlanRule": [
+        Match.object_like({"ScheduleExpression": "cron(0 3 * * ? *)", "Lifecycle": {"DeleteAfterDays": days}})]}})
+    selection = synth.resources("AWS::Backup::BackupSelection", "stateful")[0][1]
+    resources = str(selection["Properties"]["BackupSelection"]["Resources"])
+    assert "V3Table" in resources  # v3 by reference...
+    assert synth.legacy_arn("users") in resources and synth.legacy_arn("orders") in resources  # legacy by exact ARN
+
+
+def test_termination_protection_only_in_prod(synth):
+    assert synth.stacks["stateful"].termination_protection is (synth.stage == "prod")
+
+
+def test_app_secret_is_stage_namespaced_and_generated(synth):
+    secrets = synth.resources("AWS::SecretsManager::Secret", "stateful")
+    assert len(secrets) == 1
+    props = secrets[0][1]["Properties"]
+    assert props["Name"] == f"/{synth.stage}/my-service/cutover/app"
+    assert "GenerateSecretString" in props and "SecretString" not in props
