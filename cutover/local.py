@@ -67,10 +67,12 @@ def _wait_for_port(port: int, timeout: float = 10.0) -> None:
     raise ConfigError(f"local backend did not start listening on {LOOPBACK}:{port} within {timeout:.0f}s")
 
 
-def init_backend(settings: Settings, clients: Clients | None = None) -> list[str]:
+def init_backend(settings: Settings, clients: Clients | None = None, *, legacy_streams: bool = True) -> list[str]:
     """Create whatever is missing (tables, streams, the read-source parameter). Returns what was created.
 
     Refuses an endpoint-less (real AWS) target: there, resources come from CDK (`infra/`).
+    `legacy_streams=False` creates the legacy tables without streams, as they were before cutover
+    was deployed; `enable_legacy_streams` turns them on later.
     """
     if not settings.is_local:
         raise ConfigError(
@@ -83,7 +85,7 @@ def init_backend(settings: Settings, clients: Clients | None = None) -> list[str
     created: list[str] = []
     for spec in settings.names.all_specs():
         if spec.name not in existing:
-            ddb.create_table(**spec.create_table_kwargs())
+            ddb.create_table(**spec.create_table_kwargs(stream=None if legacy_streams else False))
             created.append(spec.name)
     parameter = settings.names.read_source_parameter
     try:
@@ -92,3 +94,17 @@ def init_backend(settings: Settings, clients: Clients | None = None) -> list[str
     except clients.ssm.exceptions.ParameterAlreadyExists:
         pass
     return created
+
+
+def enable_legacy_streams(settings: Settings, clients: Clients) -> list[str]:
+    """Turn on NEW_AND_OLD_IMAGES streams where a legacy table has none. Returns the tables changed."""
+    changed: list[str] = []
+    for spec in settings.names.legacy_specs():
+        table = clients.dynamodb.describe_table(TableName=spec.name)["Table"]
+        if not table.get("StreamSpecification", {}).get("StreamEnabled"):
+            clients.dynamodb.update_table(
+                TableName=spec.name,
+                StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+            )
+            changed.append(spec.name)
+    return changed

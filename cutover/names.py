@@ -49,8 +49,12 @@ class TableSpec:
         seen = dict.fromkeys(names)
         return [{"AttributeName": n, "AttributeType": self.attribute_types.get(n, "S")} for n in seen]
 
-    def create_table_kwargs(self) -> dict[str, Any]:
-        """boto3 `create_table` arguments (on-demand), used by the local backend."""
+    def create_table_kwargs(self, stream: bool | None = None) -> dict[str, Any]:
+        """boto3 `create_table` arguments (on-demand), used by the local backend.
+
+        `stream=False` creates a stream-bearing table without its stream (to model history
+        written before cutover was deployed); None follows the spec.
+        """
         kwargs: dict[str, Any] = {
             "TableName": self.name,
             "KeySchema": _key_schema(self.hash_key, self.range_key),
@@ -66,7 +70,7 @@ class TableSpec:
                 }
                 for ix in self.indexes
             ]
-        if self.stream:
+        if self.stream and stream is not False:
             kwargs["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
         return kwargs
 

@@ -1,7 +1,7 @@
 """The demo's steps, in order. A step is `def step(ctx) -> None` that may append summary rows.
 
 Later issues append backfill, reconcile and cut-over steps to `STEPS` (or insert them, e.g.
-backfill between `seed` and `catch_up`).
+backfill between `seed` and `live`).
 """
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from cutover.demo.context import DemoContext
 from cutover.demo.seed import bad_items, batch_write, order, user
 from cutover.demo.writer import LegacyWriter
 from cutover.errors import CutoverError
-from cutover.local import LocalServer, init_backend
+from cutover.demo.migration import backfill, cut_over, reconcile
+from cutover.local import LocalServer, enable_legacy_streams, init_backend
 from replicator.sync import SyncOptions, run_sync
 from replicator.sync_stats import SyncResult
 
@@ -41,8 +42,15 @@ def start_backend(ctx: DemoContext) -> None:
 
 
 def init(ctx: DemoContext) -> None:
-    created = init_backend(ctx.settings, ctx.clients)
+    """Create the tables; the legacy ones without streams, as they were before cutover was deployed."""
+    created = init_backend(ctx.settings, ctx.clients, legacy_streams=False)
     ctx.say(f"  created {len(created)} tables/parameters")
+
+
+def enable_streams(ctx: DemoContext) -> None:
+    """Deploy day: streams on. The seeded history is in no stream; only backfill can copy it."""
+    changed = enable_legacy_streams(ctx.settings, ctx.clients)
+    ctx.row("streams", "enabled on (history before this is only reachable by backfill)", ", ".join(changed) or "already on")
 
 
 def seed(ctx: DemoContext) -> None:
@@ -68,14 +76,8 @@ def _sync_rows(ctx: DemoContext, step: str, result: SyncResult, lag_label: str) 
     ctx.row(step, lag_label, f"{lag['p50']:,.0f} / {lag['p99']:,.0f} / {lag['max']:,.0f} ms" if lag["max"] is not None else "-")
 
 
-def catch_up(ctx: DemoContext) -> None:
-    """`cutover sync --once`: everything already in the streams (the seed) into v3."""
-    result = run_sync(ctx.settings, ctx.clients, once=True, progress=True)
-    _sync_rows(ctx, "catch-up sync", result, "record age when applied p50 / p99 / max (backlog)")
-
-
 def live(ctx: DemoContext) -> None:
-    """Continuous sync in a thread while the legacy writer keeps changing data."""
+    """Continuous sync and a legacy writer (updates, deletes, moves) while backfill copies the history."""
     names = ctx.settings.names
     stop = threading.Event()
     results: list[SyncResult] = []
@@ -94,12 +96,15 @@ def live(ctx: DemoContext) -> None:
     syncer.start()
     writer.start()
     deadline = time.monotonic() + ctx.options.live_seconds
-    while time.monotonic() < deadline and syncer.is_alive():
-        time.sleep(0.2)
-    writer.stop()
-    time.sleep(1.0)  # let the follower apply the writer's last records before stopping it
-    stop.set()
-    syncer.join(timeout=60)
+    try:
+        backfill(ctx)
+        while time.monotonic() < deadline and syncer.is_alive():
+            time.sleep(0.2)
+    finally:
+        writer.stop()
+        time.sleep(1.0)  # let the follower apply the writer's last records before stopping it
+        stop.set()
+        syncer.join(timeout=60)
     if errors:
         raise errors[0]
     counts = writer.counts
@@ -129,4 +134,4 @@ def check_v3(ctx: DemoContext) -> None:
         raise DemoCheckFailed(f"v3 differs from the legacy tables for {len(report.problems)} item(s), e.g. {report.problems[0]}")
 
 
-STEPS: list[Step] = [start_backend, init, seed, catch_up, live, drain, check_v3]
+STEPS: list[Step] = [start_backend, init, seed, enable_streams, live, drain, check_v3, reconcile, cut_over]

@@ -1,0 +1,54 @@
+"""A segment's durable progress: its Scan cursor, done flag and cumulative counts.
+
+Stored in cutover's checkpoints table at pk `backfill#<source>#<segments>`, sk `<segment>`.
+Cursor and counts are written in one item, after every write of the page completed, so a crash
+anywhere re-does at most one page and never counts an item twice.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from backfill.retry import call_with_retry
+from cutover.state import CheckpointStore
+from replicator.quarantine import utc_now
+
+COUNT_NAMES = ("scanned", "written", "already_filled", "skipped_newer", "quarantined")
+
+
+def checkpoint_pk(source: str, segments: int) -> str:
+    return f"backfill#{source}#{segments}"
+
+
+@dataclass
+class SegmentProgress:
+    run_id: str = ""
+    cursor: dict[str, Any] | None = None
+    done: bool = False
+    pages: int = 0
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNT_NAMES, 0))
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any] | None) -> "SegmentProgress":
+        if not doc:
+            return cls()
+        counts = dict.fromkeys(COUNT_NAMES, 0) | {k: int(v) for k, v in doc.get("counts", {}).items()}
+        return cls(doc.get("run_id", ""), doc.get("cursor"), bool(doc.get("done")), int(doc.get("pages", 0)), counts)
+
+
+class SegmentCheckpoints:
+    """Load/save/reset the progress of the segments of one (source, segments) layout."""
+
+    def __init__(self, store: CheckpointStore, source: str, segments: int) -> None:
+        self._store = store
+        self.pk = checkpoint_pk(source, segments)
+
+    def load(self, segment: int) -> SegmentProgress:
+        return SegmentProgress.from_doc(call_with_retry(lambda: self._store.get(self.pk, str(segment))))
+
+    def save(self, segment: int, progress: SegmentProgress) -> None:
+        doc = {**asdict(progress), "updated": utc_now()}
+        call_with_retry(lambda: self._store.put(self.pk, str(segment), doc))
+
+    def reset(self, segment: int) -> None:
+        call_with_retry(lambda: self._store.delete(self.pk, str(segment)))

@@ -1,0 +1,125 @@
+"""The reconcile report: counts, and every difference streamed to a JSON file as it is found.
+
+Differences are written to `<path>.partial` as they arrive (never collected in memory beyond
+`SHOWN` for the screen) and the file is renamed to `<path>` when the run ends, so a crashed run
+never leaves a file that looks complete.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import threading
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, TextIO
+
+SHOWN = 20
+COUNT_NAMES = ("compared", "v3_checked", "missing", "extra", "different", "quarantined", "unquarantined",
+               "repaired", "remaining", "quarantine_resolved")
+DIFFERENCE_COUNTS = ("missing", "extra", "different", "unquarantined")
+
+
+@dataclass
+class Difference:
+    kind: str  # missing | extra | different | unquarantined_bad_item
+    source: str | None  # users | orders (None: a v3 item no source could ever produce)
+    source_key: str | None
+    v3_key: tuple[str, str] | None
+    detail: str = ""
+    attributes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    repaired: bool | None = None  # None: --repair not requested
+    remaining: bool = True  # still differs after the (optional) repair and re-check
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "source": self.source, "source_key": self.source_key,
+                "v3_key": None if self.v3_key is None else {"userId": self.v3_key[0], "recordType": self.v3_key[1]},
+                "detail": self.detail, "attributes": self.attributes, "repaired": self.repaired,
+                "remaining": self.remaining}
+
+
+def json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, (set, frozenset)):
+        return sorted(json_default(v) if isinstance(v, Decimal) else v for v in value)
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(bytes(value)).decode()
+    return str(value)
+
+
+class DifferenceSink:
+    """Thread-safe counter + streaming writer for one reconcile run."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self.counts = dict.fromkeys(COUNT_NAMES, 0)
+        self.shown: list[Difference] = []
+        self._lock = threading.Lock()
+        self._first = True
+        self._file: TextIO | None = None
+        if path:
+            self._file = open(f"{path}.partial", "w", encoding="utf-8")  # noqa: SIM115 - closed in finish()
+            self._file.write('{\n"differences": [\n')
+
+    def count(self, name: str, n: int = 1) -> None:
+        with self._lock:
+            self.counts[name] += n
+
+    def add(self, diff: Difference) -> None:
+        key = "unquarantined" if diff.kind == "unquarantined_bad_item" else diff.kind
+        line = json.dumps(diff.to_dict(), sort_keys=True, default=json_default)
+        with self._lock:
+            self.counts[key] += 1
+            self.counts["repaired"] += int(bool(diff.repaired) and not diff.remaining)
+            self.counts["remaining"] += int(diff.remaining)
+            if len(self.shown) < SHOWN:
+                self.shown.append(diff)
+            if self._file is not None:
+                self._file.write(("" if self._first else ",\n") + line)
+                self._first = False
+
+    def finish(self, summary: dict[str, Any]) -> None:
+        if self._file is None:
+            return
+        self._file.write('\n],\n"summary": ' + json.dumps(summary, sort_keys=True, default=json_default) + "\n}\n")
+        self._file.close()
+        os.replace(f"{self.path}.partial", str(self.path))
+
+    def abort(self) -> None:
+        if self._file is not None and not self._file.closed:
+            self._file.close()
+
+
+@dataclass
+class ReconcileReport:
+    started_at: str
+    finished_at: str
+    counts: dict[str, int]
+    sample: float | None
+    report_path: str | None
+    repair: bool
+    seconds: float
+    shown: list[Difference]
+
+    @property
+    def differences(self) -> int:
+        return sum(self.counts[k] for k in DIFFERENCE_COUNTS)
+
+    @property
+    def clean(self) -> bool:
+        """No difference remains (after --repair, what it fixed and re-checked does not count)."""
+        return self.counts["remaining"] == 0
+
+    def to_dict(self) -> dict[str, Any]:
+        rate = (self.counts["compared"] + self.counts["v3_checked"]) / self.seconds if self.seconds > 0 else 0.0
+        return {"started_at": self.started_at, "finished_at": self.finished_at, "clean": self.clean,
+                "counts": dict(self.counts), "sample": self.sample, "report_path": self.report_path,
+                "repair": self.repair, "seconds": round(self.seconds, 3), "items_per_second": round(rate, 1),
+                "differences_shown": [d.to_dict() for d in self.shown]}
+
+    def record(self) -> dict[str, Any]:
+        """The summary stored in the reports table (what the flip interlock reads)."""
+        return {"started_at": self.started_at, "finished_at": self.finished_at, "clean": self.clean,
+                "counts": dict(self.counts), "sample": self.sample, "report_path": self.report_path,
+                "repair": self.repair}

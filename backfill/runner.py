@@ -1,0 +1,164 @@
+"""`run_backfill`: every segment of every chosen table through a worker pool, then one report.
+
+Workers run segments (`backfill.segment.run_segment_on`); all segments share one pool of write
+threads and one token bucket, so `--workers`, `--write-threads` and `--rate` are run-wide.
+Ctrl-C stops each worker after its current page (checkpointed) and re-raises; the next run
+resumes every unfinished segment and skips finished ones.
+"""
+from __future__ import annotations
+
+import math
+import threading
+import time
+import uuid
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any
+
+from backfill.checkpoint import COUNT_NAMES, SegmentCheckpoints
+from backfill.errors import InvalidSegmentError, SyncNeverRanError
+from backfill.progress import item_count, make_progress
+from backfill.rate import TokenBucket
+from backfill.retry import call_with_retry
+from backfill.segment import SegmentResult, run_segment_on
+from backfill.tables import Tables, check_source
+from cutover.aws import Clients
+from cutover.settings import Settings
+from cutover.state import BACKFILL_RUN, CheckpointStore, ReportStore
+from replicator.quarantine import utc_now
+
+
+@dataclass
+class TableSummary:
+    scanned: int = 0
+    written: int = 0
+    already_filled: int = 0  # filled by an earlier page that crashed before its checkpoint (or before --restart)
+    skipped_newer: int = 0
+    quarantined: int = 0
+    seconds: float = 0.0
+    segments_done: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"scanned": self.scanned, "written": self.written,
+                "already_filled": self.already_filled, "skipped_newer": self.skipped_newer,
+                "quarantined": self.quarantined, "seconds": round(self.seconds, 3), "segments_done": self.segments_done}
+
+
+@dataclass
+class BackfillSummary:
+    """Counts are cumulative per table over every run since the last --restart (resumes add up)."""
+
+    run_id: str
+    started_at: str
+    finished_at: str
+    segments: int
+    tables: dict[str, TableSummary] = field(default_factory=dict)
+    complete: bool = False
+    scanned_this_run: int = 0
+    seconds: float = 0.0
+
+    @property
+    def items_per_second(self) -> float:
+        return self.scanned_this_run / self.seconds if self.seconds > 0 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "started_at": self.started_at, "finished_at": self.finished_at,
+                "segments": self.segments, "complete": self.complete,
+                "tables": {name: t.to_dict() for name, t in self.tables.items()},
+                "scanned_this_run": self.scanned_this_run, "seconds": round(self.seconds, 3),
+                "items_per_second": round(self.items_per_second, 1)}
+
+
+def run_backfill(settings: Settings, clients: Clients, *, tables: tuple[str, ...] = ("users", "orders"),
+                 segments: int = 8, workers: int = 4, write_threads: int = 16, rate: float | None = None,
+                 restart: bool = False, require_sync: bool = True, progress: bool = False,
+                 only_segment: int | None = None, page_size: int | None = None) -> BackfillSummary:
+    """Backfill `tables` (users/orders) and record the run. `only_segment` runs that one segment.
+
+    Raises:
+        SyncNeverRanError: `require_sync` and replication has never checkpointed a chosen table.
+        InvalidSegmentError: `segments` < 1 or `only_segment` outside 0..segments-1.
+    """
+    names = Tables.from_names(settings.names)
+    client = clients.dynamodb
+    sources = tuple(check_source(t) for t in tables)
+    if segments < 1 or (only_segment is not None and not 0 <= only_segment < segments):
+        raise InvalidSegmentError(only_segment, segments)
+    if require_sync:
+        _require_sync(client, names, sources)
+    layouts = {s: SegmentCheckpoints(CheckpointStore(client, names.checkpoints), s, segments) for s in sources}
+    chosen = [only_segment] if only_segment is not None else list(range(segments))
+    if restart:
+        for source in sources:
+            for seg in chosen:
+                layouts[source].reset(seg)
+    run_id = uuid.uuid4().hex[:12]
+    started_at, t0 = utc_now(), time.monotonic()
+    ended: dict[str, float] = {}
+    scanned = [0]
+    stop = threading.Event()
+    limiter = TokenBucket(rate) if rate else None
+    lock = threading.Lock()
+
+    with make_progress(progress) as bars:
+        for source in sources:
+            bars.add_table(source, item_count(client, names.source_table(source)))
+            bars.advance(source, sum(layouts[source].load(s).counts["scanned"] for s in chosen))
+
+        def on_page(source: str, counts: dict[str, int]) -> None:
+            bars.advance(source, counts["scanned"])
+            with lock:
+                scanned[0] += counts["scanned"]
+
+        def work(source: str, seg: int) -> SegmentResult:
+            result = run_segment_on(names, client, table=source, segment=seg, segments=segments, run_id=run_id,
+                                    deadline=lambda: 0.0 if stop.is_set() else math.inf, rate_limiter=limiter,
+                                    page_size=page_size, executor=writes, on_page=on_page)
+            with lock:
+                ended[source] = time.monotonic() - t0
+            return result
+
+        with ThreadPoolExecutor(max(1, write_threads), thread_name_prefix="fill") as writes, \
+                ThreadPoolExecutor(max(1, workers), thread_name_prefix="segment") as segs:
+            futures = [segs.submit(work, source, seg) for source in sources for seg in chosen]
+            _wait_all(futures, stop)
+
+    summary = BackfillSummary(run_id, started_at, utc_now(), segments, scanned_this_run=scanned[0],
+                              seconds=time.monotonic() - t0)
+    for source in sources:
+        summary.tables[source] = _table_summary(layouts[source], segments, ended.get(source, 0.0))
+    summary.complete = all(t.segments_done == segments for t in summary.tables.values())
+    reports = ReportStore(client, names.reports)
+    call_with_retry(lambda: reports.record(BACKFILL_RUN, summary.to_dict()))
+    return summary
+
+
+def _wait_all(futures: list[Future[SegmentResult]], stop: threading.Event) -> None:
+    """Wait for every segment; on Ctrl-C or a failed segment stop the rest after their page, then raise."""
+    try:
+        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        for f in done:
+            f.result()
+    except BaseException:
+        stop.set()
+        wait(futures)
+        raise
+
+
+def _table_summary(layout: SegmentCheckpoints, segments: int, seconds: float) -> TableSummary:
+    out = TableSummary(seconds=seconds)
+    for seg in range(segments):
+        progress = layout.load(seg)
+        for name in COUNT_NAMES:
+            setattr(out, name, getattr(out, name) + progress.counts[name])
+        out.segments_done += int(progress.done)
+    return out
+
+
+def _require_sync(client: Any, names: Tables, sources: tuple[str, ...]) -> None:
+    from replicator.positions import PositionStore  # written by the sync unit; imported when needed
+
+    positions = PositionStore(CheckpointStore(client, names.checkpoints))
+    for source in sources:
+        if not call_with_retry(lambda: positions.has_run(source)):
+            raise SyncNeverRanError(source, names.source_table(source))

@@ -1,0 +1,155 @@
+"""One segment of the backfill: the unit of work, resumable from its checkpoint.
+
+The same function runs in the CLI's worker pool and, one segment per invocation, in the
+segment Lambda (`backfill.segment_lambda`) under a Step Functions distributed map.
+
+Per page: transform every item (bad ones go to quarantine), write the good ones with
+`V3Writer.fill` (conditional on the key being absent, so the stream's newer item or a tombstone
+always wins) from a thread pool, wait for every write, and only then checkpoint the cursor.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any
+
+from backfill.checkpoint import COUNT_NAMES, SegmentCheckpoints, SegmentProgress
+from backfill.errors import InvalidSegmentError
+from backfill.rate import TokenBucket
+from backfill.retry import call_with_retry
+from backfill.scan import scan_pages
+from backfill.tables import Tables, check_source
+from cutover.aws import Clients
+from cutover.settings import Settings
+from cutover.state import CheckpointStore
+from replicator.ddb_json import from_ddb
+from replicator.errors import TransformError
+from replicator.quarantine import QuarantineStore, entry_for
+from replicator.transform import source_key, transform
+from replicator.v3_writer import Outcome, V3Writer
+from replicator.versioning import BACKFILL_VERSION
+
+Deadline = Callable[[], float]  # remaining seconds; <= 0 means stop after the current page
+PageCallback = Callable[[str, dict[str, int]], None]
+
+
+@dataclass(frozen=True)
+class SegmentResult:
+    table: str
+    segment: int
+    segments: int
+    done: bool
+    counts: dict[str, int]  # cumulative over every run of this segment since its last restart
+    pages: int
+    already_done: bool = False  # was finished before this call: nothing scanned
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"table": self.table, "segment": self.segment, "segments": self.segments, "done": self.done,
+                "counts": dict(self.counts), "pages": self.pages, "already_done": self.already_done}
+
+
+def run_segment(settings: Settings, clients: Clients, *, table: str, segment: int, segments: int, run_id: str,
+                deadline: Deadline | None = None, write_threads: int = 16, rate_limiter: TokenBucket | None = None,
+                page_size: int | None = None, executor: ThreadPoolExecutor | None = None,
+                on_page: PageCallback | None = None) -> SegmentResult:
+    """Backfill one segment of `table` (users|orders) until it is finished or `deadline()` <= 0."""
+    return run_segment_on(Tables.from_names(settings.names), clients.dynamodb, table=table, segment=segment,
+                          segments=segments, run_id=run_id, deadline=deadline, write_threads=write_threads,
+                          rate_limiter=rate_limiter, page_size=page_size, executor=executor, on_page=on_page)
+
+
+def run_segment_on(tables: Tables, client: Any, *, table: str, segment: int, segments: int, run_id: str,
+                   deadline: Deadline | None = None, write_threads: int = 16, rate_limiter: TokenBucket | None = None,
+                   page_size: int | None = None, executor: ThreadPoolExecutor | None = None,
+                   on_page: PageCallback | None = None) -> SegmentResult:
+    """`run_segment` with resolved table names and one DynamoDB client (what the Lambda has)."""
+    check_source(table)
+    if segments < 1 or not 0 <= segment < segments:
+        raise InvalidSegmentError(segment, segments)
+    checkpoints = SegmentCheckpoints(CheckpointStore(client, tables.checkpoints), table, segments)
+    progress = checkpoints.load(segment)
+    if progress.done:
+        return _result(table, segment, segments, progress, already_done=True)
+    if not progress.run_id:
+        progress.run_id = run_id
+    filler = _PageFiller(tables, client, table, rate_limiter)
+    pool = executor or ThreadPoolExecutor(max_workers=max(1, write_threads), thread_name_prefix=f"fill-{table}-{segment}")
+    try:
+        if not _expired(deadline):
+            for page in scan_pages(client, tables.source_table(table), segment=segment, segments=segments,
+                                   start_key=progress.cursor, limit=page_size):
+                counts = filler.fill(page.items, pool)  # every write finished (or raised) here
+                progress.cursor, progress.done = page.next_key, page.next_key is None
+                progress.pages += 1
+                for name, n in counts.items():
+                    progress.counts[name] += n
+                checkpoints.save(segment, progress)
+                if on_page is not None:
+                    on_page(table, counts)
+                if progress.done or _expired(deadline):
+                    break
+    finally:
+        if executor is None:
+            pool.shutdown(wait=True)
+    return _result(table, segment, segments, progress)
+
+
+def _expired(deadline: Deadline | None) -> bool:
+    return deadline is not None and deadline() <= 0
+
+
+def _result(table: str, segment: int, segments: int, progress: SegmentProgress, already_done: bool = False) -> SegmentResult:
+    return SegmentResult(table, segment, segments, progress.done, dict(progress.counts), progress.pages, already_done)
+
+
+class _PageFiller:
+    """Transform and write one page; returns the page's counts once every write is done."""
+
+    def __init__(self, tables: Tables, client: Any, source: str, rate_limiter: TokenBucket | None) -> None:
+        self.source = source
+        self.table_name = tables.source_table(source)
+        self.client = client
+        self.v3_table = tables.v3
+        self.writer = V3Writer(client, tables.v3)
+        self.quarantine = QuarantineStore(client, tables.quarantine)
+        self.rate_limiter = rate_limiter
+
+    def fill(self, raw_items: list[dict[str, Any]], pool: ThreadPoolExecutor) -> dict[str, int]:
+        counts = dict.fromkeys(COUNT_NAMES, 0)
+        futures: list[Future[str]] = []
+        try:
+            for raw in raw_items:
+                counts["scanned"] += 1
+                if self.rate_limiter is not None:
+                    self.rate_limiter.acquire()
+                item = from_ddb(raw)
+                try:
+                    v3_items = transform(self.source, item)
+                except TransformError as err:
+                    entry = entry_for(err, self.table_name, item, BACKFILL_VERSION, "backfill")
+                    call_with_retry(lambda: self.quarantine.put(entry))
+                    counts["quarantined"] += 1
+                    continue
+                ref = f"{self.source}#{source_key(self.source, item)}"
+                futures += [pool.submit(self._write, v3_item, ref) for v3_item in v3_items]
+        except BaseException:
+            wait(futures)  # let in-flight writes land before the error leaves this page uncheckpointed
+            raise
+        for outcome in [f.result() for f in futures]:  # waits for all; re-raises a non-transient error
+            counts[outcome] += 1
+        return counts
+
+    def _write(self, item: dict[str, Any], source_ref: str) -> str:
+        """Fill one item; name what happened: written, already_filled or skipped_newer."""
+        if call_with_retry(lambda: self.writer.fill(item, source_ref)) is Outcome.WRITTEN:
+            return "written"
+        return "already_filled" if self._holder_version(item) == BACKFILL_VERSION else "skipped_newer"
+
+    def _holder_version(self, item: dict[str, Any]) -> str | None:
+        """The `_version` at a key fill was refused: "0" means an earlier (crashed or restarted) backfill
+        page filled it, anything else means replication or a repair wrote it. Only read on a skip."""
+        key = {"userId": {"S": item["userId"]}, "recordType": {"S": item["recordType"]}}
+        resp = call_with_retry(lambda: self.client.get_item(
+            TableName=self.v3_table, Key=key, ProjectionExpression="#v", ExpressionAttributeNames={"#v": "_version"}))
+        return resp.get("Item", {}).get("_version", {}).get("S")

@@ -1,0 +1,54 @@
+"""Lambda adapter: one backfill segment per invocation (a Step Functions distributed map item).
+
+Event: {"table": "users"|"orders", "segment": K, "segments": N, "run_id": "..."}.
+Stops about `SAFETY_SECONDS` before the function's timeout, after the current page is written
+and checkpointed, and returns {"done": false, ...}; the state machine invokes it again and it
+continues from the checkpoint. Returns {"done": true, ...} once the segment is finished.
+The environment is validated at cold start (first invocation), never at import time.
+"""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger
+
+from backfill.segment import run_segment_on
+from backfill.tables import Tables
+from cutover.environment import BACKFILL_SEGMENT_ENV
+from cutover.errors import ConfigError
+
+SAFETY_SECONDS = 60.0
+
+
+@lru_cache(maxsize=1)
+def _cold_start() -> tuple[Tables, Any, int, Logger]:
+    env = BACKFILL_SEGMENT_ENV.validate(BACKFILL_SEGMENT_ENV.with_defaults(os.environ, os.environ.get("STAGE", "")))
+    endpoint = os.environ.get("CUTOVER_ENDPOINT_URL") or None  # local runs only; unset on AWS
+    client = boto3.client("dynamodb", endpoint_url=endpoint)
+    return Tables.from_env(env), client, int(env["WRITE_CONCURRENCY"]), Logger(service=env["POWERTOOLS_SERVICE_NAME"])
+
+
+def parse_event(event: dict[str, Any]) -> tuple[str, int, int, str]:
+    """Validate the map item at the edge; raises ConfigError naming the bad field."""
+    try:
+        table, segment, segments = str(event["table"]), int(event["segment"]), int(event["segments"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(f"backfill segment event {event!r} needs table, segment and segments (integers): {exc}") from exc
+    return table, segment, segments, str(event.get("run_id") or "lambda")
+
+
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    tables, client, write_threads, logger = _cold_start()
+    table, segment, segments, run_id = parse_event(event)
+
+    def remaining() -> float:
+        return context.get_remaining_time_in_millis() / 1000.0 - SAFETY_SECONDS
+
+    result = run_segment_on(tables, client, table=table, segment=segment, segments=segments, run_id=run_id,
+                            deadline=remaining, write_threads=write_threads)
+    logger.info("backfill segment", extra=result.to_dict())
+    return {"done": result.done, "table": table, "segment": segment, "segments": segments,
+            "run_id": run_id, "counts": result.counts}

@@ -1,0 +1,107 @@
+"""The backend's own ceilings, measured in the same run as the bench they anchor.
+
+- conditional PutItem from many threads (the cost floor of any version-guarded write, one
+  request per item): the denominator for sync and backfill;
+- unconditional 25-item BatchWriteItem from a few threads: for reference only, since a write
+  with a condition cannot be batched.
+Both write the same realistic v3-shaped items into a scratch table with v3's key schema.
+"""
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+import uuid
+from typing import Any
+
+from bench.data import legacy_items
+from cutover.aws import Clients
+from replicator.ddb_json import to_ddb
+from replicator.errors import TransformError
+from replicator.transform import transform
+
+_CONDITION = "attribute_not_exists(#pk) OR attribute_not_exists(#ver) OR #ver < :ver"
+
+
+def scratch_table(clients: Clients, suffix: str) -> str:
+    """A v3-shaped table (same keys and GSIs) used only by ceilings and baselines."""
+    kwargs = clients.settings.names.v3_spec().create_table_kwargs()
+    kwargs["TableName"] = f"{clients.settings.names.prefix}-scratch-{suffix}-{uuid.uuid4().hex[:4]}"
+    clients.dynamodb.create_table(**kwargs)
+    return kwargs["TableName"]
+
+
+def _v3_templates(n: int = 200) -> list[dict[str, Any]]:
+    out = []
+    for source, item in legacy_items(n, seed=3):
+        try:
+            out.extend(transform(source, item))
+        except TransformError:
+            pass
+    return out
+
+
+def _hammer(seconds: float, threads: int, job) -> tuple[int, float]:
+    """Run `job(thread_index, counter)` in `threads` threads for `seconds`; returns (items, elapsed)."""
+    stop = threading.Event()
+    counts = [0] * threads
+    errors: list[BaseException] = []
+
+    def loop(idx: int) -> None:
+        try:
+            while not stop.is_set():
+                counts[idx] += job(idx)
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+            stop.set()
+    pool = [threading.Thread(target=loop, args=(i,), daemon=True) for i in range(threads)]
+    start = time.perf_counter()
+    for t in pool:
+        t.start()
+    time.sleep(seconds)
+    stop.set()
+    for t in pool:
+        t.join()
+    elapsed = time.perf_counter() - start
+    if errors:
+        raise errors[0]
+    return sum(counts), elapsed
+
+
+def conditional_put_ceiling(clients: Clients, seconds: float = 5.0, threads: int = 32) -> dict[str, float]:
+    """Items/s of single-item conditional PutItem (the v3 writer's condition) from `threads` threads."""
+    table = scratch_table(clients, "cput")
+    templates = _v3_templates()
+    seq = itertools.count()
+
+    def job(idx: int) -> int:
+        client = clients.dynamodb  # boto3 clients are thread-safe; pool of 64 connections
+        n = next(seq)
+        item = {**templates[n % len(templates)], "userId": f"c{idx}-{n}", "_version": "1", "_source": f"users#c{n}"}
+        client.put_item(TableName=table, Item=to_ddb(item), ConditionExpression=_CONDITION,
+                        ExpressionAttributeNames={"#pk": "userId", "#ver": "_version"},
+                        ExpressionAttributeValues={":ver": {"S": "1"}})
+        return 1
+    items, elapsed = _hammer(seconds, threads, job)
+    clients.dynamodb.delete_table(TableName=table)
+    return {"items": items, "seconds": elapsed, "items_per_s": items / elapsed, "threads": threads}
+
+
+def batch_write_ceiling(clients: Clients, seconds: float = 5.0, threads: int = 8) -> dict[str, float]:
+    """Items/s of unconditional 25-item BatchWriteItem (reference: batching cannot carry a condition)."""
+    from bench.data import batch_write
+
+    table = scratch_table(clients, "bwi")
+    templates = _v3_templates()
+    seq = itertools.count()
+
+    def job(idx: int) -> int:
+        batch = []
+        for _ in range(25):
+            n = next(seq)
+            batch.append(to_ddb({**templates[n % len(templates)], "userId": f"b{idx}-{n}", "_version": "0"}))
+        batch_write(clients.dynamodb, table, batch)
+        return 25
+    items, elapsed = _hammer(seconds, threads, job)
+    clients.dynamodb.delete_table(TableName=table)
+    return {"items": items, "seconds": elapsed, "items_per_s": items / elapsed, "threads": threads}

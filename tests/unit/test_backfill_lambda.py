@@ -1,0 +1,72 @@
+"""The segment Lambda: env checked at cold start (not import), stops before the timeout, resumes."""
+from __future__ import annotations
+
+import pytest
+from moto import mock_aws
+
+from cutover.errors import ConfigError
+from cutover.names import Names
+from replicator.ddb_json import to_ddb
+
+
+class FakeContext:
+    """`get_remaining_time_in_millis` replays a script, like a clock running down."""
+
+    def __init__(self, *remaining_ms: int) -> None:
+        self.remaining = list(remaining_ms)
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining.pop(0) if len(self.remaining) > 1 else self.remaining[0]
+
+
+def _env(names: Names) -> dict[str, str]:
+    return {"SERVICE": names.service, "STAGE": names.stage, "POWERTOOLS_SERVICE_NAME": "backfill",
+            "USERS_TABLE": names.users_table, "ORDERS_TABLE": names.orders_table, "V3_TABLE": names.v3_table,
+            "QUARANTINE_TABLE": names.quarantine_table, "CHECKPOINTS_TABLE": names.checkpoints_table,
+            "REPORTS_TABLE": names.reports_table}
+
+
+@pytest.fixture
+def lam(monkeypatch):
+    import backfill.segment_lambda as module  # importing must not need any environment
+
+    module._cold_start.cache_clear()
+    yield module
+    module._cold_start.cache_clear()
+
+
+def test_missing_environment_fails_at_invocation_naming_every_variable(lam, monkeypatch):
+    # Given no table variables, When invoked, Then one ConfigError names each missing one
+    for var in ("USERS_TABLE", "V3_TABLE", "CHECKPOINTS_TABLE"):
+        monkeypatch.delenv(var, raising=False)
+    with pytest.raises(ConfigError) as err:
+        lam.lambda_handler({"table": "users", "segment": 0, "segments": 1}, FakeContext(900_000))
+    assert "USERS_TABLE is missing" in str(err.value) and "CHECKPOINTS_TABLE is missing" in str(err.value)
+
+
+def test_stops_a_minute_before_timeout_then_a_second_invocation_finishes(lam, monkeypatch):
+    with mock_aws():
+        import boto3
+
+        names = Names("lam", "dev")
+        ddb = boto3.client("dynamodb", region_name="us-east-1")
+        for spec in names.all_specs():
+            ddb.create_table(**spec.create_table_kwargs())
+        for i in range(40):  # 60 KB each: Scan's 1 MB page limit makes several pages
+            ddb.put_item(TableName=names.orders_table, Item=to_ddb({"orderId": f"o{i}", "userId": "u", "pad": "x" * 60_000}))
+        for key, value in _env(names).items():
+            monkeypatch.setenv(key, value)
+        event = {"table": "orders", "segment": 0, "segments": 1, "run_id": "sfn-1"}
+        # Given 61 s left before the first page and 59 s after it (inside the 60 s safety margin)
+        first = lam.lambda_handler(event, FakeContext(61_000, 59_000))
+        # Then it returns unfinished after one 1 MB page, checkpointed
+        assert first["done"] is False and 0 < first["counts"]["written"] < 40
+        # When invoked again with plenty of time, Then it resumes and finishes the segment
+        second = lam.lambda_handler(event, FakeContext(900_000))
+        assert second["done"] is True and second["counts"]["written"] == 40
+        assert set(second) >= {"done", "table", "segment", "segments", "counts"}
+
+
+def test_malformed_event_is_rejected_with_the_field_named(lam):
+    with pytest.raises(ConfigError, match="needs table, segment and segments"):
+        lam.parse_event({"table": "users", "segment": "x"})

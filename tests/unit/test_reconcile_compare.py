@@ -1,0 +1,75 @@
+"""The reconciler's pure judgement: equality ignoring `_`, missing/extra rules, sampling."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from backfill.compare import (
+    DIFFERENT, MISSING, SOURCE_DELETED, SOURCE_INVALID, SOURCE_MOVED, differing_attributes, legacy_finding,
+    sampled, source_of_v3, v3_finding,
+)
+
+EXPECTED = {"userId": "u1", "recordType": "PROFILE", "entityType": "USER", "email": "a@x", "n": Decimal(1)}
+
+
+def test_bookkeeping_attributes_are_ignored_but_business_ones_are_not():
+    # Given a v3 item equal to the expected one apart from `_` attributes, Then it matches
+    assert legacy_finding(EXPECTED, {**EXPECTED, "_version": "9", "_source": "users#u1"}) is None
+    # When a business attribute differs or is absent, Then each is named with both values
+    kind, attrs = legacy_finding(EXPECTED, {**EXPECTED, "email": "b@x", "extra": 1, "n": None})
+    assert kind == DIFFERENT
+    assert attrs == {"email": {"expected": "a@x", "actual": "b@x"}, "extra": {"expected": None, "actual": 1},
+                     "n": {"expected": Decimal(1), "actual": None}}
+
+
+def test_absent_and_tombstoned_v3_items_are_missing():
+    assert legacy_finding(EXPECTED, None) == (MISSING, {})
+    assert legacy_finding(EXPECTED, {"userId": "u1", "recordType": "PROFILE", "_deleted": True})[0] == MISSING
+
+
+def test_v3_key_maps_back_to_its_source_across_key_schemas():
+    assert source_of_v3(("u1", "PROFILE")) == ("users", "u1")
+    assert source_of_v3(("u1", "ORDER#o9")) == ("orders", "o9")
+    assert source_of_v3(("u1", "ORDER#")) is None and source_of_v3(("u1", "WHAT")) is None
+
+
+def test_live_v3_item_needs_a_source_that_maps_to_exactly_its_key():
+    order = {"orderId": "o1", "userId": "b"}
+    assert v3_finding(("b", "ORDER#o1"), order, "orders") is None
+    # Given the order moved from user a to b, Then the item left under a is a stale location
+    assert v3_finding(("a", "ORDER#o1"), order, "orders") == SOURCE_MOVED
+    # Given the source was deleted, Then the v3 item is a zombie
+    assert v3_finding(("b", "ORDER#o1"), None, "orders") == SOURCE_DELETED
+    # Given the source is now invalid, Then the v3 item should have been tombstoned
+    assert v3_finding(("b", "ORDER#o1"), {"orderId": "o1", "userId": 5}, "orders") == SOURCE_INVALID
+
+
+def test_sampling_is_deterministic_and_roughly_the_fraction():
+    keys = [f"u{i}" for i in range(4000)]
+    chosen = [k for k in keys if sampled("users", k, 0.1)]
+    assert 300 < len(chosen) < 500
+    assert chosen == [k for k in keys if sampled("users", k, 0.1)]  # same keys every time
+    assert all(sampled("users", k, None) and sampled("users", k, 1.0) for k in keys[:10])
+
+
+def test_differing_attributes_treats_present_none_differently_from_absent():
+    assert differing_attributes({"a": None}, {}) == {"a": {"expected": None, "actual": None}}
+
+
+def test_report_file_streams_every_difference_but_memory_keeps_only_a_few(tmp_path):
+    import json
+
+    from backfill.report import SHOWN, Difference, DifferenceSink
+
+    # Given 250 differences found by a run
+    path = tmp_path / "r.json"
+    sink = DifferenceSink(str(path))
+    for i in range(250):
+        sink.add(Difference("missing", "users", f"u{i}", (f"u{i}", "PROFILE"), attributes={"n": {"expected": Decimal("1.5"), "actual": None}}))
+    # Then only SHOWN are held for the screen, and nothing final exists until the run finishes
+    assert len(sink.shown) == SHOWN and not path.exists()
+    sink.finish({"clean": False})
+    # And the finished file is valid JSON with all of them and the summary
+    data = json.loads(path.read_text())
+    assert len(data["differences"]) == 250 and data["summary"] == {"clean": False}
+    assert data["differences"][0]["attributes"]["n"]["expected"] == 1.5
+    assert sink.counts["missing"] == 250 and sink.counts["remaining"] == 250
