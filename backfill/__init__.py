@@ -10,5 +10,5 @@ Public API:
 
 Layout: scan/checkpoint/segment/runner (copy); batch_get/compare/checker/reconcile_scan/
 quarantine_sweep/repair/report/reconcile (proof); retry/rate/limits/progress (shared plumbing).
-Why the write path is conditional PutItem from a thread pool: see WRITE_PATH.md.
+Why the write path is conditional PutItem from a thread pool: see DESIGN.md ("Backfill's write path").
 """

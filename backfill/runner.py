@@ -70,7 +70,7 @@ class BackfillSummary:
 
 
 def run_backfill(settings: Settings, clients: Clients, *, tables: tuple[str, ...] = ("users", "orders"),
-                 segments: int = 8, workers: int = 4, write_threads: int = 16, rate: float | None = None,
+                 segments: int = 8, workers: int = 4, write_threads: int = 32, rate: float | None = None,
                  restart: bool = False, require_sync: bool = True, progress: bool = False,
                  only_segment: int | None = None, page_size: int | None = None) -> BackfillSummary:
     """Backfill `tables` (users/orders) and record the run. `only_segment` runs that one segment.

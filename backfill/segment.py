@@ -50,7 +50,7 @@ class SegmentResult:
 
 
 def run_segment(settings: Settings, clients: Clients, *, table: str, segment: int, segments: int, run_id: str,
-                deadline: Deadline | None = None, write_threads: int = 16, rate_limiter: TokenBucket | None = None,
+                deadline: Deadline | None = None, write_threads: int = 32, rate_limiter: TokenBucket | None = None,
                 page_size: int | None = None, executor: ThreadPoolExecutor | None = None,
                 on_page: PageCallback | None = None) -> SegmentResult:
     """Backfill one segment of `table` (users|orders) until it is finished or `deadline()` <= 0."""
@@ -60,7 +60,7 @@ def run_segment(settings: Settings, clients: Clients, *, table: str, segment: in
 
 
 def run_segment_on(tables: Tables, client: Any, *, table: str, segment: int, segments: int, run_id: str,
-                   deadline: Deadline | None = None, write_threads: int = 16, rate_limiter: TokenBucket | None = None,
+                   deadline: Deadline | None = None, write_threads: int = 32, rate_limiter: TokenBucket | None = None,
                    page_size: int | None = None, executor: ThreadPoolExecutor | None = None,
                    on_page: PageCallback | None = None) -> SegmentResult:
     """`run_segment` with resolved table names and one DynamoDB client (what the Lambda has)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import os
 import sys
 import time
 import traceback
@@ -33,14 +34,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--items", type=int, default=None, help="legacy items for backfill/reconcile (default 50,000; quick 100)")
     parser.add_argument("--reconcile-items", type=int, default=None,
                         help="smaller reconcile size; the larger is 4x (quick 2x) (default: --items)")
+    parser.add_argument("--server", choices=("process", "thread"), default="process",
+                        help="moto server in a child process (own core and GIL; default) or a thread of this one")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where to write the JSON results")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")  # the replicator's per-record quarantine lines
     from bench.harness import quiet_server_logs
-    from cutover.local import LocalServer
+    from cutover.local import LocalServer, LocalServerProcess
 
     quiet_server_logs()
 
@@ -49,7 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     results: dict = {"started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "quick": args.quick,
                      "items": items, "machine": {"python": platform.python_version(), "cpus": _cpus()},
                      "benches": {}}
-    with LocalServer() as server:
+    server_kind = LocalServer if args.server == "thread" else LocalServerProcess
+    results["server"] = args.server
+    with server_kind() as server:
         ctx = BenchContext(endpoint_url=server.endpoint_url, items=items, quick=args.quick,
                            reconcile_items=args.reconcile_items)
         for name in args.only or BENCHES:

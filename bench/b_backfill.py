@@ -3,7 +3,7 @@ and against the sequential safe copy and the naive script.
 
 One namespace is seeded with `--items` legacy items (BatchWriteItem, 8 threads). Then, each
 timed on its own: the conditional-PutItem ceiling (32 threads, 5 s); `run_backfill` (defaults:
-8 segments, 4 workers, 16 write threads; require_sync=False); v3 and cutover's own tables are
+8 segments, 4 workers, 32 write threads; require_sync=False); v3 and cutover's own tables are
 recreated empty; `run_backfill` again with every request delayed 5 ms client-side; the
 sequential safe copy under the same delay and the naive script, both on a subset into scratch
 tables. items/s = legacy items scanned (each one transformed and written or quarantined) / wall

@@ -92,29 +92,19 @@ _COMMON = (
     _LOG_LEVEL,
 )
 
+_DATA_TABLES = (EnvVar("USERS_TABLE"), EnvVar("ORDERS_TABLE"), EnvVar("V3_TABLE"))
+_WRITE_CONCURRENCY = EnvVar("WRITE_CONCURRENCY", is_positive_int, "a positive integer", defaults={"*": "16"})
+
 REPLICATOR_ENV = FunctionEnv(
     "replicator",
-    (
-        *_COMMON,
-        EnvVar("USERS_TABLE"),
-        EnvVar("ORDERS_TABLE"),
-        EnvVar("V3_TABLE"),
-        EnvVar("QUARANTINE_TABLE"),
-        EnvVar("WRITE_CONCURRENCY", is_positive_int, "a positive integer", defaults={"*": "16"}),
-    ),
+    (*_COMMON, *_DATA_TABLES, EnvVar("QUARANTINE_TABLE"), _WRITE_CONCURRENCY),
 )
 
 BACKFILL_SEGMENT_ENV = FunctionEnv(
     "backfill-segment",
     (
-        *_COMMON,
-        EnvVar("USERS_TABLE"),
-        EnvVar("ORDERS_TABLE"),
-        EnvVar("V3_TABLE"),
-        EnvVar("QUARANTINE_TABLE"),
-        EnvVar("CHECKPOINTS_TABLE"),
-        EnvVar("REPORTS_TABLE"),
-        EnvVar("WRITE_CONCURRENCY", is_positive_int, "a positive integer", defaults={"*": "16"}),
+        *_COMMON, *_DATA_TABLES, EnvVar("QUARANTINE_TABLE"), EnvVar("CHECKPOINTS_TABLE"),
+        EnvVar("REPORTS_TABLE"), _WRITE_CONCURRENCY,
     ),
 )
 
@@ -122,9 +112,7 @@ API_ENV = FunctionEnv(
     "api",
     (
         *_COMMON,
-        EnvVar("USERS_TABLE"),
-        EnvVar("ORDERS_TABLE"),
-        EnvVar("V3_TABLE"),
+        *_DATA_TABLES,
         EnvVar("READ_SOURCE_PARAMETER", lambda v: v.startswith("/"), "an SSM parameter name starting with /"),
         EnvVar("READ_SOURCE_CACHE_SECONDS", is_positive_int, "a positive integer", defaults={"*": "10"}),
         # Stage-namespaced app secret, read at runtime via cutover.secrets (never plaintext in env).

@@ -108,3 +108,44 @@ def enable_legacy_streams(settings: Settings, clients: Clients) -> list[str]:
             )
             changed.append(spec.name)
     return changed
+
+
+@dataclass
+class LocalServerProcess:
+    """The same moto server in a child process: it gets its own interpreter (and GIL), so a
+    client in this process and the server use both cores. Used by the benchmarks."""
+
+    port: int = 0
+    _proc: Any = None
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    def start(self) -> "LocalServerProcess":
+        import subprocess
+        import sys
+
+        self.port = self.port or free_port()
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", LOOPBACK, "-p", str(self.port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        _wait_for_port(self.port, timeout=30.0)
+        return self
+
+    def stop(self) -> None:
+        if self._proc is not None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=10)
+            except Exception:  # noqa: BLE001 - a server busy freeing a large table: make sure it ends
+                self._proc.kill()
+                self._proc.wait(timeout=10)
+            self._proc = None
+
+    def __enter__(self) -> "LocalServerProcess":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

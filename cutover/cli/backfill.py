@@ -14,7 +14,7 @@ from cutover.cli._common import Runtime, common_options
 @click.option("--segments", type=click.IntRange(min=1), default=8, show_default=True,
               help="Parallel Scan segments per table (changing it starts a new set of cursors).")
 @click.option("--workers", type=click.IntRange(min=1), default=4, show_default=True, help="Segments scanned at once.")
-@click.option("--write-threads", type=click.IntRange(min=1), default=16, show_default=True,
+@click.option("--write-threads", type=click.IntRange(min=1), default=32, show_default=True,
               help="Concurrent conditional writes shared by all workers.")
 @click.option("--segment", type=click.IntRange(min=0), default=None,
               help="Run only segment K of --segments N (the unit a Lambda runs).")
