@@ -21,6 +21,8 @@ _create_decimal = DYNAMODB_CONTEXT.create_decimal
 def _de(value: Mapping[str, Any]) -> Any:
     if len(value) == 1:
         ((tag, raw),) = value.items()
+        if tag == "S":  # the most common type, without a call
+            return raw
         reader = _READERS.get(tag)
         if reader is not None:
             return reader(raw)
@@ -47,7 +49,10 @@ def _number(value: Decimal | int) -> dict[str, str]:
 
 
 def _ser(value: Any) -> dict[str, Any]:
-    writer = _WRITERS.get(type(value))
+    kind = type(value)
+    if kind is str:  # the most common type, without a call
+        return {"S": value}
+    writer = _WRITERS.get(kind)
     return writer(value) if writer is not None else _SERIALIZER.serialize(value)
 
 
