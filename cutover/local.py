@@ -22,16 +22,34 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@dataclass
-class LocalServer:
-    """A moto server in a background thread of this process (moto's ThreadedMotoServer)."""
+class _Endpoint:
+    """What both server kinds share: a loopback endpoint, used as a context manager."""
 
-    port: int = 0
-    _server: Any = None
+    port: int
 
     @property
     def endpoint_url(self) -> str:
         return f"http://{LOOPBACK}:{self.port}"
+
+    def start(self):  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def stop(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+@dataclass
+class LocalServer(_Endpoint):
+    """A moto server in a background thread of this process (moto's ThreadedMotoServer)."""
+
+    port: int = 0
+    _server: Any = None
 
     def start(self) -> "LocalServer":
         import logging
@@ -49,12 +67,6 @@ class LocalServer:
         if self._server is not None:
             self._server.stop()
             self._server = None
-
-    def __enter__(self) -> "LocalServer":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def _wait_for_port(port: int, timeout: float = 10.0) -> None:
@@ -111,16 +123,12 @@ def enable_legacy_streams(settings: Settings, clients: Clients) -> list[str]:
 
 
 @dataclass
-class LocalServerProcess:
+class LocalServerProcess(_Endpoint):
     """The same moto server in a child process: it gets its own interpreter (and GIL), so a
     client in this process and the server use both cores. Used by the benchmarks."""
 
     port: int = 0
     _proc: Any = None
-
-    @property
-    def endpoint_url(self) -> str:
-        return f"http://{LOOPBACK}:{self.port}"
 
     def start(self) -> "LocalServerProcess":
         import subprocess
@@ -143,9 +151,3 @@ class LocalServerProcess:
                 self._proc.kill()
                 self._proc.wait(timeout=10)
             self._proc = None
-
-    def __enter__(self) -> "LocalServerProcess":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
