@@ -7,5 +7,5 @@ Layers (dependencies point down):
 - `users_table` / `orders_table` / `v3_table`: pynamodb models per table, built per runtime settings
 - `read_source` (the SSM flag), `telemetry` (Powertools Logger + Metrics)
 - `flipper`, `evidence`: the guarded flip shared by `cutover flip`, `cutover status` and the demo;
-  the interlock rules themselves are pure, in `cutover.gate`.
+  the interlock rules themselves are pure, in `controlplane.gate`.
 """

@@ -16,7 +16,7 @@ from app_handlers.reads import ReadService
 from app_handlers.telemetry import NAMESPACE, Telemetry
 from app_handlers.v3_source import V3Source
 from app_handlers.writes import Writes
-from cutover.aws import Clients
+from cutover.clients import Clients
 from cutover.environment import API_ENV
 from cutover.settings import Settings
 

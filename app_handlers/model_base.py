@@ -15,7 +15,7 @@ from pynamodb.attributes import Attribute
 from pynamodb.constants import NUMBER
 from pynamodb.models import Model
 
-from replicator.ddb_json import from_ddb
+from cutover.codec import from_ddb
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class Connection:
 
     @classmethod
     def from_clients(cls, clients: Any) -> "Connection":
-        """Reuse `cutover.aws.Clients`' region and endpoint; on local, its (placeholder) credentials."""
+        """Reuse `cutover.clients.Clients`' region and endpoint; on local, its (placeholder) credentials."""
         host = clients.settings.endpoint_url
         if host is None:
             return cls(region=clients.region)

@@ -5,19 +5,15 @@ than a known value fails safe to `legacy`, loudly (error log + `FlagInvalid` met
 """
 from __future__ import annotations
 
-import enum
 from typing import Any
 
 from aws_lambda_powertools.utilities.parameters import SSMProvider
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
 from app_handlers.telemetry import FLAG_INVALID, Telemetry
+from controlplane.flag import ReadSource
 
-
-class ReadSource(str, enum.Enum):
-    LEGACY = "legacy"
-    SHADOW = "shadow"
-    V3 = "v3"
+__all__ = ["FlagReader", "ReadSource"]
 
 
 class FlagReader:
@@ -44,20 +40,3 @@ class FlagReader:
             FLAG_INVALID, f"read-source flag invalid, serving legacy: {why}. Fix with `cutover flip legacy`",
             level="error", parameter=self.parameter, value=value,
         )
-
-
-class FlagStore:
-    """Direct (uncached) reads and writes of the flag, for `cutover flip` and `cutover status`."""
-
-    def __init__(self, ssm_client: Any, parameter: str) -> None:
-        self._ssm = ssm_client
-        self.parameter = parameter
-
-    def get(self) -> str | None:
-        try:
-            return self._ssm.get_parameter(Name=self.parameter)["Parameter"]["Value"]
-        except self._ssm.exceptions.ParameterNotFound:
-            return None
-
-    def set(self, value: ReadSource) -> None:
-        self._ssm.put_parameter(Name=self.parameter, Value=value.value, Type="String", Overwrite=True)

@@ -11,8 +11,8 @@ import base64
 from decimal import Decimal
 from typing import Any
 
-from replicator.errors import TransformError
-from replicator.transform import transform
+from replicator.contract.errors import TransformError
+from replicator.contract.transform import transform
 from replicator.v3_writer import is_tombstone
 
 Record = dict[str, Any]

@@ -8,7 +8,7 @@ from typing import Protocol
 from app_handlers.errors import Conflict, RecordNotFound
 from app_handlers.records import Record
 from app_handlers.schemas import CreateOrder, CreateUser
-from replicator.quarantine import utc_now
+from cutover.clock import utc_now
 
 
 class LegacyWriter(Protocol):

@@ -5,7 +5,7 @@ Public API:
   users/orders, resumable, recorded as a `backfill-run` report.
 - `backfill.segment.run_segment(settings, clients, table=, segment=, segments=, run_id=, ...)`:
   the unit of work (also the body of `backfill.segment_lambda.lambda_handler`).
-- `backfill.reconcile.run_reconcile(settings, clients, ...) -> ReconcileReport`: both
+- `reconciler.run.run_reconcile(settings, clients, ...) -> ReconcileReport`: both
   directions, consistent re-reads, streamed report, optional version-guarded repair.
 
 Layout: scan/checkpoint/segment/runner (copy); batch_get/compare/checker/reconcile_scan/

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from backfill.retry import call_with_retry
+from cutover.retry import call_with_retry
 from cutover.state import CheckpointStore
-from replicator.quarantine import utc_now
+from cutover.clock import utc_now
 
 COUNT_NAMES = ("scanned", "written", "already_filled", "skipped_newer", "quarantined")
 

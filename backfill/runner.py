@@ -16,16 +16,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backfill.checkpoint import COUNT_NAMES, SegmentCheckpoints
-from backfill.errors import InvalidSegmentError, SyncNeverRanError
-from backfill.progress import item_count, make_progress
-from backfill.rate import TokenBucket
-from backfill.retry import call_with_retry
+from backfill.errors import SyncNeverRanError
+from cutover.errors import InvalidSegmentError
+from cutover.progress import NullProgress, ProgressSink, item_count
+from cutover.rate import TokenBucket
+from cutover.retry import call_with_retry
 from backfill.segment import SegmentResult, run_segment_on
-from backfill.tables import Tables, check_source
-from cutover.aws import Clients
+from cutover.tables import Tables, check_source
+from cutover.clients import Clients
 from cutover.settings import Settings
 from cutover.state import BACKFILL_RUN, CheckpointStore, ReportStore
-from replicator.quarantine import utc_now
+from cutover.clock import utc_now
 
 
 @dataclass
@@ -71,7 +72,7 @@ class BackfillSummary:
 
 def run_backfill(settings: Settings, clients: Clients, *, tables: tuple[str, ...] = ("users", "orders"),
                  segments: int = 8, workers: int = 4, write_threads: int = 32, rate: float | None = None,
-                 restart: bool = False, require_sync: bool = True, progress: bool = False,
+                 restart: bool = False, require_sync: bool = True, progress: ProgressSink | None = None,
                  only_segment: int | None = None, page_size: int | None = None) -> BackfillSummary:
     """Backfill `tables` (users/orders) and record the run. `only_segment` runs that one segment.
 
@@ -100,7 +101,7 @@ def run_backfill(settings: Settings, clients: Clients, *, tables: tuple[str, ...
     limiter = TokenBucket(rate) if rate else None
     lock = threading.Lock()
 
-    with make_progress(progress) as bars:
+    with progress or NullProgress() as bars:
         for source in sources:
             bars.add_table(source, item_count(client, names.source_table(source)))
             bars.advance(source, sum(layouts[source].load(s).counts["scanned"] for s in chosen))

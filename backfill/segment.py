@@ -15,20 +15,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from backfill.checkpoint import COUNT_NAMES, SegmentCheckpoints, SegmentProgress
-from backfill.errors import InvalidSegmentError
-from backfill.rate import TokenBucket
-from backfill.retry import call_with_retry
-from backfill.scan import scan_pages
-from backfill.tables import Tables, check_source
-from cutover.aws import Clients
+from cutover.errors import InvalidSegmentError
+from cutover.rate import TokenBucket
+from cutover.retry import call_with_retry
+from cutover.scan import scan_pages
+from cutover.tables import Tables, check_source
+from cutover.clients import Clients
 from cutover.settings import Settings
 from cutover.state import CheckpointStore
-from replicator.ddb_json import from_ddb
-from replicator.errors import TransformError
+from cutover.codec import from_ddb
+from replicator.contract.errors import TransformError
 from replicator.quarantine import QuarantineStore, entry_for
-from replicator.transform import source_key, transform
+from replicator.contract.transform import source_key, transform
 from replicator.v3_writer import Outcome, V3Writer
-from replicator.versioning import BACKFILL_VERSION
+from replicator.contract.versioning import BACKFILL_VERSION
 
 Deadline = Callable[[], float]  # remaining seconds; <= 0 means stop after the current page
 PageCallback = Callable[[str, dict[str, int]], None]

@@ -16,7 +16,7 @@ import boto3
 from aws_lambda_powertools import Logger
 
 from backfill.segment import run_segment_on
-from backfill.tables import Tables
+from cutover.tables import Tables
 from cutover.environment import BACKFILL_SEGMENT_ENV
 from cutover.errors import ConfigError
 

@@ -1,6 +1,6 @@
 """`python -m bench [--quick] [--only NAME] [--items N] [--out PATH]`: run the benches, print a table.
 
-Starts one embedded moto server (cutover.local.LocalServer), runs each bench in its own
+Starts one embedded moto server (cutover_cli.local_backend.LocalServer), runs each bench in its own
 namespace on it, writes every figure and detail to bench/results.json.
 """
 from __future__ import annotations
@@ -31,7 +31,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="tiny sizes (smoke test, ~15 s)")
     parser.add_argument("--only", action="append", choices=BENCHES, help="run only this bench (repeatable)")
-    parser.add_argument("--items", type=int, default=None, help="legacy items for backfill/reconcile (default 50,000; quick 100)")
+    parser.add_argument("--items", type=int, default=None, help="legacy items for reconciler/run (default 50,000; quick 100)")
     parser.add_argument("--reconcile-items", type=int, default=None,
                         help="smaller reconcile size; the larger is 4x (quick 2x) (default: --items)")
     parser.add_argument("--server", choices=("process", "thread"), default="process",
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")  # the replicator's per-record quarantine lines
     from bench.harness import quiet_server_logs
-    from cutover.local import LocalServer, LocalServerProcess
+    from cutover_cli.local_backend import LocalServer, LocalServerProcess
 
     quiet_server_logs()
 

@@ -15,7 +15,7 @@ from bench.ceilings import conditional_put_ceiling, scratch_table
 from bench.copies import DelayedClients, naive_copy, sequential_safe_copy
 from bench.data import is_good, legacy_items, legacy_rows, seed
 from bench.harness import WRONG, BenchContext, as_dict, count_items, ratio_figure, sum_numbers, timed
-from cutover.local import init_backend
+from cutover_cli.local_backend import init_backend
 
 DELAY = 0.005
 TARGET_CEILING, TARGET_DELAYED, TARGET_VS_SEQUENTIAL = 0.80, 0.80, 3.0

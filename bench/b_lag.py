@@ -16,8 +16,8 @@ from typing import Any
 
 from bench.data import is_good, legacy_items
 from bench.harness import BenchContext, Figure, as_dict, ratio_figure
-from replicator.ddb_json import to_ddb
-from replicator.transform import transform
+from cutover.codec import to_ddb
+from replicator.contract.transform import transform
 
 TARGET_P99 = 1.0
 WRITERS = 4
@@ -43,7 +43,7 @@ def _writes(count: int) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
 
 
 def run(ctx: BenchContext) -> None:
-    from replicator.sync import run_sync
+    from replicator.poller.sync import run_sync
 
     rate = 100.0
     duration = 2.0 if ctx.quick else 60.0

@@ -65,7 +65,7 @@ def _v3_of_good(names, count: int, prefix: str):
 
 
 def run(ctx: BenchContext) -> None:
-    import backfill.reconcile  # noqa: F401 - "not available" before spending time seeding
+    import reconciler.run  # noqa: F401 - "not available" before spending time seeding
 
     small_n = ctx.reconcile_items or ctx.items
     factor = 2 if ctx.quick else 4

@@ -18,7 +18,7 @@ TARGET_RATIO = 0.70
 
 
 def run(ctx: BenchContext) -> None:
-    from replicator.sync import run_sync  # lazily: the bench reports "not available" without it
+    from replicator.poller.sync import run_sync  # lazily: the bench reports "not available" without it
 
     records = 100 if ctx.quick else 10_000
     seconds = 0.5 if ctx.quick else 5.0

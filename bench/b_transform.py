@@ -3,7 +3,7 @@
 Measured: `from_ddb` -> `transform` -> `to_ddb` over stream-shaped images of messy items (bad
 items raise and are counted, as the replicator would quarantine them). Baseline: the same images
 through boto3's own TypeDeserializer + TypeSerializer only (what a straightforward implementation
-pays before doing any work; cutover's codec in `replicator/ddb_json.py` is a faster equivalent). Best of several rounds, single
+pays before doing any work; cutover's codec in `cutover/codec.py` is a faster equivalent). Best of several rounds, single
 thread, no I/O, so it is one core's rate.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from bench.data import legacy_items
 from bench.harness import BenchContext, ratio_figure
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from replicator.ddb_json import from_ddb, to_ddb
+from cutover.codec import from_ddb, to_ddb
 
 TARGET = 50_000
 
@@ -29,8 +29,8 @@ def _best_rate(fn, images, rounds: int) -> float:
 
 
 def run(ctx: BenchContext) -> None:
-    from replicator.errors import TransformError
-    from replicator.transform import transform
+    from replicator.contract.errors import TransformError
+    from replicator.contract.transform import transform
 
     count = 1_000 if ctx.quick else 10_000
     rounds = 2 if ctx.quick else 3

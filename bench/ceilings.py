@@ -15,10 +15,10 @@ import uuid
 from typing import Any
 
 from bench.data import legacy_items
-from cutover.aws import Clients
-from replicator.ddb_json import to_ddb
-from replicator.errors import TransformError
-from replicator.transform import transform
+from cutover.clients import Clients
+from cutover.codec import to_ddb
+from replicator.contract.errors import TransformError
+from replicator.contract.transform import transform
 
 _CONDITION = "attribute_not_exists(#pk) OR attribute_not_exists(#ver) OR #ver < :ver"
 

@@ -15,12 +15,12 @@ from typing import Any
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from cutover.aws import Clients
+from cutover.clients import Clients
 from cutover.names import SOURCES
 from cutover.settings import Settings
-from replicator.ddb_json import from_ddb, to_ddb
-from replicator.errors import TransformError
-from replicator.transform import source_key, transform
+from cutover.codec import from_ddb, to_ddb
+from replicator.contract.errors import TransformError
+from replicator.contract.transform import source_key, transform
 
 
 class DelayedClients(Clients):

@@ -14,11 +14,11 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
-from cutover.aws import Clients
+from cutover.clients import Clients
 from cutover.names import ORDERS, USERS
-from replicator.ddb_json import to_ddb
-from replicator.transform import transform
-from replicator.errors import TransformError
+from cutover.codec import to_ddb
+from replicator.contract.transform import transform
+from replicator.contract.errors import TransformError
 
 BAD_EVERY = 97  # about 1% of items are bad input
 _TAGS = ("vip", "beta", "churn-risk", "newsletter", "eu", "us", "mobile")
@@ -156,8 +156,8 @@ def legacy_rows(names: Any, count: int, seed_value: int = 7, prefix: str = "") -
 
 def v3_rows(names: Any, count: int, seed_value: int = 7, prefix: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
     """What a finished backfill leaves in v3 for the same items (good ones only)."""
-    from replicator.versioning import BACKFILL_VERSION
-    from replicator.transform import source_key
+    from replicator.contract.versioning import BACKFILL_VERSION
+    from replicator.contract.transform import source_key
 
     for source, item in legacy_items(count, seed_value, prefix):
         try:

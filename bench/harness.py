@@ -18,8 +18,8 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
 
-from cutover.aws import Clients  # noqa: E402
-from cutover.local import init_backend  # noqa: E402
+from cutover.clients import Clients  # noqa: E402
+from cutover_cli.local_backend import init_backend  # noqa: E402
 from cutover.settings import Settings  # noqa: E402
 
 PASS, MISS, NOT_AVAILABLE, INFO = "PASS", "MISS", "not available", "info"

@@ -38,8 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from bench.harness import as_dict  # also sets placeholder credentials for the local endpoint
-    from backfill.reconcile import run_reconcile
-    from cutover.aws import Clients
+    from reconciler.run import run_reconcile
+    from cutover.clients import Clients
     from cutover.settings import Settings
 
     settings = Settings(service=args.service, stage=args.stage, region="us-east-1", endpoint_url=args.endpoint_url)

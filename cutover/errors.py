@@ -18,3 +18,19 @@ class BackendError(CutoverError):
 
 class NotFoundError(CutoverError):
     """A table, stream or parameter cutover needs does not exist."""
+
+
+class InvalidSegmentError(ConfigError):
+    """A segment number outside 0..segments-1, or a non-positive segment count."""
+
+    def __init__(self, segment: int | None, segments: int) -> None:
+        if segments < 1:
+            detail = f"--segments must be at least 1, got {segments}"
+        else:
+            detail = f"--segment {segment} is outside 0..{segments - 1} for --segments {segments}"
+        super().__init__(f"{detail}: pick a segment number below the segment count")
+
+
+class UnknownTableError(ConfigError):
+    def __init__(self, table: str) -> None:
+        super().__init__(f"unknown table {table!r}: use users, orders or all")

@@ -1,6 +1,6 @@
 """The one source of truth for table names, keys, GSIs and parameter names.
 
-CDK (`infra/`), the local backend (`cutover.local`) and runtime code all import from here, so a
+CDK (`infra/`), the local backend (`cutover_cli.local_backend`) and runtime code all import from here, so a
 renamed index or key cannot drift between what is deployed and what the code queries.
 """
 from __future__ import annotations

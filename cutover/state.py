@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from replicator.ddb_json import from_ddb, to_ddb
-from replicator.quarantine import utc_now
+from cutover.codec import from_ddb, to_ddb
+from cutover.clock import utc_now
 
 BACKFILL_RUN = "backfill-run"
 RECONCILE = "reconcile"

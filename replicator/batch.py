@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from replicator.record_apply import RecordOutcome, RecordResult
-from replicator.records import record_id, table_hint
+from replicator.stream_record import record_id, table_hint
 
 ApplyFn = Callable[[Mapping[str, Any]], RecordResult]
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cutover.names import ORDERS, USERS
-from replicator.errors import MissingImageError, TransformError
-from replicator.transform import SOURCE_KEY, Item, V3Key, transform, v3_keys
+from replicator.contract.errors import MissingImageError, TransformError
+from replicator.contract.transform import SOURCE_KEY, Item, V3Key, transform, v3_keys
 
 INSERT, MODIFY, REMOVE = "INSERT", "MODIFY", "REMOVE"
 

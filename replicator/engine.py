@@ -21,7 +21,7 @@ from replicator.apply import ApplyResult
 from replicator.batch import BatchResult, BlockedByEarlierFailure, run_batch
 from replicator.quarantine import QuarantineStore
 from replicator.record_apply import RecordApplier, RecordOutcome, error_code
-from replicator.records import record_id
+from replicator.stream_record import record_id
 from replicator.v3_writer import V3Writer
 
 DEFAULT_WRITE_CONCURRENCY = 16

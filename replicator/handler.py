@@ -19,12 +19,12 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cutover.aws import Clients
+from cutover.clients import Clients
 from cutover.settings import Settings
 from replicator.batch import BatchResult
 from replicator.engine import ReplicatorConfig, Replicator
 from replicator.record_apply import RecordOutcome
-from replicator.records import record_id
+from replicator.stream_record import record_id
 
 __all__ = ["ReplicatorConfig", "Replicator", "lambda_handler"]
 

@@ -15,18 +15,11 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
+from cutover.clock import iso, parse_iso
 from cutover.names import SOURCES
 from cutover.state import CheckpointStore
 
 META = "meta"
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def parse_iso(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
 
 
 class PositionStore:

@@ -13,15 +13,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from replicator.ddb_json import from_ddb, to_ddb
-from replicator.errors import TransformError
+from cutover.clock import utc_now
+from cutover.codec import from_ddb, to_ddb
+from replicator.contract.errors import TransformError
 
 OPEN = "open"
 RESOLVED = "resolved"
-
-
-def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,10 @@ from botocore.exceptions import ClientError
 
 from replicator.apply import ApplyResult, apply_plan
 from replicator.changes import Plan, plan
-from replicator.ddb_json import to_ddb
-from replicator.errors import TransformError
+from cutover.codec import to_ddb
+from replicator.contract.errors import TransformError
 from replicator.quarantine import QuarantineEntry, QuarantineStore, entry_for
-from replicator.records import (
+from replicator.stream_record import (
     StreamRecord,
     UnparseableRecordError,
     fallback_version,

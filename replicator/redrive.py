@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from cutover.names import SOURCES, Names
-from replicator.ddb_json import from_ddb, to_ddb
-from replicator.errors import TransformError
+from cutover.codec import from_ddb, to_ddb
+from replicator.contract.errors import TransformError
 from replicator.quarantine import QuarantineEntry, QuarantineStore, entry_for
-from replicator.transform import SOURCE_KEY, transform
+from replicator.contract.transform import SOURCE_KEY, transform
 from replicator.v3_writer import Outcome, V3Writer
-from replicator.versioning import bump
+from replicator.contract.versioning import bump
 
 
 class Redriven(enum.Enum):

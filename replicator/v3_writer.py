@@ -12,9 +12,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from replicator.ddb_json import to_ddb
-from replicator.transform import Item, V3Key
-from replicator.versioning import BACKFILL_VERSION
+from cutover.codec import to_ddb
+from replicator.contract.transform import Item, V3Key
+from replicator.contract.versioning import BACKFILL_VERSION
 
 _NEWER_WINS = "attribute_not_exists(#pk) OR attribute_not_exists(#ver) OR #ver < :ver"
 _ABSENT = "attribute_not_exists(#pk)"

@@ -12,8 +12,8 @@ os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from cutover.aws import Clients  # noqa: E402
-from cutover.local import LocalServer, init_backend  # noqa: E402
+from cutover.clients import Clients  # noqa: E402
+from cutover_cli.local_backend import LocalServer, init_backend  # noqa: E402
 from cutover.settings import Settings  # noqa: E402
 
 

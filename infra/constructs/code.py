@@ -20,7 +20,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("cutover", "replicator", "backfill", "app_handlers")
+PACKAGES = ("cutover", "replicator", "backfill", "reconciler", "controlplane", "app_handlers")
 VENDORED = ("pynamodb",)  # pure Python, not in the Powertools layer
 RUNTIME = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE = lambda_.Architecture.ARM_64

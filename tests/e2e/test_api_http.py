@@ -12,11 +12,11 @@ import urllib.request
 
 import pytest
 
-from cutover.local import free_port
-from replicator.ddb_json import to_ddb
+from cutover_cli.local_backend import free_port
+from cutover.codec import to_ddb
 
 pytestmark = pytest.mark.server
-CUTOVER = [sys.executable, "-c", "from cutover.cli import main; main()"]  # the console script, minus PATH lookups
+CUTOVER = [sys.executable, "-c", "from cutover_cli.app import main; main()"]  # the console script, minus PATH lookups
 
 
 def _wait(port: int, proc: subprocess.Popen, timeout: float = 30.0) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from cutover.state import CheckpointStore
-from replicator.ddb_json import from_ddb, to_ddb
+from cutover.codec import from_ddb, to_ddb
 
 pytestmark = pytest.mark.server
 USERS = 300

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cutover.cli import main
-from cutover.local import free_port
-from replicator.ddb_json import from_ddb, to_ddb
+from cutover_cli.app import main
+from cutover_cli.local_backend import free_port
+from cutover.codec import from_ddb, to_ddb
 
 pytestmark = pytest.mark.server
 

@@ -6,9 +6,9 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from cutover.cli import main
-from cutover.demo.seed import BATCH, batch_write
-from cutover.local import free_port
+from cutover_cli.app import main
+from cutover_cli.demo.seed import BATCH, batch_write
+from cutover_cli.local_backend import free_port
 
 pytestmark = pytest.mark.server
 

@@ -48,3 +48,25 @@ def test_bundle_vendors_pynamodb_and_skips_caches(tmp_path):
     assert (bundle / "pynamodb" / "models.py").is_file()
     assert not list(bundle.rglob("__pycache__"))
     assert build_lambda_bundle(tmp_path) == bundle  # content-addressed: same code, same directory
+
+
+def test_bundle_ships_no_operator_tools(tmp_path):
+    # Given the bundle CDK ships
+    bundle = build_lambda_bundle(tmp_path)
+    # Then the CLI, the demo and the local moto launcher are not in it
+    assert not (bundle / "cutover_cli").exists()
+    assert {p.name for p in bundle.iterdir()} == {"cutover", "replicator", "backfill", "reconciler", "controlplane",
+                                                  "app_handlers", "pynamodb"}
+
+
+def test_operator_tools_are_an_optional_extra_not_a_runtime_dependency():
+    # Given the package metadata users install from
+    import tomllib
+    from pathlib import Path
+
+    project = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())["project"]
+    runtime = {d.split("[")[0].split("=")[0].lower() for d in project["dependencies"]}
+    # Then click, rich and moto come only with the `cli` / `local` extras
+    assert not runtime & {"click", "rich", "moto"}
+    extras = project["optional-dependencies"]
+    assert any(d.startswith("click") for d in extras["cli"]) and any(d.startswith("moto") for d in extras["local"])

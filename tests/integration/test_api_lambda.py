@@ -6,7 +6,7 @@ import json
 import pytest
 
 from app_handlers import api
-from app_handlers.http_bridge import to_event
+from cutover_cli.http_bridge import to_event
 from cutover.errors import ConfigError
 
 pytestmark = pytest.mark.server

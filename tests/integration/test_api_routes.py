@@ -13,12 +13,12 @@ from aws_lambda_powertools import Logger
 
 from app_handlers.api import SOURCE_HEADER, handle
 from app_handlers.context import AppConfig, build_context
-from app_handlers.http_bridge import to_event
-from replicator.ddb_json import to_ddb
-from replicator.transform import transform
+from cutover_cli.http_bridge import to_event
+from cutover.codec import to_ddb
+from replicator.contract.transform import transform
 from replicator.v3_writer import V3Writer
-from cutover.aws import Clients
-from cutover.local import init_backend
+from cutover.clients import Clients
+from cutover_cli.local_backend import init_backend
 from cutover.settings import Settings
 
 pytestmark = pytest.mark.server

@@ -6,9 +6,9 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from cutover.cli import main
+from cutover_cli.app import main
 from cutover.state import BACKFILL_RUN, CheckpointStore, ReportStore
-from replicator.ddb_json import from_ddb, to_ddb
+from cutover.codec import from_ddb, to_ddb
 
 pytestmark = pytest.mark.server
 

@@ -3,7 +3,7 @@ import pytest
 
 from replicator.apply import apply_plan
 from replicator.changes import Change, plan
-from replicator.ddb_json import from_ddb
+from cutover.codec import from_ddb
 from replicator.quarantine import QuarantineStore
 from replicator.v3_writer import Outcome, V3Writer
 
@@ -18,7 +18,7 @@ def _get(clients, names, user_id, record_type):
 
 def test_init_creates_every_resource_once(settings, clients):
     # Given a backend initialised by the fixture, When init runs again, Then nothing is created
-    from cutover.local import init_backend
+    from cutover_cli.local_backend import init_backend
     assert init_backend(settings, clients) == []
     tables = clients.dynamodb.list_tables()["TableNames"]
     assert all(spec.name in tables for spec in settings.names.all_specs())

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from app_handlers.demo_steps import run_cutover
+from cutover_cli.demo.flip_steps import run_cutover
 from cutover.errors import CutoverError
 from cutover.state import FLIP, ReportStore
-from replicator.ddb_json import to_ddb
-from replicator.transform import transform
+from cutover.codec import to_ddb
+from replicator.contract.transform import transform
 from replicator.v3_writer import V3Writer
 from test_flip_interlock import fresh, module_backend, prepare  # same directory: pytest puts it on sys.path
 

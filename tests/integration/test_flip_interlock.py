@@ -8,13 +8,14 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from click.testing import CliRunner
 
-from cutover.aws import Clients
-from cutover.cli import main
-from cutover.local import init_backend
+from cutover.clients import Clients
+from cutover_cli.app import main
+from cutover_cli.local_backend import init_backend
 from cutover.settings import Settings
 from cutover.state import FLIP, RECONCILE, CheckpointStore, ReportStore
-from replicator.errors import InvalidEmailError
-from replicator.positions import PositionStore, iso
+from replicator.contract.errors import InvalidEmailError
+from cutover.clock import iso
+from replicator.positions import PositionStore
 from replicator.quarantine import QuarantineStore, entry_for
 
 pytestmark = pytest.mark.server

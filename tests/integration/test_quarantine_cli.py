@@ -6,8 +6,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from cutover.cli import main
-from replicator.ddb_json import from_ddb, to_ddb
+from cutover_cli.app import main
+from cutover.codec import from_ddb, to_ddb
 
 pytestmark = pytest.mark.server
 

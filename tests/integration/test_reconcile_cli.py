@@ -11,14 +11,14 @@ import pytest
 from click.testing import CliRunner
 
 from backfill.runner import run_backfill
-from cutover.cli import main
+from cutover_cli.app import main
 from cutover.state import RECONCILE, ReportStore
-from replicator.ddb_json import from_ddb, to_ddb
-from replicator.errors import InvalidEmailError
+from cutover.codec import from_ddb, to_ddb
+from replicator.contract.errors import InvalidEmailError
 from replicator.quarantine import OPEN, RESOLVED, QuarantineStore, entry_for
-from replicator.transform import transform
+from replicator.contract.transform import transform
 from replicator.v3_writer import V3Writer
-from replicator.versioning import stream_version
+from replicator.contract.versioning import stream_version
 
 pytestmark = pytest.mark.server
 ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/x/stream/2026-01-01T00:00:00.000"
@@ -137,7 +137,7 @@ def test_repair_never_overwrites_what_replication_wrote_meanwhile(settings, clie
             other.put(transform("users", new)[0], stream_version(ARN, "900"), "users#u4")
 
     clients.dynamodb.meta.events.register("provide-client-params.dynamodb.PutItem", race)
-    from backfill.reconcile import run_reconcile
+    from reconciler.run import run_reconcile
 
     # When reconcile --repair runs
     report = run_reconcile(settings, clients, segments=2, repair=True, report_path=str(tmp_path / "r.json"))

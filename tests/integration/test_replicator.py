@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from replicator.ddb_json import from_ddb, to_ddb
+from cutover.codec import from_ddb, to_ddb
 from replicator.engine import Replicator, ReplicatorConfig
 from replicator.quarantine import QuarantineStore
 

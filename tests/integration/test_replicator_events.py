@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from cutover.errors import ConfigError
 from replicator import handler
-from replicator.ddb_json import from_ddb, to_ddb
+from cutover.codec import from_ddb, to_ddb
 
 pytestmark = pytest.mark.server
 EVENT_FILE = Path(__file__).parents[1] / "events" / "dynamodb_stream_event.json"

@@ -6,11 +6,11 @@ import threading
 import pytest
 
 from cutover.state import CheckpointStore
-from replicator.ddb_json import from_ddb, to_ddb
-from replicator.errors import TransformError
+from cutover.codec import from_ddb, to_ddb
+from replicator.contract.errors import TransformError
 from replicator.positions import PositionStore
-from replicator.sync import SyncOptions, SyncStalledError, run_sync
-from replicator.transform import transform
+from replicator.poller.sync import SyncOptions, SyncStalledError, run_sync
+from replicator.contract.transform import transform
 
 pytestmark = pytest.mark.server
 

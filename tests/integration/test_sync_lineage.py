@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 
 from cutover.state import CheckpointStore
-from replicator.ddb_json import from_ddb, to_ddb
+from cutover.codec import from_ddb, to_ddb
 from replicator.positions import PositionStore
-from replicator.sync import run_sync
+from replicator.poller.sync import run_sync
 
 pytestmark = pytest.mark.server
 

@@ -36,17 +36,17 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition,
 from moto import mock_aws
 
 from backfill.checkpoint import SegmentCheckpoints
-from backfill.reconcile import run_reconcile
+from reconciler.run import run_reconcile
 from backfill.segment import run_segment
-from cutover.aws import Clients
-from cutover.local import init_backend
+from cutover.clients import Clients
+from cutover_cli.local_backend import init_backend
 from cutover.settings import Settings
 from cutover.state import CheckpointStore
-from replicator.ddb_json import from_ddb, to_ddb
-from replicator.errors import TransformError
+from cutover.codec import from_ddb, to_ddb
+from replicator.contract.errors import TransformError
 from replicator.handler import Replicator, ReplicatorConfig
 from replicator.quarantine import OPEN, QuarantineStore
-from replicator.transform import transform
+from replicator.contract.transform import transform
 
 EXAMPLES = int(os.environ.get("CUTOVER_SOAK_EXAMPLES", "100"))
 STEPS = int(os.environ.get("CUTOVER_SOAK_STEPS", "40"))

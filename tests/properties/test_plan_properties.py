@@ -6,8 +6,8 @@ from hypothesis import strategies as st
 from transform_strategies import orders, users
 
 from replicator.changes import Change, plan
-from replicator.errors import TransformError
-from replicator.transform import transform, v3_keys
+from replicator.contract.errors import TransformError
+from replicator.contract.transform import transform, v3_keys
 
 relaxed = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 BAD = {"users": {"email": "   "}, "orders": {"userId": ""}}

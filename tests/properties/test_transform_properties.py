@@ -1,4 +1,4 @@
-"""Properties of the contract transform (replicator.transform) over generated legacy items."""
+"""Properties of the contract transform (replicator.contract.transform) over generated legacy items."""
 from __future__ import annotations
 
 import copy
@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from transform_strategies import created_at, emails, orders, sourced_items, users
 
-from replicator.errors import (
+from replicator.contract.errors import (
     InvalidEmailError,
     InvalidTimestampError,
     InvalidUserIdError,
@@ -19,7 +19,7 @@ from replicator.errors import (
     ReservedAttributeError,
     TransformError,
 )
-from replicator.transform import transform, v3_keys
+from replicator.contract.transform import transform, v3_keys
 
 # Shared 2-core machine: judge correctness, not speed.
 relaxed = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])

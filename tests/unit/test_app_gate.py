@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from cutover.gate import Evidence, Thresholds, evaluate
+from controlplane.gate import Evidence, Thresholds, evaluate
 
 NOW = datetime(2026, 11, 27, 3, 0, tzinfo=timezone.utc)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from app_handlers.records import MISSING_IN_V3, differences, present_legacy, present_v3, to_json
-from replicator.transform import transform
+from replicator.contract.transform import transform
 from replicator.v3_writer import tombstone_item
 
 USER = {"userId": "u1", "email": " A@B.COM", "createdAt": Decimal(1600000000), "plan": {"tier": "gold"}}

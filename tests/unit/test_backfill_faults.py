@@ -12,13 +12,13 @@ from types import SimpleNamespace
 import pytest
 from moto import mock_aws
 
-from backfill.limits import LimitGuard
-from backfill.reconcile import run_reconcile
+from request_limits import LimitGuard
+from reconciler.run import run_reconcile
 from backfill.runner import run_backfill
-from cutover.aws import Clients
+from cutover.clients import Clients
 from cutover.settings import Settings
-from replicator.ddb_json import from_ddb, to_ddb
-from replicator.transform import transform
+from cutover.codec import from_ddb, to_ddb
+from replicator.contract.transform import transform
 
 THROTTLED = ("PutItem", "Scan", "GetItem", "BatchGetItem", "UpdateItem")
 

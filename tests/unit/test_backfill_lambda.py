@@ -6,7 +6,7 @@ from moto import mock_aws
 
 from cutover.errors import ConfigError
 from cutover.names import Names
-from replicator.ddb_json import to_ddb
+from cutover.codec import to_ddb
 
 
 class FakeContext:

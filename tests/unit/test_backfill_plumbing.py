@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from backfill.limits import violations
-from backfill.rate import TokenBucket
-from backfill.retry import backoff_delay, call_with_retry, is_retryable
+from request_limits import violations
+from cutover.rate import TokenBucket
+from cutover.retry import backoff_delay, call_with_retry, is_retryable
 
 
 def _client_error(code: str, status: int = 400) -> ClientError:

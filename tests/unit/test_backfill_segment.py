@@ -10,11 +10,11 @@ from moto import mock_aws
 from backfill.checkpoint import checkpoint_pk
 from backfill.runner import run_backfill
 from backfill.segment import run_segment
-from cutover.aws import Clients
+from cutover.clients import Clients
 from cutover.errors import ConfigError
 from cutover.settings import Settings
 from cutover.state import BACKFILL_RUN, CheckpointStore, ReportStore
-from replicator.ddb_json import from_ddb, to_ddb
+from cutover.codec import from_ddb, to_ddb
 from replicator.quarantine import QuarantineStore
 from replicator.v3_writer import V3Writer
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from replicator.changes import Change, plan
-from replicator.errors import InvalidEmailError, MissingImageError
+from replicator.contract.errors import InvalidEmailError, MissingImageError
 
 
 def change(source, event, keys, old=None, new=None, version="v2"):

@@ -1,4 +1,4 @@
-"""Parsing Lambda-shaped stream records into versioned Changes (replicator.records)."""
+"""Parsing Lambda-shaped stream records into versioned Changes (replicator.stream_record)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from replicator.records import UnparseableRecordError, parse_record, table_of_arn
-from replicator.versioning import stream_version
+from replicator.stream_record import UnparseableRecordError, parse_record, table_of_arn
+from replicator.contract.versioning import stream_version
 
 ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/my-service-dev-orders/stream/2026-01-02T03:04:05.678"
 SOURCES = {"my-service-dev-users": "users", "my-service-dev-orders": "orders"}

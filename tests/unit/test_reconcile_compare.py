@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from backfill.compare import (
+from reconciler.compare import (
     DIFFERENT, MISSING, SOURCE_DELETED, SOURCE_INVALID, SOURCE_MOVED, differing_attributes, legacy_finding,
     sampled, source_of_v3, v3_finding,
 )
@@ -58,7 +58,7 @@ def test_differing_attributes_treats_present_none_differently_from_absent():
 def test_report_file_streams_every_difference_but_memory_keeps_only_a_few(tmp_path):
     import json
 
-    from backfill.report import SHOWN, Difference, DifferenceSink
+    from reconciler.report import SHOWN, Difference, DifferenceSink
 
     # Given 250 differences found by a run
     path = tmp_path / "r.json"

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 import pytest
 
-from cutover.cli import main
+from cutover_cli.app import main
 
 RUNBOOKS = Path(__file__).resolve().parents[2] / "runbooks"
 FENCE = re.compile(r"^```[^\n]*\n(.*?)^```", re.S | re.M)
@@ -39,7 +39,7 @@ def all_commands() -> list[tuple[str, str]]:
 
 
 def parse(line: str) -> click.Context:
-    """Resolve the (sub)command through `cutover.cli.main` and parse its arguments, without running it."""
+    """Resolve the (sub)command through `cutover_cli.main` and parse its arguments, without running it."""
     args = shlex.split(line)[1:]
     ctx = click.Context(main, info_name="cutover")
     command: click.Command = main

@@ -1,7 +1,7 @@
 """Shard lineage ordering on hand-built describe_stream shard lists (moto never splits shards)."""
 from __future__ import annotations
 
-from replicator.shards import is_closed, lineage_order, readable
+from replicator.poller.shards import is_closed, lineage_order, readable
 
 
 def shard(sid, start, parent=None, end=None):

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from replicator.positions import PositionStore, iso
-from replicator.stream_events import to_lambda_record
-from replicator.sync_stats import percentile
+from cutover.clock import iso
+from replicator.positions import PositionStore
+from replicator.poller.lambda_events import to_lambda_record
+from replicator.poller.sync_stats import percentile
 
 NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
 

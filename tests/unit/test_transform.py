@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from replicator.errors import InvalidEmailError, InvalidTimestampError, ReservedAttributeError
-from replicator.transform import transform, v3_keys
+from replicator.contract.errors import InvalidEmailError, InvalidTimestampError, ReservedAttributeError
+from replicator.contract.transform import transform, v3_keys
 
 
 def test_users_example_from_the_contract():

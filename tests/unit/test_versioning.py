@@ -1,4 +1,4 @@
-"""The version scheme (replicator.versioning): string order == stream order, across streams too."""
+"""The version scheme (replicator.contract.versioning): string order == stream order, across streams too."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from replicator.versioning import BACKFILL_VERSION, VersionError, bump, stream_label, stream_version
+from replicator.contract.versioning import BACKFILL_VERSION, VersionError, bump, stream_label, stream_version
 
 relaxed = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 labels = st.datetimes(min_value=datetime(2012, 1, 1), max_value=datetime(2099, 12, 31))

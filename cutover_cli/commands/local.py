@@ -1,0 +1,56 @@
+"""`cutover local`: run the embedded backend (moto server) in the foreground."""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+import click
+
+from cutover.clients import Clients
+from cutover_cli.local_backend import LocalServer, init_backend
+from cutover.settings import Settings
+
+
+@click.command("local")
+@click.option("--port", type=click.IntRange(0, 65535), default=5000, show_default=True,
+              help="Port on 127.0.0.1 to listen on (0 picks a free one).")
+@click.option("--service", envvar="CUTOVER_SERVICE", default="my-service", show_default=True, help="Service name used in every resource name.")
+@click.option("--stage", envvar="CUTOVER_STAGE", default="dev", show_default=True, help="Stage: dev, staging or prod.")
+def command(port: int, service: str, stage: str) -> None:
+    """Run a local DynamoDB/Streams/SSM backend (moto) on 127.0.0.1 until Ctrl-C.
+
+    Creates the legacy tables (with streams), the v3 table, cutover's own tables and the
+    read-source parameter, prints the endpoint, then blocks. State is kept IN MEMORY only:
+    everything is lost when this process stops. Point other commands at it with
+    --endpoint-url or `export CUTOVER_ENDPOINT_URL=...`.
+    """
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+    server = LocalServer(port=port)
+    try:
+        server.start()
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on 127.0.0.1:{port}: {exc}. Pick another --port") from exc
+    try:
+        settings = Settings(service=service, stage=stage, endpoint_url=server.endpoint_url)
+        created = init_backend(settings, Clients(settings))
+        click.echo(f"cutover local backend listening on {server.endpoint_url} (state in memory, lost on exit)")
+        click.echo(f"created {len(created)} resources for {service}-{stage}")
+        click.echo(f"export CUTOVER_ENDPOINT_URL={server.endpoint_url}")
+        click.echo("Ctrl-C to stop.")
+        _wait_for_signal()
+        click.echo("stopped; in-memory state discarded", err=True)
+    finally:
+        server.stop()
+
+
+def _wait_for_signal() -> None:
+    """Block until Ctrl-C (SIGINT) or SIGTERM, so both stop the server cleanly."""
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while not stop.wait(1.0):
+            pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -1,0 +1,79 @@
+"""`cutover quarantine list|redrive`: see bad legacy items and re-drive them once fixed at the source."""
+from __future__ import annotations
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from cutover_cli._common import Runtime, common_options
+from cutover.errors import NotFoundError
+from cutover.names import SOURCES
+from replicator.quarantine import QuarantineEntry
+from replicator.redrive import Redriver
+
+
+@click.group("quarantine")
+def command() -> None:
+    """Legacy items that could not be transformed (kept out of v3 until fixed and re-driven)."""
+
+
+def _row(entry: QuarantineEntry) -> dict[str, str]:
+    return {"source": entry.source, "key": entry.key, "reason": entry.reason, "detail": entry.detail,
+            "seen": entry.seen_at, "origin": entry.origin, "status": entry.status, "table": entry.table}
+
+
+@command.command("list")
+@click.option("--all", "include_resolved", is_flag=True, help="Include resolved entries.")
+@common_options
+def list_(rt: Runtime, include_resolved: bool) -> None:
+    """List quarantined items: source, key, reason, detail and when they were seen."""
+    store = Redriver(rt.clients.dynamodb, rt.settings.names).quarantine
+    rows = sorted((_row(e) for e in store.entries(include_resolved=include_resolved)), key=lambda r: (r["source"], r["key"]))
+
+    def human() -> None:
+        if not rows:
+            click.echo("quarantine is empty" + ("" if include_resolved else " (no open entries; --all shows resolved ones)"))
+            return
+        table = Table(title=f"{len(rows)} quarantined item(s)")
+        columns = ["source", "key", "reason", "detail", "seen"] + (["status"] if include_resolved else [])
+        for col in columns:
+            table.add_column(col, overflow="fold")
+        for row in rows:
+            table.add_row(*(row[c] for c in columns))
+        Console().print(table)
+
+    rt.emit(rows, human)
+
+
+@command.command("redrive")
+@click.option("--source", type=click.Choice(SOURCES), help="Source table role of the item to re-drive.")
+@click.option("--key", help="The item's legacy key (userId or orderId).")
+@click.option("--all", "redrive_all", is_flag=True, help="Re-drive every open entry.")
+@common_options
+def redrive(rt: Runtime, source: str | None, key: str | None, redrive_all: bool) -> None:
+    """Re-read quarantined items from the legacy table and write them to v3 if they are good now.
+
+    Deleted at the source: resolved. Still bad: the entry's reason is updated. Exit 1 if any
+    re-driven item is still quarantined.
+    """
+    if redrive_all == bool(source or key) or (not redrive_all and not (source and key)):
+        raise click.UsageError("give either --source and --key, or --all")
+    redriver = Redriver(rt.clients.dynamodb, rt.settings.names)
+    if redrive_all:
+        entries = list(redriver.quarantine.entries())
+    else:
+        entry = redriver.quarantine.get(source, key)  # type: ignore[arg-type]
+        if entry is None or entry.status != "open":
+            raise NotFoundError(f"no open quarantine entry for {source} {key!r}; see `cutover quarantine list --all`")
+        entries = [entry]
+    results = [redriver.redrive(e) for e in entries]
+    still = [r for r in results if not r.outcome.resolved]
+
+    def human() -> None:
+        for r in results:
+            click.echo(f"{r.source} {r.key}: {r.outcome.value}" + (f" ({r.reason}: {r.detail})" if r.reason else ""))
+        click.echo(f"re-driven {len(results)}: {len(results) - len(still)} resolved, {len(still)} still quarantined")
+
+    rt.emit({"results": [r.as_dict() for r in results], "resolved": len(results) - len(still), "still_quarantined": len(still)}, human)
+    if still:
+        raise SystemExit(1)

@@ -1,0 +1,85 @@
+"""Seed data shaped like four years of legacy writes: mixed timestamp formats, messy emails, bad items.
+
+Written with BatchWriteItem (25 items per call, AWS's limit) and every UnprocessedItems retried:
+ignoring that field is how batch loaders silently lose writes.
+"""
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterable
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+from cutover.errors import BackendError
+from cutover.codec import to_ddb
+
+BATCH = 25
+_START = datetime(2021, 1, 1, tzinfo=timezone.utc)
+
+
+def created_at(rng: random.Random) -> Any:
+    """One legacy createdAt in any of the formats the legacy app has written over the years."""
+    moment = _START + timedelta(seconds=rng.randrange(0, 4 * 365 * 86400), milliseconds=rng.randrange(1000))
+    form = rng.randrange(5)
+    if form == 0:
+        return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    if form == 1:
+        return moment.astimezone(timezone(timedelta(hours=rng.choice((-5, 2, 9))))).isoformat()
+    if form == 2:
+        return moment.replace(tzinfo=None).isoformat(timespec="seconds")  # no offset: UTC
+    if form == 3:
+        return int(moment.timestamp())  # epoch seconds
+    return int(moment.timestamp() * 1000)  # epoch milliseconds
+
+
+def messy_email(rng: random.Random, name: str) -> str:
+    return rng.choice((f"{name}@example.com", f"{name.upper()}@Example.COM", f"  {name}@example.com ", f"{name.title()}@EXAMPLE.com\t"))
+
+
+def user(rng: random.Random, i: int) -> dict[str, Any]:
+    item = {"userId": f"user-{i:05d}", "email": messy_email(rng, f"user{i}"), "name": f"User {i}",
+            "plan": rng.choice(("free", "pro", "team"))}
+    if rng.random() > 0.03:  # a few legacy users never had createdAt
+        item["createdAt"] = created_at(rng)
+    return item
+
+
+def order(rng: random.Random, i: int, user_ids: list[str]) -> dict[str, Any]:
+    return {"orderId": f"order-{i:05d}", "userId": rng.choice(user_ids), "createdAt": created_at(rng),
+            "total": Decimal(rng.randrange(100, 50_000)) / 100, "status": rng.choice(("placed", "paid", "shipped"))}
+
+
+def bad_items(rng: random.Random) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Items the contract says must be quarantined: no email, unparseable createdAt, order without userId."""
+    users = [{"userId": f"bad-user-{i}", "name": "no email"} for i in range(3)]
+    users += [{"userId": f"bad-ts-{i}", "email": f"ts{i}@example.com", "createdAt": "last tuesday"} for i in range(2)]
+    orders = [{"orderId": f"bad-order-{i}", "createdAt": created_at(rng), "total": Decimal(1)} for i in range(3)]
+    return users, orders
+
+
+def batch_write(dynamodb: Any, table: str, items: Iterable[dict[str, Any]], max_attempts: int = 10) -> int:
+    """Write `items` in 25-item BatchWriteItem calls, retrying UnprocessedItems with backoff."""
+    chunk: list[dict[str, Any]] = []
+    written = 0
+    for item in items:
+        chunk.append({"PutRequest": {"Item": to_ddb(item)}})
+        if len(chunk) == BATCH:
+            written += _write_chunk(dynamodb, table, chunk, max_attempts)
+            chunk = []
+    if chunk:
+        written += _write_chunk(dynamodb, table, chunk, max_attempts)
+    return written
+
+
+def _write_chunk(dynamodb: Any, table: str, requests: list[dict[str, Any]], max_attempts: int) -> int:
+    assert len(requests) <= BATCH, "BatchWriteItem takes at most 25 requests"
+    pending = {table: requests}
+    for attempt in range(max_attempts):
+        pending = dynamodb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+        if not pending:
+            return len(requests)
+        time.sleep(min(2.0, 0.05 * 2 ** attempt))
+    left = sum(len(v) for v in pending.values())
+    raise BackendError(f"{table}: {left} items still unprocessed after {max_attempts} BatchWriteItem attempts; lower the load and re-run")

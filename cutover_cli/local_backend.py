@@ -1,0 +1,153 @@
+"""The embedded local backend: a moto server on loopback and idempotent creation of every resource.
+
+State lives in the moto process's memory and is gone when it stops.
+"""
+from __future__ import annotations
+
+import socket
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from cutover.clients import Clients
+from cutover.errors import ConfigError
+from cutover.settings import Settings
+
+LOOPBACK = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((LOOPBACK, 0))
+        return sock.getsockname()[1]
+
+
+class _Endpoint:
+    """What both server kinds share: a loopback endpoint, used as a context manager."""
+
+    port: int
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    def start(self):  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def stop(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+@dataclass
+class LocalServer(_Endpoint):
+    """A moto server in a background thread of this process (moto's ThreadedMotoServer)."""
+
+    port: int = 0
+    _server: Any = None
+
+    def start(self) -> "LocalServer":
+        import logging
+
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+        self.port = self.port or free_port()
+        self._server = ThreadedMotoServer(ip_address=LOOPBACK, port=self.port, verbose=False)
+        self._server.start()
+        _wait_for_port(self.port)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+
+def _wait_for_port(port: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex((LOOPBACK, port)) == 0:
+                return
+        time.sleep(0.05)
+    raise ConfigError(f"local backend did not start listening on {LOOPBACK}:{port} within {timeout:.0f}s")
+
+
+def init_backend(settings: Settings, clients: Clients | None = None, *, legacy_streams: bool = True) -> list[str]:
+    """Create whatever is missing (tables, streams, the read-source parameter). Returns what was created.
+
+    Refuses an endpoint-less (real AWS) target: there, resources come from CDK (`infra/`).
+    `legacy_streams=False` creates the legacy tables without streams, as they were before cutover
+    was deployed; `enable_legacy_streams` turns them on later.
+    """
+    if not settings.is_local:
+        raise ConfigError(
+            "cutover init only creates resources on a local endpoint; pass --endpoint-url "
+            "(real AWS resources are created by `npx aws-cdk deploy`, see runbooks/deploy.md)"
+        )
+    clients = clients or Clients(settings)
+    ddb = clients.dynamodb
+    existing = set(ddb.get_paginator("list_tables").paginate().build_full_result().get("TableNames", []))
+    created: list[str] = []
+    for spec in settings.names.all_specs():
+        if spec.name not in existing:
+            ddb.create_table(**spec.create_table_kwargs(stream=None if legacy_streams else False))
+            created.append(spec.name)
+    parameter = settings.names.read_source_parameter
+    try:
+        clients.ssm.put_parameter(Name=parameter, Value="legacy", Type="String", Overwrite=False)
+        created.append(parameter)
+    except clients.ssm.exceptions.ParameterAlreadyExists:
+        pass
+    return created
+
+
+def enable_legacy_streams(settings: Settings, clients: Clients) -> list[str]:
+    """Turn on NEW_AND_OLD_IMAGES streams where a legacy table has none. Returns the tables changed."""
+    changed: list[str] = []
+    for spec in settings.names.legacy_specs():
+        table = clients.dynamodb.describe_table(TableName=spec.name)["Table"]
+        if not table.get("StreamSpecification", {}).get("StreamEnabled"):
+            clients.dynamodb.update_table(
+                TableName=spec.name,
+                StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+            )
+            changed.append(spec.name)
+    return changed
+
+
+@dataclass
+class LocalServerProcess(_Endpoint):
+    """The same moto server in a child process: it gets its own interpreter (and GIL), so a
+    client in this process and the server use both cores. Used by the benchmarks."""
+
+    port: int = 0
+    _proc: Any = None
+
+    def start(self) -> "LocalServerProcess":
+        import subprocess
+        import sys
+
+        self.port = self.port or free_port()
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", LOOPBACK, "-p", str(self.port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        _wait_for_port(self.port, timeout=30.0)
+        return self
+
+    def stop(self) -> None:
+        if self._proc is not None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=10)
+            except Exception:  # noqa: BLE001 - a server busy freeing a large table: make sure it ends
+                self._proc.kill()
+                self._proc.wait(timeout=10)
+            self._proc = None

@@ -1,0 +1,105 @@
+"""The contract's legacy -> v3 transform (../shared/CONTRACT.md). Pure functions of one item.
+
+Input and output are plain Python values as boto3's TypeDeserializer produces them (numbers are
+Decimal). Every bad input raises a `TransformError` subclass; nothing partial is ever returned.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from cutover.names import ORDERS, USERS
+from replicator.contract.errors import (
+    InvalidEmailError,
+    InvalidTimestampError,
+    InvalidUserIdError,
+    MissingKeyError,
+    ReservedAttributeError,
+    TransformError,
+)
+from replicator.contract.timestamps import UnparseableTimestamp, normalise_timestamp
+
+Item = dict[str, Any]
+V3Key = tuple[str, str]  # (userId, recordType)
+
+PROFILE = "PROFILE"
+ORDER_PREFIX = "ORDER#"
+SOURCE_KEY = {USERS: "userId", ORDERS: "orderId"}
+_OWNED = frozenset({"recordType", "entityType", "timestamp"})
+
+
+def source_key(source: str, item: Mapping[str, Any]) -> str:
+    """The legacy primary key value; raises MissingKeyError if absent or not a non-empty string."""
+    name = SOURCE_KEY[source]
+    value = item.get(name)
+    if not isinstance(value, str) or not value:
+        raise MissingKeyError(source, value, f"has no string {name} (its primary key)")
+    return value
+
+
+def transform(source: str, item: Mapping[str, Any]) -> list[Item]:
+    """Map one legacy item to the v3 items it becomes (exactly one for users and orders)."""
+    return [_TRANSFORMS[source](item)]
+
+
+def v3_keys(source: str, item: Mapping[str, Any]) -> list[V3Key]:
+    """The v3 keys this legacy image occupies, or [] if it was never writable (bad image)."""
+    try:
+        return [(i["userId"], i["recordType"]) for i in transform(source, item)]
+    except TransformError:
+        return []
+
+
+def _users(item: Mapping[str, Any]) -> Item:
+    key = source_key(USERS, item)
+    _reject_reserved(USERS, key, item)
+    email = item.get("email")
+    if not isinstance(email, str):
+        raise InvalidEmailError(USERS, key, f"email must be a string, got {_kind(email)}")
+    email = email.strip().lower()
+    if not email:
+        raise InvalidEmailError(USERS, key, "email is empty after removing whitespace")
+    out = _copy_others(item)
+    out.update(userId=key, recordType=PROFILE, entityType="USER", email=email)
+    _set_timestamp(USERS, key, item, out)
+    return out
+
+
+def _orders(item: Mapping[str, Any]) -> Item:
+    key = source_key(ORDERS, item)
+    _reject_reserved(ORDERS, key, item)
+    user_id = item.get("userId")
+    if not isinstance(user_id, str) or not user_id:
+        raise InvalidUserIdError(ORDERS, key, f"userId must be a non-empty string, got {_kind(user_id)}")
+    out = _copy_others(item)
+    out.update(userId=user_id, recordType=ORDER_PREFIX + key, entityType="ORDER", orderId=key)
+    _set_timestamp(ORDERS, key, item, out)
+    return out
+
+
+_TRANSFORMS: dict[str, Callable[[Mapping[str, Any]], Item]] = {USERS: _users, ORDERS: _orders}
+
+
+def _copy_others(item: Mapping[str, Any]) -> Item:
+    return {k: v for k, v in item.items() if k != "createdAt"}
+
+
+def _set_timestamp(source: str, key: str, item: Mapping[str, Any], out: Item) -> None:
+    if "createdAt" not in item:
+        return
+    try:
+        out["timestamp"] = normalise_timestamp(item["createdAt"])
+    except UnparseableTimestamp as exc:
+        raise InvalidTimestampError(source, key, f"createdAt cannot be parsed: {exc}") from exc
+
+
+def _reject_reserved(source: str, key: str, item: Mapping[str, Any]) -> None:
+    clashes = sorted(k for k in item if k.startswith("_") or k in _OWNED)
+    if clashes:
+        raise ReservedAttributeError(
+            source, key, f"carries attribute(s) {', '.join(clashes)} that the v3 transform owns; rename them at the source"
+        )
+
+
+def _kind(value: object) -> str:
+    return "nothing" if value is None else f"{type(value).__name__} {value!r}"[:80]

@@ -1,0 +1,173 @@
+"""Continuous local sync: read the legacy streams and feed the Lambda handler, checkpointing as it goes.
+
+Runs the SAME `Replicator.handle` as the Lambda function, with Lambda-shaped events, so local
+sync and production replication cannot disagree. Guarantees:
+- a record is checkpointed only after the handler applied it; a restart resumes just after the
+  checkpoint, so nothing is skipped, and a crash between apply and checkpoint re-applies at most
+  one batch, which the v3 version guard makes harmless;
+- on `batchItemFailures` the records before the first failure are checkpointed and the rest is
+  retried with exponential backoff and full jitter (as Lambda does); after `max_attempts` sync
+  stops with an error at that record rather than skipping it;
+- shards are read in lineage order (`replicator.poller.shards`).
+"""
+from __future__ import annotations
+
+import random
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from cutover.clients import Clients
+from cutover.errors import CutoverError
+from cutover.progress import NullStatus, StatusDisplay
+from cutover.names import SOURCES
+from cutover.settings import Settings
+from cutover.state import CheckpointStore
+from replicator.positions import PositionStore
+from replicator.poller.shard_reader import ShardCursor
+from replicator.poller.lambda_events import created_at, sequence_number, to_lambda_event
+from replicator.poller.sync_stats import SyncResult, snapshot, totals_delta
+from replicator.poller.table_sync import TableSync
+
+
+class SyncStalledError(CutoverError):
+    """A record kept failing; sync stopped at it instead of skipping it."""
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    batch_size: int = 250  # GetRecords Limit (AWS max 1000); one checkpoint per batch
+    poll_interval: float = 0.5  # idle sleep between polls when every shard is caught up
+    max_attempts: int = 8  # deliveries of one failing record before sync stops (never skips)
+    base_backoff: float = 0.1
+    max_backoff: float = 5.0
+    meta_every: float = 2.0  # idle-loop rate limit for the per-table summary document
+
+
+def run_sync(
+    settings: Settings, clients: Clients, *, once: bool, stop_event: threading.Event | None = None,
+    progress: StatusDisplay | None = None, replicator: Any = None, options: SyncOptions | None = None,
+) -> SyncResult:
+    """Apply the legacy streams to v3 until caught up (`once`) or until `stop_event` is set."""
+    opts = options or SyncOptions()
+    stop = stop_event or threading.Event()
+    names = settings.names
+    owned = replicator is None
+    if replicator is None:
+        from replicator.handler import Replicator, ReplicatorConfig
+
+        replicator = Replicator(ReplicatorConfig.from_names(names), clients.dynamodb)
+    try:
+        return _run(settings, clients, once, stop, progress, replicator, opts)
+    finally:
+        if owned:
+            replicator.close()
+
+
+def _run(settings: Settings, clients: Clients, once: bool, stop: threading.Event, progress: StatusDisplay | None,
+         replicator: Any, opts: SyncOptions) -> SyncResult:
+    names = settings.names
+    positions = PositionStore(CheckpointStore(clients.dynamodb, names.checkpoints_table))
+    tables = [TableSync(s, names.source_table(s), clients.dynamodb, clients.streams, positions) for s in SOURCES]
+    result = SyncResult(tables={t.source: 0 for t in tables})
+    delivery = _Delivery(replicator, clients.region, result, opts, stop)
+    with progress or NullStatus() as show:
+        while not stop.is_set():
+            busy = False
+            for table in tables:
+                table.refresh(force=not table.shards)
+                busy = _poll(table, delivery, opts) or busy
+                table.save_meta(every=0.0 if once else opts.meta_every)
+            show(result, tables)
+            if once and all(t.caught_up for t in tables):
+                break
+            if not busy:
+                stop.wait(opts.poll_interval)
+    for table in tables:
+        table.save_meta()
+    result.finished = time.monotonic()
+    return result
+
+
+def _poll(table: TableSync, delivery: "_Delivery", opts: SyncOptions) -> bool:
+    """Read one batch from every readable shard; True if any records were read."""
+    busy = False
+    for cursor in table.readable_cursors():
+        records = cursor.read(opts.batch_size)
+        delivery.result.records_read += len(records)
+        if records:
+            busy = True
+            if not delivery.deliver(table, cursor, records):
+                cursor.rewind()
+                return busy
+        if cursor.at_end and not cursor.done:
+            table.checkpoint(cursor, None, done=True)
+            table.refresh(force=True)  # a finished parent makes its children readable
+            busy = True
+    return busy
+
+
+class _Delivery:
+    def __init__(self, replicator: Any, region: str, result: SyncResult, opts: SyncOptions, stop: threading.Event) -> None:
+        self.replicator = replicator
+        self.region = region
+        self.result = result
+        self.opts = opts
+        self.stop = stop
+
+    def deliver(self, table: TableSync, cursor: ShardCursor, records: list[dict[str, Any]]) -> bool:
+        """Apply `records` in order, checkpointing what succeeded. False if stopped while retrying."""
+        pending = records
+        attempt = 0
+        while True:
+            failed, error = self._handle(pending, cursor.stream_arn)
+            first = next((i for i, r in enumerate(pending) if sequence_number(r) in failed), None)
+            if failed and first is None:
+                first = 0  # a failure id we do not recognise: retry the whole remainder
+            done = pending if first is None else pending[:first]
+            if done:
+                self._applied(table, cursor, done)
+            if first is None:
+                return True
+            pending = pending[first:]
+            attempt += 1
+            self.result.failed_retried += len(pending)
+            if attempt >= self.opts.max_attempts:
+                raise SyncStalledError(
+                    f"{table.table}: record {sequence_number(pending[0])} of shard {cursor.shard_id} failed "
+                    f"{attempt} times{f' (last error: {error})' if error else ''}; sync stopped there and skipped "
+                    "nothing. Fix the cause (replicator log) and run `cutover sync` again to resume from it"
+                )
+            delay = random.uniform(0, min(self.opts.max_backoff, self.opts.base_backoff * 2 ** attempt))
+            if self.stop.wait(delay):
+                return False
+
+    def _handle(self, records: list[dict[str, Any]], stream_arn: str) -> tuple[set[str], str | None]:
+        before = snapshot(getattr(self.replicator, "totals", None))
+        try:
+            response = self.replicator.handle(to_lambda_event(records, stream_arn, self.region)) or {}
+            failed = {str(f["itemIdentifier"]) for f in response.get("batchItemFailures", [])}
+            error = None
+        except CutoverError:
+            raise  # configuration problems do not heal by retrying
+        except Exception as exc:  # noqa: BLE001 - the whole batch failed; retried like Lambda would
+            failed, error = {sequence_number(records[0])}, f"{type(exc).__name__}: {exc}"
+        self.result.add_totals(totals_delta(snapshot(getattr(self.replicator, "totals", None)), before))
+        self.result.batches += 1
+        return failed, error
+
+    def _applied(self, table: TableSync, cursor: ShardCursor, records: list[dict[str, Any]]) -> None:
+        now = datetime.now(timezone.utc)
+        newest = None
+        for record in records:
+            moment = created_at(record)
+            if moment is not None:
+                self.result.add_lag(max(0.0, (now - moment).total_seconds() * 1000))
+                newest = moment if newest is None else max(newest, moment)
+        self.result.applied += len(records)
+        self.result.tables[table.source] = self.result.tables.get(table.source, 0) + len(records)
+        last = sequence_number(records[-1])
+        table.checkpoint(cursor, last)
+        table.note_applied(last, newest, None if newest is None else (now - newest).total_seconds())
