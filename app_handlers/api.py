@@ -4,6 +4,7 @@ Each route parses and validates its input, calls the domain, and shapes the resp
 map to responses in one place (`_app_error`): 400 names the field, 404 for absent or
 tombstoned records, 409 for a duplicate; bad input never becomes a 500.
 """
+
 from __future__ import annotations
 
 import json
@@ -34,8 +35,12 @@ def _ctx() -> AppContext:
 
 def _json(status: int, body: Any, source: str | None = None) -> Response:
     headers = {SOURCE_HEADER: source} if source else None
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON,
-                    body=json.dumps(to_json(body), sort_keys=True), headers=headers)
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps(to_json(body), sort_keys=True),
+        headers=headers,
+    )
 
 
 def _served(served: Served, what: str) -> Response:
@@ -55,7 +60,7 @@ def create_user() -> Response:
 
 
 @app.get("/users/<userId>")
-def get_user(userId: str) -> Response:  # noqa: N803 - the path parameter's name
+def get_user(userId: str) -> Response:
     user_id = _user_id(userId)
     return _served(_ctx().reads.get_user(user_id), f"user {user_id!r}")
 
@@ -70,7 +75,7 @@ def find_user() -> Response:
 
 
 @app.get("/users/<userId>/orders")
-def user_orders(userId: str) -> Response:  # noqa: N803
+def user_orders(userId: str) -> Response:
     user_id = _user_id(userId)
     served = _ctx().reads.orders_of(user_id)
     if served.value is None:

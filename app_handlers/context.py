@@ -2,6 +2,7 @@
 
 The Lambda validates its environment at cold start (`API_ENV.validate`), never at import time.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -33,18 +34,28 @@ class AppConfig:
     settings: Settings
 
     @classmethod
-    def from_settings(cls, settings: Settings, cache_seconds: int = DEFAULT_CACHE_SECONDS) -> "AppConfig":
+    def from_settings(cls, settings: Settings, cache_seconds: int = DEFAULT_CACHE_SECONDS) -> AppConfig:
         n = settings.names
         return cls(n.users_table, n.orders_table, n.v3_table, n.read_source_parameter, cache_seconds, settings)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> "AppConfig":
+    def from_env(cls, environ: Mapping[str, str]) -> AppConfig:
         """Raises ConfigError naming every missing or malformed variable."""
         env = API_ENV.validate(API_ENV.with_defaults(environ, environ.get("STAGE", "")))
-        settings = Settings(service=env["SERVICE"], stage=env["STAGE"], region=environ.get("AWS_REGION"),
-                            endpoint_url=environ.get("CUTOVER_ENDPOINT_URL") or None)  # set only for local runs
-        return cls(env["USERS_TABLE"], env["ORDERS_TABLE"], env["V3_TABLE"], env["READ_SOURCE_PARAMETER"],
-                   int(env["READ_SOURCE_CACHE_SECONDS"]), settings)
+        settings = Settings(
+            service=env["SERVICE"],
+            stage=env["STAGE"],
+            region=environ.get("AWS_REGION"),
+            endpoint_url=environ.get("CUTOVER_ENDPOINT_URL") or None,
+        )  # set only for local runs
+        return cls(
+            env["USERS_TABLE"],
+            env["ORDERS_TABLE"],
+            env["V3_TABLE"],
+            env["READ_SOURCE_PARAMETER"],
+            int(env["READ_SOURCE_CACHE_SECONDS"]),
+            settings,
+        )
 
 
 @dataclass
@@ -55,8 +66,13 @@ class AppContext:
     telemetry: Telemetry
 
 
-def build_context(config: AppConfig, clients: Clients | None = None, metrics: Metrics | None = None,
-                  logger: Logger | None = None, shadow_timeout: float = 0.25) -> AppContext:
+def build_context(
+    config: AppConfig,
+    clients: Clients | None = None,
+    metrics: Metrics | None = None,
+    logger: Logger | None = None,
+    shadow_timeout: float = 0.25,
+) -> AppContext:
     clients = clients or Clients(config.settings)
     telemetry = Telemetry(logger or Logger(service=config.settings.service), metrics)
     conn = Connection.from_clients(clients)
@@ -70,5 +86,3 @@ def build_context(config: AppConfig, clients: Clients | None = None, metrics: Me
 
 def lambda_metrics() -> Metrics:
     return Metrics(namespace=NAMESPACE)
-
-

@@ -1,4 +1,5 @@
 """Errors the API maps to HTTP responses (in `api`). Each message names the field or record."""
+
 from __future__ import annotations
 
 

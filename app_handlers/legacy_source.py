@@ -1,4 +1,5 @@
 """The legacy users and orders tables: the source of truth for writes and the `legacy` reads."""
+
 from __future__ import annotations
 
 from decimal import Decimal

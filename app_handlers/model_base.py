@@ -5,6 +5,7 @@ are built per `Connection` by a cached factory instead of being declared once at
 Legacy items are messy and carry attributes no model declares; `RawItemModel` keeps the whole
 item as plain Python values so nothing is dropped on the way to the response or the comparison.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ class Connection:
     secret_key: str | None = None
 
     @classmethod
-    def from_clients(cls, clients: Any) -> "Connection":
+    def from_clients(cls, clients: Any) -> Connection:
         """Reuse `cutover.clients.Clients`' region and endpoint; on local, its (placeholder) credentials."""
         host = clients.settings.endpoint_url
         if host is None:
@@ -39,8 +40,12 @@ class Connection:
     def meta(self, table_name: str) -> type:
         """A pynamodb `Meta` class for one table on this connection."""
         attrs: dict[str, Any] = {
-            "table_name": table_name, "region": self.region, "host": self.host,
-            "connect_timeout_seconds": 5, "read_timeout_seconds": 10, "max_retry_attempts": 2,
+            "table_name": table_name,
+            "region": self.region,
+            "host": self.host,
+            "connect_timeout_seconds": 5,
+            "read_timeout_seconds": 10,
+            "max_retry_attempts": 2,
         }
         if self.access_key:
             attrs.update(aws_access_key_id=self.access_key, aws_secret_access_key=self.secret_key)

@@ -3,6 +3,7 @@
 As for users: reads declare only the key (legacy types vary; the full item is in `raw_item`),
 writes use `NewOrder` with exactly what `POST /orders` stores.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache

@@ -3,6 +3,7 @@
 A flip reaches every warm Lambda within `cache_seconds`, without a redeploy. Anything other
 than a known value fails safe to `legacy`, loudly (error log + `FlagInvalid` metric).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -37,6 +38,9 @@ class FlagReader:
 
     def _invalid(self, why: str, value: object) -> None:
         self._telemetry.event(
-            FLAG_INVALID, f"read-source flag invalid, serving legacy: {why}. Fix with `cutover flip legacy`",
-            level="error", parameter=self.parameter, value=value,
+            FLAG_INVALID,
+            f"read-source flag invalid, serving legacy: {why}. Fix with `cutover flip legacy`",
+            level="error",
+            parameter=self.parameter,
+            value=value,
         )

@@ -5,6 +5,7 @@
 - v3: a miss (absent or tombstoned) or an error falls back to legacy, because writes go to
   legacy and reach v3 through replication: a read right after a write must not 404.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -17,7 +18,12 @@ from app_handlers.read_source import ReadSource
 from app_handlers.records import differences, transformable
 from app_handlers.repository import UserRepository, orders_or_none
 from app_handlers.telemetry import (
-    SHADOW_ERROR, SHADOW_MISMATCH, SHADOW_UNCOMPARABLE, V3_ERROR, V3_FALLBACK, Telemetry,
+    SHADOW_ERROR,
+    SHADOW_MISMATCH,
+    SHADOW_UNCOMPARABLE,
+    V3_ERROR,
+    V3_FALLBACK,
+    Telemetry,
 )
 from cutover.names import ORDERS, USERS
 
@@ -32,7 +38,11 @@ class Served:
 
 class ReadService:
     def __init__(
-        self, legacy: UserRepository, v3: UserRepository, flag: Callable[[], ReadSource], telemetry: Telemetry,
+        self,
+        legacy: UserRepository,
+        v3: UserRepository,
+        flag: Callable[[], ReadSource],
+        telemetry: Telemetry,
         shadow_timeout: float = 0.25,
     ) -> None:
         self._legacy, self._v3, self._flag, self._t = legacy, v3, flag, telemetry
@@ -62,15 +72,23 @@ class ReadService:
         try:
             v3 = future.result(timeout=self._shadow_timeout)
         except FutureTimeout:
-            self._t.event(SHADOW_ERROR, "shadow v3 read timed out", op=op, keys=keys, error=f"over {self._shadow_timeout}s")
+            self._t.event(
+                SHADOW_ERROR, "shadow v3 read timed out", op=op, keys=keys, error=f"over {self._shadow_timeout}s"
+            )
             return Served(legacy, "legacy")
         except Exception as exc:  # noqa: BLE001 - v3 must never affect the response
             self._t.event(SHADOW_ERROR, "shadow v3 read failed", op=op, keys=keys, error=repr(exc))
             return Served(legacy, "legacy")
         diffs = differences(legacy, v3)
         if diffs and self._quarantinable(keys, legacy):
-            self._t.event(SHADOW_UNCOMPARABLE, "legacy record is quarantined by the contract; not compared",
-                          level="info", op=op, keys=keys, differing=diffs)
+            self._t.event(
+                SHADOW_UNCOMPARABLE,
+                "legacy record is quarantined by the contract; not compared",
+                level="info",
+                op=op,
+                keys=keys,
+                differing=diffs,
+            )
         elif diffs:
             self._t.event(SHADOW_MISMATCH, "shadow mismatch between legacy and v3", op=op, keys=keys, differing=diffs)
         return Served(legacy, "legacy")
@@ -79,7 +97,9 @@ class ReadService:
         try:
             value = query(self._v3)
         except Exception as exc:  # noqa: BLE001 - fall back rather than fail the request
-            self._t.event(V3_ERROR, "v3 read failed, falling back to legacy", level="error", op=op, keys=keys, error=repr(exc))
+            self._t.event(
+                V3_ERROR, "v3 read failed, falling back to legacy", level="error", op=op, keys=keys, error=repr(exc)
+            )
             value = None
         if value is not None:
             return Served(value, "v3")

@@ -5,6 +5,7 @@ bookkeeping (`_...`) and structural attributes (`recordType`, `entityType`), wit
 renamed `timestamp` shown as `createdAt`. Presenting both sources through the same function makes
 the shadow comparison compare like with like: a difference is a real replication difference.
 """
+
 from __future__ import annotations
 
 import base64

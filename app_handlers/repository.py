@@ -3,6 +3,7 @@
 Every method returns presented records (`records` module shape), never raw items, and treats
 tombstones as absent.
 """
+
 from __future__ import annotations
 
 from typing import Protocol

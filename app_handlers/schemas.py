@@ -3,6 +3,7 @@
 Unknown fields are rejected (`extra="forbid"`): a client cannot smuggle `_version` or
 `recordType` into the source of truth.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,16 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from app_handlers.errors import InvalidRequest
 
-Id = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@-]+$")]
-Email = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, to_lower=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+Id = Annotated[
+    str,
+    StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@-]+$"),
+]
+Email = Annotated[
+    str,
+    StringConstraints(
+        strict=True, strip_whitespace=True, to_lower=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+    ),
+]
 
 
 class CreateUser(BaseModel):

@@ -3,6 +3,7 @@
 `counts` mirrors every metric in memory so in-process callers (the demo, tests) can assert on
 them without parsing EMF output. With `metrics=None` nothing is emitted as EMF (local server).
 """
+
 from __future__ import annotations
 
 from collections import Counter

@@ -4,6 +4,7 @@ Reads declare only the key: legacy attributes have inconsistent types (a numeric
 missing `email`), and a declared attribute of the wrong type would fail the whole read. The full
 item is in `raw_item`. Writes use `NewUser`, which declares exactly what the API stores.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache

@@ -1,4 +1,5 @@
 """The v3 single table, read-only: profile at (userId, PROFILE), orders at (userId, ORDER#id)."""
+
 from __future__ import annotations
 
 from app_handlers.model_base import Connection

@@ -2,6 +2,7 @@
 
 Read-only from the app: v3 is written only by replication (`replicator.v3_writer`).
 """
+
 from __future__ import annotations
 
 from functools import lru_cache

@@ -1,4 +1,5 @@
 """Writes go to legacy, the source of truth during the migration; v3 gets them via replication."""
+
 from __future__ import annotations
 
 import uuid
@@ -15,13 +16,17 @@ class LegacyWriter(Protocol):
     def email_taken(self, email: str) -> bool: ...
     def get_user(self, user_id: str) -> Record | None: ...
     def put_user(self, user_id: str, email: str, name: str, created_at: str) -> Record: ...
-    def put_order(self, order_id: str, user_id: str, amount, currency: str, created_at: str) -> Record: ...  # noqa: ANN001
+    def put_order(self, order_id: str, user_id: str, amount, currency: str, created_at: str) -> Record: ...
 
 
 class Writes:
-    def __init__(self, legacy: LegacyWriter, clock: Callable[[], str] = utc_now,
-                 new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
-                 normalised_lookup: Callable[[str], object] | None = None) -> None:
+    def __init__(
+        self,
+        legacy: LegacyWriter,
+        clock: Callable[[], str] = utc_now,
+        new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
+        normalised_lookup: Callable[[str], object] | None = None,
+    ) -> None:
         self._legacy, self._clock, self._new_id = legacy, clock, new_id
         self._normalised_lookup = normalised_lookup
 
@@ -51,4 +56,6 @@ class Writes:
         """Raises RecordNotFound if the user does not exist in legacy (the source of truth)."""
         if self._legacy.get_user(req.userId) is None:
             raise RecordNotFound(f"user {req.userId!r} not found: register it with POST /users first")
-        return self._legacy.put_order(req.orderId or self._new_id(), req.userId, req.amount, req.currency, self._clock())
+        return self._legacy.put_order(
+            req.orderId or self._new_id(), req.userId, req.amount, req.currency, self._clock()
+        )

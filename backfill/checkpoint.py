@@ -4,14 +4,15 @@ Stored in cutover's checkpoints table at pk `backfill#<source>#<segments>`, sk `
 Cursor and counts are written in one item, after every write of the page completed, so a crash
 anywhere re-does at most one page and never counts an item twice.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from cutover.clock import utc_now
 from cutover.retry import call_with_retry
 from cutover.state import CheckpointStore
-from cutover.clock import utc_now
 
 COUNT_NAMES = ("scanned", "written", "already_filled", "skipped_newer", "quarantined")
 
@@ -29,7 +30,7 @@ class SegmentProgress:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNT_NAMES, 0))
 
     @classmethod
-    def from_doc(cls, doc: dict[str, Any] | None) -> "SegmentProgress":
+    def from_doc(cls, doc: dict[str, Any] | None) -> SegmentProgress:
         if not doc:
             return cls()
         counts = dict.fromkeys(COUNT_NAMES, 0) | {k: int(v) for k, v in doc.get("counts", {}).items()}

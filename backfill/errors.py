@@ -1,4 +1,5 @@
 """Errors only the backfill raises. CLI-facing ones are CutoverErrors (one line, exit 2)."""
+
 from __future__ import annotations
 
 from cutover.errors import CutoverError

@@ -5,6 +5,7 @@ threads and one token bucket, so `--workers`, `--write-threads` and `--rate` are
 Ctrl-C stops each worker after its current page (checkpointed) and re-raises; the next run
 resumes every unfinished segment and skips finished ones.
 """
+
 from __future__ import annotations
 
 import math
@@ -13,20 +14,21 @@ import time
 import uuid
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from backfill.checkpoint import COUNT_NAMES, SegmentCheckpoints
 from backfill.errors import SyncNeverRanError
+from backfill.segment import SegmentResult, run_segment_on
+from cutover.clients import Clients
+from cutover.clock import utc_now
 from cutover.errors import InvalidSegmentError
 from cutover.progress import NullProgress, ProgressSink, item_count
 from cutover.rate import TokenBucket
 from cutover.retry import call_with_retry
-from backfill.segment import SegmentResult, run_segment_on
-from cutover.tables import Tables, check_source
-from cutover.clients import Clients
 from cutover.settings import Settings
 from cutover.state import BACKFILL_RUN, CheckpointStore, ReportStore
-from cutover.clock import utc_now
+from cutover.tables import Tables, check_source
 
 
 @dataclass
@@ -40,9 +42,15 @@ class TableSummary:
     segments_done: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"scanned": self.scanned, "written": self.written,
-                "already_filled": self.already_filled, "skipped_newer": self.skipped_newer,
-                "quarantined": self.quarantined, "seconds": round(self.seconds, 3), "segments_done": self.segments_done}
+        return {
+            "scanned": self.scanned,
+            "written": self.written,
+            "already_filled": self.already_filled,
+            "skipped_newer": self.skipped_newer,
+            "quarantined": self.quarantined,
+            "seconds": round(self.seconds, 3),
+            "segments_done": self.segments_done,
+        }
 
 
 @dataclass
@@ -63,17 +71,34 @@ class BackfillSummary:
         return self.scanned_this_run / self.seconds if self.seconds > 0 else 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"run_id": self.run_id, "started_at": self.started_at, "finished_at": self.finished_at,
-                "segments": self.segments, "complete": self.complete,
-                "tables": {name: t.to_dict() for name, t in self.tables.items()},
-                "scanned_this_run": self.scanned_this_run, "seconds": round(self.seconds, 3),
-                "items_per_second": round(self.items_per_second, 1)}
+        return {
+            "run_id": self.run_id,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "segments": self.segments,
+            "complete": self.complete,
+            "tables": {name: t.to_dict() for name, t in self.tables.items()},
+            "scanned_this_run": self.scanned_this_run,
+            "seconds": round(self.seconds, 3),
+            "items_per_second": round(self.items_per_second, 1),
+        }
 
 
-def run_backfill(settings: Settings, clients: Clients, *, tables: tuple[str, ...] = ("users", "orders"),
-                 segments: int = 8, workers: int = 4, write_threads: int = 32, rate: float | None = None,
-                 restart: bool = False, require_sync: bool = True, progress: ProgressSink | None = None,
-                 only_segment: int | None = None, page_size: int | None = None) -> BackfillSummary:
+def run_backfill(
+    settings: Settings,
+    clients: Clients,
+    *,
+    tables: tuple[str, ...] = ("users", "orders"),
+    segments: int = 8,
+    workers: int = 4,
+    write_threads: int = 32,
+    rate: float | None = None,
+    restart: bool = False,
+    require_sync: bool = True,
+    progress: ProgressSink | None = None,
+    only_segment: int | None = None,
+    page_size: int | None = None,
+) -> BackfillSummary:
     """Backfill `tables` (users/orders) and record the run. `only_segment` runs that one segment.
 
     Raises:
@@ -112,20 +137,33 @@ def run_backfill(settings: Settings, clients: Clients, *, tables: tuple[str, ...
                 scanned[0] += counts["scanned"]
 
         def work(source: str, seg: int) -> SegmentResult:
-            result = run_segment_on(names, client, table=source, segment=seg, segments=segments, run_id=run_id,
-                                    deadline=lambda: 0.0 if stop.is_set() else math.inf, rate_limiter=limiter,
-                                    page_size=page_size, executor=writes, on_page=on_page)
+            result = run_segment_on(
+                names,
+                client,
+                table=source,
+                segment=seg,
+                segments=segments,
+                run_id=run_id,
+                deadline=lambda: 0.0 if stop.is_set() else math.inf,
+                rate_limiter=limiter,
+                page_size=page_size,
+                executor=writes,
+                on_page=on_page,
+            )
             with lock:
                 ended[source] = time.monotonic() - t0
             return result
 
-        with ThreadPoolExecutor(max(1, write_threads), thread_name_prefix="fill") as writes, \
-                ThreadPoolExecutor(max(1, workers), thread_name_prefix="segment") as segs:
+        with (
+            ThreadPoolExecutor(max(1, write_threads), thread_name_prefix="fill") as writes,
+            ThreadPoolExecutor(max(1, workers), thread_name_prefix="segment") as segs,
+        ):
             futures = [segs.submit(work, source, seg) for source in sources for seg in chosen]
             _wait_all(futures, stop)
 
-    summary = BackfillSummary(run_id, started_at, utc_now(), segments, scanned_this_run=scanned[0],
-                              seconds=time.monotonic() - t0)
+    summary = BackfillSummary(
+        run_id, started_at, utc_now(), segments, scanned_this_run=scanned[0], seconds=time.monotonic() - t0
+    )
     for source in sources:
         summary.tables[source] = _table_summary(layouts[source], segments, ended.get(source, 0.0))
     summary.complete = all(t.segments_done == segments for t in summary.tables.values())
@@ -161,5 +199,5 @@ def _require_sync(client: Any, names: Tables, sources: tuple[str, ...]) -> None:
 
     positions = PositionStore(CheckpointStore(client, names.checkpoints))
     for source in sources:
-        if not call_with_retry(lambda: positions.has_run(source)):
+        if not call_with_retry(partial(positions.has_run, source)):
             raise SyncNeverRanError(source, names.source_table(source))

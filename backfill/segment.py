@@ -7,28 +7,30 @@ Per page: transform every item (bad ones go to quarantine), write the good ones 
 `V3Writer.fill` (conditional on the key being absent, so the stream's newer item or a tombstone
 always wins) from a thread pool, wait for every write, and only then checkpoint the cursor.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from backfill.checkpoint import COUNT_NAMES, SegmentCheckpoints, SegmentProgress
+from cutover.clients import Clients
+from cutover.codec import from_ddb
 from cutover.errors import InvalidSegmentError
 from cutover.rate import TokenBucket
 from cutover.retry import call_with_retry
 from cutover.scan import scan_pages
-from cutover.tables import Tables, check_source
-from cutover.clients import Clients
 from cutover.settings import Settings
 from cutover.state import CheckpointStore
-from cutover.codec import from_ddb
+from cutover.tables import Tables, check_source
 from replicator.contract.errors import TransformError
-from replicator.quarantine import QuarantineStore, entry_for
 from replicator.contract.transform import source_key, transform
-from replicator.v3_writer import Outcome, V3Writer
 from replicator.contract.versioning import BACKFILL_VERSION
+from replicator.quarantine import QuarantineStore, entry_for
+from replicator.v3_writer import Outcome, V3Writer
 
 Deadline = Callable[[], float]  # remaining seconds; <= 0 means stop after the current page
 PageCallback = Callable[[str, dict[str, int]], None]
@@ -45,24 +47,64 @@ class SegmentResult:
     already_done: bool = False  # was finished before this call: nothing scanned
 
     def to_dict(self) -> dict[str, Any]:
-        return {"table": self.table, "segment": self.segment, "segments": self.segments, "done": self.done,
-                "counts": dict(self.counts), "pages": self.pages, "already_done": self.already_done}
+        return {
+            "table": self.table,
+            "segment": self.segment,
+            "segments": self.segments,
+            "done": self.done,
+            "counts": dict(self.counts),
+            "pages": self.pages,
+            "already_done": self.already_done,
+        }
 
 
-def run_segment(settings: Settings, clients: Clients, *, table: str, segment: int, segments: int, run_id: str,
-                deadline: Deadline | None = None, write_threads: int = 32, rate_limiter: TokenBucket | None = None,
-                page_size: int | None = None, executor: ThreadPoolExecutor | None = None,
-                on_page: PageCallback | None = None) -> SegmentResult:
+def run_segment(
+    settings: Settings,
+    clients: Clients,
+    *,
+    table: str,
+    segment: int,
+    segments: int,
+    run_id: str,
+    deadline: Deadline | None = None,
+    write_threads: int = 32,
+    rate_limiter: TokenBucket | None = None,
+    page_size: int | None = None,
+    executor: ThreadPoolExecutor | None = None,
+    on_page: PageCallback | None = None,
+) -> SegmentResult:
     """Backfill one segment of `table` (users|orders) until it is finished or `deadline()` <= 0."""
-    return run_segment_on(Tables.from_names(settings.names), clients.dynamodb, table=table, segment=segment,
-                          segments=segments, run_id=run_id, deadline=deadline, write_threads=write_threads,
-                          rate_limiter=rate_limiter, page_size=page_size, executor=executor, on_page=on_page)
+    return run_segment_on(
+        Tables.from_names(settings.names),
+        clients.dynamodb,
+        table=table,
+        segment=segment,
+        segments=segments,
+        run_id=run_id,
+        deadline=deadline,
+        write_threads=write_threads,
+        rate_limiter=rate_limiter,
+        page_size=page_size,
+        executor=executor,
+        on_page=on_page,
+    )
 
 
-def run_segment_on(tables: Tables, client: Any, *, table: str, segment: int, segments: int, run_id: str,
-                   deadline: Deadline | None = None, write_threads: int = 32, rate_limiter: TokenBucket | None = None,
-                   page_size: int | None = None, executor: ThreadPoolExecutor | None = None,
-                   on_page: PageCallback | None = None) -> SegmentResult:
+def run_segment_on(
+    tables: Tables,
+    client: Any,
+    *,
+    table: str,
+    segment: int,
+    segments: int,
+    run_id: str,
+    deadline: Deadline | None = None,
+    write_threads: int = 32,
+    rate_limiter: TokenBucket | None = None,
+    page_size: int | None = None,
+    executor: ThreadPoolExecutor | None = None,
+    on_page: PageCallback | None = None,
+) -> SegmentResult:
     """`run_segment` with resolved table names and one DynamoDB client (what the Lambda has)."""
     check_source(table)
     if segments < 1 or not 0 <= segment < segments:
@@ -74,11 +116,19 @@ def run_segment_on(tables: Tables, client: Any, *, table: str, segment: int, seg
     if not progress.run_id:
         progress.run_id = run_id
     filler = _PageFiller(tables, client, table, rate_limiter)
-    pool = executor or ThreadPoolExecutor(max_workers=max(1, write_threads), thread_name_prefix=f"fill-{table}-{segment}")
+    pool = executor or ThreadPoolExecutor(
+        max_workers=max(1, write_threads), thread_name_prefix=f"fill-{table}-{segment}"
+    )
     try:
         if not _expired(deadline):
-            for page in scan_pages(client, tables.source_table(table), segment=segment, segments=segments,
-                                   start_key=progress.cursor, limit=page_size):
+            for page in scan_pages(
+                client,
+                tables.source_table(table),
+                segment=segment,
+                segments=segments,
+                start_key=progress.cursor,
+                limit=page_size,
+            ):
                 counts = filler.fill(page.items, pool)  # every write finished (or raised) here
                 progress.cursor, progress.done = page.next_key, page.next_key is None
                 progress.pages += 1
@@ -99,7 +149,9 @@ def _expired(deadline: Deadline | None) -> bool:
     return deadline is not None and deadline() <= 0
 
 
-def _result(table: str, segment: int, segments: int, progress: SegmentProgress, already_done: bool = False) -> SegmentResult:
+def _result(
+    table: str, segment: int, segments: int, progress: SegmentProgress, already_done: bool = False
+) -> SegmentResult:
     return SegmentResult(table, segment, segments, progress.done, dict(progress.counts), progress.pages, already_done)
 
 
@@ -128,7 +180,7 @@ class _PageFiller:
                     v3_items = transform(self.source, item)
                 except TransformError as err:
                     entry = entry_for(err, self.table_name, item, BACKFILL_VERSION, "backfill")
-                    call_with_retry(lambda: self.quarantine.put(entry))
+                    call_with_retry(partial(self.quarantine.put, entry))
                     counts["quarantined"] += 1
                     continue
                 ref = f"{self.source}#{source_key(self.source, item)}"
@@ -150,6 +202,9 @@ class _PageFiller:
         """The `_version` at a key fill was refused: "0" means an earlier (crashed or restarted) backfill
         page filled it, anything else means replication or a repair wrote it. Only read on a skip."""
         key = {"userId": {"S": item["userId"]}, "recordType": {"S": item["recordType"]}}
-        resp = call_with_retry(lambda: self.client.get_item(
-            TableName=self.v3_table, Key=key, ProjectionExpression="#v", ExpressionAttributeNames={"#v": "_version"}))
+        resp = call_with_retry(
+            lambda: self.client.get_item(
+                TableName=self.v3_table, Key=key, ProjectionExpression="#v", ExpressionAttributeNames={"#v": "_version"}
+            )
+        )
         return resp.get("Item", {}).get("_version", {}).get("S")

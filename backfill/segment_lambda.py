@@ -6,6 +6,7 @@ and checkpointed, and returns {"done": false, ...}; the state machine invokes it
 continues from the checkpoint. Returns {"done": true, ...} once the segment is finished.
 The environment is validated at cold start (first invocation), never at import time.
 """
+
 from __future__ import annotations
 
 import os
@@ -16,9 +17,9 @@ import boto3
 from aws_lambda_powertools import Logger
 
 from backfill.segment import run_segment_on
-from cutover.tables import Tables
 from cutover.environment import BACKFILL_SEGMENT_ENV
 from cutover.errors import ConfigError
+from cutover.tables import Tables
 
 SAFETY_SECONDS = 60.0
 
@@ -36,7 +37,9 @@ def parse_event(event: dict[str, Any]) -> tuple[str, int, int, str]:
     try:
         table, segment, segments = str(event["table"]), int(event["segment"]), int(event["segments"])
     except (KeyError, TypeError, ValueError) as exc:
-        raise ConfigError(f"backfill segment event {event!r} needs table, segment and segments (integers): {exc}") from exc
+        raise ConfigError(
+            f"backfill segment event {event!r} needs table, segment and segments (integers): {exc}"
+        ) from exc
     return table, segment, segments, str(event.get("run_id") or "lambda")
 
 
@@ -47,8 +50,22 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     def remaining() -> float:
         return context.get_remaining_time_in_millis() / 1000.0 - SAFETY_SECONDS
 
-    result = run_segment_on(tables, client, table=table, segment=segment, segments=segments, run_id=run_id,
-                            deadline=remaining, write_threads=write_threads)
+    result = run_segment_on(
+        tables,
+        client,
+        table=table,
+        segment=segment,
+        segments=segments,
+        run_id=run_id,
+        deadline=remaining,
+        write_threads=write_threads,
+    )
     logger.info("backfill segment", extra=result.to_dict())
-    return {"done": result.done, "table": table, "segment": segment, "segments": segments,
-            "run_id": run_id, "counts": result.counts}
+    return {
+        "done": result.done,
+        "table": table,
+        "segment": segment,
+        "segments": segments,
+        "run_id": run_id,
+        "counts": result.counts,
+    }

@@ -3,16 +3,17 @@
 Starts one embedded moto server (cutover_cli.local_backend.LocalServer), runs each bench in its own
 namespace on it, writes every figure and detail to bench/results.json.
 """
+
 from __future__ import annotations
 
 import argparse
 import json
-import platform
 import os
+import platform
 import sys
 import time
 import traceback
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.harness import INFO, MISS, NOT_AVAILABLE, PASS, BenchContext, Figure, render_table
@@ -31,11 +32,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="tiny sizes (smoke test, ~15 s)")
     parser.add_argument("--only", action="append", choices=BENCHES, help="run only this bench (repeatable)")
-    parser.add_argument("--items", type=int, default=None, help="legacy items for reconciler/run (default 50,000; quick 100)")
-    parser.add_argument("--reconcile-items", type=int, default=None,
-                        help="smaller reconcile size; the larger is 4x (quick 2x) (default: --items)")
-    parser.add_argument("--server", choices=("process", "thread"), default="process",
-                        help="moto server in a child process (own core and GIL; default) or a thread of this one")
+    parser.add_argument(
+        "--items", type=int, default=None, help="legacy items for reconciler/run (default 50,000; quick 100)"
+    )
+    parser.add_argument(
+        "--reconcile-items",
+        type=int,
+        default=None,
+        help="smaller reconcile size; the larger is 4x (quick 2x) (default: --items)",
+    )
+    parser.add_argument(
+        "--server",
+        choices=("process", "thread"),
+        default="process",
+        help="moto server in a child process (own core and GIL; default) or a thread of this one",
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where to write the JSON results")
     return parser.parse_args(argv)
 
@@ -50,14 +61,19 @@ def main(argv: list[str] | None = None) -> int:
 
     items = args.items or (100 if args.quick else 50_000)
     started = time.perf_counter()
-    results: dict = {"started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "quick": args.quick,
-                     "items": items, "machine": {"python": platform.python_version(), "cpus": _cpus()},
-                     "benches": {}}
+    results: dict = {
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "quick": args.quick,
+        "items": items,
+        "machine": {"python": platform.python_version(), "cpus": _cpus()},
+        "benches": {},
+    }
     server_kind = LocalServer if args.server == "thread" else LocalServerProcess
     results["server"] = args.server
     with server_kind() as server:
-        ctx = BenchContext(endpoint_url=server.endpoint_url, items=items, quick=args.quick,
-                           reconcile_items=args.reconcile_items)
+        ctx = BenchContext(
+            endpoint_url=server.endpoint_url, items=items, quick=args.quick, reconcile_items=args.reconcile_items
+        )
         for name in args.only or BENCHES:
             t0, first = time.perf_counter(), len(ctx.figures)
             print(f"== {name} ...", file=sys.stderr, flush=True)

@@ -9,6 +9,7 @@ sequential safe copy under the same delay and the naive script, both on a subset
 tables. items/s = legacy items scanned (each one transformed and written or quarantined) / wall
 seconds, including checkpoints and the run report.
 """
+
 from __future__ import annotations
 
 from bench.ceilings import conditional_put_ceiling, scratch_table
@@ -36,8 +37,13 @@ def _backfill(settings, clients, items: int, good: int) -> dict:
     scanned = sum_numbers(data.get("tables", {}), "scanned") or 0
     quarantined = sum_numbers(data.get("tables", {}), "quarantined") or 0
     in_v3 = count_items(clients.dynamodb, settings.names.v3_table, live_only=True)
-    return {"seconds": elapsed, "items_per_s": items / elapsed, "summary": data, "v3_items": in_v3,
-            "exact": scanned == items and in_v3 == good and quarantined == items - good}
+    return {
+        "seconds": elapsed,
+        "items_per_s": items / elapsed,
+        "summary": data,
+        "v3_items": in_v3,
+        "exact": scanned == items and in_v3 == good and quarantined == items - good,
+    }
 
 
 def run(ctx: BenchContext) -> None:
@@ -59,32 +65,90 @@ def run(ctx: BenchContext) -> None:
         naive = naive_copy(clients, scratch_table(clients, "naive"), subset)
         naive_delayed = naive_copy(delayed_clients, scratch_table(clients, "naived"), subset)
     ctx.details["backfill"] = {
-        "items": items, "subset": subset, "seed_seconds": seed_s, "seed_items_per_s": items / seed_s,
-        "conditional_put_ceiling": ceiling, "backfill": plain, "backfill_delayed_5ms": delayed,
-        "sequential_safe_copy_delayed_5ms": sequential, "naive_copy": naive, "naive_copy_delayed_5ms": naive_delayed,
+        "items": items,
+        "subset": subset,
+        "seed_seconds": seed_s,
+        "seed_items_per_s": items / seed_s,
+        "conditional_put_ceiling": ceiling,
+        "backfill": plain,
+        "backfill_delayed_5ms": delayed,
+        "sequential_safe_copy_delayed_5ms": sequential,
+        "naive_copy": naive,
+        "naive_copy_delayed_5ms": naive_delayed,
         "items_per_s": plain["items_per_s"],
     }
     n = f"{items:,} items"
     figures = [
-        (plain, ratio_figure("backfill", "items/s", plain["items_per_s"], ceiling["items_per_s"], unit="items/s",
-                             baseline_name="cond. PutItem x32 threads", target_ratio=TARGET_CEILING,
-                             target=f">= {TARGET_CEILING:.0%} of ceiling", note=f"{n} in {plain['seconds']:.1f}s")),
-        (delayed, ratio_figure("backfill", "items/s, +5 ms/request", delayed["items_per_s"], plain["items_per_s"],
-                               unit="items/s", baseline_name="same backfill, no delay", target_ratio=TARGET_DELAYED,
-                               target=f">= {TARGET_DELAYED:.0%} of no-delay", note=f"{n} in {delayed['seconds']:.1f}s")),
-        (delayed, ratio_figure("backfill", "+5 ms vs sequential safe copy", delayed["items_per_s"],
-                               sequential["items_per_s"], unit="items/s", baseline_name="Scan + 1 cond. put at a time, +5 ms",
-                               target_ratio=TARGET_VS_SEQUENTIAL, target=f">= {TARGET_VS_SEQUENTIAL:g}x",
-                               note=f"sequential copy on a {sequential['scanned']:,}-item subset")),
-        (plain, ratio_figure("backfill", "vs naive script (reference)", plain["items_per_s"], naive["items_per_s"],
-                             unit="items/s", baseline_name="Scan Limit 25 + BatchWriteItem, no retries",
-                             note=f"naive on a {naive['scanned']:,}-item subset; unconditional, drops UnprocessedItems")),
-        (delayed, ratio_figure("backfill", "+5 ms vs naive +5 ms (reference)", delayed["items_per_s"],
-                               naive_delayed["items_per_s"], unit="items/s", baseline_name="naive script, +5 ms")),
+        (
+            plain,
+            ratio_figure(
+                "backfill",
+                "items/s",
+                plain["items_per_s"],
+                ceiling["items_per_s"],
+                unit="items/s",
+                baseline_name="cond. PutItem x32 threads",
+                target_ratio=TARGET_CEILING,
+                target=f">= {TARGET_CEILING:.0%} of ceiling",
+                note=f"{n} in {plain['seconds']:.1f}s",
+            ),
+        ),
+        (
+            delayed,
+            ratio_figure(
+                "backfill",
+                "items/s, +5 ms/request",
+                delayed["items_per_s"],
+                plain["items_per_s"],
+                unit="items/s",
+                baseline_name="same backfill, no delay",
+                target_ratio=TARGET_DELAYED,
+                target=f">= {TARGET_DELAYED:.0%} of no-delay",
+                note=f"{n} in {delayed['seconds']:.1f}s",
+            ),
+        ),
+        (
+            delayed,
+            ratio_figure(
+                "backfill",
+                "+5 ms vs sequential safe copy",
+                delayed["items_per_s"],
+                sequential["items_per_s"],
+                unit="items/s",
+                baseline_name="Scan + 1 cond. put at a time, +5 ms",
+                target_ratio=TARGET_VS_SEQUENTIAL,
+                target=f">= {TARGET_VS_SEQUENTIAL:g}x",
+                note=f"sequential copy on a {sequential['scanned']:,}-item subset",
+            ),
+        ),
+        (
+            plain,
+            ratio_figure(
+                "backfill",
+                "vs naive script (reference)",
+                plain["items_per_s"],
+                naive["items_per_s"],
+                unit="items/s",
+                baseline_name="Scan Limit 25 + BatchWriteItem, no retries",
+                note=f"naive on a {naive['scanned']:,}-item subset; unconditional, drops UnprocessedItems",
+            ),
+        ),
+        (
+            delayed,
+            ratio_figure(
+                "backfill",
+                "+5 ms vs naive +5 ms (reference)",
+                delayed["items_per_s"],
+                naive_delayed["items_per_s"],
+                unit="items/s",
+                baseline_name="naive script, +5 ms",
+            ),
+        ),
     ]
     for result, figure in figures:
         if not result["exact"]:
             figure.status = WRONG
             figure.note = (figure.note + "; " if figure.note else "") + (
-                f"v3 has {result['v3_items']} items, want {good}; summary {result['summary'].get('tables')}")
+                f"v3 has {result['v3_items']} items, want {good}; summary {result['summary'].get('tables')}"
+            )
         ctx.add(figure)

@@ -8,6 +8,7 @@ polling interval, the guarded write AND up to one poll cycle of measurement gran
 poll cycle is reported beside it): an upper bound of the true lag.
 Baseline: the same poller's cycle time (its resolution), and the writer's achieved rate.
 """
+
 from __future__ import annotations
 
 import threading
@@ -59,6 +60,7 @@ def run(ctx: BenchContext) -> None:
                 sync_out["result"] = run_sync(settings, clients, once=False, stop_event=stop_sync)
             except BaseException as exc:  # noqa: BLE001 - reported in the figure
                 sync_out["error"] = exc
+
         sync_thread = threading.Thread(target=sync, daemon=True)
         sync_thread.start()
         written_at: dict[int, float] = {}
@@ -82,6 +84,7 @@ def run(ctx: BenchContext) -> None:
                 with lock:
                     written_at[i] = time.perf_counter()
                     pending[i] = key
+
         cycles: list[float] = []
 
         def poller(deadline_after_writes: float) -> None:
@@ -99,9 +102,15 @@ def run(ctx: BenchContext) -> None:
                 if give_up is not None and time.perf_counter() > give_up:
                     return
                 t0 = time.perf_counter()
-                resp = poll_client.batch_get_item(RequestItems={names.v3_table: {
-                    "Keys": [k for _, k in batch], "ConsistentRead": True,
-                    "ProjectionExpression": "userId, recordType"}})
+                resp = poll_client.batch_get_item(
+                    RequestItems={
+                        names.v3_table: {
+                            "Keys": [k for _, k in batch],
+                            "ConsistentRead": True,
+                            "ProjectionExpression": "userId, recordType",
+                        }
+                    }
+                )
                 now = time.perf_counter()
                 cycles.append(now - t0)
                 found = {(i["userId"]["S"], i["recordType"]["S"]) for i in resp["Responses"].get(names.v3_table, [])}
@@ -111,6 +120,7 @@ def run(ctx: BenchContext) -> None:
                             seen_at[idx] = now
                             del pending[idx]
                 time.sleep(0.02)
+
         writers = [threading.Thread(target=writer, args=(lane,), daemon=True) for lane in range(WRITERS)]
         watcher = threading.Thread(target=poller, args=(30.0,), daemon=True)
         for t in (*writers, watcher):
@@ -132,17 +142,44 @@ def run(ctx: BenchContext) -> None:
         p99 = float("inf")
     poll = percentile(cycles, 0.50)
     ctx.details["lag"] = {
-        "target_rate": rate, "achieved_rate": achieved, "duration_s": duration, "writes": len(writes),
-        "seen": len(lags), "missing_after_30s": missing, "p50_s": p50, "p90_s": percentile(lags, 0.90),
-        "p99_s": p99, "max_s": max(lags) if lags else None, "poll_cycle_p50_s": poll,
+        "target_rate": rate,
+        "achieved_rate": achieved,
+        "duration_s": duration,
+        "writes": len(writes),
+        "seen": len(lags),
+        "missing_after_30s": missing,
+        "p50_s": p50,
+        "p90_s": percentile(lags, 0.90),
+        "p99_s": p99,
+        "max_s": max(lags) if lags else None,
+        "poll_cycle_p50_s": poll,
         "sync_result": as_dict(sync_out.get("result")),
     }
-    ctx.add(ratio_figure("lag", "p99 replication lag", p99, poll, unit="s", baseline_name="poll cycle p50",
-                         target_max=TARGET_P99, target=f"< {TARGET_P99:g} s",
-                         note=(f"{len(writes)} writes at {achieved or 0:.0f}/s for {duration:g}s; "
-                               f"upper bound (includes up to one ~20 ms poll); {missing} never seen")))
+    ctx.add(
+        ratio_figure(
+            "lag",
+            "p99 replication lag",
+            p99,
+            poll,
+            unit="s",
+            baseline_name="poll cycle p50",
+            target_max=TARGET_P99,
+            target=f"< {TARGET_P99:g} s",
+            note=(
+                f"{len(writes)} writes at {achieved or 0:.0f}/s for {duration:g}s; "
+                f"upper bound (includes up to one ~20 ms poll); {missing} never seen"
+            ),
+        )
+    )
     ctx.add(Figure("lag", "p50 replication lag", p50, "s", baseline=poll, baseline_name="poll cycle p50"))
     own = as_dict(sync_out.get("result")).get("lag_ms") or {}
     if own.get("p99") is not None:
-        ctx.add(Figure("lag", "sync's own p99 lag (reference)", own["p99"] / 1000, "s",
-                       note="SyncResult: record applied - stream record creation time (excludes our polling)"))
+        ctx.add(
+            Figure(
+                "lag",
+                "sync's own p99 lag (reference)",
+                own["p99"] / 1000,
+                "s",
+                note="SyncResult: record applied - stream record creation time (excludes our polling)",
+            )
+        )

@@ -10,6 +10,7 @@ work is ~2x the items). Baseline for speed: the backfill's items/s from this run
 ran), else the conditional-PutItem ceiling measured here. Memory is flat if the bigger table's
 peak RSS is within 15% (+10 MB) of the smaller's.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,8 @@ import sys
 from pathlib import Path
 
 from bench.ceilings import conditional_put_ceiling
-from bench.data import is_good, legacy_items, legacy_rows, seed, v3_rows
-from bench.harness import PASS, MISS, BenchContext, Figure, find_number, ratio_figure, timed
+from bench.data import is_good, legacy_rows, seed, v3_rows
+from bench.harness import MISS, PASS, BenchContext, Figure, find_number, ratio_figure, timed
 
 RSS_LIMIT_MB = 300.0
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +42,12 @@ def _reconcile_in_child(ctx: BenchContext, service: str) -> dict:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     proc = subprocess.run(
         [sys.executable, "-m", "bench.rss_child", "--endpoint-url", ctx.endpoint_url, "--service", service],
-        capture_output=True, text=True, env=env, cwd=ROOT, timeout=1800)
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=1800,
+    )
     if proc.returncode not in (0, 1):
         raise RuntimeError(f"reconcile child failed ({proc.returncode}): {proc.stderr[-800:]}")
     return json.loads(proc.stdout)
@@ -50,8 +56,9 @@ def _reconcile_in_child(ctx: BenchContext, service: str) -> dict:
 def _measure(ctx: BenchContext, settings, clients, count: int, prefix: str) -> dict:
     """Add `count` good items (legacy + matching v3) under `prefix`, then reconcile everything."""
     names = settings.names
-    _, seed_s = timed(lambda: (seed(clients, _good_rows(names, count, prefix)),
-                               seed(clients, _v3_of_good(names, count, prefix))))
+    _, seed_s = timed(
+        lambda: (seed(clients, _good_rows(names, count, prefix)), seed(clients, _v3_of_good(names, count, prefix)))
+    )
     child = _reconcile_in_child(ctx, settings.service)
     compared = find_number(child["report"], "compared") or 0
     differences = sum(find_number(child["report"], k) or 0 for k in ("missing", "extra", "different"))
@@ -84,17 +91,43 @@ def run(ctx: BenchContext) -> None:
     else:
         baseline, base_name = ceiling["items_per_s"], "cond. PutItem ceiling (backfill not run)"
     for r in runs:
-        figure = ratio_figure("reconcile", f"items/s @ {r['items']:,}", r["items_per_s"], baseline, unit="items/s",
-                              baseline_name=base_name, target_ratio=1.0, target=">= backfill",
-                              note=f"compared {r['compared']:.0f}, differences {r['differences']:.0f}, {r['seconds']:.1f}s")
+        figure = ratio_figure(
+            "reconcile",
+            f"items/s @ {r['items']:,}",
+            r["items_per_s"],
+            baseline,
+            unit="items/s",
+            baseline_name=base_name,
+            target_ratio=1.0,
+            target=">= backfill",
+            note=f"compared {r['compared']:.0f}, differences {r['differences']:.0f}, {r['seconds']:.1f}s",
+        )
         if r["differences"] or r["compared"] < r["items"]:
             figure.status = "WRONG RESULT"
         ctx.add(figure)
-    ctx.add(ratio_figure("reconcile", f"peak RSS @ {big['items']:,}", big["peak_rss_mb"], small["peak_rss_mb"], unit="MB",
-                         baseline_name=f"peak RSS @ {small['items']:,}", target_max=RSS_LIMIT_MB,
-                         target=f"< {RSS_LIMIT_MB:g} MB",
-                         note=f"subprocess VmHWM; {big['rss_after_imports_mb']:.0f} MB of it is Python + boto3 after imports"))
+    ctx.add(
+        ratio_figure(
+            "reconcile",
+            f"peak RSS @ {big['items']:,}",
+            big["peak_rss_mb"],
+            small["peak_rss_mb"],
+            unit="MB",
+            baseline_name=f"peak RSS @ {small['items']:,}",
+            target_max=RSS_LIMIT_MB,
+            target=f"< {RSS_LIMIT_MB:g} MB",
+            note=f"subprocess VmHWM; {big['rss_after_imports_mb']:.0f} MB of it is Python + boto3 after imports",
+        )
+    )
     flat = big["peak_rss_mb"] <= small["peak_rss_mb"] * 1.15 + 10
-    ctx.add(Figure("reconcile", "RSS flat in table size", big["peak_rss_mb"] - small["peak_rss_mb"], "MB",
-                   target=f"{factor}x items: <= +15% +10 MB", baseline=small["peak_rss_mb"], baseline_name="smaller size",
-                   status=PASS if flat else MISS))
+    ctx.add(
+        Figure(
+            "reconcile",
+            "RSS flat in table size",
+            big["peak_rss_mb"] - small["peak_rss_mb"],
+            "MB",
+            target=f"{factor}x items: <= +15% +10 MB",
+            baseline=small["peak_rss_mb"],
+            baseline_name="smaller size",
+            status=PASS if flat else MISS,
+        )
+    )

@@ -8,6 +8,7 @@ quarantine are counted so a fast-but-wrong drain cannot pass.
 Baseline: conditional PutItem from 32 threads on a scratch table (same run, same server), the
 cost floor of any version-guarded write; unconditional BatchWriteItem is shown for reference.
 """
+
 from __future__ import annotations
 
 from bench.ceilings import batch_write_ceiling, conditional_put_ceiling
@@ -34,18 +35,41 @@ def run(ctx: BenchContext) -> None:
     rate = records / elapsed
     exact = in_v3 == good and quarantined == records - good
     ctx.details["sync"] = {
-        "records": records, "seconds": elapsed, "items_per_s": rate, "v3_items": in_v3, "expected_v3_items": good,
-        "quarantined": quarantined, "exact": exact, "sync_result": as_dict(result),
-        "conditional_put_ceiling": put_ceiling, "batch_write_ceiling": bwi_ceiling,
+        "records": records,
+        "seconds": elapsed,
+        "items_per_s": rate,
+        "v3_items": in_v3,
+        "expected_v3_items": good,
+        "quarantined": quarantined,
+        "exact": exact,
+        "sync_result": as_dict(result),
+        "conditional_put_ceiling": put_ceiling,
+        "batch_write_ceiling": bwi_ceiling,
     }
-    figure = ctx.add(ratio_figure(
-        "sync", "drain items/s (legacy write -> v3)", rate, put_ceiling["items_per_s"],
-        unit="items/s", baseline_name="cond. PutItem x32 threads", target_ratio=TARGET_RATIO,
-        target=f">= {TARGET_RATIO:.0%} of ceiling",
-        note=(f"{records:,} stream records drained by run_sync(once=True) in {elapsed:.1f}s"
-              + ("" if exact else f"; WRONG RESULT: v3 has {in_v3} (want {good}), quarantine {quarantined}")),
-    ))
+    figure = ctx.add(
+        ratio_figure(
+            "sync",
+            "drain items/s (legacy write -> v3)",
+            rate,
+            put_ceiling["items_per_s"],
+            unit="items/s",
+            baseline_name="cond. PutItem x32 threads",
+            target_ratio=TARGET_RATIO,
+            target=f">= {TARGET_RATIO:.0%} of ceiling",
+            note=(
+                f"{records:,} stream records drained by run_sync(once=True) in {elapsed:.1f}s"
+                + ("" if exact else f"; WRONG RESULT: v3 has {in_v3} (want {good}), quarantine {quarantined}")
+            ),
+        )
+    )
     if not exact:
         figure.status = WRONG
-    ctx.add(Figure("sync", "reference: BatchWriteItem items/s", bwi_ceiling["items_per_s"], "items/s",
-                   note="unconditional 25-item batches, 8 threads: cannot carry a version guard"))
+    ctx.add(
+        Figure(
+            "sync",
+            "reference: BatchWriteItem items/s",
+            bwi_ceiling["items_per_s"],
+            "items/s",
+            note="unconditional 25-item batches, 8 threads: cannot carry a version guard",
+        )
+    )

@@ -3,17 +3,18 @@
 Measured: `from_ddb` -> `transform` -> `to_ddb` over stream-shaped images of messy items (bad
 items raise and are counted, as the replicator would quarantine them). Baseline: the same images
 through boto3's own TypeDeserializer + TypeSerializer only (what a straightforward implementation
-pays before doing any work; cutover's codec in `cutover/codec.py` is a faster equivalent). Best of several rounds, single
-thread, no I/O, so it is one core's rate.
+pays before doing any work; cutover's codec in `cutover/codec.py` is a faster equivalent). Best of several
+rounds, single thread, no I/O, so it is one core's rate.
 """
+
 from __future__ import annotations
 
 import time
 
-from bench.data import legacy_items
-from bench.harness import BenchContext, ratio_figure
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
+from bench.data import legacy_items
+from bench.harness import BenchContext, ratio_figure
 from cutover.codec import from_ddb, to_ddb
 
 TARGET = 50_000
@@ -55,17 +56,38 @@ def run(ctx: BenchContext) -> None:
     measured = _best_rate(full, images, rounds)
     flat = [(source, to_ddb(_flatten(item))) for source, item in legacy_items(count, seed=11)]
     flat_baseline, flat_measured = _best_rate(ceiling, flat, rounds), _best_rate(full, flat, rounds)
-    ctx.details["transform"] = {"items": count, "rounds": rounds, "items_per_s": measured, "boto3_roundtrip_per_s": baseline,
-                                "flat_items_per_s": flat_measured, "flat_boto3_roundtrip_per_s": flat_baseline}
-    ctx.add(ratio_figure(
-        "transform", "items/s (1 core, ddb json in+out)", measured, baseline, unit="items/s",
-        baseline_name="boto3 deser+ser only", target_min=TARGET, target=f">= {TARGET:,}/s",
-        note=f"{count:,} messy items (~1% bad; nested maps, lists, sets; ~480 B), best of {rounds} rounds",
-    ))
-    ctx.add(ratio_figure(
-        "transform", "items/s, flat items (reference)", flat_measured, flat_baseline, unit="items/s",
-        baseline_name="boto3 deser+ser only", note="same items with only their scalar attributes (~6)",
-    ))
+    ctx.details["transform"] = {
+        "items": count,
+        "rounds": rounds,
+        "items_per_s": measured,
+        "boto3_roundtrip_per_s": baseline,
+        "flat_items_per_s": flat_measured,
+        "flat_boto3_roundtrip_per_s": flat_baseline,
+    }
+    ctx.add(
+        ratio_figure(
+            "transform",
+            "items/s (1 core, ddb json in+out)",
+            measured,
+            baseline,
+            unit="items/s",
+            baseline_name="boto3 deser+ser only",
+            target_min=TARGET,
+            target=f">= {TARGET:,}/s",
+            note=f"{count:,} messy items (~1% bad; nested maps, lists, sets; ~480 B), best of {rounds} rounds",
+        )
+    )
+    ctx.add(
+        ratio_figure(
+            "transform",
+            "items/s, flat items (reference)",
+            flat_measured,
+            flat_baseline,
+            unit="items/s",
+            baseline_name="boto3 deser+ser only",
+            note="same items with only their scalar attributes (~6)",
+        )
+    )
 
 
 def _flatten(item: dict) -> dict:

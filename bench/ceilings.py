@@ -6,6 +6,7 @@
   with a condition cannot be batched.
 Both write the same realistic v3-shaped items into a scratch table with v3's key schema.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -54,6 +55,7 @@ def _hammer(seconds: float, threads: int, job) -> tuple[int, float]:
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)
             stop.set()
+
     pool = [threading.Thread(target=loop, args=(i,), daemon=True) for i in range(threads)]
     start = time.perf_counter()
     for t in pool:
@@ -78,10 +80,15 @@ def conditional_put_ceiling(clients: Clients, seconds: float = 5.0, threads: int
         client = clients.dynamodb  # boto3 clients are thread-safe; pool of 64 connections
         n = next(seq)
         item = {**templates[n % len(templates)], "userId": f"c{idx}-{n}", "_version": "1", "_source": f"users#c{n}"}
-        client.put_item(TableName=table, Item=to_ddb(item), ConditionExpression=_CONDITION,
-                        ExpressionAttributeNames={"#pk": "userId", "#ver": "_version"},
-                        ExpressionAttributeValues={":ver": {"S": "1"}})
+        client.put_item(
+            TableName=table,
+            Item=to_ddb(item),
+            ConditionExpression=_CONDITION,
+            ExpressionAttributeNames={"#pk": "userId", "#ver": "_version"},
+            ExpressionAttributeValues={":ver": {"S": "1"}},
+        )
         return 1
+
     items, elapsed = _hammer(seconds, threads, job)
     clients.dynamodb.delete_table(TableName=table)
     return {"items": items, "seconds": elapsed, "items_per_s": items / elapsed, "threads": threads}
@@ -102,6 +109,7 @@ def batch_write_ceiling(clients: Clients, seconds: float = 5.0, threads: int = 8
             batch.append(to_ddb({**templates[n % len(templates)], "userId": f"b{idx}-{n}", "_version": "0"}))
         batch_write(clients.dynamodb, table, batch)
         return 25
+
     items, elapsed = _hammer(seconds, threads, job)
     clients.dynamodb.delete_table(TableName=table)
     return {"items": items, "seconds": elapsed, "items_per_s": items / elapsed, "threads": threads}

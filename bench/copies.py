@@ -7,6 +7,7 @@
   names). Fast on moto because it batches without conditions; unsafe against live replication.
 Both stop after `limit` scanned items so they can run on a subset; compare rates.
 """
+
 from __future__ import annotations
 
 import time
@@ -16,9 +17,9 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from cutover.clients import Clients
+from cutover.codec import from_ddb, to_ddb
 from cutover.names import SOURCES
 from cutover.settings import Settings
-from cutover.codec import from_ddb, to_ddb
 from replicator.contract.errors import TransformError
 from replicator.contract.transform import source_key, transform
 
@@ -66,7 +67,9 @@ def _quota(limit: int) -> dict[str, int]:
 def _v3(source: str, raw: dict[str, Any]) -> list[dict[str, Any]]:
     item = from_ddb(raw)
     try:
-        return [{**v3, "_version": "0", "_source": f"{source}#{source_key(source, item)}"} for v3 in transform(source, item)]
+        return [
+            {**v3, "_version": "0", "_source": f"{source}#{source_key(source, item)}"} for v3 in transform(source, item)
+        ]
     except TransformError:
         return []  # a script would log and move on; cutover quarantines
 
@@ -82,7 +85,9 @@ def sequential_safe_copy(clients: Clients, target: str, limit: int) -> dict[str,
             for raw in page:
                 for item in _v3(source, raw):
                     try:
-                        client.put_item(TableName=target, Item=to_ddb(item), ConditionExpression="attribute_not_exists(userId)")
+                        client.put_item(
+                            TableName=target, Item=to_ddb(item), ConditionExpression="attribute_not_exists(userId)"
+                        )
                         written += 1
                     except ClientError as exc:
                         if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
@@ -105,5 +110,10 @@ def naive_copy(clients: Clients, target: str, limit: int) -> dict[str, float]:
                 lost = len(resp.get("UnprocessedItems", {}).get(target, []))
                 written, dropped = written + len(puts) - lost, dropped + lost
     elapsed = time.perf_counter() - start
-    return {"scanned": scanned, "written": written, "dropped": dropped, "seconds": elapsed,
-            "items_per_s": scanned / elapsed}
+    return {
+        "scanned": scanned,
+        "written": written,
+        "dropped": dropped,
+        "seconds": elapsed,
+        "items_per_s": scanned / elapsed,
+    }

@@ -5,6 +5,7 @@ offset, epoch seconds, epoch milliseconds), e-mails with stray case and whitespa
 lists, sets, booleans and numbers, and about 1% bad items that the transform must quarantine.
 Generation is deterministic (a seeded RNG) so two runs bench the same data.
 """
+
 from __future__ import annotations
 
 import random
@@ -15,10 +16,10 @@ from decimal import Decimal
 from typing import Any
 
 from cutover.clients import Clients
-from cutover.names import ORDERS, USERS
 from cutover.codec import to_ddb
-from replicator.contract.transform import transform
+from cutover.names import ORDERS, USERS
 from replicator.contract.errors import TransformError
+from replicator.contract.transform import transform
 
 BAD_EVERY = 97  # about 1% of items are bad input
 _TAGS = ("vip", "beta", "churn-risk", "newsletter", "eu", "us", "mobile")
@@ -46,7 +47,11 @@ def user_item(i: int, rng: random.Random, prefix: str = "u") -> dict[str, Any]:
         "active": bool(i % 5),
         "loginCount": Decimal(rng.randrange(10_000)),
         "balance": Decimal(rng.randrange(1_000_000)) / 100,
-        "address": {"city": rng.choice(_CITIES), "zip": f"{rng.randrange(99999):05d}", "lines": ["1 Main St", f"Apt {i % 50}"]},
+        "address": {
+            "city": rng.choice(_CITIES),
+            "zip": f"{rng.randrange(99999):05d}",
+            "lines": ["1 Main St", f"Apt {i % 50}"],
+        },
         "tags": set(rng.sample(_TAGS, 2)),
         "prefs": {"theme": "dark" if i % 2 else "light", "emails": i % 4 != 0, "locale": "en-GB"},
     }
@@ -60,8 +65,14 @@ def user_item(i: int, rng: random.Random, prefix: str = "u") -> dict[str, Any]:
 
 
 def order_item(i: int, rng: random.Random, prefix: str = "o") -> dict[str, Any]:
-    lines = [{"sku": f"SKU-{rng.randrange(5000)}", "qty": Decimal(rng.randrange(1, 5)),
-              "price": Decimal(rng.randrange(100, 99_999)) / 100} for _ in range(1 + i % 3)]
+    lines = [
+        {
+            "sku": f"SKU-{rng.randrange(5000)}",
+            "qty": Decimal(rng.randrange(1, 5)),
+            "price": Decimal(rng.randrange(100, 99_999)) / 100,
+        }
+        for _ in range(1 + i % 3)
+    ]
     item: dict[str, Any] = {
         "orderId": f"{prefix}{i:08d}",
         "userId": f"u{rng.randrange(max(i, 1)):08d}",
@@ -129,6 +140,7 @@ def seed(clients: Clients, rows: Iterable[tuple[str, dict[str, Any]]], threads: 
                     written[0] += len(batch)
             except BaseException as exc:  # noqa: BLE001 - surfaced after join
                 errors.append(exc)
+
     pool = [threading.Thread(target=worker, daemon=True) for _ in range(threads)]
     for t in pool:
         t.start()
@@ -156,8 +168,8 @@ def legacy_rows(names: Any, count: int, seed_value: int = 7, prefix: str = "") -
 
 def v3_rows(names: Any, count: int, seed_value: int = 7, prefix: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
     """What a finished backfill leaves in v3 for the same items (good ones only)."""
-    from replicator.contract.versioning import BACKFILL_VERSION
     from replicator.contract.transform import source_key
+    from replicator.contract.versioning import BACKFILL_VERSION
 
     for source, item in legacy_items(count, seed_value, prefix):
         try:

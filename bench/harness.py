@@ -3,6 +3,7 @@
 Each bench gets its own `Settings` (a unique service name) on one shared moto server, so benches
 never see each other's items, and it deletes its tables afterwards so moto's memory stays flat.
 """
+
 from __future__ import annotations
 
 import os
@@ -18,9 +19,9 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
 
-from cutover.clients import Clients  # noqa: E402
-from cutover_cli.local_backend import init_backend  # noqa: E402
-from cutover.settings import Settings  # noqa: E402
+from cutover.clients import Clients
+from cutover.settings import Settings
+from cutover_cli.local_backend import init_backend
 
 PASS, MISS, NOT_AVAILABLE, INFO = "PASS", "MISS", "not available", "info"
 WRONG = "WRONG RESULT"  # the code under test was fast but its output was not exact
@@ -63,8 +64,12 @@ class BenchContext:
     @contextmanager
     def namespace(self, label: str, *, init: bool = True) -> Iterator[tuple[Settings, Clients]]:
         """A fresh service namespace with every cutover resource; tables dropped on exit."""
-        settings = Settings(service=f"b{label[:6]}{uuid.uuid4().hex[:6]}", stage="dev",
-                            region="us-east-1", endpoint_url=self.endpoint_url)
+        settings = Settings(
+            service=f"b{label[:6]}{uuid.uuid4().hex[:6]}",
+            stage="dev",
+            region="us-east-1",
+            endpoint_url=self.endpoint_url,
+        )
         clients = Clients(settings)
         if init:
             init_backend(settings, clients)
@@ -122,9 +127,20 @@ def drop_tables(clients: Clients, prefix: str) -> None:
                 pass
 
 
-def ratio_figure(bench: str, name: str, measured: float | None, baseline: float | None, *, unit: str,
-                 baseline_name: str, target_ratio: float | None = None, target_min: float | None = None,
-                 target_max: float | None = None, target: str = "", note: str = "") -> Figure:
+def ratio_figure(
+    bench: str,
+    name: str,
+    measured: float | None,
+    baseline: float | None,
+    *,
+    unit: str,
+    baseline_name: str,
+    target_ratio: float | None = None,
+    target_min: float | None = None,
+    target_max: float | None = None,
+    target: str = "",
+    note: str = "",
+) -> Figure:
     """A figure whose PASS/MISS comes from a ratio to the baseline and/or an absolute bound."""
     ratio = (measured / baseline) if measured is not None and baseline else None
     checks: list[bool] = []
@@ -161,7 +177,7 @@ def render_table(figures: list[Figure]) -> str:
         ratio = f"{f.ratio:.2f}x" if f.ratio is not None else "-"
         rows.append((f.bench, f.name, f.target or "-", fmt(f.measured, f.unit), base, ratio, f.status))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     notes = [f"  * {f.bench}/{f.name}: {f.note}" for f in figures if f.note]
     return "\n".join(lines + ([""] + notes if notes else []))

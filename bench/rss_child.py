@@ -3,6 +3,7 @@
 The bench starts this with `python -m bench.rss_child` so the peak RSS it reports is the
 reconciler's alone: the moto server, its tables and the harness live in the parent.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,17 +39,25 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from bench.harness import as_dict  # also sets placeholder credentials for the local endpoint
-    from reconciler.run import run_reconcile
     from cutover.clients import Clients
     from cutover.settings import Settings
+    from reconciler.run import run_reconcile
 
     settings = Settings(service=args.service, stage=args.stage, region="us-east-1", endpoint_url=args.endpoint_url)
     after_imports = peak_rss_mb()
     start = time.perf_counter()
     report = run_reconcile(settings, Clients(settings), segments=args.segments, workers=args.workers)
     seconds = time.perf_counter() - start
-    json.dump({"seconds": seconds, "peak_rss_mb": peak_rss_mb(), "rss_after_imports_mb": after_imports,
-               "report": as_dict(report)}, sys.stdout, default=str)
+    json.dump(
+        {
+            "seconds": seconds,
+            "peak_rss_mb": peak_rss_mb(),
+            "rss_after_imports_mb": after_imports,
+            "report": as_dict(report),
+        },
+        sys.stdout,
+        default=str,
+    )
     return 0
 
 

@@ -1,12 +1,13 @@
 """Gathering what the flip interlock and `cutover status` need, from cutover's stores."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
 from controlplane.flag import FlagStore
-from cutover.clients import Clients
 from controlplane.gate import Evidence
+from cutover.clients import Clients
 from cutover.settings import Settings
 from cutover.state import BACKFILL_RUN, FLIP, RECONCILE, CheckpointStore, ReportStore
 from replicator.positions import PositionStore
@@ -23,7 +24,7 @@ class Stores:
     positions: PositionStore
 
     @classmethod
-    def build(cls, settings: Settings, clients: Clients) -> "Stores":
+    def build(cls, settings: Settings, clients: Clients) -> Stores:
         n = settings.names
         return cls(
             flag=FlagStore(clients.ssm, n.read_source_parameter),

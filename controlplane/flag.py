@@ -3,6 +3,7 @@
 `cutover flip` and `cutover status` read and write it here; the API reads it through a cached
 Powertools provider (`app_handlers.read_source.FlagReader`) and shares the `ReadSource` values.
 """
+
 from __future__ import annotations
 
 import enum

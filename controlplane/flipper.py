@@ -2,6 +2,7 @@
 
 Used by `cutover flip` and the demo. Rollback to `legacy` is never refused.
 """
+
 from __future__ import annotations
 
 import getpass
@@ -10,10 +11,10 @@ from typing import Any
 
 from controlplane.evidence import Stores
 from controlplane.flag import ReadSource
-from cutover.errors import ConfigError
 from controlplane.gate import Thresholds, Verdict, evaluate
-from cutover.state import FLIP
 from cutover.clock import utc_now
+from cutover.errors import ConfigError
+from cutover.state import FLIP
 
 
 @dataclass(frozen=True)
@@ -30,12 +31,25 @@ class FlipResult:
         return not self.verdict.allowed and not self.forced
 
     def to_dict(self) -> dict[str, Any]:
-        return {"from": self.old, "to": self.new, "changed": self.changed, "forced": self.forced,
-                "refused": self.refused, "interlock": self.verdict.to_dict(), "record": self.record}
+        return {
+            "from": self.old,
+            "to": self.new,
+            "changed": self.changed,
+            "forced": self.forced,
+            "refused": self.refused,
+            "interlock": self.verdict.to_dict(),
+            "record": self.record,
+        }
 
 
-def flip(stores: Stores, target: ReadSource, who: str, thresholds: Thresholds = Thresholds(),
-         force: bool = False, reason: str | None = None) -> FlipResult:
+def flip(
+    stores: Stores,
+    target: ReadSource,
+    who: str,
+    thresholds: Thresholds = Thresholds(),
+    force: bool = False,
+    reason: str | None = None,
+) -> FlipResult:
     """Set the flag to `target` if the interlock allows (or `force` with a reason); record it.
 
     Raises ConfigError for --force without a reason: an override must say why.
@@ -43,14 +57,25 @@ def flip(stores: Stores, target: ReadSource, who: str, thresholds: Thresholds = 
     if force and not (reason and reason.strip()):
         raise ConfigError("--force needs --reason TEXT: say why the interlock is being overridden (it is recorded)")
     old = stores.flag.get()
-    verdict = evaluate(target.value, stores.evidence(), thresholds) if target is ReadSource.V3 else Verdict(target.value, True)
+    verdict = (
+        evaluate(target.value, stores.evidence(), thresholds)
+        if target is ReadSource.V3
+        else Verdict(target.value, True)
+    )
     if not verdict.allowed and not force:
         return FlipResult(old, target.value, verdict, False, False, None)
     if old == target.value and not force:
         return FlipResult(old, target.value, verdict, False, False, None)
     stores.flag.set(target)
-    record = {"at": utc_now(), "who": who, "from": old, "to": target.value, "reason": reason,
-              "forced": force, "overridden": list(verdict.failures) if force else []}
+    record = {
+        "at": utc_now(),
+        "who": who,
+        "from": old,
+        "to": target.value,
+        "reason": reason,
+        "forced": force,
+        "overridden": list(verdict.failures) if force else [],
+    }
     stores.reports.record(FLIP, record)
     return FlipResult(old, target.value, verdict, force, True, record)
 

@@ -4,6 +4,7 @@ Real AWS uses boto3's standard credential chain and region resolution (fallback 
 A local endpoint (moto) gets placeholder credentials only when the chain finds none, so the same
 code runs unchanged against both: local is a backend choice, not a fork.
 """
+
 from __future__ import annotations
 
 import threading

@@ -5,6 +5,7 @@ types are dispatched through lookup tables keyed on the exact type or tag; anyth
 subclasses, tuples, frozensets) is handed to boto3's own (de)serialiser, so results never differ
 from boto3's — `tests/properties/test_ddb_json_properties.py` checks that equivalence.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping

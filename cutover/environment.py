@@ -4,6 +4,7 @@ CDK's environment builder (`infra/`) and each handler's cold-start check both ca
 `FunctionEnv.validate`, so the list of variables a function needs cannot drift between the
 template and the code.
 """
+
 from __future__ import annotations
 
 import re
@@ -75,14 +76,17 @@ class FunctionEnv:
         problems = self.problems(values)
         if problems:
             raise ConfigError(
-                f"{self.function}: environment is invalid: " + "; ".join(problems)
+                f"{self.function}: environment is invalid: "
+                + "; ".join(problems)
                 + ". Fix the function's environment (CDK: infra/environment.py) and redeploy."
             )
         return {v.name: values[v.name] for v in self.variables if values.get(v.name)}
 
 
 _LOG_LEVEL = EnvVar(
-    "LOG_LEVEL", lambda v: v in ("DEBUG", "INFO", "WARNING", "ERROR"), "DEBUG|INFO|WARNING|ERROR",
+    "LOG_LEVEL",
+    lambda v: v in ("DEBUG", "INFO", "WARNING", "ERROR"),
+    "DEBUG|INFO|WARNING|ERROR",
     defaults={"dev": "DEBUG", "staging": "INFO", "prod": "INFO"},
 )
 _COMMON = (
@@ -103,8 +107,12 @@ REPLICATOR_ENV = FunctionEnv(
 BACKFILL_SEGMENT_ENV = FunctionEnv(
     "backfill-segment",
     (
-        *_COMMON, *_DATA_TABLES, EnvVar("QUARANTINE_TABLE"), EnvVar("CHECKPOINTS_TABLE"),
-        EnvVar("REPORTS_TABLE"), _WRITE_CONCURRENCY,
+        *_COMMON,
+        *_DATA_TABLES,
+        EnvVar("QUARANTINE_TABLE"),
+        EnvVar("CHECKPOINTS_TABLE"),
+        EnvVar("REPORTS_TABLE"),
+        _WRITE_CONCURRENCY,
     ),
 )
 

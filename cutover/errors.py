@@ -1,4 +1,5 @@
 """Errors every unit shares. Each message names the item and tells the reader what to do next."""
+
 from __future__ import annotations
 
 

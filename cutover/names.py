@@ -3,6 +3,7 @@
 CDK (`infra/`), the local backend (`cutover_cli.local_backend`) and runtime code all import from here, so a
 renamed index or key cannot drift between what is deployed and what the code queries.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

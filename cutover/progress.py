@@ -4,6 +4,7 @@ Domain code (backfill, reconcile, sync) takes a sink and calls it; the CLI passe
 bars (`cutover_cli.progress`), while tests, the bench and Lambdas pass nothing and get the silent
 default. Keeping the protocol here keeps screen output out of the packages that Lambdas ship.
 """
+
 from __future__ import annotations
 
 from typing import Any, Protocol
@@ -14,7 +15,7 @@ class ProgressSink(Protocol):
 
     def add_table(self, label: str, total: int | None) -> None: ...
     def advance(self, label: str, n: int) -> None: ...
-    def __enter__(self) -> "ProgressSink": ...
+    def __enter__(self) -> ProgressSink: ...
     def __exit__(self, *exc: object) -> None: ...
 
 
@@ -27,7 +28,7 @@ class NullProgress:
     def advance(self, label: str, n: int) -> None:
         pass
 
-    def __enter__(self) -> "NullProgress":
+    def __enter__(self) -> NullProgress:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -38,7 +39,7 @@ class StatusDisplay(Protocol):
     """A live status for a polling loop (sync): called once per pass with the running result."""
 
     def __call__(self, result: Any, tables: Any) -> None: ...
-    def __enter__(self) -> "StatusDisplay": ...
+    def __enter__(self) -> StatusDisplay: ...
     def __exit__(self, *exc: object) -> None: ...
 
 
@@ -46,7 +47,7 @@ class NullStatus:
     def __call__(self, result: Any, tables: Any) -> None:
         pass
 
-    def __enter__(self) -> "NullStatus":
+    def __enter__(self) -> NullStatus:
         return self
 
     def __exit__(self, *exc: object) -> None:

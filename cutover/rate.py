@@ -3,6 +3,7 @@
 A backfill that writes as fast as it can competes with production for the table's capacity;
 the cap keeps the copy's share predictable.
 """
+
 from __future__ import annotations
 
 import threading
@@ -13,8 +14,13 @@ from collections.abc import Callable
 class TokenBucket:
     """Blocking `acquire(n)`: at most `rate` tokens per second on average, bursts up to `burst`."""
 
-    def __init__(self, rate: float, burst: float | None = None,
-                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        rate: float,
+        burst: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         if rate <= 0:
             raise ValueError(f"rate must be positive, got {rate}")
         self.rate = float(rate)

@@ -7,6 +7,7 @@ so they do not hit the table again in lock-step. Non-transient errors propagate 
 Connection failures are retried only `transport_attempts` times: an endpoint that is down or
 misconfigured must fail the run (its page is then not checkpointed), not hang it forever.
 """
+
 from __future__ import annotations
 
 import random
@@ -18,10 +19,17 @@ from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConn
 
 T = TypeVar("T")
 
-RETRYABLE_CODES = frozenset({
-    "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
-    "InternalServerError", "ServiceUnavailable", "LimitExceededException", "TransactionInProgressException",
-})
+RETRYABLE_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "LimitExceededException",
+        "TransactionInProgressException",
+    }
+)
 _TRANSPORT = (ConnectionClosedError, EndpointConnectionError, ReadTimeoutError)
 
 
@@ -35,20 +43,28 @@ def is_retryable(exc: BaseException) -> bool:
     return False
 
 
-def backoff_delay(attempt: int, base: float = 0.05, cap: float = 5.0, rng: Callable[[], float] = random.random) -> float:
+def backoff_delay(
+    attempt: int, base: float = 0.05, cap: float = 5.0, rng: Callable[[], float] = random.random
+) -> float:
     """Full-jitter delay before retry number `attempt` (0-based)."""
     return rng() * min(cap, base * (2 ** min(attempt, 30)))
 
 
-def call_with_retry(fn: Callable[[], T], *, base: float = 0.05, cap: float = 5.0,
-                    sleep: Callable[[float], None] = time.sleep, transport_attempts: int = 6,
-                    on_retry: Callable[[BaseException], None] | None = None) -> T:
+def call_with_retry(
+    fn: Callable[[], T],
+    *,
+    base: float = 0.05,
+    cap: float = 5.0,
+    sleep: Callable[[float], None] = time.sleep,
+    transport_attempts: int = 6,
+    on_retry: Callable[[BaseException], None] | None = None,
+) -> T:
     """Call `fn` until it succeeds or raises something that is not transient."""
     attempt = transport_failures = 0
     while True:
         try:
             return fn()
-        except Exception as exc:  # noqa: BLE001 - filtered right below
+        except Exception as exc:
             if not is_retryable(exc):
                 raise
             if isinstance(exc, _TRANSPORT):

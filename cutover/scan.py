@@ -2,6 +2,7 @@
 
 Yields one page at a time (never a table): callers hold at most a page (<= 1 MB) per segment.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -17,9 +18,16 @@ class Page:
     next_key: dict[str, Any] | None  # LastEvaluatedKey: None means the segment is finished
 
 
-def scan_pages(client: Any, table: str, *, segment: int, segments: int,
-               start_key: dict[str, Any] | None = None, limit: int | None = None,
-               consistent: bool = False) -> Iterator[Page]:
+def scan_pages(
+    client: Any,
+    table: str,
+    *,
+    segment: int,
+    segments: int,
+    start_key: dict[str, Any] | None = None,
+    limit: int | None = None,
+    consistent: bool = False,
+) -> Iterator[Page]:
     kwargs: dict[str, Any] = {"TableName": table, "Segment": segment, "TotalSegments": segments}
     if limit:
         kwargs["Limit"] = limit

@@ -5,6 +5,7 @@ and env vars are visible to anyone who can describe the stack). Names follow
 `/{stage}/{service}/...`; a function refuses a secret whose stage segment differs from its own
 STAGE, so a staging function handed a production ARN fails loudly instead of using prod keys.
 """
+
 from __future__ import annotations
 
 import os
@@ -46,8 +47,13 @@ def check_stage(secret_id: str, stage: str) -> str:
     return name
 
 
-def get_stage_secret(env_var: str, environ: Mapping[str, str] | None = None, *,
-                     max_age: int = DEFAULT_MAX_AGE_SECONDS, transform: str | None = None) -> Any:
+def get_stage_secret(
+    env_var: str,
+    environ: Mapping[str, str] | None = None,
+    *,
+    max_age: int = DEFAULT_MAX_AGE_SECONDS,
+    transform: str | None = None,
+) -> Any:
     """Read the secret whose ARN is in `env_var`, after checking it belongs to our STAGE.
 
     `transform="json"` decodes a JSON secret. Values are cached for `max_age` seconds by

@@ -2,6 +2,7 @@
 
 Validated once at the edge (CLI options, Lambda environment) and passed inward as a value.
 """
+
 from __future__ import annotations
 
 import os
@@ -40,11 +41,11 @@ class Settings:
         """True when talking to an explicit endpoint (moto), False for real AWS."""
         return self.endpoint_url is not None
 
-    def with_endpoint(self, endpoint_url: str | None) -> "Settings":
+    def with_endpoint(self, endpoint_url: str | None) -> Settings:
         return replace(self, endpoint_url=endpoint_url)
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         return cls(
             service=env.get("CUTOVER_SERVICE", env.get("SERVICE", "my-service")),

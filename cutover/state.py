@@ -7,13 +7,14 @@
 
 Payloads are JSON documents in a `data` attribute: schemaless, readable with the AWS console.
 """
+
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from cutover.codec import from_ddb, to_ddb
 from cutover.clock import utc_now
+from cutover.codec import from_ddb, to_ddb
 
 BACKFILL_RUN = "backfill-run"
 RECONCILE = "reconcile"
@@ -29,7 +30,9 @@ class _JsonTable:
     def _put(self, pk: str, sk: str, data: dict[str, Any]) -> None:
         self._client.put_item(
             TableName=self.table_name,
-            Item=to_ddb({"pk": pk, "sk": sk, "data": json.dumps(data, sort_keys=True, default=str), "updatedAt": utc_now()}),
+            Item=to_ddb(
+                {"pk": pk, "sk": sk, "data": json.dumps(data, sort_keys=True, default=str), "updatedAt": utc_now()}
+            ),
         )
 
     def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
@@ -38,8 +41,10 @@ class _JsonTable:
 
     def _query(self, pk: str, newest_first: bool = False, limit: int | None = None) -> list[tuple[str, dict[str, Any]]]:
         kwargs: dict[str, Any] = {
-            "TableName": self.table_name, "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": pk}}, "ConsistentRead": True,
+            "TableName": self.table_name,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": pk}},
+            "ConsistentRead": True,
             "ScanIndexForward": not newest_first,
         }
         out: list[tuple[str, dict[str, Any]]] = []

@@ -3,13 +3,14 @@
 The CLI resolves them from `Settings.names`; the segment Lambda from its validated environment.
 Everything inward takes a `Tables` value, so no inner function knows where names came from.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from cutover.names import ORDERS, SOURCES, USERS, Names
 from cutover.errors import UnknownTableError
+from cutover.names import ORDERS, SOURCES, USERS, Names
 
 
 @dataclass(frozen=True)
@@ -22,15 +23,27 @@ class Tables:
     reports: str
 
     @classmethod
-    def from_names(cls, names: Names) -> "Tables":
-        return cls(names.users_table, names.orders_table, names.v3_table, names.quarantine_table,
-                   names.checkpoints_table, names.reports_table)
+    def from_names(cls, names: Names) -> Tables:
+        return cls(
+            names.users_table,
+            names.orders_table,
+            names.v3_table,
+            names.quarantine_table,
+            names.checkpoints_table,
+            names.reports_table,
+        )
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> "Tables":
+    def from_env(cls, env: Mapping[str, str]) -> Tables:
         """From an environment already checked by `BACKFILL_SEGMENT_ENV.validate`."""
-        return cls(env["USERS_TABLE"], env["ORDERS_TABLE"], env["V3_TABLE"], env["QUARANTINE_TABLE"],
-                   env["CHECKPOINTS_TABLE"], env["REPORTS_TABLE"])
+        return cls(
+            env["USERS_TABLE"],
+            env["ORDERS_TABLE"],
+            env["V3_TABLE"],
+            env["QUARANTINE_TABLE"],
+            env["CHECKPOINTS_TABLE"],
+            env["REPORTS_TABLE"],
+        )
 
     def source_table(self, source: str) -> str:
         return {USERS: self.users, ORDERS: self.orders}[check_source(source)]

@@ -3,6 +3,7 @@
 Commands are discovered, not listed, so adding one is adding a file. Expected failures
 (`CutoverError`, backend errors) become one line on stderr and exit 2; findings exit 1.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -31,10 +32,15 @@ class CutoverGroup(click.Group):
         except CutoverError as exc:
             _fail(str(exc), exc.exit_code)
         except NoCredentialsError:
-            _fail("no AWS credentials found: configure a profile (AWS_PROFILE) or pass --endpoint-url for a local backend")
+            _fail(
+                "no AWS credentials found: configure a profile (AWS_PROFILE) or pass --endpoint-url for a local backend"
+            )
         except ClientError as exc:
             err = exc.response.get("Error", {})
-            _fail(f"AWS refused {exc.operation_name}: {err.get('Code')}: {err.get('Message')}. Check the table/parameter names (--service/--stage) and your permissions")
+            _fail(
+                f"AWS refused {exc.operation_name}: {err.get('Code')}: {err.get('Message')}. Check the "
+                f"table/parameter names (--service/--stage) and your permissions"
+            )
         except BotoCoreError as exc:
             _fail(f"cannot reach the backend: {exc}. Is the endpoint running (cutover local) and --endpoint-url right?")
         except KeyboardInterrupt:

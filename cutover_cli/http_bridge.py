@@ -2,6 +2,7 @@
 
 `cutover api` serves this on 127.0.0.1 so the real handler code can be tried with curl.
 """
+
 from __future__ import annotations
 
 import base64
@@ -15,7 +16,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
 
 
-def to_event(method: str, target: str, headers: dict[str, str], body: bytes | None, stage: str = "local") -> dict[str, Any]:
+def to_event(
+    method: str, target: str, headers: dict[str, str], body: bytes | None, stage: str = "local"
+) -> dict[str, Any]:
     """The v1 proxy event for one HTTP request (`target` is the request line's path + query)."""
     url = urlsplit(target)
     multi = parse_qs(url.query, keep_blank_values=True)
@@ -30,10 +33,15 @@ def to_event(method: str, target: str, headers: dict[str, str], body: bytes | No
         "pathParameters": {"proxy": unquote(url.path).lstrip("/")},
         "stageVariables": None,
         "requestContext": {
-            "resourcePath": "/{proxy+}", "httpMethod": method, "path": f"/{stage}{url.path}", "stage": stage,
-            "requestId": uuid.uuid4().hex, "requestTimeEpoch": int(time.time() * 1000),
+            "resourcePath": "/{proxy+}",
+            "httpMethod": method,
+            "path": f"/{stage}{url.path}",
+            "stage": stage,
+            "requestId": uuid.uuid4().hex,
+            "requestTimeEpoch": int(time.time() * 1000),
             "identity": {"sourceIp": "127.0.0.1", "userAgent": headers.get("User-Agent", "")},
-            "accountId": "000000000000", "apiId": "local",
+            "accountId": "000000000000",
+            "apiId": "local",
         },
         "body": body.decode("utf-8", errors="replace") if body else None,
         "isBase64Encoded": False,
@@ -65,9 +73,9 @@ def make_server(handler: Handler, port: int, host: str = "127.0.0.1") -> Threadi
             self.end_headers()
             self.wfile.write(data)
 
-        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve  # noqa: N815
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
     return ThreadingHTTPServer((host, port), _Bridge)

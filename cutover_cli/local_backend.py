@@ -2,6 +2,7 @@
 
 State lives in the moto process's memory and is gone when it stops.
 """
+
 from __future__ import annotations
 
 import socket
@@ -51,7 +52,7 @@ class LocalServer(_Endpoint):
     port: int = 0
     _server: Any = None
 
-    def start(self) -> "LocalServer":
+    def start(self) -> LocalServer:
         import logging
 
         from moto.server import ThreadedMotoServer
@@ -130,14 +131,15 @@ class LocalServerProcess(_Endpoint):
     port: int = 0
     _proc: Any = None
 
-    def start(self) -> "LocalServerProcess":
+    def start(self) -> LocalServerProcess:
         import subprocess
         import sys
 
         self.port = self.port or free_port()
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", LOOPBACK, "-p", str(self.port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         _wait_for_port(self.port, timeout=30.0)
         return self

@@ -4,20 +4,21 @@ The first pass reads cheaply (eventually consistent Scan/BatchGetItem). Anything
 wrong is read again here with ConsistentRead on both sides, so an item replication is about to
 write is not reported as loss. With `repair`, the fix is applied and the key read once more.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
 from cutover.batch_get import get_item
+from cutover.retry import call_with_retry
+from cutover.tables import Tables
 from reconciler.compare import EXTRA, UNKNOWN_RECORD, UNQUARANTINED, legacy_finding, source_of_v3, v3_finding, v3_key
 from reconciler.repair import repair_extra, repair_put, repair_quarantine
 from reconciler.report import Difference, DifferenceSink
-from cutover.retry import call_with_retry
-from cutover.tables import Tables
 from replicator.contract.errors import TransformError
-from replicator.quarantine import OPEN, QuarantineStore
 from replicator.contract.transform import SOURCE_KEY, V3Key, transform
+from replicator.quarantine import OPEN, QuarantineStore
 from replicator.v3_writer import V3Writer, is_tombstone
 
 
@@ -58,8 +59,14 @@ class Checker:
         if finding is None:
             return
         kind, attrs = finding
-        diff = Difference(kind, source, key, v3_key(expected), attributes=attrs,
-                          detail=f"v3 _version {actual.get('_version') if actual else None}")
+        diff = Difference(
+            kind,
+            source,
+            key,
+            v3_key(expected),
+            attributes=attrs,
+            detail=f"v3 _version {actual.get('_version') if actual else None}",
+        )
         if self.repair:
             repair_put(self.writer, expected, f"{source}#{key}", actual)
             diff.repaired = True

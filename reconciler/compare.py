@@ -6,6 +6,7 @@ bookkeeping (version, source, tombstone flag) and never compared.
 A stale v3 item (older than legacy) is reported as `different`, naming the attributes that
 changed: legacy items carry no version, so content is the only honest measure of "older".
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -17,7 +18,12 @@ from replicator.contract.transform import ORDER_PREFIX, PROFILE, Item, V3Key, tr
 from replicator.v3_writer import is_tombstone
 
 MISSING, EXTRA, DIFFERENT, UNQUARANTINED = "missing", "extra", "different", "unquarantined_bad_item"
-SOURCE_DELETED, SOURCE_INVALID, SOURCE_MOVED, UNKNOWN_RECORD = "source_deleted", "source_invalid", "source_moved", "unknown_record_type"
+SOURCE_DELETED, SOURCE_INVALID, SOURCE_MOVED, UNKNOWN_RECORD = (
+    "source_deleted",
+    "source_invalid",
+    "source_moved",
+    "unknown_record_type",
+)
 
 
 def visible(item: Item) -> Item:
@@ -31,9 +37,11 @@ def v3_key(item: Item) -> V3Key:
 def differing_attributes(expected: Item, actual: Item) -> dict[str, dict[str, Any]]:
     """Every non-`_` attribute whose value differs, with both values (absent shown as None)."""
     want, have = visible(expected), visible(actual)
-    return {name: {"expected": want.get(name), "actual": have.get(name)}
-            for name in sorted(want.keys() | have.keys())
-            if name not in want or name not in have or want[name] != have[name]}
+    return {
+        name: {"expected": want.get(name), "actual": have.get(name)}
+        for name in sorted(want.keys() | have.keys())
+        if name not in want or name not in have or want[name] != have[name]
+    }
 
 
 def legacy_finding(expected: Item, actual: Item | None) -> tuple[str, dict[str, dict[str, Any]]] | None:
@@ -50,7 +58,7 @@ def source_of_v3(key: V3Key) -> tuple[str, str] | None:
     if record_type == PROFILE:
         return USERS, user_id
     if record_type.startswith(ORDER_PREFIX) and len(record_type) > len(ORDER_PREFIX):
-        return ORDERS, record_type[len(ORDER_PREFIX):]
+        return ORDERS, record_type[len(ORDER_PREFIX) :]
     return None
 
 

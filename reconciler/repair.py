@@ -4,14 +4,15 @@ Each repair carries `bump(v)` where v is the `_version` the reconciler just read
 saw, below any later stream record. If replication wrote something newer in between, the
 condition fails (SKIPPED) and the newer item stays: a repair can never overwrite newer data.
 """
+
 from __future__ import annotations
 
 from cutover.retry import call_with_retry
 from replicator.contract.errors import TransformError
-from replicator.quarantine import QuarantineStore, entry_for
 from replicator.contract.transform import Item, V3Key
-from replicator.v3_writer import Outcome, V3Writer
 from replicator.contract.versioning import bump
+from replicator.quarantine import QuarantineStore, entry_for
+from replicator.v3_writer import Outcome, V3Writer
 
 
 def repair_put(writer: V3Writer, expected: Item, source_ref: str, observed: Item | None) -> Outcome:

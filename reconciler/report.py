@@ -4,6 +4,7 @@ Differences are written to `<path>.partial` as they arrive (never collected in m
 `SHOWN` for the screen) and the file is renamed to `<path>` when the run ends, so a crashed run
 never leaves a file that looks complete.
 """
+
 from __future__ import annotations
 
 import base64
@@ -15,8 +16,18 @@ from decimal import Decimal
 from typing import Any, TextIO
 
 SHOWN = 20
-COUNT_NAMES = ("compared", "v3_checked", "missing", "extra", "different", "quarantined", "unquarantined",
-               "repaired", "remaining", "quarantine_resolved")
+COUNT_NAMES = (
+    "compared",
+    "v3_checked",
+    "missing",
+    "extra",
+    "different",
+    "quarantined",
+    "unquarantined",
+    "repaired",
+    "remaining",
+    "quarantine_resolved",
+)
 DIFFERENCE_COUNTS = ("missing", "extra", "different", "unquarantined")
 
 
@@ -32,10 +43,16 @@ class Difference:
     remaining: bool = True  # still differs after the (optional) repair and re-check
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "source": self.source, "source_key": self.source_key,
-                "v3_key": None if self.v3_key is None else {"userId": self.v3_key[0], "recordType": self.v3_key[1]},
-                "detail": self.detail, "attributes": self.attributes, "repaired": self.repaired,
-                "remaining": self.remaining}
+        return {
+            "kind": self.kind,
+            "source": self.source,
+            "source_key": self.source_key,
+            "v3_key": None if self.v3_key is None else {"userId": self.v3_key[0], "recordType": self.v3_key[1]},
+            "detail": self.detail,
+            "attributes": self.attributes,
+            "repaired": self.repaired,
+            "remaining": self.remaining,
+        }
 
 
 def json_default(value: Any) -> Any:
@@ -113,13 +130,27 @@ class ReconcileReport:
 
     def to_dict(self) -> dict[str, Any]:
         rate = (self.counts["compared"] + self.counts["v3_checked"]) / self.seconds if self.seconds > 0 else 0.0
-        return {"started_at": self.started_at, "finished_at": self.finished_at, "clean": self.clean,
-                "counts": dict(self.counts), "sample": self.sample, "report_path": self.report_path,
-                "repair": self.repair, "seconds": round(self.seconds, 3), "items_per_second": round(rate, 1),
-                "differences_shown": [d.to_dict() for d in self.shown]}
+        return {
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "clean": self.clean,
+            "counts": dict(self.counts),
+            "sample": self.sample,
+            "report_path": self.report_path,
+            "repair": self.repair,
+            "seconds": round(self.seconds, 3),
+            "items_per_second": round(rate, 1),
+            "differences_shown": [d.to_dict() for d in self.shown],
+        }
 
     def record(self) -> dict[str, Any]:
         """The summary stored in the reports table (what the flip interlock reads)."""
-        return {"started_at": self.started_at, "finished_at": self.finished_at, "clean": self.clean,
-                "counts": dict(self.counts), "sample": self.sample, "report_path": self.report_path,
-                "repair": self.repair}
+        return {
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "clean": self.clean,
+            "counts": dict(self.counts),
+            "sample": self.sample,
+            "report_path": self.report_path,
+            "repair": self.repair,
+        }

@@ -5,32 +5,42 @@ each task holds one page at a time, so memory is flat in table size. Differences
 with consistent reads, streamed to the report file and counted; the summary is stored in the
 reports table (`RECONCILE`) for the flip interlock.
 """
+
 from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from reconciler.checker import Checker
-from cutover.errors import InvalidSegmentError
-from cutover.progress import NullProgress, ProgressSink, item_count
-from reconciler.sweep import sweep_quarantine
-from reconciler.scan import check_legacy_segment, check_v3_segment
-from reconciler.report import DifferenceSink, ReconcileReport
-from cutover.retry import call_with_retry
-from cutover.tables import Tables
 from cutover.clients import Clients
-from cutover.errors import ConfigError
+from cutover.clock import utc_now
+from cutover.errors import ConfigError, InvalidSegmentError
 from cutover.names import SOURCES
+from cutover.progress import NullProgress, ProgressSink, item_count
+from cutover.retry import call_with_retry
 from cutover.settings import Settings
 from cutover.state import RECONCILE, ReportStore
-from cutover.clock import utc_now
+from cutover.tables import Tables
+from reconciler.checker import Checker
+from reconciler.report import DifferenceSink, ReconcileReport
+from reconciler.scan import check_legacy_segment, check_v3_segment
+from reconciler.sweep import sweep_quarantine
 
 DEFAULT_REPORT = "reconcile-report.json"
 
 
-def run_reconcile(settings: Settings, clients: Clients, *, segments: int = 8, workers: int = 4,
-                  sample: float | None = None, repair: bool = False, report_path: str | None = None,
-                  progress: ProgressSink | None = None, page_size: int | None = None, record: bool = True) -> ReconcileReport:
+def run_reconcile(
+    settings: Settings,
+    clients: Clients,
+    *,
+    segments: int = 8,
+    workers: int = 4,
+    sample: float | None = None,
+    repair: bool = False,
+    report_path: str | None = None,
+    progress: ProgressSink | None = None,
+    page_size: int | None = None,
+    record: bool = True,
+) -> ReconcileReport:
     """Compare legacy and v3 in both directions; with `repair`, fix and re-check each difference.
 
     Raises:
@@ -52,18 +62,24 @@ def run_reconcile(settings: Settings, clients: Clients, *, segments: int = 8, wo
                 bars.add_table(f"legacy {source}", item_count(client, tables.source_table(source)))
             bars.add_table("v3", item_count(client, tables.v3))
             with ThreadPoolExecutor(max(1, workers), thread_name_prefix="reconcile") as pool:
-                futures = [pool.submit(check_legacy_segment, checker, source, seg, segments, sample, bars.advance, page_size)
-                           for source in SOURCES for seg in range(segments)]
-                futures += [pool.submit(check_v3_segment, checker, seg, segments, sample, bars.advance, page_size)
-                            for seg in range(segments)]
+                futures = [
+                    pool.submit(check_legacy_segment, checker, source, seg, segments, sample, bars.advance, page_size)
+                    for source in SOURCES
+                    for seg in range(segments)
+                ]
+                futures += [
+                    pool.submit(check_v3_segment, checker, seg, segments, sample, bars.advance, page_size)
+                    for seg in range(segments)
+                ]
                 for future in futures:
                     future.result()
         sweep_quarantine(checker, sample)
     except BaseException:
         sink.abort()
         raise
-    report = ReconcileReport(started_at, utc_now(), dict(sink.counts), sample, report_path, repair,
-                             time.monotonic() - t0, list(sink.shown))
+    report = ReconcileReport(
+        started_at, utc_now(), dict(sink.counts), sample, report_path, repair, time.monotonic() - t0, list(sink.shown)
+    )
     sink.finish(report.record())
     if record:
         reports = ReportStore(client, tables.reports)

@@ -4,17 +4,18 @@ Direction 1 (legacy -> v3): transform each legacy item, BatchGetItem the expecte
 compare. Direction 2 (v3 -> legacy): every live v3 item's source must exist and map to this key.
 Both only *suspect* here (cheap reads); `Checker` confirms with consistent reads.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
 from cutover.batch_get import MAX_BATCH_GET_KEYS, batch_get, chunks
+from cutover.codec import from_ddb
+from cutover.names import SOURCES
+from cutover.scan import scan_pages
 from reconciler.checker import Checker
 from reconciler.compare import legacy_finding, sampled, source_of_v3, v3_finding, v3_key
-from cutover.scan import scan_pages
-from cutover.names import SOURCES
-from cutover.codec import from_ddb
 from replicator.contract.errors import TransformError
 from replicator.contract.transform import SOURCE_KEY, transform
 from replicator.v3_writer import is_tombstone
@@ -23,8 +24,15 @@ Advance = Callable[[str, int], None]
 V3_KEY_NAMES = ("userId", "recordType")
 
 
-def check_legacy_segment(checker: Checker, source: str, segment: int, segments: int,
-                         sample: float | None, advance: Advance, page_size: int | None = None) -> None:
+def check_legacy_segment(
+    checker: Checker,
+    source: str,
+    segment: int,
+    segments: int,
+    sample: float | None,
+    advance: Advance,
+    page_size: int | None = None,
+) -> None:
     client, tables = checker.client, checker.tables
     for page in scan_pages(client, tables.source_table(source), segment=segment, segments=segments, limit=page_size):
         good: list[tuple[str, dict[str, Any]]] = []
@@ -46,8 +54,9 @@ def check_legacy_segment(checker: Checker, source: str, segment: int, segments: 
         advance(f"legacy {source}", len(page.items))
 
 
-def check_v3_segment(checker: Checker, segment: int, segments: int, sample: float | None,
-                     advance: Advance, page_size: int | None = None) -> None:
+def check_v3_segment(
+    checker: Checker, segment: int, segments: int, sample: float | None, advance: Advance, page_size: int | None = None
+) -> None:
     client, tables = checker.client, checker.tables
     for page in scan_pages(client, tables.v3, segment=segment, segments=segments, limit=page_size):
         by_source: dict[str, list[tuple[tuple[str, str], str]]] = {s: [] for s in SOURCES}

@@ -1,4 +1,5 @@
 """Execute a Plan against v3 and quarantine. Tombstones first, so a key move never shows two live copies."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,14 +16,16 @@ class ApplyResult:
     tombstoned: int = 0
     quarantined: int = 0
 
-    def add(self, other: "ApplyResult") -> None:
+    def add(self, other: ApplyResult) -> None:
         self.written += other.written
         self.skipped += other.skipped
         self.tombstoned += other.tombstoned
         self.quarantined += other.quarantined
 
 
-def apply_plan(plan: Plan, writer: V3Writer, quarantine: QuarantineStore, table: str, origin: str = "replication") -> ApplyResult:
+def apply_plan(
+    plan: Plan, writer: V3Writer, quarantine: QuarantineStore, table: str, origin: str = "replication"
+) -> ApplyResult:
     result = ApplyResult()
     change = plan.change
     for tomb in plan.tombstones:

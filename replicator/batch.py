@@ -9,6 +9,7 @@ Once a record of a group fails, the later records of that group are not applied 
 reported failed too): Lambda retries from the first failure, and applying a later record first
 would be harmless for v3 (version guard) but would make the failure report lie.
 """
+
 from __future__ import annotations
 
 import json
@@ -45,14 +46,14 @@ class BatchResult:
         """Lambda's partial-batch response items (itemIdentifier = SequenceNumber)."""
         return [
             {"itemIdentifier": record_id(rec)[1]}
-            for rec, res in zip(self.records, self.results)
+            for rec, res in zip(self.records, self.results, strict=True)
             if res.outcome is RecordOutcome.FAILED
         ]
 
     def errors_by_id(self) -> dict[tuple[str, str], BaseException]:
         """(eventSourceARN, SequenceNumber) -> the error of each failed record."""
         out: dict[tuple[str, str], BaseException] = {}
-        for rec, res in zip(self.records, self.results):
+        for rec, res in zip(self.records, self.results, strict=True):
             if res.outcome is RecordOutcome.FAILED and res.error is not None:
                 out.setdefault(record_id(rec), res.error)
         return out
@@ -82,9 +83,10 @@ def run_batch(records: Sequence[Mapping[str, Any]], apply: ApplyFn, pool: Execut
             results[index] = result
             if result.outcome is RecordOutcome.FAILED:
                 failed_seq = record_id(records[index])[1]
-                for later in indexes[position + 1:]:
+                for later in indexes[position + 1 :]:
                     blocked = BlockedByEarlierFailure(
-                        f"not applied: record {failed_seq} for the same source item failed first; Lambda retries from there"
+                        f"not applied: record {failed_seq} for the same source item failed first; Lambda "
+                        f"retries from there"
                     )
                     results[later] = RecordResult(RecordOutcome.FAILED, error=blocked)
                 return

@@ -3,6 +3,7 @@
 Shared by the Lambda handler, local sync and (for single items) repair, so every path applies
 the contract the same way. No I/O here: `apply` in `replicator.apply` executes a plan.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

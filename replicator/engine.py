@@ -3,6 +3,7 @@
 No Powertools and no environment reads here (except `ReplicatorConfig.from_env`, called at cold
 start by the handler), so local sync can drive the very same code with Lambda-shaped events.
 """
+
 from __future__ import annotations
 
 import logging
@@ -42,11 +43,11 @@ class ReplicatorConfig:
             raise ConfigError(f"users and orders tables must differ, both are {self.users_table!r}")
 
     @classmethod
-    def from_names(cls, names: Names, write_concurrency: int = DEFAULT_WRITE_CONCURRENCY) -> "ReplicatorConfig":
+    def from_names(cls, names: Names, write_concurrency: int = DEFAULT_WRITE_CONCURRENCY) -> ReplicatorConfig:
         return cls(names.users_table, names.orders_table, names.v3_table, names.quarantine_table, write_concurrency)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> "ReplicatorConfig":
+    def from_env(cls, environ: Mapping[str, str]) -> ReplicatorConfig:
         """Read the Lambda environment (call at cold start, not import).
 
         Raises:
@@ -54,8 +55,11 @@ class ReplicatorConfig:
         """
         env = REPLICATOR_ENV.validate(environ)
         return cls(
-            users_table=env["USERS_TABLE"], orders_table=env["ORDERS_TABLE"], v3_table=env["V3_TABLE"],
-            quarantine_table=env["QUARANTINE_TABLE"], write_concurrency=int(env["WRITE_CONCURRENCY"]),
+            users_table=env["USERS_TABLE"],
+            orders_table=env["ORDERS_TABLE"],
+            v3_table=env["V3_TABLE"],
+            quarantine_table=env["QUARANTINE_TABLE"],
+            write_concurrency=int(env["WRITE_CONCURRENCY"]),
         )
 
     @property
@@ -71,16 +75,22 @@ class Replicator:
     """
 
     def __init__(
-        self, config: ReplicatorConfig, dynamodb_client: Any,
-        logger: Any = None, clock: Callable[[], float] = time.time,
+        self,
+        config: ReplicatorConfig,
+        dynamodb_client: Any,
+        logger: Any = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.config = config
         self._applier = RecordApplier(
-            V3Writer(dynamodb_client, config.v3_table), QuarantineStore(dynamodb_client, config.quarantine_table), config.sources
+            V3Writer(dynamodb_client, config.v3_table),
+            QuarantineStore(dynamodb_client, config.quarantine_table),
+            config.sources,
         )
         self._pool = (
             ThreadPoolExecutor(max_workers=config.write_concurrency, thread_name_prefix="replicator")
-            if config.write_concurrency > 1 else None
+            if config.write_concurrency > 1
+            else None
         )
         self._log = logger if logger is not None else logging.getLogger(__name__)
         self._clock = clock
@@ -109,19 +119,25 @@ class Replicator:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
 
-    def __enter__(self) -> "Replicator":
+    def __enter__(self) -> Replicator:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
     def _log_batch(self, batch: BatchResult) -> None:
-        for record, result in zip(batch.records, batch.results):
+        for record, result in zip(batch.records, batch.results, strict=True):
             entry = result.quarantined
             if result.outcome is RecordOutcome.QUARANTINED and entry is not None:
                 self._log.warning(
                     "record quarantined",
-                    extra={"table": entry.table, "key": entry.key, "reason": entry.reason, "detail": entry.detail, "version": entry.version},
+                    extra={
+                        "table": entry.table,
+                        "key": entry.key,
+                        "reason": entry.reason,
+                        "detail": entry.detail,
+                        "version": entry.version,
+                    },
                 )
             elif result.outcome is RecordOutcome.FAILED and not isinstance(result.error, BlockedByEarlierFailure):
                 arn, seq = record_id(record)
@@ -130,6 +146,8 @@ class Replicator:
                     extra={
                         "table": result.parsed.table if result.parsed else arn,
                         "key": result.parsed.change.source_key if result.parsed else None,
-                        "sequence": seq, "error": error_code(result.error) if result.error else None, "error_message": str(result.error),
+                        "sequence": seq,
+                        "error": error_code(result.error) if result.error else None,
+                        "error_message": str(result.error),
                     },
                 )

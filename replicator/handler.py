@@ -8,6 +8,7 @@ error; Powertools builds `batchItemFailures` exactly as for any other handler.
 Config and clients are built once per container, at the first invocation (cold start), never at
 import, so a broken environment is reported as one ConfigError naming every bad variable.
 """
+
 from __future__ import annotations
 
 import os
@@ -22,7 +23,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from cutover.clients import Clients
 from cutover.settings import Settings
 from replicator.batch import BatchResult
-from replicator.engine import ReplicatorConfig, Replicator
+from replicator.engine import Replicator, ReplicatorConfig
 from replicator.record_apply import RecordOutcome
 from replicator.stream_record import record_id
 

@@ -9,10 +9,11 @@ Layout (JSON documents through `CheckpointStore`):
 `status`, backfill's "has sync ever run" check and the flip interlock read this through
 `PositionStore` rather than knowing the layout.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from cutover.clock import iso, parse_iso
@@ -27,18 +28,27 @@ class PositionStore:
 
     def __init__(self, checkpoint_store: CheckpointStore, clock: Callable[[], datetime] | None = None) -> None:
         self._store = checkpoint_store
-        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._clock = clock or (lambda: datetime.now(UTC))
 
     # --- shard positions (used by sync) ----------------------------------------------------
     def shard_positions(self, table: str) -> dict[str, dict[str, Any]]:
         return self._store.query(f"stream#{table}")
 
-    def save_shard(self, table: str, shard: str, *, stream_arn: str, sequence: str | None, closed: bool, done: bool) -> None:
+    def save_shard(
+        self, table: str, shard: str, *, stream_arn: str, sequence: str | None, closed: bool, done: bool
+    ) -> None:
         """Durably record that every record of `shard` up to `sequence` is applied."""
-        self._store.put(f"stream#{table}", shard, {
-            "stream_arn": stream_arn, "sequence": sequence, "closed": closed, "done": done,
-            "updated": iso(self._clock()),
-        })
+        self._store.put(
+            f"stream#{table}",
+            shard,
+            {
+                "stream_arn": stream_arn,
+                "sequence": sequence,
+                "closed": closed,
+                "done": done,
+                "updated": iso(self._clock()),
+            },
+        )
 
     def save_meta(self, source: str, data: dict[str, Any]) -> None:
         """Replace the source's last-pass document (sync holds the whole document in memory)."""
@@ -78,12 +88,18 @@ class PositionStore:
             doc = self.meta(source)
             if doc is None:
                 continue
-            rows.append({
-                "source": source, "table": doc.get("table"), "stream_arn": doc.get("stream_arn"),
-                "shards": doc.get("shards", 0), "shards_done": doc.get("shards_done", 0),
-                "last_sequence": doc.get("last_sequence"),
-                "last_record_created_at": doc.get("last_record_created_at"),
-                "lag_seconds": doc.get("lag_seconds"), "caught_up_at": doc.get("caught_up_at"),
-                "updated": doc.get("updated"),
-            })
+            rows.append(
+                {
+                    "source": source,
+                    "table": doc.get("table"),
+                    "stream_arn": doc.get("stream_arn"),
+                    "shards": doc.get("shards", 0),
+                    "shards_done": doc.get("shards_done", 0),
+                    "last_sequence": doc.get("last_sequence"),
+                    "last_record_created_at": doc.get("last_record_created_at"),
+                    "lag_seconds": doc.get("lag_seconds"),
+                    "caught_up_at": doc.get("caught_up_at"),
+                    "updated": doc.get("updated"),
+                }
+            )
         return rows

@@ -3,12 +3,12 @@
 One entry per source item (pk = source role, sk = source key), so a repeatedly-bad item is one
 entry, updated, not a growing pile. The raw item is kept as DynamoDB JSON so nothing is lost.
 """
+
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -36,17 +36,31 @@ class QuarantineEntry:
 
     def to_item(self) -> dict[str, Any]:
         return {
-            "pk": self.source, "sk": self.key, "table": self.table, "reason": self.reason,
-            "detail": self.detail, "raw": json.dumps(self.raw, sort_keys=True), "version": self.version,
-            "origin": self.origin, "seenAt": self.seen_at, "status": self.status,
+            "pk": self.source,
+            "sk": self.key,
+            "table": self.table,
+            "reason": self.reason,
+            "detail": self.detail,
+            "raw": json.dumps(self.raw, sort_keys=True),
+            "version": self.version,
+            "origin": self.origin,
+            "seenAt": self.seen_at,
+            "status": self.status,
         }
 
     @classmethod
-    def from_item(cls, item: dict[str, Any]) -> "QuarantineEntry":
+    def from_item(cls, item: dict[str, Any]) -> QuarantineEntry:
         return cls(
-            source=item["pk"], key=item["sk"], table=item["table"], reason=item["reason"],
-            detail=item["detail"], raw=json.loads(item["raw"]), version=item["version"],
-            origin=item["origin"], seen_at=item["seenAt"], status=item.get("status", OPEN),
+            source=item["pk"],
+            key=item["sk"],
+            table=item["table"],
+            reason=item["reason"],
+            detail=item["detail"],
+            raw=json.loads(item["raw"]),
+            version=item["version"],
+            origin=item["origin"],
+            seen_at=item["seenAt"],
+            status=item.get("status", OPEN),
         )
 
     def legacy_item(self) -> dict[str, Any]:
@@ -54,14 +68,29 @@ class QuarantineEntry:
 
 
 def entry_for(
-    error: TransformError, table: str, raw_item: dict[str, Any], version: str, origin: str,
+    error: TransformError,
+    table: str,
+    raw_item: dict[str, Any],
+    version: str,
+    origin: str,
     clock: Callable[[], str] = utc_now,
 ) -> QuarantineEntry:
     """Build the entry for a transform error. `raw_item` is the plain (deserialised) legacy item."""
-    key = error.key if isinstance(error.key, str) and error.key else f"<no key:{json.dumps(raw_item, default=str, sort_keys=True)[:200]}>"
+    key = (
+        error.key
+        if isinstance(error.key, str) and error.key
+        else f"<no key:{json.dumps(raw_item, default=str, sort_keys=True)[:200]}>"
+    )
     return QuarantineEntry(
-        source=error.source, key=key, table=table, reason=error.reason, detail=error.detail,
-        raw=to_ddb(raw_item), version=version, origin=origin, seen_at=clock(),
+        source=error.source,
+        key=key,
+        table=table,
+        reason=error.reason,
+        detail=error.detail,
+        raw=to_ddb(raw_item),
+        version=version,
+        origin=origin,
+        seen_at=clock(),
     )
 
 
@@ -74,9 +103,11 @@ class QuarantineStore:
         """Record an entry unless a newer delivery of the same item already did (False then)."""
         try:
             self._client.put_item(
-                TableName=self.table_name, Item=to_ddb(entry.to_item()),
+                TableName=self.table_name,
+                Item=to_ddb(entry.to_item()),
                 ConditionExpression="attribute_not_exists(pk) OR #v <= :v",
-                ExpressionAttributeNames={"#v": "version"}, ExpressionAttributeValues={":v": {"S": entry.version}},
+                ExpressionAttributeNames={"#v": "version"},
+                ExpressionAttributeValues={":v": {"S": entry.version}},
             )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
@@ -93,9 +124,12 @@ class QuarantineStore:
     def resolve(self, source: str, key: str) -> None:
         """Mark an entry resolved (the item was re-driven, fixed or deleted at the source)."""
         self._client.update_item(
-            TableName=self.table_name, Key=to_ddb({"pk": source, "sk": key}),
-            UpdateExpression="SET #s = :r", ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":r": {"S": RESOLVED}},
+            TableName=self.table_name,
+            Key=to_ddb({"pk": source, "sk": key}),
+            UpdateExpression="SET #s = :r",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":r": {"S": RESOLVED}},
         )
 
     def entries(self, include_resolved: bool = False) -> Iterator[QuarantineEntry]:

@@ -8,6 +8,7 @@ The one place that decides what an error means for the shard:
 - anything else (throttling, service errors, connection errors, a bug) -> FAILED, so Lambda
   retries that record; the version guard makes the retry harmless.
 """
+
 from __future__ import annotations
 
 import enum
@@ -17,9 +18,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from cutover.codec import to_ddb
 from replicator.apply import ApplyResult, apply_plan
 from replicator.changes import Plan, plan
-from cutover.codec import to_ddb
 from replicator.contract.errors import TransformError
 from replicator.quarantine import QuarantineEntry, QuarantineStore, entry_for
 from replicator.stream_record import (
@@ -66,7 +67,9 @@ def error_code(exc: BaseException) -> str:
 class RecordApplier:
     """Applies records for the legacy tables in `sources` (table name -> source role)."""
 
-    def __init__(self, writer: V3Writer, quarantine: QuarantineStore, sources: Mapping[str, str], origin: str = "replication") -> None:
+    def __init__(
+        self, writer: V3Writer, quarantine: QuarantineStore, sources: Mapping[str, str], origin: str = "replication"
+    ) -> None:
         self._writer = writer
         self._quarantine = quarantine
         self._sources = dict(sources)
@@ -90,7 +93,9 @@ class RecordApplier:
                 raise
             return self._reject(the_plan, parsed, exc)
         if the_plan.quarantine is not None:
-            entry = entry_for(the_plan.quarantine.error, parsed.table, the_plan.quarantine.raw, parsed.change.version, self._origin)
+            entry = entry_for(
+                the_plan.quarantine.error, parsed.table, the_plan.quarantine.raw, parsed.change.version, self._origin
+            )
             return RecordResult(RecordOutcome.QUARANTINED, result, quarantined=entry, parsed=parsed)
         outcome = RecordOutcome.APPLIED if result.written or result.tombstoned else RecordOutcome.SKIPPED
         return RecordResult(outcome, result, parsed=parsed)
@@ -112,7 +117,8 @@ class RecordApplier:
             the_plan.quarantine.error
             if the_plan.quarantine is not None
             else WriteRejectedError(
-                change.source, change.source_key,
+                change.source,
+                change.source_key,
                 f"DynamoDB rejected the v3 write ({error_code(exc)}: {message}); its v3 key was tombstoned. "
                 "Fix the source item (e.g. keep it under 400 KB) and re-drive it",
             )
@@ -138,6 +144,10 @@ class RecordApplier:
         except ClientError as exc:
             if error_code(exc) not in PERMANENT_WRITE_ERRORS:
                 raise
-        smaller = replace(entry, raw=to_ddb(dict(small_raw)), detail=entry.detail + " (raw item too large to keep: only its key is stored)")
+        smaller = replace(
+            entry,
+            raw=to_ddb(dict(small_raw)),
+            detail=entry.detail + " (raw item too large to keep: only its key is stored)",
+        )
         self._quarantine.put(smaller)
         return smaller

@@ -4,19 +4,20 @@ The legacy item is re-read with a consistent read, because the entry's raw copy 
 bad, not what is there now. A good item is written with `bump(entry.version)`: above the
 version that was quarantined, below any later stream record, so a newer change always wins.
 """
+
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
 from typing import Any
 
-from cutover.names import SOURCES, Names
 from cutover.codec import from_ddb, to_ddb
+from cutover.names import SOURCES, Names
 from replicator.contract.errors import TransformError
-from replicator.quarantine import QuarantineEntry, QuarantineStore, entry_for
 from replicator.contract.transform import SOURCE_KEY, transform
-from replicator.v3_writer import Outcome, V3Writer
 from replicator.contract.versioning import bump
+from replicator.quarantine import QuarantineEntry, QuarantineStore, entry_for
+from replicator.v3_writer import Outcome, V3Writer
 
 
 class Redriven(enum.Enum):
@@ -40,8 +41,14 @@ class RedriveResult:
     detail: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"source": self.source, "key": self.key, "outcome": self.outcome.value,
-                "resolved": self.outcome.resolved, "reason": self.reason, "detail": self.detail}
+        return {
+            "source": self.source,
+            "key": self.key,
+            "outcome": self.outcome.value,
+            "resolved": self.outcome.resolved,
+            "reason": self.reason,
+            "detail": self.detail,
+        }
 
 
 class Redriver:
@@ -53,10 +60,17 @@ class Redriver:
 
     def redrive(self, entry: QuarantineEntry) -> RedriveResult:
         if entry.source not in SOURCES or entry.key.startswith("<no key"):
-            return RedriveResult(entry.source, entry.key, Redriven.CANNOT, entry.reason,
-                                 "not a legacy item with a key: fix the source, then let the stream or backfill deliver it")
+            return RedriveResult(
+                entry.source,
+                entry.key,
+                Redriven.CANNOT,
+                entry.reason,
+                "not a legacy item with a key: fix the source, then let the stream or backfill deliver it",
+            )
         table = self._names.source_table(entry.source)
-        resp = self._dynamodb.get_item(TableName=table, Key=to_ddb({SOURCE_KEY[entry.source]: entry.key}), ConsistentRead=True)
+        resp = self._dynamodb.get_item(
+            TableName=table, Key=to_ddb({SOURCE_KEY[entry.source]: entry.key}), ConsistentRead=True
+        )
         if "Item" not in resp:
             self.quarantine.resolve(entry.source, entry.key)
             return RedriveResult(entry.source, entry.key, Redriven.GONE)

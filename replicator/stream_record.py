@@ -4,6 +4,7 @@ This is the edge where stream input is validated: everything inward gets a typed
 A record that cannot be parsed raises `UnparseableRecordError` (a TransformError, so it is
 quarantined like any other bad input instead of blocking the shard forever).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -14,8 +15,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from replicator.changes import INSERT, MODIFY, REMOVE, Change
 from cutover.codec import from_ddb
+from replicator.changes import INSERT, MODIFY, REMOVE, Change
 from replicator.contract.errors import TransformError
 from replicator.contract.versioning import BACKFILL_VERSION, VersionError, stream_version
 
@@ -48,7 +49,9 @@ def table_of_arn(event_source_arn: str) -> str:
     _, sep, rest = event_source_arn.partition(":table/")
     name, stream_sep, _label = rest.partition("/stream/")
     if not sep or not stream_sep or not name:
-        raise ValueError(f"{event_source_arn!r} is not a DynamoDB stream ARN (expected ...:table/<name>/stream/<label>)")
+        raise ValueError(
+            f"{event_source_arn!r} is not a DynamoDB stream ARN (expected ...:table/<name>/stream/<label>)"
+        )
     return name
 
 

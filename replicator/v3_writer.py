@@ -5,6 +5,7 @@ Replication and repair use `put` / `tombstone` (newer version wins); backfill us
 A failed condition is an expected outcome (SKIPPED), not an error; anything else propagates so
 the caller can retry (Lambda) or back off (backfill).
 """
+
 from __future__ import annotations
 
 import enum

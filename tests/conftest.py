@@ -1,4 +1,5 @@
 """Shared fixtures. The moto server is started once per session on a free loopback port."""
+
 from __future__ import annotations
 
 import os
@@ -12,9 +13,9 @@ os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from cutover.clients import Clients  # noqa: E402
-from cutover_cli.local_backend import LocalServer, init_backend  # noqa: E402
-from cutover.settings import Settings  # noqa: E402
+from cutover.clients import Clients
+from cutover.settings import Settings
+from cutover_cli.local_backend import LocalServer, init_backend
 
 
 @pytest.fixture(scope="session")
@@ -27,7 +28,9 @@ def moto_server():
 @pytest.fixture
 def settings(moto_server) -> Settings:
     """Fresh, isolated resources per test: a unique service name on the shared server."""
-    s = Settings(service=f"t{uuid.uuid4().hex[:10]}", stage="dev", region="us-east-1", endpoint_url=moto_server.endpoint_url)
+    s = Settings(
+        service=f"t{uuid.uuid4().hex[:10]}", stage="dev", region="us-east-1", endpoint_url=moto_server.endpoint_url
+    )
     init_backend(s)
     return s
 

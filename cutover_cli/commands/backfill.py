@@ -1,4 +1,5 @@
 """`cutover backfill`: copy legacy users/orders into v3, resumably, without overwriting replication."""
+
 from __future__ import annotations
 
 import click
@@ -10,26 +11,71 @@ from cutover_cli.progress.backfill import make_progress
 
 
 @click.command("backfill")
-@click.option("--table", "table", type=click.Choice(["users", "orders", "all"]), default="all", show_default=True,
-              help="Which legacy table to copy.")
-@click.option("--segments", type=click.IntRange(min=1), default=8, show_default=True,
-              help="Parallel Scan segments per table (changing it starts a new set of cursors).")
+@click.option(
+    "--table",
+    "table",
+    type=click.Choice(["users", "orders", "all"]),
+    default="all",
+    show_default=True,
+    help="Which legacy table to copy.",
+)
+@click.option(
+    "--segments",
+    type=click.IntRange(min=1),
+    default=8,
+    show_default=True,
+    help="Parallel Scan segments per table (changing it starts a new set of cursors).",
+)
 @click.option("--workers", type=click.IntRange(min=1), default=4, show_default=True, help="Segments scanned at once.")
-@click.option("--write-threads", type=click.IntRange(min=1), default=32, show_default=True,
-              help="Concurrent conditional writes shared by all workers.")
-@click.option("--segment", type=click.IntRange(min=0), default=None,
-              help="Run only segment K of --segments N (the unit a Lambda runs).")
-@click.option("--rate", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Cap on items per second for the whole run, so production traffic keeps its capacity.")
-@click.option("--restart", is_flag=True, help="Discard saved cursors and copy from the start (safe: fill never overwrites).")
-@click.option("--i-know-sync-is-off", "sync_off", is_flag=True,
-              help="Run even though replication has never run (changes during the copy will be lost).")
-@click.option("--page-size", type=click.IntRange(min=1), default=None,
-              help="Scan Limit per page (default: DynamoDB's 1 MB pages). Smaller pages checkpoint more often.")
+@click.option(
+    "--write-threads",
+    type=click.IntRange(min=1),
+    default=32,
+    show_default=True,
+    help="Concurrent conditional writes shared by all workers.",
+)
+@click.option(
+    "--segment",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Run only segment K of --segments N (the unit a Lambda runs).",
+)
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Cap on items per second for the whole run, so production traffic keeps its capacity.",
+)
+@click.option(
+    "--restart", is_flag=True, help="Discard saved cursors and copy from the start (safe: fill never overwrites)."
+)
+@click.option(
+    "--i-know-sync-is-off",
+    "sync_off",
+    is_flag=True,
+    help="Run even though replication has never run (changes during the copy will be lost).",
+)
+@click.option(
+    "--page-size",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Scan Limit per page (default: DynamoDB's 1 MB pages). Smaller pages checkpoint more often.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @common_options
-def command(rt: Runtime, table: str, segments: int, workers: int, write_threads: int, segment: int | None,
-            rate: float | None, restart: bool, sync_off: bool, page_size: int | None, quiet: bool) -> None:
+def command(
+    rt: Runtime,
+    table: str,
+    segments: int,
+    workers: int,
+    write_threads: int,
+    segment: int | None,
+    rate: float | None,
+    restart: bool,
+    sync_off: bool,
+    page_size: int | None,
+    quiet: bool,
+) -> None:
     """Copy every legacy item into v3 where replication has not written it yet.
 
     Each segment's Scan cursor is checkpointed after its page is written, so running the same
@@ -37,18 +83,34 @@ def command(rt: Runtime, table: str, segments: int, workers: int, write_threads:
     skipped. Refuses to start (exit 2) if sync has never run for a table. The finished run is
     recorded and shown by `cutover status`.
     """
-    summary = run_backfill(rt.settings, rt.clients, tables=parse_tables(table), segments=segments, workers=workers,
-                           write_threads=write_threads, rate=rate, restart=restart, require_sync=not sync_off,
-                           progress=make_progress(not (quiet or rt.as_json)), only_segment=segment,
-                           page_size=page_size)
+    summary = run_backfill(
+        rt.settings,
+        rt.clients,
+        tables=parse_tables(table),
+        segments=segments,
+        workers=workers,
+        write_threads=write_threads,
+        rate=rate,
+        restart=restart,
+        require_sync=not sync_off,
+        progress=make_progress(not (quiet or rt.as_json)),
+        only_segment=segment,
+        page_size=page_size,
+    )
     rt.emit(summary.to_dict(), lambda: _print(summary))
 
 
 def _print(summary: BackfillSummary) -> None:
     state = "complete" if summary.complete else "incomplete (run again to resume)"
-    click.echo(f"backfill {summary.run_id}: {state}; {summary.scanned_this_run} items scanned this run "
-               f"in {summary.seconds:.1f}s ({summary.items_per_second:,.0f} items/s)")
-    click.echo(f"{'table':<8} {'scanned':>9} {'written':>9} {'refilled':>9} {'skipped':>9} {'quarantined':>12} {'segments':>9}")
+    click.echo(
+        f"backfill {summary.run_id}: {state}; {summary.scanned_this_run} items scanned this run "
+        f"in {summary.seconds:.1f}s ({summary.items_per_second:,.0f} items/s)"
+    )
+    click.echo(
+        f"{'table':<8} {'scanned':>9} {'written':>9} {'refilled':>9} {'skipped':>9} {'quarantined':>12} {'segments':>9}"
+    )
     for name, t in summary.tables.items():
-        click.echo(f"{name:<8} {t.scanned:>9} {t.written:>9} {t.already_filled:>9} {t.skipped_newer:>9} {t.quarantined:>12} "
-                   f"{t.segments_done:>4}/{summary.segments}")
+        click.echo(
+            f"{name:<8} {t.scanned:>9} {t.written:>9} {t.already_filled:>9} {t.skipped_newer:>9} {t.quarantined:>12} "
+            f"{t.segments_done:>4}/{summary.segments}"
+        )

@@ -1,4 +1,5 @@
 """`cutover demo`: seed messy legacy data, sync it live while a writer changes it, and summarise."""
+
 from __future__ import annotations
 
 import logging
@@ -13,10 +14,19 @@ from cutover_cli.demo import STEPS, DemoContext, DemoOptions, print_summary, run
 @click.option("--quick", is_flag=True, help="A small, few-second run (100 users, 150 orders, 2.5 s of live writes).")
 @click.option("--users", type=click.IntRange(1), default=None, help="Legacy users to seed [default: 2000].")
 @click.option("--orders", type=click.IntRange(1), default=None, help="Legacy orders to seed [default: 3000].")
-@click.option("--seconds", type=click.FloatRange(0.5, 600), default=None, help="How long the legacy writer runs during live sync [default: 10].")
-@click.option("--seed", "random_seed", type=int, default=7, show_default=True, help="Random seed for the generated data.")
+@click.option(
+    "--seconds",
+    type=click.FloatRange(0.5, 600),
+    default=None,
+    help="How long the legacy writer runs during live sync [default: 10].",
+)
+@click.option(
+    "--seed", "random_seed", type=int, default=7, show_default=True, help="Random seed for the generated data."
+)
 @common_options
-def command(rt: Runtime, quick: bool, users: int | None, orders: int | None, seconds: float | None, random_seed: int) -> None:
+def command(
+    rt: Runtime, quick: bool, users: int | None, orders: int | None, seconds: float | None, random_seed: int
+) -> None:
     """Run the whole job on a local backend and print a summary.
 
     Starts an embedded in-memory backend (or uses --endpoint-url), creates the tables, seeds
@@ -29,8 +39,11 @@ def command(rt: Runtime, quick: bool, users: int | None, orders: int | None, sec
     logging.getLogger("replicator").addHandler(logging.NullHandler())  # quarantines are summarised instead
     base = DemoOptions.quick() if quick else DemoOptions()
     options = DemoOptions(
-        users=users or base.users, orders=orders or base.orders, live_seconds=seconds or base.live_seconds,
-        writes_per_second=base.writes_per_second, seed=random_seed,
+        users=users or base.users,
+        orders=orders or base.orders,
+        live_seconds=seconds or base.live_seconds,
+        writes_per_second=base.writes_per_second,
+        seed=random_seed,
     )
     say = (lambda _msg: None) if rt.as_json else (lambda msg: click.echo(msg, err=True))
     ctx = DemoContext(rt.settings, options, say=say)
@@ -38,6 +51,11 @@ def command(rt: Runtime, quick: bool, users: int | None, orders: int | None, sec
     try:
         total = run_steps(ctx, STEPS)
     finally:
-        rt.emit({"seconds": None if total is None else round(total, 1), "complete": total is not None,
-                 "rows": [{"step": s, "what": w, "value": v} for s, w, v in ctx.rows]},
-                lambda: print_summary(ctx, total))
+        rt.emit(
+            {
+                "seconds": None if total is None else round(total, 1),
+                "complete": total is not None,
+                "rows": [{"step": s, "what": w, "value": v} for s, w, v in ctx.rows],
+            },
+            lambda: print_summary(ctx, total),
+        )

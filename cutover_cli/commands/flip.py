@@ -1,13 +1,14 @@
 """`cutover flip legacy|shadow|v3`: move reads, guarded by evidence, recorded."""
+
 from __future__ import annotations
 
 import click
 
 from controlplane.evidence import Stores
-from controlplane.flipper import FlipResult, flip, operator
 from controlplane.flag import ReadSource
-from cutover_cli._common import Runtime, common_options
+from controlplane.flipper import FlipResult, flip, operator
 from controlplane.gate import Thresholds
+from cutover_cli._common import Runtime, common_options
 
 
 @click.command("flip")
@@ -15,13 +16,30 @@ from controlplane.gate import Thresholds
 @click.option("--force", is_flag=True, help="Override a refused interlock (needs --reason; recorded).")
 @click.option("--reason", default=None, help="Why: recorded with the flip (required with --force).")
 @click.option("--accept-quarantine", is_flag=True, help="Flip to v3 even though quarantined items are open.")
-@click.option("--max-age-hours", type=click.FloatRange(min=0), default=24.0, show_default=True,
-              help="Newest acceptable age of the last clean reconcile.")
-@click.option("--max-lag-seconds", type=click.FloatRange(min=0), default=60.0, show_default=True,
-              help="Highest acceptable replication lag.")
+@click.option(
+    "--max-age-hours",
+    type=click.FloatRange(min=0),
+    default=24.0,
+    show_default=True,
+    help="Newest acceptable age of the last clean reconcile.",
+)
+@click.option(
+    "--max-lag-seconds",
+    type=click.FloatRange(min=0),
+    default=60.0,
+    show_default=True,
+    help="Highest acceptable replication lag.",
+)
 @common_options
-def command(rt: Runtime, target: str, force: bool, reason: str | None, accept_quarantine: bool,
-            max_age_hours: float, max_lag_seconds: float) -> None:
+def command(
+    rt: Runtime,
+    target: str,
+    force: bool,
+    reason: str | None,
+    accept_quarantine: bool,
+    max_age_hours: float,
+    max_lag_seconds: float,
+) -> None:
     """Set the read-source flag to TARGET and print the old and new value.
 
     `legacy` (rollback) and `shadow` are always allowed. `v3` is refused (exit 1, listing every

@@ -1,4 +1,5 @@
 """`cutover init`: create missing resources on a local endpoint."""
+
 from __future__ import annotations
 
 import click
@@ -15,5 +16,9 @@ def command(rt: Runtime) -> None:
     Only for a local endpoint (--endpoint-url); refuses real AWS, where CDK owns the resources.
     """
     created = init_backend(rt.settings, rt.clients)
-    rt.emit({"endpoint": rt.settings.endpoint_url, "created": created},
-            lambda: click.echo(f"{rt.settings.endpoint_url}: created {len(created)}: {', '.join(created) or 'nothing (all present)'}"))
+    rt.emit(
+        {"endpoint": rt.settings.endpoint_url, "created": created},
+        lambda: click.echo(
+            f"{rt.settings.endpoint_url}: created {len(created)}: {', '.join(created) or 'nothing (all present)'}"
+        ),
+    )

@@ -1,4 +1,5 @@
 """`cutover local`: run the embedded backend (moto server) in the foreground."""
+
 from __future__ import annotations
 
 import logging
@@ -8,14 +9,25 @@ import threading
 import click
 
 from cutover.clients import Clients
-from cutover_cli.local_backend import LocalServer, init_backend
 from cutover.settings import Settings
+from cutover_cli.local_backend import LocalServer, init_backend
 
 
 @click.command("local")
-@click.option("--port", type=click.IntRange(0, 65535), default=5000, show_default=True,
-              help="Port on 127.0.0.1 to listen on (0 picks a free one).")
-@click.option("--service", envvar="CUTOVER_SERVICE", default="my-service", show_default=True, help="Service name used in every resource name.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=5000,
+    show_default=True,
+    help="Port on 127.0.0.1 to listen on (0 picks a free one).",
+)
+@click.option(
+    "--service",
+    envvar="CUTOVER_SERVICE",
+    default="my-service",
+    show_default=True,
+    help="Service name used in every resource name.",
+)
 @click.option("--stage", envvar="CUTOVER_STAGE", default="dev", show_default=True, help="Stage: dev, staging or prod.")
 def command(port: int, service: str, stage: str) -> None:
     """Run a local DynamoDB/Streams/SSM backend (moto) on 127.0.0.1 until Ctrl-C.

@@ -1,13 +1,14 @@
 """`cutover quarantine list|redrive`: see bad legacy items and re-drive them once fixed at the source."""
+
 from __future__ import annotations
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from cutover_cli._common import Runtime, common_options
 from cutover.errors import NotFoundError
 from cutover.names import SOURCES
+from cutover_cli._common import Runtime, common_options
 from replicator.quarantine import QuarantineEntry
 from replicator.redrive import Redriver
 
@@ -18,8 +19,16 @@ def command() -> None:
 
 
 def _row(entry: QuarantineEntry) -> dict[str, str]:
-    return {"source": entry.source, "key": entry.key, "reason": entry.reason, "detail": entry.detail,
-            "seen": entry.seen_at, "origin": entry.origin, "status": entry.status, "table": entry.table}
+    return {
+        "source": entry.source,
+        "key": entry.key,
+        "reason": entry.reason,
+        "detail": entry.detail,
+        "seen": entry.seen_at,
+        "origin": entry.origin,
+        "status": entry.status,
+        "table": entry.table,
+    }
 
 
 @command.command("list")
@@ -28,11 +37,15 @@ def _row(entry: QuarantineEntry) -> dict[str, str]:
 def list_(rt: Runtime, include_resolved: bool) -> None:
     """List quarantined items: source, key, reason, detail and when they were seen."""
     store = Redriver(rt.clients.dynamodb, rt.settings.names).quarantine
-    rows = sorted((_row(e) for e in store.entries(include_resolved=include_resolved)), key=lambda r: (r["source"], r["key"]))
+    rows = sorted(
+        (_row(e) for e in store.entries(include_resolved=include_resolved)), key=lambda r: (r["source"], r["key"])
+    )
 
     def human() -> None:
         if not rows:
-            click.echo("quarantine is empty" + ("" if include_resolved else " (no open entries; --all shows resolved ones)"))
+            click.echo(
+                "quarantine is empty" + ("" if include_resolved else " (no open entries; --all shows resolved ones)")
+            )
             return
         table = Table(title=f"{len(rows)} quarantined item(s)")
         columns = ["source", "key", "reason", "detail", "seen"] + (["status"] if include_resolved else [])
@@ -74,6 +87,13 @@ def redrive(rt: Runtime, source: str | None, key: str | None, redrive_all: bool)
             click.echo(f"{r.source} {r.key}: {r.outcome.value}" + (f" ({r.reason}: {r.detail})" if r.reason else ""))
         click.echo(f"re-driven {len(results)}: {len(results) - len(still)} resolved, {len(still)} still quarantined")
 
-    rt.emit({"results": [r.as_dict() for r in results], "resolved": len(results) - len(still), "still_quarantined": len(still)}, human)
+    rt.emit(
+        {
+            "results": [r.as_dict() for r in results],
+            "resolved": len(results) - len(still),
+            "still_quarantined": len(still),
+        },
+        human,
+    )
     if still:
         raise SystemExit(1)

@@ -1,26 +1,43 @@
 """`cutover reconcile`: prove v3 == transform(legacy) item for item; exit 1 if anything differs."""
+
 from __future__ import annotations
 
 import click
 
-from reconciler.run import DEFAULT_REPORT, run_reconcile
-from reconciler.report import ReconcileReport
-from cutover_cli.app import EXIT_FINDING
 from cutover_cli._common import Runtime, common_options
+from cutover_cli.app import EXIT_FINDING
 from cutover_cli.progress.backfill import make_progress
+from reconciler.report import ReconcileReport
+from reconciler.run import DEFAULT_REPORT, run_reconcile
 
 
 @click.command("reconcile")
-@click.option("--segments", type=click.IntRange(min=1), default=8, show_default=True, help="Parallel Scan segments per table.")
+@click.option(
+    "--segments", type=click.IntRange(min=1), default=8, show_default=True, help="Parallel Scan segments per table."
+)
 @click.option("--workers", type=click.IntRange(min=1), default=4, show_default=True, help="Segments checked at once.")
-@click.option("--sample", type=click.FloatRange(min=0, max=1, min_open=True), default=None,
-              help="Check only this fraction of items (hash of the source key), e.g. 0.05 for a spot check.")
-@click.option("--repair", is_flag=True, help="Fix each difference through the version-guarded write path, then re-check it.")
-@click.option("--report", "report_path", type=click.Path(dir_okay=False, writable=True), default=DEFAULT_REPORT,
-              show_default=True, help="Where to write every difference as JSON.")
+@click.option(
+    "--sample",
+    type=click.FloatRange(min=0, max=1, min_open=True),
+    default=None,
+    help="Check only this fraction of items (hash of the source key), e.g. 0.05 for a spot check.",
+)
+@click.option(
+    "--repair", is_flag=True, help="Fix each difference through the version-guarded write path, then re-check it."
+)
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, writable=True),
+    default=DEFAULT_REPORT,
+    show_default=True,
+    help="Where to write every difference as JSON.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @common_options
-def command(rt: Runtime, segments: int, workers: int, sample: float | None, repair: bool, report_path: str, quiet: bool) -> None:
+def command(
+    rt: Runtime, segments: int, workers: int, sample: float | None, repair: bool, report_path: str, quiet: bool
+) -> None:
     """Compare legacy and v3 in both directions across their different key schemas.
 
     Legacy -> v3: each legacy item's transform must be in v3 (ignoring `_` attributes) or the
@@ -29,8 +46,16 @@ def command(rt: Runtime, segments: int, workers: int, sample: float | None, repa
     Suspected differences are re-read with consistent reads before they are reported.
     Exit 0 clean, 1 differences remain, 2 error.
     """
-    report = run_reconcile(rt.settings, rt.clients, segments=segments, workers=workers, sample=sample,
-                           repair=repair, report_path=report_path, progress=make_progress(not (quiet or rt.as_json)))
+    report = run_reconcile(
+        rt.settings,
+        rt.clients,
+        segments=segments,
+        workers=workers,
+        sample=sample,
+        repair=repair,
+        report_path=report_path,
+        progress=make_progress(not (quiet or rt.as_json)),
+    )
     rt.emit(report.to_dict(), lambda: _print(report))
     if not report.clean:
         raise SystemExit(EXIT_FINDING)
@@ -41,8 +66,10 @@ def _print(report: ReconcileReport) -> None:
     sample = f" (sample {report.sample:g})" if report.sample else ""
     click.echo(f"reconcile{sample}: {'CLEAN' if report.clean else 'DIFFERENCES FOUND'} in {report.seconds:.1f}s")
     click.echo(f"  compared {c['compared']} legacy items, checked {c['v3_checked']} live v3 items")
-    click.echo(f"  missing {c['missing']}  extra {c['extra']}  different {c['different']}  "
-               f"unquarantined bad {c['unquarantined']}  quarantined {c['quarantined']}")
+    click.echo(
+        f"  missing {c['missing']}  extra {c['extra']}  different {c['different']}  "
+        f"unquarantined bad {c['unquarantined']}  quarantined {c['quarantined']}"
+    )
     if report.repair:
         click.echo(f"  repaired {c['repaired']}  remaining {c['remaining']}")
     if c["quarantine_resolved"]:

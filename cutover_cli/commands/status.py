@@ -1,4 +1,5 @@
 """`cutover status`: the cut-over on one screen."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -8,15 +9,25 @@ from rich.console import Console
 from rich.table import Table
 
 from controlplane.evidence import Stores
-from cutover_cli._common import Runtime, common_options
 from controlplane.gate import Thresholds, evaluate
+from cutover_cli._common import Runtime, common_options
 
 
 @click.command("status")
-@click.option("--max-age-hours", type=click.FloatRange(min=0), default=24.0, show_default=True,
-              help="Reconcile age the v3 interlock accepts.")
-@click.option("--max-lag-seconds", type=click.FloatRange(min=0), default=60.0, show_default=True,
-              help="Replication lag the v3 interlock accepts.")
+@click.option(
+    "--max-age-hours",
+    type=click.FloatRange(min=0),
+    default=24.0,
+    show_default=True,
+    help="Reconcile age the v3 interlock accepts.",
+)
+@click.option(
+    "--max-lag-seconds",
+    type=click.FloatRange(min=0),
+    default=60.0,
+    show_default=True,
+    help="Replication lag the v3 interlock accepts.",
+)
 @common_options
 def command(rt: Runtime, max_age_hours: float, max_lag_seconds: float) -> None:
     """Show the read-source flag, replication lag and positions, the last backfill and reconcile,
@@ -37,27 +48,46 @@ def _render(d: dict[str, Any]) -> None:
     summary.add_row("last reconcile", _reconcile(d["reconcile"]))
     summary.add_row("quarantine (open)", str(d["quarantine_open"]))
     verdict = d["flip_to_v3"]
-    summary.add_row("flip to v3 now", "[green]allowed[/]" if verdict["allowed"] else
-                    "[red]refused[/]:\n" + "\n".join(f"- {f}" for f in verdict["failures"]))
+    summary.add_row(
+        "flip to v3 now",
+        "[green]allowed[/]"
+        if verdict["allowed"]
+        else "[red]refused[/]:\n" + "\n".join(f"- {f}" for f in verdict["failures"]),
+    )
     console.print(summary)
     if d["replication"]["positions"]:
-        positions = Table("source", "shards done", "last sequence", "lag s", "updated", title="stream positions", title_justify="left")
+        positions = Table(
+            "source", "shards done", "last sequence", "lag s", "updated", title="stream positions", title_justify="left"
+        )
         for p in d["replication"]["positions"]:
-            positions.add_row(str(p["source"]), f"{p['shards_done']}/{p['shards']}", str(p["last_sequence"]),
-                              str(p["lag_seconds"]), str(p["updated"]))
+            positions.add_row(
+                str(p["source"]),
+                f"{p['shards_done']}/{p['shards']}",
+                str(p["last_sequence"]),
+                str(p["lag_seconds"]),
+                str(p["updated"]),
+            )
         console.print(positions)
     flips = Table("at", "who", "from", "to", "forced", "reason", title="recent flips", title_justify="left")
     for f in d["flips"]:
-        flips.add_row(str(f.get("at")), str(f.get("who")), str(f.get("from")), str(f.get("to")),
-                      "yes" if f.get("forced") else "", str(f.get("reason") or ""))
+        flips.add_row(
+            str(f.get("at")),
+            str(f.get("who")),
+            str(f.get("from")),
+            str(f.get("to")),
+            "yes" if f.get("forced") else "",
+            str(f.get("reason") or ""),
+        )
     console.print(flips if d["flips"] else "recent flips: none")
 
 
 def _backfill(run: dict[str, Any] | None) -> str:
     if not run:
         return "never run"
-    tables = ", ".join(f"{t}: {c.get('written', 0)} written/{c.get('scanned', 0)} scanned"
-                       for t, c in (run.get("tables") or {}).items())
+    tables = ", ".join(
+        f"{t}: {c.get('written', 0)} written/{c.get('scanned', 0)} scanned"
+        for t, c in (run.get("tables") or {}).items()
+    )
     return f"{'complete' if run.get('complete') else 'INCOMPLETE'} at {run.get('finished_at')} ({tables})"
 
 
@@ -66,4 +96,5 @@ def _reconcile(rec: dict[str, Any] | None) -> str:
         return "never run"
     counts = ", ".join(f"{k}={v}" for k, v in (rec.get("counts") or {}).items())
     sample = f", sample {rec['sample']}" if rec.get("sample") else ""
-    return f"{'[green]clean[/]' if rec.get('clean') else '[red]NOT clean[/]'} at {rec.get('finished_at')} ({counts}{sample})"
+    return f"{'[green]clean[/]' if rec.get('clean') else '[red]NOT clean[/]'} at "
+    f"{rec.get('finished_at')} ({counts}{sample})"

@@ -1,4 +1,5 @@
 """`cutover sync [--once]`: apply the legacy streams to v3 with the Lambda handler's code."""
+
 from __future__ import annotations
 
 import logging
@@ -10,14 +11,20 @@ from contextlib import contextmanager
 import click
 
 from cutover_cli._common import Runtime, common_options
+from cutover_cli.progress.sync import Progress as SyncStatus
 from replicator.poller.sync import SyncOptions, run_sync
 from replicator.poller.sync_stats import SyncResult
-from cutover_cli.progress.sync import Progress as SyncStatus
 
 
 @click.command("sync")
 @click.option("--once", is_flag=True, help="Drain what is in the streams now, then exit.")
-@click.option("--batch-size", type=click.IntRange(1, 1000), default=250, show_default=True, help="Records per GetRecords call (one checkpoint each).")
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1, 1000),
+    default=250,
+    show_default=True,
+    help="Records per GetRecords call (one checkpoint each).",
+)
 @click.option("--quiet", is_flag=True, help="No progress line.")
 @common_options
 def command(rt: Runtime, once: bool, batch_size: int, quiet: bool) -> None:
@@ -30,8 +37,14 @@ def command(rt: Runtime, once: bool, batch_size: int, quiet: bool) -> None:
     logging.getLogger("replicator").addHandler(logging.NullHandler())  # per-record warnings: see the summary
     stop = threading.Event()
     with _stop_on_signals(stop):
-        result = run_sync(rt.settings, rt.clients, once=once, stop_event=stop,
-                          progress=SyncStatus(enabled=not (quiet or rt.as_json), once=once), options=SyncOptions(batch_size=batch_size))
+        result = run_sync(
+            rt.settings,
+            rt.clients,
+            once=once,
+            stop_event=stop,
+            progress=SyncStatus(enabled=not (quiet or rt.as_json), once=once),
+            options=SyncOptions(batch_size=batch_size),
+        )
     rt.emit({"once": once, "interrupted": stop.is_set(), **result.as_dict()}, lambda: _human(result, stop.is_set()))
 
 
@@ -39,7 +52,8 @@ def _human(result: SyncResult, interrupted: bool) -> None:
     data = result.as_dict()
     lag = data["lag_ms"]
     click.echo(
-        f"sync {'stopped' if interrupted else 'done'}: {data['applied']:,} records applied in {data['duration_s']:.1f}s "
+        f"sync {'stopped' if interrupted else 'done'}: {data['applied']:,} records applied in "
+        f"{data['duration_s']:.1f}s "
         f"({data['records_per_s']:,.0f}/s): {data['written']:,} written, {data['tombstoned']:,} tombstoned, "
         f"{data['skipped']:,} skipped (already current), {data['quarantined']:,} quarantined, "
         f"{data['failed_retried']:,} retried; lag p50 {lag['p50']} ms, p99 {lag['p99']} ms, max {lag['max']} ms"

@@ -2,17 +2,18 @@
 
 A full scan of both sides; fine for demo volumes. (`cutover reconcile` is the production tool.)
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from cutover.names import ORDERS, USERS, Names
 from cutover.codec import from_ddb
+from cutover.names import ORDERS, USERS, Names
 from replicator.contract.errors import TransformError
-from replicator.quarantine import QuarantineStore
 from replicator.contract.transform import SOURCE_KEY, transform
+from replicator.quarantine import QuarantineStore
 
 
 @dataclass
@@ -61,7 +62,9 @@ def compare_v3(dynamodb: Any, names: Names) -> CheckReport:
                 expected.add(v3_key)
                 if v3.get(v3_key) != out:
                     ok = False
-                    report.problems.append(f"{source} {key}: v3 {v3_key} is {'missing' if v3_key not in v3 else 'different'}")
+                    report.problems.append(
+                        f"{source} {key}: v3 {v3_key} is {'missing' if v3_key not in v3 else 'different'}"
+                    )
             report.matching += ok
     report.problems += [f"v3 {k} is live but its source item is gone" for k in v3 if k not in expected]
     return report

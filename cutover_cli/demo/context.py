@@ -1,4 +1,5 @@
 """The state shared by demo steps: where the backend is, what was seeded and the summary rows."""
+
 from __future__ import annotations
 
 import random
@@ -19,7 +20,7 @@ class DemoOptions:
     seed: int = 7
 
     @classmethod
-    def quick(cls) -> "DemoOptions":
+    def quick(cls) -> DemoOptions:
         """A small run for tests and a first look (a few seconds)."""
         return cls(users=100, orders=150, live_seconds=2.5, writes_per_second=30.0)
 

@@ -3,6 +3,7 @@
 Reads go through the real handler (`api.handle`) with API Gateway REST events, exactly as the
 Lambda receives them. Raises CutoverError if shadow finds a mismatch or the interlock refuses v3.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,23 +16,28 @@ from aws_lambda_powertools import Logger
 
 from app_handlers.api import SOURCE_HEADER, handle
 from app_handlers.context import AppConfig, AppContext, build_context
-from controlplane.evidence import Stores
-from controlplane.flipper import flip
-from cutover_cli.http_bridge import to_event
-from controlplane.flag import ReadSource
 from app_handlers.telemetry import SHADOW_ERROR, SHADOW_MISMATCH, V3_FALLBACK
-from cutover.clients import Clients
-from cutover.errors import CutoverError
+from controlplane.evidence import Stores
+from controlplane.flag import ReadSource
+from controlplane.flipper import flip
 from controlplane.gate import Thresholds
-from cutover.settings import Settings
+from cutover.clients import Clients
 from cutover.codec import from_ddb
+from cutover.errors import CutoverError
+from cutover.settings import Settings
+from cutover_cli.http_bridge import to_event
 
 Step = tuple[str, str]
 SAMPLE = 25
 
 
-def run_cutover(settings: Settings, clients: Clients, echo: Callable[[str], None], sample: int = SAMPLE,
-                accept_quarantine: bool = True) -> list[Step]:
+def run_cutover(
+    settings: Settings,
+    clients: Clients,
+    echo: Callable[[str], None],
+    sample: int = SAMPLE,
+    accept_quarantine: bool = True,
+) -> list[Step]:
     """Run the cut-over and return (step, outcome) pairs, echoing each as it happens.
 
     The demo seeds deliberately bad legacy records, which sit in quarantine by design, so by
@@ -50,8 +56,10 @@ def run_cutover(settings: Settings, clients: Clients, echo: Callable[[str], None
     shadow = _serve(ctx, paths)
     bad = ctx.telemetry.counts[SHADOW_MISMATCH] + ctx.telemetry.counts[SHADOW_ERROR]
     if bad:
-        raise CutoverError(f"shadow reads found {bad} mismatch(es)/error(s) between legacy and v3 (logged above): "
-                           "run `cutover reconcile`; the flag stays shadow (roll back with `cutover flip legacy`)")
+        raise CutoverError(
+            f"shadow reads found {bad} mismatch(es)/error(s) between legacy and v3 (logged above): "
+            "run `cutover reconcile`; the flag stays shadow (roll back with `cutover flip legacy`)"
+        )
     step("shadow reads", f"{len(paths)} requests ({_statuses(shadow)}), 0 mismatches")
     open_items = stores.quarantine.count_open()
     accepted = f" (accepting {open_items} open quarantined item(s))" if open_items and accept_quarantine else ""
@@ -60,11 +68,16 @@ def run_cutover(settings: Settings, clients: Clients, echo: Callable[[str], None
     v3 = _serve(ctx, paths)
     changed = [p for p in paths if shadow[p][0] != v3[p][0] or shadow[p][1] != v3[p][1]]
     if changed:
-        raise CutoverError(f"v3 served {len(changed)} answer(s) that differ from legacy's, e.g. GET {changed[0]}: "
-                           "roll back with `cutover flip legacy` (runbooks/rollback.md)")
+        raise CutoverError(
+            f"v3 served {len(changed)} answer(s) that differ from legacy's, e.g. GET {changed[0]}: "
+            "roll back with `cutover flip legacy` (runbooks/rollback.md)"
+        )
     served = Counter(source for _, _, source in v3.values())
-    step("v3 reads", f"{len(paths)} requests ({_statuses(v3)}), served by v3: {served['v3']}, "
-                     f"fell back to legacy: {ctx.telemetry.counts[V3_FALLBACK]}, same answers as legacy")
+    step(
+        "v3 reads",
+        f"{len(paths)} requests ({_statuses(v3)}), served by v3: {served['v3']}, "
+        f"fell back to legacy: {ctx.telemetry.counts[V3_FALLBACK]}, same answers as legacy",
+    )
     step("rollback", _flip(stores, ReadSource.LEGACY, thresholds))
     return steps
 
@@ -83,10 +96,16 @@ def _context(settings: Settings, clients: Clients) -> AppContext:
 
 
 def _sample_paths(settings: Settings, clients: Clients, limit: int) -> list[str]:
-    users = [from_ddb(i) for i in clients.dynamodb.scan(TableName=settings.names.users_table, Limit=limit).get("Items", [])]
-    orders = [from_ddb(i) for i in clients.dynamodb.scan(TableName=settings.names.orders_table, Limit=limit).get("Items", [])]
+    users = [
+        from_ddb(i) for i in clients.dynamodb.scan(TableName=settings.names.users_table, Limit=limit).get("Items", [])
+    ]
+    orders = [
+        from_ddb(i) for i in clients.dynamodb.scan(TableName=settings.names.orders_table, Limit=limit).get("Items", [])
+    ]
     paths = [f"/users/{quote(str(u['userId']), safe='')}" for u in users]
-    paths += [f"/users?email={quote(u['email'])}" for u in users if isinstance(u.get("email"), str) and u["email"].strip()]
+    paths += [
+        f"/users?email={quote(u['email'])}" for u in users if isinstance(u.get("email"), str) and u["email"].strip()
+    ]
     paths += [f"/users/{quote(str(o['userId']), safe='')}/orders" for o in orders if isinstance(o.get("userId"), str)]
     paths.append("/users/no-such-user-demo")
     return list(dict.fromkeys(paths))

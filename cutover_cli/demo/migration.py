@@ -2,18 +2,19 @@
 
 Kept apart from `steps.py` (backend, seed, sync) so each file stays about one job.
 """
+
 from __future__ import annotations
 
 import tempfile
 import time
 from pathlib import Path
 
-from cutover_cli.demo.context import DemoContext
 from cutover.errors import CutoverError
 from cutover.state import CheckpointStore
-from replicator.positions import PositionStore
-from replicator.poller.sync import run_sync
+from cutover_cli.demo.context import DemoContext
 from cutover_cli.progress.backfill import make_progress
+from replicator.poller.sync import run_sync
+from replicator.positions import PositionStore
 
 
 class DemoReconcileNotClean(CutoverError):
@@ -40,8 +41,11 @@ def backfill(ctx: DemoContext) -> None:
     wait_for_sync(ctx)
     summary = run_backfill(ctx.settings, ctx.clients, segments=4, workers=2, progress=make_progress(True))
     for table, counts in summary.tables.items():
-        ctx.row("backfill", f"{table}: scanned / written / skipped (newer in v3) / quarantined",
-                f"{counts.scanned:,} / {counts.written:,} / {counts.skipped_newer:,} / {counts.quarantined:,}")
+        ctx.row(
+            "backfill",
+            f"{table}: scanned / written / skipped (newer in v3) / quarantined",
+            f"{counts.scanned:,} / {counts.written:,} / {counts.skipped_newer:,} / {counts.quarantined:,}",
+        )
     ctx.row("backfill", "throughput", f"{summary.items_per_second:,.0f} items/s over {summary.seconds:.1f}s")
 
 
@@ -50,12 +54,21 @@ def reconcile(ctx: DemoContext) -> None:
     from reconciler.run import run_reconcile
 
     path = str(Path(tempfile.gettempdir()) / f"cutover-demo-reconcile-{ctx.settings.service}.json")
-    report = run_reconcile(ctx.settings, ctx.clients, segments=4, workers=2, report_path=path, progress=make_progress(True))
+    report = run_reconcile(
+        ctx.settings, ctx.clients, segments=4, workers=2, report_path=path, progress=make_progress(True)
+    )
     c = report.counts
-    ctx.row("reconcile", "compared / missing / extra / different",
-            f"{c['compared']:,} / {c['missing']:,} / {c['extra']:,} / {c['different']:,}")
+    ctx.row(
+        "reconcile",
+        "compared / missing / extra / different",
+        f"{c['compared']:,} / {c['missing']:,} / {c['extra']:,} / {c['different']:,}",
+    )
     ctx.row("reconcile", "quarantined (reported, not missing)", c["quarantined"])
-    ctx.row("reconcile", "verdict", "CLEAN" if report.clean else f"NOT CLEAN: {report.differences} difference(s), see {path}")
+    ctx.row(
+        "reconcile",
+        "verdict",
+        "CLEAN" if report.clean else f"NOT CLEAN: {report.differences} difference(s), see {path}",
+    )
     if not report.clean:
         raise DemoReconcileNotClean(f"reconcile found {report.differences} difference(s); details in {path}")
 

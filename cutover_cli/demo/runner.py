@@ -1,4 +1,5 @@
 """Run the demo's steps in order, timing each; the summary table is printed even if a step fails."""
+
 from __future__ import annotations
 
 import time
@@ -7,9 +8,9 @@ from collections.abc import Sequence
 from rich.console import Console
 from rich.table import Table
 
+from cutover.errors import CutoverError
 from cutover_cli.demo.context import DemoContext
 from cutover_cli.demo.steps import Step
-from cutover.errors import CutoverError
 
 
 class DemoStepFailed(CutoverError):

@@ -3,20 +3,21 @@
 Written with BatchWriteItem (25 items per call, AWS's limit) and every UnprocessedItems retried:
 ignoring that field is how batch loaders silently lose writes.
 """
+
 from __future__ import annotations
 
 import random
 import time
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from cutover.errors import BackendError
 from cutover.codec import to_ddb
+from cutover.errors import BackendError
 
 BATCH = 25
-_START = datetime(2021, 1, 1, tzinfo=timezone.utc)
+_START = datetime(2021, 1, 1, tzinfo=UTC)
 
 
 def created_at(rng: random.Random) -> Any:
@@ -35,20 +36,36 @@ def created_at(rng: random.Random) -> Any:
 
 
 def messy_email(rng: random.Random, name: str) -> str:
-    return rng.choice((f"{name}@example.com", f"{name.upper()}@Example.COM", f"  {name}@example.com ", f"{name.title()}@EXAMPLE.com\t"))
+    return rng.choice(
+        (
+            f"{name}@example.com",
+            f"{name.upper()}@Example.COM",
+            f"  {name}@example.com ",
+            f"{name.title()}@EXAMPLE.com\t",
+        )
+    )
 
 
 def user(rng: random.Random, i: int) -> dict[str, Any]:
-    item = {"userId": f"user-{i:05d}", "email": messy_email(rng, f"user{i}"), "name": f"User {i}",
-            "plan": rng.choice(("free", "pro", "team"))}
+    item = {
+        "userId": f"user-{i:05d}",
+        "email": messy_email(rng, f"user{i}"),
+        "name": f"User {i}",
+        "plan": rng.choice(("free", "pro", "team")),
+    }
     if rng.random() > 0.03:  # a few legacy users never had createdAt
         item["createdAt"] = created_at(rng)
     return item
 
 
 def order(rng: random.Random, i: int, user_ids: list[str]) -> dict[str, Any]:
-    return {"orderId": f"order-{i:05d}", "userId": rng.choice(user_ids), "createdAt": created_at(rng),
-            "total": Decimal(rng.randrange(100, 50_000)) / 100, "status": rng.choice(("placed", "paid", "shipped"))}
+    return {
+        "orderId": f"order-{i:05d}",
+        "userId": rng.choice(user_ids),
+        "createdAt": created_at(rng),
+        "total": Decimal(rng.randrange(100, 50_000)) / 100,
+        "status": rng.choice(("placed", "paid", "shipped")),
+    }
 
 
 def bad_items(rng: random.Random) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -80,6 +97,9 @@ def _write_chunk(dynamodb: Any, table: str, requests: list[dict[str, Any]], max_
         pending = dynamodb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
         if not pending:
             return len(requests)
-        time.sleep(min(2.0, 0.05 * 2 ** attempt))
+        time.sleep(min(2.0, 0.05 * 2**attempt))
     left = sum(len(v) for v in pending.values())
-    raise BackendError(f"{table}: {left} items still unprocessed after {max_attempts} BatchWriteItem attempts; lower the load and re-run")
+    raise BackendError(
+        f"{table}: {left} items still unprocessed after {max_attempts} BatchWriteItem attempts; lower "
+        f"the load and re-run"
+    )

@@ -3,6 +3,7 @@
 Later issues append backfill, reconcile and cut-over steps to `STEPS` (or insert them, e.g.
 backfill between `seed` and `live`).
 """
+
 from __future__ import annotations
 
 import logging
@@ -10,16 +11,16 @@ import threading
 import time
 from collections.abc import Callable
 
+from cutover.errors import CutoverError
 from cutover_cli.demo.check import compare_v3
 from cutover_cli.demo.context import DemoContext
+from cutover_cli.demo.migration import backfill, cut_over, reconcile
 from cutover_cli.demo.seed import bad_items, batch_write, order, user
 from cutover_cli.demo.writer import LegacyWriter
-from cutover.errors import CutoverError
-from cutover_cli.demo.migration import backfill, cut_over, reconcile
 from cutover_cli.local_backend import LocalServer, enable_legacy_streams, init_backend
+from cutover_cli.progress.sync import Progress as SyncStatus
 from replicator.poller.sync import SyncOptions, run_sync
 from replicator.poller.sync_stats import SyncResult
-from cutover_cli.progress.sync import Progress as SyncStatus
 
 Step = Callable[[DemoContext], None]
 
@@ -51,7 +52,9 @@ def init(ctx: DemoContext) -> None:
 def enable_streams(ctx: DemoContext) -> None:
     """Deploy day: streams on. The seeded history is in no stream; only backfill can copy it."""
     changed = enable_legacy_streams(ctx.settings, ctx.clients)
-    ctx.row("streams", "enabled on (history before this is only reachable by backfill)", ", ".join(changed) or "already on")
+    ctx.row(
+        "streams", "enabled on (history before this is only reachable by backfill)", ", ".join(changed) or "already on"
+    )
 
 
 def seed(ctx: DemoContext) -> None:
@@ -74,7 +77,11 @@ def _sync_rows(ctx: DemoContext, step: str, result: SyncResult, lag_label: str) 
     ctx.row(step, "stream records applied", data["applied"])
     ctx.row(step, "throughput", f"{data['records_per_s']:,.0f} records/s over {data['duration_s']:.1f}s")
     lag = data["lag_ms"]
-    ctx.row(step, lag_label, f"{lag['p50']:,.0f} / {lag['p99']:,.0f} / {lag['max']:,.0f} ms" if lag["max"] is not None else "-")
+    ctx.row(
+        step,
+        lag_label,
+        f"{lag['p50']:,.0f} / {lag['p99']:,.0f} / {lag['max']:,.0f} ms" if lag["max"] is not None else "-",
+    )
 
 
 def live(ctx: DemoContext) -> None:
@@ -86,14 +93,29 @@ def live(ctx: DemoContext) -> None:
 
     def follow() -> None:
         try:
-            results.append(run_sync(ctx.settings, ctx.clients, once=False, stop_event=stop, progress=SyncStatus(enabled=True, once=False),
-                                    options=SyncOptions(poll_interval=0.1)))
+            results.append(
+                run_sync(
+                    ctx.settings,
+                    ctx.clients,
+                    once=False,
+                    stop_event=stop,
+                    progress=SyncStatus(enabled=True, once=False),
+                    options=SyncOptions(poll_interval=0.1),
+                )
+            )
         except BaseException as exc:  # noqa: BLE001 - re-raised below in the demo's thread
             errors.append(exc)
 
     syncer = threading.Thread(target=follow, name="sync", daemon=True)
-    writer = LegacyWriter(ctx.clients.dynamodb, names.users_table, names.orders_table, ctx.data["users"],
-                          ctx.data["orders"], ctx.rng, ctx.options.writes_per_second)
+    writer = LegacyWriter(
+        ctx.clients.dynamodb,
+        names.users_table,
+        names.orders_table,
+        ctx.data["users"],
+        ctx.data["orders"],
+        ctx.rng,
+        ctx.options.writes_per_second,
+    )
     syncer.start()
     writer.start()
     deadline = time.monotonic() + ctx.options.live_seconds
@@ -110,9 +132,12 @@ def live(ctx: DemoContext) -> None:
         raise errors[0]
     counts = writer.counts
     ctx.row("live sync", "legacy writes during the run", sum(counts.values()))
-    ctx.row("live sync", "updates / moves / deletes / inserts / broken",
-            f"{counts['update_user'] + counts['update_order']} / {counts['move_order']} / "
-            f"{counts['delete_user'] + counts['delete_order']} / {counts['insert']} / {counts['break_user']}")
+    ctx.row(
+        "live sync",
+        "updates / moves / deletes / inserts / broken",
+        f"{counts['update_user'] + counts['update_order']} / {counts['move_order']} / "
+        f"{counts['delete_user'] + counts['delete_order']} / {counts['insert']} / {counts['break_user']}",
+    )
     _sync_rows(ctx, "live sync", results[0], "replication lag p50 / p99 / max")
 
 
@@ -132,7 +157,9 @@ def check_v3(ctx: DemoContext) -> None:
     if report.problems:
         for problem in report.problems[:5]:
             ctx.row("v3", "MISMATCH", problem)
-        raise DemoCheckFailed(f"v3 differs from the legacy tables for {len(report.problems)} item(s), e.g. {report.problems[0]}")
+        raise DemoCheckFailed(
+            f"v3 differs from the legacy tables for {len(report.problems)} item(s), e.g. {report.problems[0]}"
+        )
 
 
 STEPS: list[Step] = [start_backend, init, seed, enable_streams, live, drain, check_v3, reconcile, cut_over]

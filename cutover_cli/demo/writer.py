@@ -1,4 +1,5 @@
 """A background 'legacy application': keeps updating, deleting and moving legacy items while sync runs."""
+
 from __future__ import annotations
 
 import random
@@ -7,15 +8,23 @@ import time
 from collections import Counter
 from typing import Any
 
-from cutover_cli.demo.seed import created_at, messy_email, order, user
 from cutover.codec import to_ddb
+from cutover_cli.demo.seed import created_at, messy_email, order, user
 
 
 class LegacyWriter(threading.Thread):
     """Single-item writes at a steady rate, like the legacy app. `counts` says what it did."""
 
-    def __init__(self, dynamodb: Any, users_table: str, orders_table: str, users: dict[str, dict[str, Any]],
-                 orders: dict[str, dict[str, Any]], rng: random.Random, per_second: float) -> None:
+    def __init__(
+        self,
+        dynamodb: Any,
+        users_table: str,
+        orders_table: str,
+        users: dict[str, dict[str, Any]],
+        orders: dict[str, dict[str, Any]],
+        rng: random.Random,
+        per_second: float,
+    ) -> None:
         super().__init__(name="legacy-writer", daemon=True)
         self._ddb = dynamodb
         self._users_table, self._orders_table = users_table, orders_table
@@ -28,9 +37,16 @@ class LegacyWriter(threading.Thread):
         self._next_id = 90_000
 
     def run(self) -> None:
-        ops = [(self.update_user, 35), (self.update_order, 30), (self.move_order, 10), (self.delete_user, 7),
-               (self.delete_order, 8), (self.insert, 9), (self.break_user, 1)]
-        funcs, weights = zip(*ops)
+        ops = [
+            (self.update_user, 35),
+            (self.update_order, 30),
+            (self.move_order, 10),
+            (self.delete_user, 7),
+            (self.delete_order, 8),
+            (self.insert, 9),
+            (self.break_user, 1),
+        ]
+        funcs, weights = zip(*ops, strict=True)
         try:
             next_at = time.monotonic()
             while not self.stop_event.is_set():
@@ -54,7 +70,11 @@ class LegacyWriter(threading.Thread):
 
     def update_user(self) -> None:
         if (uid := self._pick(self.users)) is not None:
-            item = {**self.users[uid], "email": messy_email(self._rng, f"{uid}.v{self.counts['update_user']}"), "plan": self._rng.choice(("free", "pro"))}
+            item = {
+                **self.users[uid],
+                "email": messy_email(self._rng, f"{uid}.v{self.counts['update_user']}"),
+                "plan": self._rng.choice(("free", "pro")),
+            }
             self._put(self._users_table, item)
             self.users[uid] = item
             self.counts["update_user"] += 1

@@ -3,6 +3,7 @@
 Library calls (tests, the bench, Lambda) get `cutover.progress.NullProgress`; only the CLI shows bars.
 DescribeTable's ItemCount is refreshed by DynamoDB about every six hours, so ETA is an estimate.
 """
+
 from __future__ import annotations
 
 import threading
@@ -18,9 +19,13 @@ class RichProgress:
 
     def __init__(self, console: Console | None = None) -> None:
         self._progress = Progress(
-            TextColumn("{task.description:<14}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]:>8} items/s"), TimeRemainingColumn(),
-            console=console or Console(stderr=True), transient=False,
+            TextColumn("{task.description:<14}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]:>8} items/s"),
+            TimeRemainingColumn(),
+            console=console or Console(stderr=True),
+            transient=False,
         )
         self._tasks: dict[str, TaskID] = {}
         self._lock = threading.Lock()
@@ -36,7 +41,7 @@ class RichProgress:
             speed = task.speed
             self._progress.update(task_id, rate=f"{speed:,.0f}" if speed else "-")
 
-    def __enter__(self) -> "RichProgress":
+    def __enter__(self) -> RichProgress:
         self._progress.start()
         return self
 

@@ -1,4 +1,5 @@
 """A live status line for sync on stderr (records/s and lag), silent when disabled or not a terminal."""
+
 from __future__ import annotations
 
 import time
@@ -28,7 +29,7 @@ class Progress:
         self._shown = 0.0
         self._printed = 0.0
 
-    def __enter__(self) -> "Progress":
+    def __enter__(self) -> Progress:
         if self.enabled and self.console.is_terminal:
             self._status = self.console.status("sync: starting")
             self._status.start()
@@ -51,7 +52,8 @@ class Progress:
         state = " ".join(f"{t.source}{'✓' if t.caught_up else '…'}" for t in tables)
         return (
             f"sync: {result.applied:,} applied ({self.rate(result.applied):,.0f}/s) · "
-            f"lag p50 {_ms(result.lag_ms(0.5))} p99 {_ms(result.lag_ms(0.99))} · {result.quarantined} quarantined · {state}"
+            f"lag p50 {_ms(result.lag_ms(0.5))} p99 {_ms(result.lag_ms(0.99))} · {result.quarantined} "
+            f"quarantined · {state}"
         )
 
     def __call__(self, result: SyncResult, tables: list[Any]) -> None:

@@ -2,6 +2,7 @@
 
 `reason` is a stable machine code (used in quarantine and metrics); the message names the item.
 """
+
 from __future__ import annotations
 
 

@@ -1,11 +1,12 @@
 """Normalise legacy `createdAt` values to UTC `YYYY-MM-DDTHH:MM:SS.mmmZ`. Pure: no clock, no I/O."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 MILLIS_THRESHOLD = 100_000_000_000  # contract: any number >= this is epoch milliseconds
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class UnparseableTimestamp(ValueError):
@@ -48,9 +49,9 @@ def _from_iso(value: str) -> datetime:
     except ValueError as exc:
         raise UnparseableTimestamp(f"{value!r} is not ISO-8601") from exc
     if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=timezone.utc)
+        return parsed.replace(tzinfo=UTC)
     try:
-        return parsed.astimezone(timezone.utc)
+        return parsed.astimezone(UTC)
     except OverflowError as exc:
         raise UnparseableTimestamp(f"{value!r} is out of range once converted to UTC") from exc
 

@@ -3,6 +3,7 @@
 Input and output are plain Python values as boto3's TypeDeserializer produces them (numbers are
 Decimal). Every bad input raises a `TransformError` subclass; nothing partial is ever returned.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -97,7 +98,9 @@ def _reject_reserved(source: str, key: str, item: Mapping[str, Any]) -> None:
     clashes = sorted(k for k in item if k.startswith("_") or k in _OWNED)
     if clashes:
         raise ReservedAttributeError(
-            source, key, f"carries attribute(s) {', '.join(clashes)} that the v3 transform owns; rename them at the source"
+            source,
+            key,
+            f"carries attribute(s) {', '.join(clashes)} that the v3 transform owns; rename them at the source",
         )
 
 

@@ -9,6 +9,7 @@ ConditionExpression) agree with the real order, with no precision lost to number
 Backfill writes carry `BACKFILL_VERSION`, lower than every stream version, so the stream always
 wins. A repair or re-drive carries `bump(v)`: above `v`, below every later stream version.
 """
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -3,9 +3,10 @@
 Lambda adds `eventSourceARN` to each record and delivers `ApproximateCreationDateTime` as epoch
 seconds (a number); boto3's GetRecords gives a datetime. Everything else is passed through.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -18,8 +19,8 @@ def created_at(record: dict[str, Any]) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    return datetime.fromtimestamp(float(value), tz=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromtimestamp(float(value), tz=UTC)
 
 
 def sequence_number(record: dict[str, Any]) -> str:

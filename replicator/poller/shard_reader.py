@@ -4,6 +4,7 @@ A cursor starts AFTER the checkpointed sequence number (or at TRIM_HORIZON the f
 keeps its iterator between polls. An open shard returning no records is caught up; a closed
 shard is finished when GetRecords returns no NextShardIterator.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -15,7 +16,9 @@ from replicator.poller.shards import Shard, is_closed, shard_id
 
 
 class ShardCursor:
-    def __init__(self, streams: Any, table: str, stream_arn: str, shard: Shard, position: dict[str, Any] | None) -> None:
+    def __init__(
+        self, streams: Any, table: str, stream_arn: str, shard: Shard, position: dict[str, Any] | None
+    ) -> None:
         self._streams = streams
         self.table = table
         self.stream_arn = stream_arn

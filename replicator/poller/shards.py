@@ -6,6 +6,7 @@ an older change could be applied after a newer one. A parent that is no longer l
 after 24 h) cannot be read any more and counts as done. Pure functions over the `Shards` list
 that `describe_stream` returns, so lineage is testable without a backend (moto never splits).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -62,6 +63,8 @@ def readable(shards: Sequence[Shard], done: Iterable[str]) -> list[Shard]:
     finished = set(done)
     listed = {shard_id(s) for s in shards}
     return [
-        s for s in lineage_order(shards)
-        if shard_id(s) not in finished and (parent_id(s) is None or parent_id(s) not in listed or parent_id(s) in finished)
+        s
+        for s in lineage_order(shards)
+        if shard_id(s) not in finished
+        and (parent_id(s) is None or parent_id(s) not in listed or parent_id(s) in finished)
     ]

@@ -10,26 +10,27 @@ sync and production replication cannot disagree. Guarantees:
   stops with an error at that record rather than skipping it;
 - shards are read in lineage order (`replicator.poller.shards`).
 """
+
 from __future__ import annotations
 
 import random
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from cutover.clients import Clients
 from cutover.errors import CutoverError
-from cutover.progress import NullStatus, StatusDisplay
 from cutover.names import SOURCES
+from cutover.progress import NullStatus, StatusDisplay
 from cutover.settings import Settings
 from cutover.state import CheckpointStore
-from replicator.positions import PositionStore
-from replicator.poller.shard_reader import ShardCursor
 from replicator.poller.lambda_events import created_at, sequence_number, to_lambda_event
+from replicator.poller.shard_reader import ShardCursor
 from replicator.poller.sync_stats import SyncResult, snapshot, totals_delta
 from replicator.poller.table_sync import TableSync
+from replicator.positions import PositionStore
 
 
 class SyncStalledError(CutoverError):
@@ -47,8 +48,14 @@ class SyncOptions:
 
 
 def run_sync(
-    settings: Settings, clients: Clients, *, once: bool, stop_event: threading.Event | None = None,
-    progress: StatusDisplay | None = None, replicator: Any = None, options: SyncOptions | None = None,
+    settings: Settings,
+    clients: Clients,
+    *,
+    once: bool,
+    stop_event: threading.Event | None = None,
+    progress: StatusDisplay | None = None,
+    replicator: Any = None,
+    options: SyncOptions | None = None,
 ) -> SyncResult:
     """Apply the legacy streams to v3 until caught up (`once`) or until `stop_event` is set."""
     opts = options or SyncOptions()
@@ -66,8 +73,15 @@ def run_sync(
             replicator.close()
 
 
-def _run(settings: Settings, clients: Clients, once: bool, stop: threading.Event, progress: StatusDisplay | None,
-         replicator: Any, opts: SyncOptions) -> SyncResult:
+def _run(
+    settings: Settings,
+    clients: Clients,
+    once: bool,
+    stop: threading.Event,
+    progress: StatusDisplay | None,
+    replicator: Any,
+    opts: SyncOptions,
+) -> SyncResult:
     names = settings.names
     positions = PositionStore(CheckpointStore(clients.dynamodb, names.checkpoints_table))
     tables = [TableSync(s, names.source_table(s), clients.dynamodb, clients.streams, positions) for s in SOURCES]
@@ -91,7 +105,7 @@ def _run(settings: Settings, clients: Clients, once: bool, stop: threading.Event
     return result
 
 
-def _poll(table: TableSync, delivery: "_Delivery", opts: SyncOptions) -> bool:
+def _poll(table: TableSync, delivery: _Delivery, opts: SyncOptions) -> bool:
     """Read one batch from every readable shard; True if any records were read."""
     busy = False
     for cursor in table.readable_cursors():
@@ -110,7 +124,9 @@ def _poll(table: TableSync, delivery: "_Delivery", opts: SyncOptions) -> bool:
 
 
 class _Delivery:
-    def __init__(self, replicator: Any, region: str, result: SyncResult, opts: SyncOptions, stop: threading.Event) -> None:
+    def __init__(
+        self, replicator: Any, region: str, result: SyncResult, opts: SyncOptions, stop: threading.Event
+    ) -> None:
         self.replicator = replicator
         self.region = region
         self.result = result
@@ -140,7 +156,7 @@ class _Delivery:
                     f"{attempt} times{f' (last error: {error})' if error else ''}; sync stopped there and skipped "
                     "nothing. Fix the cause (replicator log) and run `cutover sync` again to resume from it"
                 )
-            delay = random.uniform(0, min(self.opts.max_backoff, self.opts.base_backoff * 2 ** attempt))
+            delay = random.uniform(0, min(self.opts.max_backoff, self.opts.base_backoff * 2**attempt))
             if self.stop.wait(delay):
                 return False
 
@@ -159,7 +175,7 @@ class _Delivery:
         return failed, error
 
     def _applied(self, table: TableSync, cursor: ShardCursor, records: list[dict[str, Any]]) -> None:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         newest = None
         for record in records:
             moment = created_at(record)

@@ -1,4 +1,5 @@
 """What a sync run did: counts, throughput and replication lag (apply time minus record creation)."""
+
 from __future__ import annotations
 
 import math
@@ -65,18 +66,27 @@ class SyncResult:
             return None if v is None else round(v, 1)
 
         return {
-            "records_read": self.records_read, "applied": self.applied, "written": self.written,
-            "tombstoned": self.tombstoned, "skipped": self.skipped, "quarantined": self.quarantined,
-            "failed_retried": self.failed_retried, "batches": self.batches, "tables": dict(self.tables),
-            "duration_s": round(self.duration_s, 3), "records_per_s": round(self.records_per_s, 1),
+            "records_read": self.records_read,
+            "applied": self.applied,
+            "written": self.written,
+            "tombstoned": self.tombstoned,
+            "skipped": self.skipped,
+            "quarantined": self.quarantined,
+            "failed_retried": self.failed_retried,
+            "batches": self.batches,
+            "tables": dict(self.tables),
+            "duration_s": round(self.duration_s, 3),
+            "records_per_s": round(self.records_per_s, 1),
             "lag_ms": {"p50": rnd(self.lag_ms(0.5)), "p99": rnd(self.lag_ms(0.99)), "max": rnd(self.lag_max_ms)},
         }
 
 
 def totals_delta(after: ApplyResult, before: ApplyResult) -> ApplyResult:
     return ApplyResult(
-        written=after.written - before.written, skipped=after.skipped - before.skipped,
-        tombstoned=after.tombstoned - before.tombstoned, quarantined=after.quarantined - before.quarantined,
+        written=after.written - before.written,
+        skipped=after.skipped - before.skipped,
+        tombstoned=after.tombstoned - before.tombstoned,
+        quarantined=after.quarantined - before.quarantined,
     )
 
 

@@ -1,17 +1,18 @@
 """One legacy table's stream during sync: its shards, their cursors and its last-pass summary."""
+
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from cutover.errors import NotFoundError
 from cutover.clock import iso
-from replicator.positions import PositionStore
+from cutover.errors import NotFoundError
 from replicator.poller.shard_reader import ShardCursor
 from replicator.poller.shards import Shard, readable, shard_id
+from replicator.positions import PositionStore
 
 REFRESH_SECONDS = 10.0  # how often to look for new (child) shards while running continuously
 
@@ -40,7 +41,8 @@ class TableSync:
             if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
                 raise
             raise NotFoundError(
-                f"legacy table {self.table} does not exist: check --service/--stage, or run `cutover init` on a local endpoint"
+                f"legacy table {self.table} does not exist: check --service/--stage, or run `cutover "
+                f"init` on a local endpoint"
             ) from exc
         arn = desc.get("LatestStreamArn")
         if not arn or not desc.get("StreamSpecification", {}).get("StreamEnabled", True):
@@ -57,7 +59,9 @@ class TableSync:
         for shard in self.shards:
             cursor = self.cursors.get(shard_id(shard))
             if cursor is None:
-                self.cursors[shard_id(shard)] = ShardCursor(self._streams, self.table, arn, shard, saved.get(shard_id(shard)))
+                self.cursors[shard_id(shard)] = ShardCursor(
+                    self._streams, self.table, arn, shard, saved.get(shard_id(shard))
+                )
             else:
                 cursor.update(shard)
         self._refreshed = time.monotonic()
@@ -85,12 +89,18 @@ class TableSync:
     def checkpoint(self, cursor: ShardCursor, sequence: str | None, done: bool = False) -> None:
         cursor.sequence = sequence if sequence is not None else cursor.sequence
         cursor.done = cursor.done or done
-        self._positions.save_shard(self.table, cursor.shard_id, stream_arn=cursor.stream_arn,
-                                   sequence=cursor.sequence, closed=cursor.closed, done=cursor.done)
+        self._positions.save_shard(
+            self.table,
+            cursor.shard_id,
+            stream_arn=cursor.stream_arn,
+            sequence=cursor.sequence,
+            closed=cursor.closed,
+            done=cursor.done,
+        )
 
     def note_applied(self, sequence: str, created: datetime | None, lag_s: float | None) -> None:
         assert self.meta is not None, "records are read only after refresh()"
-        self.meta.update(last_sequence=sequence, last_applied_at=iso(datetime.now(timezone.utc)))
+        self.meta.update(last_sequence=sequence, last_applied_at=iso(datetime.now(UTC)))
         if created is not None:
             self.meta["last_record_created_at"] = iso(created)
         if lag_s is not None:
@@ -103,10 +113,13 @@ class TableSync:
         if self.meta is None or (every and now - self._meta_saved < every):
             return
         if self.caught_up:
-            self.meta["caught_up_at"] = iso(datetime.now(timezone.utc))
+            self.meta["caught_up_at"] = iso(datetime.now(UTC))
         self.meta.update(
-            table=self.table, stream_arn=self.stream_arn, shards=len(self.shards),
-            shards_done=sum(1 for c in self.cursors.values() if c.done), last_run_at=iso(datetime.now(timezone.utc)),
+            table=self.table,
+            stream_arn=self.stream_arn,
+            shards=len(self.shards),
+            shards_done=sum(1 for c in self.cursors.values() if c.done),
+            last_run_at=iso(datetime.now(UTC)),
         )
         self._positions.save_meta(self.source, self.meta)
         self._meta_saved = now

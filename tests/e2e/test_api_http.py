@@ -1,4 +1,5 @@
 """`cutover api` as a real process, driven over HTTP on loopback with urllib."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,8 @@ import urllib.request
 
 import pytest
 
-from cutover_cli.local_backend import free_port
 from cutover.codec import to_ddb
+from cutover_cli.local_backend import free_port
 
 pytestmark = pytest.mark.server
 CUTOVER = [sys.executable, "-c", "from cutover_cli.app import main; main()"]  # the console script, minus PATH lookups
@@ -33,7 +34,9 @@ def _wait(port: int, proc: subprocess.Popen, timeout: float = 30.0) -> None:
 
 def _request(url: str, body: dict | None = None):
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method="POST" if data else "GET", headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(
+        url, data=data, method="POST" if data else "GET", headers={"Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(req, timeout=15) as resp:
             return resp.status, json.loads(resp.read()), resp.headers.get("X-Cutover-Source")
@@ -46,7 +49,10 @@ def api_url(settings):
     port = free_port()
     proc = subprocess.Popen(
         [*CUTOVER, "api", "--port", str(port), "--endpoint-url", settings.endpoint_url, "--service", settings.service],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env={**os.environ},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ},
     )
     try:
         _wait(port, proc)
@@ -58,7 +64,9 @@ def api_url(settings):
 
 def test_register_order_and_read_back_over_http(settings, clients, api_url):
     # Given a legacy user typed messily years ago
-    clients.dynamodb.put_item(TableName=settings.names.users_table, Item=to_ddb({"userId": "old", "email": " Old@Example.com"}))
+    clients.dynamodb.put_item(
+        TableName=settings.names.users_table, Item=to_ddb({"userId": "old", "email": " Old@Example.com"})
+    )
     # When a client registers a user, places an order and reads both back over HTTP
     status, user, source = _request(f"{api_url}/users", {"email": "New@Example.com", "name": "New"})
     assert (status, user["email"], source) == (201, "new@example.com", "legacy")

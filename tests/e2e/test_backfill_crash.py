@@ -6,6 +6,7 @@ once, every v3 item carries backfill's version "0" (no second write replaced a f
 checkpointed counts add up to the table: written (this or the killed run) + already_filled (the
 killed run's last, uncheckpointed page, found filled on resume) == table size.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from cutover.state import CheckpointStore
 from cutover.codec import from_ddb, to_ddb
+from cutover.state import CheckpointStore
 
 pytestmark = pytest.mark.server
 USERS = 300
@@ -28,9 +29,26 @@ SEGMENTS = 3
 
 def _cli(settings, *args: str) -> list[str]:
     exe = Path(sys.executable).with_name("cutover")
-    return [str(exe), "backfill", "--endpoint-url", settings.endpoint_url, "--service", settings.service,
-            "--table", "users", "--segments", str(SEGMENTS), "--workers", "3", "--page-size", str(PAGE),
-            "--i-know-sync-is-off", "--quiet", "--json", *args]
+    return [
+        str(exe),
+        "backfill",
+        "--endpoint-url",
+        settings.endpoint_url,
+        "--service",
+        settings.service,
+        "--table",
+        "users",
+        "--segments",
+        str(SEGMENTS),
+        "--workers",
+        "3",
+        "--page-size",
+        str(PAGE),
+        "--i-know-sync-is-off",
+        "--quiet",
+        "--json",
+        *args,
+    ]
 
 
 def _progress(clients, settings) -> dict[str, dict]:
@@ -39,9 +57,15 @@ def _progress(clients, settings) -> dict[str, dict]:
 
 def test_sigkill_mid_run_then_resume_copies_every_item_exactly_once(settings, clients):
     ddb = clients.dynamodb
-    items = [{"userId": f"u{i:04d}", "email": f"User{i}@Example.com", "createdAt": 1_700_000_000 + i} for i in range(USERS)]
+    items = [
+        {"userId": f"u{i:04d}", "email": f"User{i}@Example.com", "createdAt": 1_700_000_000 + i} for i in range(USERS)
+    ]
     for start in range(0, USERS, 25):
-        ddb.batch_write_item(RequestItems={settings.names.users_table: [{"PutRequest": {"Item": to_ddb(i)}} for i in items[start:start + 25]]})
+        ddb.batch_write_item(
+            RequestItems={
+                settings.names.users_table: [{"PutRequest": {"Item": to_ddb(i)}} for i in items[start : start + 25]]
+            }
+        )
 
     # Given a backfill running at 100 items/s (about 3 s for the table)
     proc = subprocess.Popen(_cli(settings, "--rate", "100"), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -77,7 +101,9 @@ def test_sigkill_mid_run_then_resume_copies_every_item_exactly_once(settings, cl
     assert users["written"] + users["already_filled"] == USERS
     assert users["already_filled"] <= SEGMENTS * PAGE  # at most the killed, uncheckpointed page per segment
     # And v3 holds every item once, each written by one backfill fill (version "0")
-    v3 = [from_ddb(i) for p in ddb.get_paginator("scan").paginate(TableName=settings.names.v3_table) for i in p["Items"]]
+    v3 = [
+        from_ddb(i) for p in ddb.get_paginator("scan").paginate(TableName=settings.names.v3_table) for i in p["Items"]
+    ]
     assert len(v3) == USERS and {i["userId"] for i in v3} == {i["userId"] for i in items}
     assert {i["_version"] for i in v3} == {"0"}
     assert {i["email"] for i in v3 if i["userId"] == "u0007"} == {"user7@example.com"}

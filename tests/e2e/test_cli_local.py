@@ -1,4 +1,5 @@
 """The CLI end to end against the moto server: init, sync --once, quarantine list/redrive, local."""
+
 from __future__ import annotations
 
 import json
@@ -11,9 +12,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from cutover.codec import from_ddb, to_ddb
 from cutover_cli.app import main
 from cutover_cli.local_backend import free_port
-from cutover.codec import from_ddb, to_ddb
 
 pytestmark = pytest.mark.server
 
@@ -45,7 +46,9 @@ def test_init_sync_and_quarantine_list_through_the_cli(settings, clients):
     # And quarantine list shows the bad user
     listed = cli(settings, "quarantine", "list", "--json")
     assert listed.exit_code == 0
-    assert [(r["source"], r["key"], r["reason"]) for r in json.loads(listed.stdout)] == [("users", "u2", "invalid_email")]
+    assert [(r["source"], r["key"], r["reason"]) for r in json.loads(listed.stdout)] == [
+        ("users", "u2", "invalid_email")
+    ]
 
 
 def test_unreachable_endpoint_is_one_line_and_exit_2():
@@ -57,7 +60,11 @@ def test_unreachable_endpoint_is_one_line_and_exit_2():
         # Then it fails with exit 2 and a single error line, no traceback
         assert result.exit_code == 2, result.output
         lines = result.stderr.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("error: cannot reach the backend") and "Traceback" not in result.output
+        assert (
+            len(lines) == 1
+            and lines[0].startswith("error: cannot reach the backend")
+            and "Traceback" not in result.output
+        )
 
 
 def test_every_command_of_this_unit_has_help():
@@ -69,8 +76,12 @@ def test_every_command_of_this_unit_has_help():
 
 def test_local_serves_until_interrupted():
     # Given `cutover local` started as a real process
-    proc = subprocess.Popen([str(Path(sys.executable).with_name("cutover")), "local", "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("cutover")), "local", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         first = proc.stdout.readline()
         assert "listening on http://127.0.0.1:" in first
@@ -85,8 +96,12 @@ def test_local_serves_until_interrupted():
 
 def test_sync_against_missing_tables_names_the_table_and_the_fix(moto_server):
     # Given an endpoint where this service's tables were never created
-    result = CliRunner().invoke(main, ["sync", "--once", "--endpoint-url", moto_server.endpoint_url, "--service", "never-initialised"])
+    result = CliRunner().invoke(
+        main, ["sync", "--once", "--endpoint-url", moto_server.endpoint_url, "--service", "never-initialised"]
+    )
     # Then one line names the table and says to run init
     assert result.exit_code == 2
-    assert result.stderr.strip() == ("error: legacy table never-initialised-dev-users does not exist: check --service/--stage, "
-                                     "or run `cutover init` on a local endpoint")
+    assert result.stderr.strip() == (
+        "error: legacy table never-initialised-dev-users does not exist: check --service/--stage, "
+        "or run `cutover init` on a local endpoint"
+    )

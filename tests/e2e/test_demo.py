@@ -1,4 +1,5 @@
 """`cutover demo --quick` end to end on its own embedded backend (about 15 s)."""
+
 from __future__ import annotations
 
 import json
@@ -25,7 +26,10 @@ def test_quick_demo_syncs_live_writes_and_v3_matches():
     legacy_matching, legacy_total = rows[("v3", "legacy items matching transform(item)")].split(" of ")
     assert legacy_matching == legacy_total
     assert int(rows[("v3", "quarantined (open entries)")]) >= 8  # the seeded bad items, plus any the writer broke
-    assert int(rows[("live sync", "stream records applied")].replace(",", "")) >= int(rows[("live sync", "legacy writes during the run")]) - 5
+    assert (
+        int(rows[("live sync", "stream records applied")].replace(",", ""))
+        >= int(rows[("live sync", "legacy writes during the run")]) - 5
+    )
 
 
 def test_demo_against_an_unreachable_endpoint_fails_in_one_line():
@@ -42,7 +46,7 @@ class RecordingClient:
         self.calls, self.stored = [], []
 
     def batch_write_item(self, RequestItems):
-        (table, requests), = RequestItems.items()
+        ((table, requests),) = RequestItems.items()
         assert len(requests) <= BATCH
         self.calls.append(len(requests))
         keep, unprocessed = (requests, []) if len(self.calls) % 2 == 0 else (requests[:-3], requests[-3:])

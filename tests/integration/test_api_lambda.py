@@ -1,4 +1,5 @@
 """The Lambda entry point: environment validated at cold start, metrics flushed as EMF."""
+
 from __future__ import annotations
 
 import json
@@ -6,8 +7,8 @@ import json
 import pytest
 
 from app_handlers import api
-from cutover_cli.http_bridge import to_event
 from cutover.errors import ConfigError
+from cutover_cli.http_bridge import to_event
 
 pytestmark = pytest.mark.server
 
@@ -20,9 +21,14 @@ def cold(monkeypatch):
 def _env(settings) -> dict[str, str]:
     n = settings.names
     return {
-        "SERVICE": settings.service, "STAGE": settings.stage, "POWERTOOLS_SERVICE_NAME": settings.service,
-        "USERS_TABLE": n.users_table, "ORDERS_TABLE": n.orders_table, "V3_TABLE": n.v3_table,
-        "READ_SOURCE_PARAMETER": n.read_source_parameter, "CUTOVER_ENDPOINT_URL": settings.endpoint_url,
+        "SERVICE": settings.service,
+        "STAGE": settings.stage,
+        "POWERTOOLS_SERVICE_NAME": settings.service,
+        "USERS_TABLE": n.users_table,
+        "ORDERS_TABLE": n.orders_table,
+        "V3_TABLE": n.v3_table,
+        "READ_SOURCE_PARAMETER": n.read_source_parameter,
+        "CUTOVER_ENDPOINT_URL": settings.endpoint_url,
     }
 
 
@@ -43,7 +49,9 @@ def test_lambda_serves_and_flushes_a_fallback_metric(cold, monkeypatch, settings
     for key, value in _env(settings).items():
         monkeypatch.setenv(key, value)
     clients.ssm.put_parameter(Name=settings.names.read_source_parameter, Value="v3", Type="String", Overwrite=True)
-    clients.dynamodb.put_item(TableName=settings.names.users_table, Item={"userId": {"S": "u9"}, "email": {"S": "u9@x.io"}})
+    clients.dynamodb.put_item(
+        TableName=settings.names.users_table, Item={"userId": {"S": "u9"}, "email": {"S": "u9@x.io"}}
+    )
     # When the Lambda handles GET /users/u9
     resp = api.lambda_handler(to_event("GET", "/users/u9", {}, None), None)
     # Then legacy answers and the V3Fallback metric is emitted in the cutover namespace

@@ -1,4 +1,5 @@
 """Every route and every flag value, through the real resolver, against the moto server."""
+
 from __future__ import annotations
 
 import io
@@ -8,18 +9,17 @@ import uuid
 from decimal import Decimal
 
 import pytest
-
 from aws_lambda_powertools import Logger
 
 from app_handlers.api import SOURCE_HEADER, handle
 from app_handlers.context import AppConfig, build_context
-from cutover_cli.http_bridge import to_event
+from cutover.clients import Clients
 from cutover.codec import to_ddb
+from cutover.settings import Settings
+from cutover_cli.http_bridge import to_event
+from cutover_cli.local_backend import init_backend
 from replicator.contract.transform import transform
 from replicator.v3_writer import V3Writer
-from cutover.clients import Clients
-from cutover_cli.local_backend import init_backend
-from cutover.settings import Settings
 
 pytestmark = pytest.mark.server
 
@@ -95,8 +95,10 @@ def test_every_read_route_gives_the_same_answer_in_every_mode(world, ctx, mode, 
     assert user == (200, expected_user, served_by)
     assert by_email == (200, expected_user, served_by)
     assert orders[0] == 200 and orders[2] == served_by
-    assert orders[1] == {"userId": "u1", "orders": [
-        {"orderId": "o1", "userId": "u1", "amount": 12.5, "createdAt": "2020-01-01T08:00:00.000Z"}]}
+    assert orders[1] == {
+        "userId": "u1",
+        "orders": [{"orderId": "o1", "userId": "u1", "amount": 12.5, "createdAt": "2020-01-01T08:00:00.000Z"}],
+    }
     assert ctx.telemetry.counts["ShadowMismatch"] == 0 and ctx.telemetry.counts["V3Fallback"] == 0
 
 
@@ -113,7 +115,10 @@ def test_shadow_mismatch_is_counted_and_logged_with_keys_and_attributes(world, c
     settings, clients = world
     uid = _user(settings, clients, name="Ann")
     V3Writer(clients.dynamodb, settings.names.v3_table).put(
-        {"userId": uid, "recordType": "PROFILE", "entityType": "USER", "email": f"{uid}@example.com", "name": "Anne"}, "9", f"users#{uid}")
+        {"userId": uid, "recordType": "PROFILE", "entityType": "USER", "email": f"{uid}@example.com", "name": "Anne"},
+        "9",
+        f"users#{uid}",
+    )
     _flag(settings, clients, "shadow")
     # When the user is read in shadow mode
     status, body, source = _call(ctx, "GET", f"/users/{uid}")
@@ -139,10 +144,16 @@ def test_shadow_survives_a_broken_v3(world):
     # Given a context whose v3 table does not exist
     settings, clients = world
     config = AppConfig.from_settings(settings, cache_seconds=0)
-    broken = build_context(AppConfig(config.users_table, config.orders_table, "no-such-table", config.read_source_parameter, 0, settings), clients)
+    broken = build_context(
+        AppConfig(config.users_table, config.orders_table, "no-such-table", config.read_source_parameter, 0, settings),
+        clients,
+    )
     _flag(settings, clients, "shadow")
     # When reading in shadow mode, Then legacy is served and the v3 error is only counted
-    assert _call(broken, "GET", "/users/u1")[:2] == (200, {"userId": "u1", "email": "ann@example.com", "name": "Ann", "createdAt": "2020-09-13T12:26:40.000Z"})
+    assert _call(broken, "GET", "/users/u1")[:2] == (
+        200,
+        {"userId": "u1", "email": "ann@example.com", "name": "Ann", "createdAt": "2020-09-13T12:26:40.000Z"},
+    )
     assert broken.telemetry.counts["ShadowV3Error"] == 1
 
 
@@ -174,7 +185,9 @@ def test_tombstoned_v3_item_is_treated_as_absent(world, ctx):
 @pytest.mark.parametrize("value", ["V4", "", " bogus"])
 def test_unknown_flag_value_fails_safe_to_legacy(world, ctx, value, logs):
     settings, clients = world
-    clients.ssm.put_parameter(Name=settings.names.read_source_parameter, Value=value or " ", Type="String", Overwrite=True)
+    clients.ssm.put_parameter(
+        Name=settings.names.read_source_parameter, Value=value or " ", Type="String", Overwrite=True
+    )
     assert _call(ctx, "GET", "/users/u1")[2] == "legacy"
     assert ctx.telemetry.counts["FlagInvalid"] == 1
     assert [e["level"] for e in _log_lines(logs) if e.get("metric") == "FlagInvalid"] == ["ERROR"]
@@ -199,26 +212,31 @@ def test_post_users_rejects_a_duplicate_email_however_it_was_typed(world, ctx):
 
 def test_post_orders_writes_to_legacy_and_needs_an_existing_user(world, ctx):
     settings, clients = world
-    status, body, source = _call(ctx, "POST", "/orders", json.dumps({"userId": "u1", "amount": 3.25, "currency": "EUR"}))
+    status, body, source = _call(
+        ctx, "POST", "/orders", json.dumps({"userId": "u1", "amount": 3.25, "currency": "EUR"})
+    )
     assert (status, body["amount"], body["currency"], source) == (201, 3.25, "EUR", "legacy")
     stored = clients.dynamodb.get_item(TableName=settings.names.orders_table, Key=to_ddb({"orderId": body["orderId"]}))
     assert stored["Item"]["userId"] == {"S": "u1"}
     assert _call(ctx, "POST", "/orders", json.dumps({"userId": "ghost", "amount": 1}))[0] == 404
 
 
-@pytest.mark.parametrize("path,body,field", [
-    ("/users", "{not json", "body"),
-    ("/users", "", "body"),
-    ("/users", "[1, 2]", "body"),
-    ("/users", json.dumps({"name": "No Email"}), "email"),
-    ("/users", json.dumps({"email": 42, "name": "x"}), "email"),
-    ("/users", json.dumps({"email": "not-an-email", "name": "x"}), "email"),
-    ("/users", json.dumps({"email": "a@b.co", "name": "x", "_version": "9"}), "_version"),
-    ("/orders", json.dumps({"userId": "u1"}), "amount"),
-    ("/orders", json.dumps({"userId": "u1", "amount": "lots"}), "amount"),
-    ("/orders", json.dumps({"userId": 7, "amount": 1}), "userId"),
-    ("/orders", json.dumps({"userId": "u1", "amount": -1}), "amount"),
-])
+@pytest.mark.parametrize(
+    "path,body,field",
+    [
+        ("/users", "{not json", "body"),
+        ("/users", "", "body"),
+        ("/users", "[1, 2]", "body"),
+        ("/users", json.dumps({"name": "No Email"}), "email"),
+        ("/users", json.dumps({"email": 42, "name": "x"}), "email"),
+        ("/users", json.dumps({"email": "not-an-email", "name": "x"}), "email"),
+        ("/users", json.dumps({"email": "a@b.co", "name": "x", "_version": "9"}), "_version"),
+        ("/orders", json.dumps({"userId": "u1"}), "amount"),
+        ("/orders", json.dumps({"userId": "u1", "amount": "lots"}), "amount"),
+        ("/orders", json.dumps({"userId": 7, "amount": 1}), "userId"),
+        ("/orders", json.dumps({"userId": "u1", "amount": -1}), "amount"),
+    ],
+)
 def test_bad_input_is_400_naming_the_field(ctx, path, body, field):
     status, resp, _ = _call(ctx, "POST", path, body or None)
     assert status == 400
@@ -226,7 +244,10 @@ def test_bad_input_is_400_naming_the_field(ctx, path, body, field):
 
 
 def test_bad_query_and_path_parameters_are_400(ctx):
-    assert _call(ctx, "GET", "/users")[:2] == (400, {"message": "query parameter email is required: GET /users?email=someone@example.com", "fields": ["email"]})
+    assert _call(ctx, "GET", "/users")[:2] == (
+        400,
+        {"message": "query parameter email is required: GET /users?email=someone@example.com", "fields": ["email"]},
+    )
     assert _call(ctx, "GET", "/users?email=nope")[1]["fields"] == ["email"]
     assert _call(ctx, "GET", "/users/" + "x" * 200)[1]["fields"] == ["userId"]
 
@@ -239,7 +260,9 @@ def test_a_deleted_order_is_gone_from_both_lists(world, ctx, mode):
     keep, gone = ({"orderId": f"{uid}-{n}", "userId": uid, "amount": Decimal(n)} for n in (1, 2))
     _seed(settings, clients, {"userId": uid, "email": f"{uid}@example.com"}, (keep, gone))
     clients.dynamodb.delete_item(TableName=settings.names.orders_table, Key=to_ddb({"orderId": gone["orderId"]}))
-    V3Writer(clients.dynamodb, settings.names.v3_table).tombstone((uid, f"ORDER#{gone['orderId']}"), "9", f"orders#{gone['orderId']}")
+    V3Writer(clients.dynamodb, settings.names.v3_table).tombstone(
+        (uid, f"ORDER#{gone['orderId']}"), "9", f"orders#{gone['orderId']}"
+    )
     _flag(settings, clients, mode)
     # When listing the user's orders, Then only the live order is listed, with no mismatch
     status, body, _ = _call(ctx, "GET", f"/users/{uid}/orders")

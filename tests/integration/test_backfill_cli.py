@@ -1,4 +1,5 @@
 """`cutover backfill` through the CLI against the moto server: exit codes, --json, refusal, --segment."""
+
 from __future__ import annotations
 
 import json
@@ -6,23 +7,29 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from cutover_cli.app import main
-from cutover.state import BACKFILL_RUN, CheckpointStore, ReportStore
 from cutover.codec import from_ddb, to_ddb
+from cutover.state import BACKFILL_RUN, CheckpointStore, ReportStore
+from cutover_cli.app import main
 
 pytestmark = pytest.mark.server
 
 
 def _seed(clients, names, users: int, orders: int) -> None:
     ddb = clients.dynamodb
-    for table, items in ((names.users_table, [{"userId": f"u{i}", "email": f"U{i}@x"} for i in range(users)]),
-                         (names.orders_table, [{"orderId": f"o{i}", "userId": f"u{i % 7}", "total": i} for i in range(orders)])):
+    for table, items in (
+        (names.users_table, [{"userId": f"u{i}", "email": f"U{i}@x"} for i in range(users)]),
+        (names.orders_table, [{"orderId": f"o{i}", "userId": f"u{i % 7}", "total": i} for i in range(orders)]),
+    ):
         for start in range(0, len(items), 25):
-            ddb.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": to_ddb(i)}} for i in items[start:start + 25]]})
+            ddb.batch_write_item(
+                RequestItems={table: [{"PutRequest": {"Item": to_ddb(i)}} for i in items[start : start + 25]]}
+            )
 
 
 def _run(settings, *args: str):
-    return CliRunner().invoke(main, ["backfill", "--endpoint-url", settings.endpoint_url, "--service", settings.service, *args])
+    return CliRunner().invoke(
+        main, ["backfill", "--endpoint-url", settings.endpoint_url, "--service", settings.service, *args]
+    )
 
 
 def test_refuses_to_start_when_sync_never_ran(settings, clients):
@@ -48,8 +55,15 @@ def test_runs_once_sync_has_run_and_reports_json(settings, clients):
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
     assert summary["complete"] is True
-    assert summary["tables"]["users"] | {"seconds": 0} == {"scanned": 30, "written": 30, "already_filled": 0, "skipped_newer": 0,
-                                                           "quarantined": 0, "seconds": 0, "segments_done": 3}
+    assert summary["tables"]["users"] | {"seconds": 0} == {
+        "scanned": 30,
+        "written": 30,
+        "already_filled": 0,
+        "skipped_newer": 0,
+        "quarantined": 0,
+        "seconds": 0,
+        "segments_done": 3,
+    }
     assert summary["tables"]["orders"]["written"] == 40
     # And the run is recorded for `cutover status`
     latest = ReportStore(clients.dynamodb, settings.names.reports_table).latest(BACKFILL_RUN)
@@ -73,11 +87,14 @@ def test_one_segment_only_and_human_summary(settings, clients):
     assert {from_ddb(i)["_version"] for i in v3} == {"0"}
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("--segment", "5", "--segments", "2"), "--segment 5 is outside 0..1"),
-    (("--table", "things"), "Invalid value for '--table'"),
-    (("--rate", "0"), "Invalid value for '--rate'"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--segment", "5", "--segments", "2"), "--segment 5 is outside 0..1"),
+        (("--table", "things"), "Invalid value for '--table'"),
+        (("--rate", "0"), "Invalid value for '--rate'"),
+    ],
+)
 def test_bad_arguments_exit_2_with_the_fix(settings, args, message):
     result = _run(settings, "--i-know-sync-is-off", *args)
     assert result.exit_code == 2 and message in result.output

@@ -1,9 +1,10 @@
 """The guarded write path and quarantine against the moto server (real HTTP)."""
+
 import pytest
 
+from cutover.codec import from_ddb
 from replicator.apply import apply_plan
 from replicator.changes import Change, plan
-from cutover.codec import from_ddb
 from replicator.quarantine import QuarantineStore
 from replicator.v3_writer import Outcome, V3Writer
 
@@ -12,13 +13,16 @@ ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/x/stream/2026-01-01T00:00:0
 
 
 def _get(clients, names, user_id, record_type):
-    resp = clients.dynamodb.get_item(TableName=names.v3_table, Key={"userId": {"S": user_id}, "recordType": {"S": record_type}}, ConsistentRead=True)
+    resp = clients.dynamodb.get_item(
+        TableName=names.v3_table, Key={"userId": {"S": user_id}, "recordType": {"S": record_type}}, ConsistentRead=True
+    )
     return from_ddb(resp["Item"]) if "Item" in resp else None
 
 
 def test_init_creates_every_resource_once(settings, clients):
     # Given a backend initialised by the fixture, When init runs again, Then nothing is created
     from cutover_cli.local_backend import init_backend
+
     assert init_backend(settings, clients) == []
     tables = clients.dynamodb.list_tables()["TableNames"]
     assert all(spec.name in tables for spec in settings.names.all_specs())
@@ -45,7 +49,9 @@ def test_order_move_tombstones_old_key_and_bad_item_is_quarantined(settings, cli
     assert _get(clients, names, "a", "ORDER#o1")["_deleted"] is True
     assert _get(clients, names, "b", "ORDER#o1")["entityType"] == "ORDER"
     bad = {"orderId": "o1", "userId": 7}
-    result = apply_plan(plan(Change("orders", "MODIFY", {"orderId": "o1"}, new, bad, "3")), writer, store, names.orders_table)
+    result = apply_plan(
+        plan(Change("orders", "MODIFY", {"orderId": "o1"}, new, bad, "3")), writer, store, names.orders_table
+    )
     assert result.quarantined == 1 and result.tombstoned == 1
     entry = store.get("orders", "o1")
     assert entry.reason == "invalid_user_id" and entry.legacy_item()["userId"] == 7

@@ -1,20 +1,21 @@
 """`cutover flip` and `cutover status` through the CLI against the moto server."""
+
 from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
 
 from cutover.clients import Clients
-from cutover_cli.app import main
-from cutover_cli.local_backend import init_backend
+from cutover.clock import iso
 from cutover.settings import Settings
 from cutover.state import FLIP, RECONCILE, CheckpointStore, ReportStore
+from cutover_cli.app import main
+from cutover_cli.local_backend import init_backend
 from replicator.contract.errors import InvalidEmailError
-from cutover.clock import iso
 from replicator.positions import PositionStore
 from replicator.quarantine import QuarantineStore, entry_for
 
@@ -38,7 +39,9 @@ def fresh(settings, clients) -> tuple:
 
 
 def module_backend(moto_server, prefix: str) -> tuple:
-    settings = Settings(service=f"{prefix}{uuid.uuid4().hex[:8]}", region="us-east-1", endpoint_url=moto_server.endpoint_url)
+    settings = Settings(
+        service=f"{prefix}{uuid.uuid4().hex[:8]}", region="us-east-1", endpoint_url=moto_server.endpoint_url
+    )
     clients = Clients(settings)
     init_backend(settings, clients)
     return settings, clients
@@ -66,25 +69,39 @@ def _flag(settings, clients) -> str:
 def prepare(settings, clients, *, clean=True, reconcile_age_h=1.0, lag_s: float | None = 5.0, quarantined=0) -> None:
     """Write the evidence the interlock reads, directly through the stores."""
     n = settings.names
-    now = datetime.now(timezone.utc)
-    ReportStore(clients.dynamodb, n.reports_table).record(RECONCILE, {
-        "finished_at": iso(now - timedelta(hours=reconcile_age_h)), "clean": clean, "sample": None, "report_path": None,
-        "counts": {"compared": 10, "missing": 0 if clean else 2, "extra": 0, "different": 0, "quarantined": 0},
-    })
+    now = datetime.now(UTC)
+    ReportStore(clients.dynamodb, n.reports_table).record(
+        RECONCILE,
+        {
+            "finished_at": iso(now - timedelta(hours=reconcile_age_h)),
+            "clean": clean,
+            "sample": None,
+            "report_path": None,
+            "counts": {"compared": 10, "missing": 0 if clean else 2, "extra": 0, "different": 0, "quarantined": 0},
+        },
+    )
     if lag_s is not None:
         positions = PositionStore(CheckpointStore(clients.dynamodb, n.checkpoints_table))
         for source in ("users", "orders"):
-            positions.save_meta(source, {"table": n.source_table(source), "caught_up_at": iso(now - timedelta(seconds=lag_s))})
+            positions.save_meta(
+                source, {"table": n.source_table(source), "caught_up_at": iso(now - timedelta(seconds=lag_s))}
+            )
     store = QuarantineStore(clients.dynamodb, n.quarantine_table)
     for i in range(quarantined):
-        store.put(entry_for(InvalidEmailError("users", f"bad{i}", "no email"), n.users_table, {"userId": f"bad{i}"}, "1", "backfill"))
+        store.put(
+            entry_for(
+                InvalidEmailError("users", f"bad{i}", "no email"), n.users_table, {"userId": f"bad{i}"}, "1", "backfill"
+            )
+        )
 
 
 def test_v3_is_refused_listing_every_failed_condition(world):
     settings, clients = world
     # Given nothing: no reconcile, never synced, and an open quarantine entry
     prepare(settings, clients, quarantined=1, lag_s=None)
-    ReportStore(clients.dynamodb, settings.names.reports_table).record(RECONCILE, {"finished_at": "x", "clean": False, "counts": {"missing": 3}})
+    ReportStore(clients.dynamodb, settings.names.reports_table).record(
+        RECONCILE, {"finished_at": "x", "clean": False, "counts": {"missing": 3}}
+    )
     # When flipping to v3
     code, out = _cli(settings, "flip", "v3")
     # Then it is refused (exit 1) naming each condition, and the flag is unchanged
@@ -94,11 +111,14 @@ def test_v3_is_refused_listing_every_failed_condition(world):
     assert _flag(settings, clients) == "legacy"
 
 
-@pytest.mark.parametrize("evidence,expected", [
-    ({"reconcile_age_h": 30}, "older than 24 h"),
-    ({"lag_s": 600}, "s, over the 60 s limit: check that `cutover sync`"),
-    ({"clean": False}, "not clean (missing=2)"),
-])
+@pytest.mark.parametrize(
+    "evidence,expected",
+    [
+        ({"reconcile_age_h": 30}, "older than 24 h"),
+        ({"lag_s": 600}, "s, over the 60 s limit: check that `cutover sync`"),
+        ({"clean": False}, "not clean (missing=2)"),
+    ],
+)
 def test_v3_is_refused_for_a_stale_reconcile_or_high_lag(world, evidence, expected):
     settings, clients = world
     prepare(settings, clients, **evidence)
@@ -112,7 +132,7 @@ def test_v3_allowed_with_evidence_then_rollback_recorded_and_shown(world):
     # Given a clean recent reconcile, low lag, and a quarantine accepted explicitly
     prepare(settings, clients, quarantined=1)
     # When flipping to v3 with --accept-quarantine, then back to legacy
-    assert _cli(settings, "flip", "v3") [0] == 1
+    assert _cli(settings, "flip", "v3")[0] == 1
     code, out = _cli(settings, "flip", "v3", "--accept-quarantine", "--reason", "known bad rows")
     assert (code, out.strip()) == (0, "read-source: legacy -> v3")
     assert _flag(settings, clients) == "v3"

@@ -1,4 +1,5 @@
 """`cutover quarantine list|redrive` through the CLI against the moto server."""
+
 from __future__ import annotations
 
 import json
@@ -6,8 +7,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from cutover_cli.app import main
 from cutover.codec import from_ddb, to_ddb
+from cutover_cli.app import main
 
 pytestmark = pytest.mark.server
 
@@ -21,7 +22,9 @@ def _put(clients, table, item):
 
 
 def _v3_item(clients, names, user_id, record_type):
-    resp = clients.dynamodb.get_item(TableName=names.v3_table, Key=to_ddb({"userId": user_id, "recordType": record_type}), ConsistentRead=True)
+    resp = clients.dynamodb.get_item(
+        TableName=names.v3_table, Key=to_ddb({"userId": user_id, "recordType": record_type}), ConsistentRead=True
+    )
     return from_ddb(resp["Item"]) if "Item" in resp else None
 
 

@@ -3,6 +3,7 @@
 Also: a repair never overwrites an item replication wrote meanwhile, and the stored summary is
 what the flip interlock reads.
 """
+
 from __future__ import annotations
 
 import json
@@ -11,14 +12,14 @@ import pytest
 from click.testing import CliRunner
 
 from backfill.runner import run_backfill
-from cutover_cli.app import main
-from cutover.state import RECONCILE, ReportStore
 from cutover.codec import from_ddb, to_ddb
+from cutover.state import RECONCILE, ReportStore
+from cutover_cli.app import main
 from replicator.contract.errors import InvalidEmailError
-from replicator.quarantine import OPEN, RESOLVED, QuarantineStore, entry_for
 from replicator.contract.transform import transform
-from replicator.v3_writer import V3Writer
 from replicator.contract.versioning import stream_version
+from replicator.quarantine import OPEN, RESOLVED, QuarantineStore, entry_for
+from replicator.v3_writer import V3Writer
 
 pytestmark = pytest.mark.server
 ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/x/stream/2026-01-01T00:00:00.000"
@@ -29,14 +30,29 @@ def _put(clients, table, item):
 
 
 def _v3(clients, names, user_id, record_type):
-    resp = clients.dynamodb.get_item(TableName=names.v3_table, Key=to_ddb({"userId": user_id, "recordType": record_type}), ConsistentRead=True)
+    resp = clients.dynamodb.get_item(
+        TableName=names.v3_table, Key=to_ddb({"userId": user_id, "recordType": record_type}), ConsistentRead=True
+    )
     return from_ddb(resp["Item"]) if "Item" in resp else None
 
 
 def _reconcile(settings, tmp_path, *args):
     report = tmp_path / "report.json"
-    result = CliRunner().invoke(main, ["reconcile", "--endpoint-url", settings.endpoint_url, "--service", settings.service,
-                                       "--segments", "2", "--report", str(report), *args])
+    result = CliRunner().invoke(
+        main,
+        [
+            "reconcile",
+            "--endpoint-url",
+            settings.endpoint_url,
+            "--service",
+            settings.service,
+            "--segments",
+            "2",
+            "--report",
+            str(report),
+            *args,
+        ],
+    )
     return result, (json.loads(report.read_text()) if report.exists() else None)
 
 
@@ -81,13 +97,18 @@ def test_every_kind_of_difference_is_reported_then_repaired(settings, clients, m
     _put(clients, names.orders_table, {"orderId": "o6", "userId": "u3", "total": 6})
     # an unquarantined bad item, and a quarantine entry whose item has since been deleted
     _put(clients, names.users_table, {"userId": "bad2", "email": "   "})
-    quarantine.put(entry_for(InvalidEmailError("users", "gone", "x"), names.users_table, {"userId": "gone"}, "1", "replication"))
+    quarantine.put(
+        entry_for(InvalidEmailError("users", "gone", "x"), names.users_table, {"userId": "gone"}, "1", "replication")
+    )
 
     # When reconcile runs
     result, report = _reconcile(settings, tmp_path)
     # Then it exits 1, and each difference is in the report with its keys and attributes
     assert result.exit_code == 1, result.output
-    found = {(d["kind"], d["source"], d["source_key"], d["v3_key"]["userId"] if d["v3_key"] else None): d for d in report["differences"]}
+    found = {
+        (d["kind"], d["source"], d["source_key"], d["v3_key"]["userId"] if d["v3_key"] else None): d
+        for d in report["differences"]
+    }
     assert set(found) == {
         ("missing", "users", "u1", "u1"),
         ("different", "users", "u2", "u2"),
@@ -112,7 +133,10 @@ def test_every_kind_of_difference_is_reported_then_repaired(settings, clients, m
     result, report = _reconcile(settings, tmp_path, "--repair")
     assert result.exit_code == 0, result.output
     assert report["summary"]["counts"]["repaired"] == 8 and report["summary"]["counts"]["remaining"] == 0
-    assert _v3(clients, names, "u2", "ORDER#o6")["_deleted"] is True and _v3(clients, names, "u3", "ORDER#o6")["total"] == 6
+    assert (
+        _v3(clients, names, "u2", "ORDER#o6")["_deleted"] is True
+        and _v3(clients, names, "u3", "ORDER#o6")["total"] == 6
+    )
     assert _v3(clients, names, "ghost", "PROFILE")["_deleted"] is True
     assert _v3(clients, names, "u2", "PROFILE")["_version"] > "0"  # repaired via put, above what it saw
     assert quarantine.get("users", "bad2").status == OPEN
@@ -157,5 +181,7 @@ def test_sample_checks_a_fraction_and_bad_sample_exits_2(settings, clients, migr
 
 
 def test_backend_error_exits_2(tmp_path):
-    result = CliRunner().invoke(main, ["reconcile", "--endpoint-url", "http://127.0.0.1:9", "--report", str(tmp_path / "r.json")])
+    result = CliRunner().invoke(
+        main, ["reconcile", "--endpoint-url", "http://127.0.0.1:9", "--report", str(tmp_path / "r.json")]
+    )
     assert result.exit_code == 2 and "error:" in result.output

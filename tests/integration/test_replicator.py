@@ -4,6 +4,7 @@ Events are made the honest way: write to the legacy tables, read their streams w
 GetRecords, and shape each record as Lambda delivers it (eventSourceARN added,
 ApproximateCreationDateTime as epoch seconds).
 """
+
 from __future__ import annotations
 
 import copy
@@ -34,7 +35,9 @@ class StreamTap:
         streams, arn = self._clients.streams, self._arns[table]
         out: list[dict[str, Any]] = []
         for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-            iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+            iterator = streams.get_shard_iterator(
+                StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+            )["ShardIterator"]
             while iterator:
                 page = streams.get_records(ShardIterator=iterator, Limit=1000)
                 for rec in page["Records"]:
@@ -64,8 +67,13 @@ def env(settings, clients) -> Iterator[dict[str, Any]]:
     names = settings.names
     replicator = Replicator(ReplicatorConfig.from_names(names, write_concurrency=4), clients.dynamodb)
     tap = StreamTap(clients, [names.users_table, names.orders_table])
-    yield {"names": names, "ddb": clients.dynamodb, "rep": replicator, "tap": tap,
-           "quarantine": QuarantineStore(clients.dynamodb, names.quarantine_table)}
+    yield {
+        "names": names,
+        "ddb": clients.dynamodb,
+        "rep": replicator,
+        "tap": tap,
+        "quarantine": QuarantineStore(clients.dynamodb, names.quarantine_table),
+    }
     replicator.close()
 
 
@@ -82,7 +90,9 @@ def records(env, table: str) -> list[dict[str, Any]]:
 
 
 def v3(env, user_id: str, record_type: str) -> dict[str, Any] | None:
-    resp = env["ddb"].get_item(TableName=env["names"].v3_table, Key=to_ddb({"userId": user_id, "recordType": record_type}), ConsistentRead=True)
+    resp = env["ddb"].get_item(
+        TableName=env["names"].v3_table, Key=to_ddb({"userId": user_id, "recordType": record_type}), ConsistentRead=True
+    )
     return from_ddb(resp["Item"]) if "Item" in resp else None
 
 
@@ -98,7 +108,9 @@ def business(item: dict[str, Any] | None) -> dict[str, Any] | None:
 def test_users_insert_modify_remove_in_one_batch_apply_in_stream_order(env):
     # Given a user inserted, modified, then another inserted and removed
     put(env, "users", {"userId": "u1", "email": " Ann@X.COM ", "createdAt": Decimal(1_700_000_000)})
-    put(env, "users", {"userId": "u1", "email": "ann@new.com", "createdAt": "2024-01-02T03:04:05+01:00", "tier": "gold"})
+    put(
+        env, "users", {"userId": "u1", "email": "ann@new.com", "createdAt": "2024-01-02T03:04:05+01:00", "tier": "gold"}
+    )
     put(env, "users", {"userId": "u2", "email": "bo@x.com"})
     delete(env, "users", {"userId": "u2"})
     batch = records(env, "users")
@@ -108,8 +120,12 @@ def test_users_insert_modify_remove_in_one_batch_apply_in_stream_order(env):
     # Then nothing failed, u1 holds the newest image transformed, u2 is a tombstone
     assert response == {"batchItemFailures": []}
     assert business(v3(env, "u1", "PROFILE")) == {
-        "userId": "u1", "recordType": "PROFILE", "entityType": "USER", "email": "ann@new.com",
-        "timestamp": "2024-01-02T02:04:05.000Z", "tier": "gold",
+        "userId": "u1",
+        "recordType": "PROFILE",
+        "entityType": "USER",
+        "email": "ann@new.com",
+        "timestamp": "2024-01-02T02:04:05.000Z",
+        "tier": "gold",
     }
     tomb = v3(env, "u2", "PROFILE")
     assert tomb["_deleted"] is True and not {"email", "entityType", "timestamp"} & tomb.keys()
@@ -117,11 +133,19 @@ def test_users_insert_modify_remove_in_one_batch_apply_in_stream_order(env):
 
 def test_orders_insert_modify_remove_and_user_move(env):
     # Given an order created for user a, then moved to user b
-    put(env, "orders", {"orderId": "o1", "userId": "a", "total": Decimal("9.50"), "createdAt": Decimal(1_700_000_000_123)})
+    put(
+        env,
+        "orders",
+        {"orderId": "o1", "userId": "a", "total": Decimal("9.50"), "createdAt": Decimal(1_700_000_000_123)},
+    )
     assert env["rep"].handle(event(*records(env, "orders")))["batchItemFailures"] == []
     assert business(v3(env, "a", "ORDER#o1")) == {
-        "userId": "a", "recordType": "ORDER#o1", "entityType": "ORDER", "orderId": "o1",
-        "total": Decimal("9.50"), "timestamp": "2023-11-14T22:13:20.123Z",
+        "userId": "a",
+        "recordType": "ORDER#o1",
+        "entityType": "ORDER",
+        "orderId": "o1",
+        "total": Decimal("9.50"),
+        "timestamp": "2023-11-14T22:13:20.123Z",
     }
     put(env, "orders", {"orderId": "o1", "userId": "b", "total": Decimal("9.50")})
     # When the MODIFY is handled
@@ -189,7 +213,10 @@ def test_poison_item_is_quarantined_and_batch_continues(env, caplog):
     assert env["quarantine"].get("users", "bad").legacy_item() == {"userId": "bad", "name": "no email"}
     # And one structured log line per quarantined record names table, key and reason
     logged = {(r.table, r.key, r.reason) for r in caplog.records if r.getMessage() == "record quarantined"}
-    assert logged == {(env["names"].users_table, "bad", "invalid_email"), (env["names"].users_table, "g2", "invalid_timestamp")}
+    assert logged == {
+        (env["names"].users_table, "bad", "invalid_email"),
+        (env["names"].users_table, "g2", "invalid_timestamp"),
+    }
 
 
 def test_throttling_fails_only_that_record_and_its_later_records(env):
@@ -203,7 +230,9 @@ def test_throttling_fails_only_that_record_and_its_later_records(env):
 
     def throttle(params, **_):
         if params.get("Item", {}).get("userId", {}).get("S") == "hot":
-            raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}, "PutItem")
+            raise ClientError(
+                {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}, "PutItem"
+            )
 
     env["ddb"].meta.events.register("before-parameter-build.dynamodb.PutItem", throttle, unique_id="throttle-hot")
     try:

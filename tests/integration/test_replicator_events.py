@@ -3,6 +3,7 @@
 Goes through everything a deployed function does: cold-start env validation, the client
 factory (endpoint from CUTOVER_ENDPOINT_URL), Powertools Logger/Metrics/BatchProcessor.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,9 +15,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from cutover.codec import from_ddb, to_ddb
 from cutover.errors import ConfigError
 from replicator import handler
-from cutover.codec import from_ddb, to_ddb
 
 pytestmark = pytest.mark.server
 EVENT_FILE = Path(__file__).parents[1] / "events" / "dynamodb_stream_event.json"
@@ -33,10 +34,17 @@ class FakeContext:
 def lambda_env(settings) -> dict[str, str]:
     names = settings.names
     return {
-        "SERVICE": settings.service, "STAGE": "dev", "POWERTOOLS_SERVICE_NAME": "cutover-replicator", "LOG_LEVEL": "INFO",
-        "USERS_TABLE": names.users_table, "ORDERS_TABLE": names.orders_table, "V3_TABLE": names.v3_table,
-        "QUARANTINE_TABLE": names.quarantine_table, "WRITE_CONCURRENCY": "4",
-        "CUTOVER_ENDPOINT_URL": settings.endpoint_url, "AWS_REGION": "us-east-1",
+        "SERVICE": settings.service,
+        "STAGE": "dev",
+        "POWERTOOLS_SERVICE_NAME": "cutover-replicator",
+        "LOG_LEVEL": "INFO",
+        "USERS_TABLE": names.users_table,
+        "ORDERS_TABLE": names.orders_table,
+        "V3_TABLE": names.v3_table,
+        "QUARANTINE_TABLE": names.quarantine_table,
+        "WRITE_CONCURRENCY": "4",
+        "CUTOVER_ENDPOINT_URL": settings.endpoint_url,
+        "AWS_REGION": "us-east-1",
     }
 
 
@@ -56,7 +64,9 @@ def recorded_event(settings) -> dict[str, Any]:
 
 def v3(clients, settings, user_id: str, record_type: str) -> dict[str, Any] | None:
     resp = clients.dynamodb.get_item(
-        TableName=settings.names.v3_table, Key=to_ddb({"userId": user_id, "recordType": record_type}), ConsistentRead=True
+        TableName=settings.names.v3_table,
+        Key=to_ddb({"userId": user_id, "recordType": record_type}),
+        ConsistentRead=True,
     )
     return from_ddb(resp["Item"]) if "Item" in resp else None
 
@@ -72,8 +82,13 @@ def test_recorded_event_replicates_through_lambda_handler(settings, clients, col
     assert response == {"batchItemFailures": []}
     profile = {k: v for k, v in v3(clients, settings, "u-101", "PROFILE").items() if not k.startswith("_")}
     assert profile == {
-        "userId": "u-101", "recordType": "PROFILE", "entityType": "USER", "email": "alice@example.com",
-        "name": "Alice Smith", "timestamp": "2015-06-27T00:48:05.000Z", "tags": {"beta", "vip"},
+        "userId": "u-101",
+        "recordType": "PROFILE",
+        "entityType": "USER",
+        "email": "alice@example.com",
+        "name": "Alice Smith",
+        "timestamp": "2015-06-27T00:48:05.000Z",
+        "tags": {"beta", "vip"},
     }
     order = v3(clients, settings, "u-101", "ORDER#o-9001")
     assert order["total"] == Decimal("42.50") and order["timestamp"] == "2015-06-27T00:48:11.250Z"
@@ -104,7 +119,17 @@ def test_redelivered_event_is_a_no_op(settings, clients, cold_handler, monkeypat
 @pytest.mark.filterwarnings("ignore:No application metrics to publish")
 def test_bad_environment_fails_at_cold_start_naming_every_variable(cold_handler, monkeypatch):
     # Given a function deployed with missing variables and an unresolved placeholder
-    for name in ("SERVICE", "STAGE", "POWERTOOLS_SERVICE_NAME", "LOG_LEVEL", "USERS_TABLE", "ORDERS_TABLE", "V3_TABLE", "QUARANTINE_TABLE", "WRITE_CONCURRENCY"):
+    for name in (
+        "SERVICE",
+        "STAGE",
+        "POWERTOOLS_SERVICE_NAME",
+        "LOG_LEVEL",
+        "USERS_TABLE",
+        "ORDERS_TABLE",
+        "V3_TABLE",
+        "QUARANTINE_TABLE",
+        "WRITE_CONCURRENCY",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("V3_TABLE", "${Token[TOKEN.123]}")
     # When it is invoked (importing the module did not fail: we got here)
@@ -112,7 +137,16 @@ def test_bad_environment_fails_at_cold_start_naming_every_variable(cold_handler,
         cold_handler.lambda_handler({"Records": []}, FakeContext())
     # Then one error names every problem
     message = str(caught.value)
-    for name in ("SERVICE", "STAGE", "POWERTOOLS_SERVICE_NAME", "LOG_LEVEL", "USERS_TABLE", "ORDERS_TABLE", "QUARANTINE_TABLE", "WRITE_CONCURRENCY"):
+    for name in (
+        "SERVICE",
+        "STAGE",
+        "POWERTOOLS_SERVICE_NAME",
+        "LOG_LEVEL",
+        "USERS_TABLE",
+        "ORDERS_TABLE",
+        "QUARANTINE_TABLE",
+        "WRITE_CONCURRENCY",
+    ):
         assert f"{name} is missing" in message
     assert "V3_TABLE='${Token[TOKEN.123]}' still contains an unresolved ${...} placeholder" in message
     assert cold_handler._replicator is None
@@ -122,7 +156,9 @@ def test_adapter_reports_exactly_the_failed_records(settings, clients, monkeypat
     # Given a warm container whose DynamoDB client throttles writes of user u-101's profile only
     for name, value in lambda_env(settings).items():
         monkeypatch.setenv(name, value)
-    replicator = handler.Replicator(handler.ReplicatorConfig.from_names(settings.names, write_concurrency=4), clients.dynamodb)
+    replicator = handler.Replicator(
+        handler.ReplicatorConfig.from_names(settings.names, write_concurrency=4), clients.dynamodb
+    )
     monkeypatch.setattr(handler, "_replicator", replicator)
 
     def throttle(params, **_):
@@ -130,7 +166,9 @@ def test_adapter_reports_exactly_the_failed_records(settings, clients, monkeypat
         if item.get("userId", {}).get("S") == "u-101" and item.get("recordType", {}).get("S") == "PROFILE":
             raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "PutItem")
 
-    clients.dynamodb.meta.events.register("before-parameter-build.dynamodb.PutItem", throttle, unique_id="throttle-u101")
+    clients.dynamodb.meta.events.register(
+        "before-parameter-build.dynamodb.PutItem", throttle, unique_id="throttle-u101"
+    )
     try:
         # When Lambda invokes the handler with the recorded event
         response = handler.lambda_handler(recorded_event(settings), FakeContext())
@@ -139,7 +177,9 @@ def test_adapter_reports_exactly_the_failed_records(settings, clients, monkeypat
         replicator.close()
     # Then Powertools reports the u-101 profile records (INSERT failed, MODIFY not applied) and
     # nothing else: its order and the u-102 tombstone were written
-    assert response == {"batchItemFailures": [{"itemIdentifier": "400000000008367680596"}, {"itemIdentifier": "400000000008367680597"}]}
+    assert response == {
+        "batchItemFailures": [{"itemIdentifier": "400000000008367680596"}, {"itemIdentifier": "400000000008367680597"}]
+    }
     assert v3(clients, settings, "u-101", "PROFILE") is None
     assert v3(clients, settings, "u-101", "ORDER#o-9001")["entityType"] == "ORDER"
     assert v3(clients, settings, "u-102", "PROFILE")["_deleted"] is True

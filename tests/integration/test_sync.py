@@ -1,16 +1,17 @@
 """Local sync against the moto server: drains the legacy streams into v3 and survives a crash."""
+
 from __future__ import annotations
 
 import threading
 
 import pytest
 
-from cutover.state import CheckpointStore
 from cutover.codec import from_ddb, to_ddb
+from cutover.state import CheckpointStore
 from replicator.contract.errors import TransformError
-from replicator.positions import PositionStore
-from replicator.poller.sync import SyncOptions, SyncStalledError, run_sync
 from replicator.contract.transform import transform
+from replicator.poller.sync import SyncOptions, SyncStalledError, run_sync
+from replicator.positions import PositionStore
 
 pytestmark = pytest.mark.server
 
@@ -61,10 +62,20 @@ def _put(clients, table, item):
 def _write_history(clients, names, n_users=30):
     """Inserts, updates, deletes, an order moved to another user and two bad items."""
     for i in range(n_users):
-        _put(clients, names.users_table, {"userId": f"u{i}", "email": f" User{i}@Example.COM ", "createdAt": 1_700_000_000 + i})
-        _put(clients, names.orders_table, {"orderId": f"o{i}", "userId": f"u{i}", "total": i, "createdAt": "2024-01-02T03:04:05+02:00"})
+        _put(
+            clients,
+            names.users_table,
+            {"userId": f"u{i}", "email": f" User{i}@Example.COM ", "createdAt": 1_700_000_000 + i},
+        )
+        _put(
+            clients,
+            names.orders_table,
+            {"orderId": f"o{i}", "userId": f"u{i}", "total": i, "createdAt": "2024-01-02T03:04:05+02:00"},
+        )
     for i in range(0, n_users, 3):
-        _put(clients, names.users_table, {"userId": f"u{i}", "email": f"changed{i}@x.io", "createdAt": 1_700_000_000_000})
+        _put(
+            clients, names.users_table, {"userId": f"u{i}", "email": f"changed{i}@x.io", "createdAt": 1_700_000_000_000}
+        )
     for i in range(1, n_users, 5):
         clients.dynamodb.delete_item(TableName=names.users_table, Key=to_ddb({"userId": f"u{i}"}))
     _put(clients, names.orders_table, {"orderId": "o2", "userId": "u7", "total": 2})
@@ -141,7 +152,11 @@ def test_stop_event_stops_a_continuous_sync_and_restart_resumes(settings, client
     names = settings.names
     stop = threading.Event()
     results = []
-    thread = threading.Thread(target=lambda: results.append(run_sync(settings, clients, once=False, stop_event=stop, options=SyncOptions(poll_interval=0.05))))
+    thread = threading.Thread(
+        target=lambda: results.append(
+            run_sync(settings, clients, once=False, stop_event=stop, options=SyncOptions(poll_interval=0.05))
+        )
+    )
     thread.start()
     # When legacy items are written while it runs, and it is then stopped
     for i in range(5):
@@ -184,7 +199,9 @@ def test_a_failing_record_is_retried_with_backoff_then_stops_sync_without_skippi
     failing = AlwaysFailsOn(_replicator(settings, clients), bad_index=2)
     # When sync runs with a small retry budget
     with pytest.raises(SyncStalledError, match="failed 3 times"):
-        run_sync(settings, clients, once=True, replicator=failing, options=SyncOptions(max_attempts=3, base_backoff=0.01))
+        run_sync(
+            settings, clients, once=True, replicator=failing, options=SyncOptions(max_attempts=3, base_backoff=0.01)
+        )
     # Then each retry restarted at the failed record, and only the records before it were applied
     assert [len(batch) for batch in failing.seen] == [5, 3, 3]
     assert set(_v3(clients, names)) == {("u0", "PROFILE"), ("u1", "PROFILE")}

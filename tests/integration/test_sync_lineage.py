@@ -3,23 +3,36 @@
 moto never splits shards, so the stream here is a hand-built fake (DynamoDB itself is the moto
 server, so the real Replicator writes v3 and checkpoints are real).
 """
+
 from __future__ import annotations
 
 import pytest
 
-from cutover.state import CheckpointStore
 from cutover.codec import from_ddb, to_ddb
-from replicator.positions import PositionStore
+from cutover.state import CheckpointStore
 from replicator.poller.sync import run_sync
+from replicator.positions import PositionStore
 
 pytestmark = pytest.mark.server
 
 
 def _record(seq, user_id, email):
     image = to_ddb({"userId": user_id, "email": email})
-    return {"eventID": seq, "eventName": "MODIFY", "eventVersion": "1.1", "eventSource": "aws:dynamodb", "awsRegion": "us-east-1",
-            "dynamodb": {"ApproximateCreationDateTime": 1_700_000_000, "Keys": {"userId": {"S": user_id}}, "NewImage": image,
-                         "SequenceNumber": seq, "SizeBytes": 10, "StreamViewType": "NEW_AND_OLD_IMAGES"}}
+    return {
+        "eventID": seq,
+        "eventName": "MODIFY",
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "us-east-1",
+        "dynamodb": {
+            "ApproximateCreationDateTime": 1_700_000_000,
+            "Keys": {"userId": {"S": user_id}},
+            "NewImage": image,
+            "SequenceNumber": seq,
+            "SizeBytes": 10,
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
+        },
+    }
 
 
 class SplitStream:
@@ -29,10 +42,15 @@ class SplitStream:
         self.users_arn = users_arn
         self.shards = {
             "c": {"ShardId": "c", "ParentShardId": "p", "SequenceNumberRange": {"StartingSequenceNumber": "300"}},
-            "p": {"ShardId": "p", "SequenceNumberRange": {"StartingSequenceNumber": "100", "EndingSequenceNumber": "299"}},
+            "p": {
+                "ShardId": "p",
+                "SequenceNumberRange": {"StartingSequenceNumber": "100", "EndingSequenceNumber": "299"},
+            },
         }
-        self.records = {"p": [_record("100", "u1", "first@x.io"), _record("200", "u1", "second@x.io")],
-                        "c": [_record("300", "u1", "third@x.io")]}
+        self.records = {
+            "p": [_record("100", "u1", "first@x.io"), _record("200", "u1", "second@x.io")],
+            "c": [_record("300", "u1", "third@x.io")],
+        }
         self.iterators_requested = []
 
     def describe_stream(self, StreamArn, **_):
@@ -41,12 +59,16 @@ class SplitStream:
 
     def get_shard_iterator(self, StreamArn, ShardId, ShardIteratorType, SequenceNumber=None):
         self.iterators_requested.append(ShardId)
-        start = 0 if SequenceNumber is None else [r["dynamodb"]["SequenceNumber"] for r in self.records[ShardId]].index(SequenceNumber) + 1
+        start = (
+            0
+            if SequenceNumber is None
+            else [r["dynamodb"]["SequenceNumber"] for r in self.records[ShardId]].index(SequenceNumber) + 1
+        )
         return {"ShardIterator": f"{ShardId}:{start}"}
 
     def get_records(self, ShardIterator, Limit):
         shard, start = ShardIterator.split(":")
-        batch = self.records[shard][int(start):int(start) + 1]  # one record per call: several polls
+        batch = self.records[shard][int(start) : int(start) + 1]  # one record per call: several polls
         end = int(start) + len(batch)
         closed = "EndingSequenceNumber" in self.shards[shard]["SequenceNumberRange"]
         exhausted = end >= len(self.records[shard])
@@ -68,7 +90,11 @@ def test_children_are_read_after_their_closed_parent_and_positions_are_saved(set
     # Then the parent is read to its end before the child is touched, and the newest change wins
     assert stream.iterators_requested == ["p", "c"]
     assert result.applied == 3
-    v3 = from_ddb(clients.dynamodb.get_item(TableName=names.v3_table, Key=to_ddb({"userId": "u1", "recordType": "PROFILE"}))["Item"])
+    v3 = from_ddb(
+        clients.dynamodb.get_item(TableName=names.v3_table, Key=to_ddb({"userId": "u1", "recordType": "PROFILE"}))[
+            "Item"
+        ]
+    )
     assert v3["email"] == "third@x.io"
     # And the parent is checkpointed as done, the child at its last record
     saved = PositionStore(CheckpointStore(clients.dynamodb, names.checkpoints_table)).shard_positions(names.users_table)

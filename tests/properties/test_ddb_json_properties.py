@@ -1,4 +1,5 @@
 """The fast DynamoDB-JSON codec must agree with boto3's own TypeSerializer/TypeDeserializer."""
+
 from decimal import Decimal
 
 import pytest
@@ -12,7 +13,9 @@ numbers = st.one_of(
     st.integers(min_value=-(10**30), max_value=10**30),
     st.decimals(allow_nan=False, allow_infinity=False, places=6, min_value=-(10**20), max_value=10**20),
 )
-scalars = st.one_of(st.text(max_size=20), numbers, st.booleans(), st.none(), st.binary(min_size=1, max_size=8).map(Binary))
+scalars = st.one_of(
+    st.text(max_size=20), numbers, st.booleans(), st.none(), st.binary(min_size=1, max_size=8).map(Binary)
+)
 sets = st.one_of(
     st.sets(st.text(min_size=1, max_size=8), min_size=1, max_size=4),
     st.sets(st.integers(-1000, 1000).map(Decimal), min_size=1, max_size=4),

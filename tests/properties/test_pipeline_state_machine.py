@@ -19,6 +19,7 @@ and against the moto server over HTTP (slower, exercises the real wire format):
     CUTOVER_SOAK_ENDPOINT=http://127.0.0.1:5000 CUTOVER_SOAK_EXAMPLES=200 .venv/bin/python -m pytest \
         tests/properties/test_pipeline_state_machine.py -q --timeout 0
 """
+
 from __future__ import annotations
 
 import itertools
@@ -31,22 +32,23 @@ from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
 
-from hypothesis import HealthCheck, settings, strategies as st
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 from moto import mock_aws
 
 from backfill.checkpoint import SegmentCheckpoints
-from reconciler.run import run_reconcile
 from backfill.segment import run_segment
 from cutover.clients import Clients
-from cutover_cli.local_backend import init_backend
+from cutover.codec import from_ddb, to_ddb
 from cutover.settings import Settings
 from cutover.state import CheckpointStore
-from cutover.codec import from_ddb, to_ddb
+from cutover_cli.local_backend import init_backend
+from reconciler.run import run_reconcile
 from replicator.contract.errors import TransformError
+from replicator.contract.transform import transform
 from replicator.handler import Replicator, ReplicatorConfig
 from replicator.quarantine import OPEN, QuarantineStore
-from replicator.contract.transform import transform
 
 EXAMPLES = int(os.environ.get("CUTOVER_SOAK_EXAMPLES", "100"))
 STEPS = int(os.environ.get("CUTOVER_SOAK_STEPS", "40"))
@@ -58,14 +60,17 @@ USER_IDS = st.sampled_from([f"u{i}" for i in range(5)])
 ORDER_IDS = st.sampled_from([f"o{i}" for i in range(5)])
 ORDER_USERS = st.sampled_from(["u0", "u1", "u2", "u3", 7, None])  # 7 / None: bad orders
 EMAILS = st.sampled_from([" Ann@Example.COM ", "bob@x.org", "c@y", "   ", 42])  # last two: bad
-CREATED = st.sampled_from([None, "2024-01-02T03:04:05+02:00", "2024-05-06T07:08:09", 1_700_000_000,
-                           1_700_000_000_123, "yesterday"])  # last: bad
+CREATED = st.sampled_from(
+    [None, "2024-01-02T03:04:05+02:00", "2024-05-06T07:08:09", 1_700_000_000, 1_700_000_000_123, "yesterday"]
+)  # last: bad
 SOURCES = st.sampled_from(["users", "orders"])
 
 
 def _error(code: str) -> tuple[Any, dict[str, Any]]:
-    return SimpleNamespace(status_code=400, headers={}), {"Error": {"Code": code, "Message": "injected"},
-                                                          "ResponseMetadata": {"HTTPStatusCode": 400}}
+    return SimpleNamespace(status_code=400, headers={}), {
+        "Error": {"Code": code, "Message": "injected"},
+        "ResponseMetadata": {"HTTPStatusCode": 400},
+    }
 
 
 class Faults:
@@ -130,7 +135,9 @@ class Pipeline(RuleBasedStateMachine):
             self.settings = Settings(service=f"soak{uuid.uuid4().hex[:8]}", region="us-east-1", endpoint_url=ENDPOINT)
             init_backend(self.settings, self.backfill_clients)
         names = self.settings.names
-        self.replicator = Replicator(ReplicatorConfig.from_names(names, write_concurrency=1), replicator_client)  # 1: deterministic fault order
+        self.replicator = Replicator(
+            ReplicatorConfig.from_names(names, write_concurrency=1), replicator_client
+        )  # 1: deterministic fault order
         self.tables = {"users": names.users_table, "orders": names.orders_table}
         self.model: dict[str, dict[str, dict[str, Any]]] = {"users": {}, "orders": {}}
         self.log: dict[str, list[dict[str, Any]]] = {"users": [], "orders": []}
@@ -149,19 +156,34 @@ class Pipeline(RuleBasedStateMachine):
             self.legacy_client.put_item(TableName=self.tables[source], Item=to_ddb(new))
             self.model[source][key] = new
             event = "INSERT" if old is None else "MODIFY"
-        image = {"Keys": to_ddb({key_name: key}), "SequenceNumber": str(10**20 + next(self.seq)),
-                 "SizeBytes": 100, "StreamViewType": "NEW_AND_OLD_IMAGES", "ApproximateCreationDateTime": time.time()}
+        image = {
+            "Keys": to_ddb({key_name: key}),
+            "SequenceNumber": str(10**20 + next(self.seq)),
+            "SizeBytes": 100,
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
+            "ApproximateCreationDateTime": time.time(),
+        }
         if old is not None:
             image["OldImage"] = to_ddb(old)
         if new is not None:
             image["NewImage"] = to_ddb(new)
         arn = f"arn:aws:dynamodb:us-east-1:123456789012:table/{self.tables[source]}/stream/{STREAM_LABEL}"
-        self.log[source].append({"eventID": uuid.uuid4().hex, "eventName": event, "eventVersion": "1.1",
-                                 "eventSource": "aws:dynamodb", "awsRegion": "us-east-1", "dynamodb": image,
-                                 "eventSourceARN": arn})
+        self.log[source].append(
+            {
+                "eventID": uuid.uuid4().hex,
+                "eventName": event,
+                "eventVersion": "1.1",
+                "eventSource": "aws:dynamodb",
+                "awsRegion": "us-east-1",
+                "dynamodb": image,
+                "eventSourceARN": arn,
+            }
+        )
 
-    @initialize(users=st.lists(st.tuples(USER_IDS, EMAILS, CREATED), max_size=5),
-                orders=st.lists(st.tuples(ORDER_IDS, ORDER_USERS, CREATED), max_size=5))
+    @initialize(
+        users=st.lists(st.tuples(USER_IDS, EMAILS, CREATED), max_size=5),
+        orders=st.lists(st.tuples(ORDER_IDS, ORDER_USERS, CREATED), max_size=5),
+    )
     def pre_stream_items(self, users, orders):
         """Items written before the stream existed: only the backfill can bring them to v3."""
         for user, email, created in users:
@@ -169,8 +191,11 @@ class Pipeline(RuleBasedStateMachine):
             self.legacy_client.put_item(TableName=self.tables["users"], Item=to_ddb(item))
             self.model["users"][user] = item
         for order, user, created in orders:
-            item = {"orderId": order, **({"userId": user} if user is not None else {}),
-                    **({"createdAt": created} if created is not None else {})}
+            item = {
+                "orderId": order,
+                **({"userId": user} if user is not None else {}),
+                **({"createdAt": created} if created is not None else {}),
+            }
             self.legacy_client.put_item(TableName=self.tables["orders"], Item=to_ddb(item))
             self.model["orders"][order] = item
 
@@ -216,7 +241,7 @@ class Pipeline(RuleBasedStateMachine):
     @rule(source=SOURCES, n=st.integers(1, 6), fail_rate=st.sampled_from([0.0, 0.0, 0.4]), twice=st.booleans())
     def deliver(self, source, n, fail_rate, twice):
         start = self.delivered[source]
-        batch = self.log[source][start:start + n]
+        batch = self.log[source][start : start + n]
         if not batch:
             return
         self.faults.fail_rate = fail_rate
@@ -243,8 +268,17 @@ class Pipeline(RuleBasedStateMachine):
 
     # -- backfill ------------------------------------------------------------------------------------
     def _segment(self, source: str, segment: int, deadline=None) -> None:
-        run_segment(self.settings, self.backfill_clients, table=source, segment=segment, segments=SEGMENTS,
-                    run_id="prop", deadline=deadline, write_threads=1, page_size=2)
+        run_segment(
+            self.settings,
+            self.backfill_clients,
+            table=source,
+            segment=segment,
+            segments=SEGMENTS,
+            run_id="prop",
+            deadline=deadline,
+            write_threads=1,
+            page_size=2,
+        )
 
     @rule(source=SOURCES, segment=st.integers(0, SEGMENTS - 1), pages=st.integers(1, 3))
     def backfill_pages(self, source, segment, pages):
@@ -272,8 +306,9 @@ class Pipeline(RuleBasedStateMachine):
             self._drain_stream(race_source)
 
         # --restart this segment first, so it re-reads every item (a finished segment would write nothing)
-        SegmentCheckpoints(CheckpointStore(self.legacy_client, self.settings.names.checkpoints_table),
-                           source, SEGMENTS).reset(segment)
+        SegmentCheckpoints(
+            CheckpointStore(self.legacy_client, self.settings.names.checkpoints_table), source, SEGMENTS
+        ).reset(segment)
         self.faults.race, self.faults.race_after = race, after
         try:
             self._segment(source, segment)
@@ -283,7 +318,7 @@ class Pipeline(RuleBasedStateMachine):
     def _drain_stream(self, source: str) -> None:
         while self.delivered[source] < len(self.log[source]):
             start = self.delivered[source]
-            batch = self.log[source][start:start + 10]
+            batch = self.log[source][start : start + 10]
             assert not self._deliver(source, batch), "a delivery without injected faults failed"
             self.delivered[source] = start + len(batch)
 
@@ -311,7 +346,9 @@ class Pipeline(RuleBasedStateMachine):
         for page in ddb.get_paginator("scan").paginate(TableName=self.settings.names.v3_table, ConsistentRead=True):
             for item in map(from_ddb, page["Items"]):
                 if not item.get("_deleted"):
-                    live[(item["userId"], item["recordType"])] = {k: v for k, v in item.items() if not k.startswith("_")}
+                    live[(item["userId"], item["recordType"])] = {
+                        k: v for k, v in item.items() if not k.startswith("_")
+                    }
         quarantine = QuarantineStore(ddb, self.settings.names.quarantine_table)
         expected = {}
         for source, items in self.model.items():
@@ -327,7 +364,10 @@ class Pipeline(RuleBasedStateMachine):
 
 
 Pipeline.TestCase.settings = settings(
-    max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much], print_blob=True,
+    max_examples=EXAMPLES,
+    stateful_step_count=STEPS,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    print_blob=True,
 )
 TestPipeline = Pipeline.TestCase

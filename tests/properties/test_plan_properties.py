@@ -1,4 +1,5 @@
 """Properties of plan() over generated changes, valid and invalid images alike."""
+
 from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings

@@ -1,4 +1,5 @@
 """Properties of the contract transform (replicator.contract.transform) over generated legacy items."""
+
 from __future__ import annotations
 
 import copy
@@ -77,7 +78,11 @@ def test_email_is_stripped_and_lower_cased(pair):
 @given(created_at(), st.sampled_from(["users", "orders"]))
 def test_created_at_normalises_to_utc_millis(pair, source):
     value, expected = pair
-    item = {"userId": "u", "email": "e@x.com", "createdAt": value} if source == "users" else {"orderId": "o", "userId": "u", "createdAt": value}
+    item = (
+        {"userId": "u", "email": "e@x.com", "createdAt": value}
+        if source == "users"
+        else {"orderId": "o", "userId": "u", "createdAt": value}
+    )
     (out,) = transform(source, item)
     assert out["timestamp"] == expected and "createdAt" not in out
 
@@ -106,7 +111,9 @@ bad_created = st.one_of(
     st.booleans(),
     st.lists(st.integers(), max_size=2),
     st.sampled_from(["2024-13-01", "2024-02-30T00:00:00", "2024-01-01T25:00:00", "1700000000", "0000-01-01"]),
-    st.sampled_from([Decimal("NaN"), Decimal("Infinity"), Decimal("-Infinity"), Decimal("1e30"), Decimal(253402300800000)]),
+    st.sampled_from(
+        [Decimal("NaN"), Decimal("Infinity"), Decimal("-Infinity"), Decimal("1e30"), Decimal(253402300800000)]
+    ),
 )
 
 
@@ -130,7 +137,10 @@ def test_unparseable_created_at_raises_invalid_timestamp(pair, value):
 
 
 @relaxed
-@given(users(with_created=False), st.one_of(st.none(), st.integers(), st.booleans(), st.text(alphabet=string.whitespace, max_size=4)))
+@given(
+    users(with_created=False),
+    st.one_of(st.none(), st.integers(), st.booleans(), st.text(alphabet=string.whitespace, max_size=4)),
+)
 def test_bad_email_raises_invalid_email(pair, value):
     item, _ = pair
     bad = {**item, "email": value} if value is not None else {k: v for k, v in item.items() if k != "email"}
@@ -155,7 +165,13 @@ def test_missing_source_key_raises_missing_key(case, value):
 
 
 @relaxed
-@given(sourced_items(), st.one_of(st.sampled_from(["recordType", "entityType", "timestamp"]), st.text(min_size=0, max_size=6).map(lambda s: "_" + s)))
+@given(
+    sourced_items(),
+    st.one_of(
+        st.sampled_from(["recordType", "entityType", "timestamp"]),
+        st.text(min_size=0, max_size=6).map(lambda s: "_" + s),
+    ),
+)
 def test_reserved_attribute_raises_reserved_attribute(case, name):
     source, item, _ = case
     assume(name not in item)

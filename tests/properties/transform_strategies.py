@@ -3,29 +3,31 @@
 Expected values are computed here with plain datetime arithmetic and string building, never by
 calling the code under test.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
 from hypothesis import strategies as st
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MILLIS_THRESHOLD = 100_000_000_000
 RESERVED = {"recordType", "entityType", "timestamp"}
 
 # Moments with whole milliseconds, far enough from year 1/9999 that any offset stays in range.
-moments = st.datetimes(
-    min_value=datetime(1971, 1, 1), max_value=datetime(9998, 12, 31), timezones=st.just(timezone.utc)
-).map(lambda d: d.replace(microsecond=d.microsecond // 1000 * 1000))
+moments = st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(9998, 12, 31), timezones=st.just(UTC)).map(
+    lambda d: d.replace(microsecond=d.microsecond // 1000 * 1000)
+)
 offsets = st.integers(min_value=-14 * 60, max_value=14 * 60).map(lambda m: timezone(timedelta(minutes=m)))
 
 
 def contract_format(moment: datetime) -> str:
     """The contract's `YYYY-MM-DDTHH:MM:SS.mmmZ` for an aware UTC datetime, built by hand."""
-    m = moment.astimezone(timezone.utc)
-    return f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}.{m.microsecond // 1000:03d}Z"
+    m = moment.astimezone(UTC)
+    date = f"{m.year:04d}-{m.month:02d}-{m.day:02d}"
+    return f"{date}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}.{m.microsecond // 1000:03d}Z"
 
 
 @st.composite
@@ -56,7 +58,7 @@ def emails(draw: st.DrawFn) -> tuple[str, str]:
     domain = draw(st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=10))
     core = f"{local}@{domain}.com"
     upper = draw(st.lists(st.booleans(), min_size=len(core), max_size=len(core)))
-    mixed = "".join(c.upper() if u else c for c, u in zip(core, upper))
+    mixed = "".join(c.upper() if u else c for c, u in zip(core, upper, strict=True))
     pad = st.text(alphabet=" \t\n\r", max_size=3)
     return draw(pad) + mixed + draw(pad), core
 
@@ -66,8 +68,10 @@ attr_names = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJ", min_size=1
     lambda n: n not in RESERVED | {"userId", "orderId", "email", "createdAt"}
 )
 values = st.one_of(
-    st.text(max_size=10), st.booleans(), st.none(),
-    st.integers(min_value=-10**12, max_value=10**12).map(Decimal),
+    st.text(max_size=10),
+    st.booleans(),
+    st.none(),
+    st.integers(min_value=-(10**12), max_value=10**12).map(Decimal),
     st.lists(st.text(max_size=5), max_size=3),
 )
 extras = st.dictionaries(attr_names, values, max_size=4)
@@ -93,7 +97,13 @@ def orders(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
     order_id, user_id = draw(keys), draw(keys)
     other = draw(extras)
     item = {**other, "orderId": order_id, "userId": user_id}
-    expected = {**other, "userId": user_id, "recordType": "ORDER#" + order_id, "entityType": "ORDER", "orderId": order_id}
+    expected = {
+        **other,
+        "userId": user_id,
+        "recordType": "ORDER#" + order_id,
+        "entityType": "ORDER",
+        "orderId": order_id,
+    }
     if draw(st.booleans()):
         value, stamp = draw(created_at())
         item["createdAt"], expected["timestamp"] = value, stamp

@@ -4,6 +4,7 @@ moto accepts a 500-key BatchGetItem or a 30-item BatchWriteItem that AWS rejects
 ValidationException; the first time that would show is in production. Tests install
 `LimitGuard` on a client so a run that builds an oversize request fails locally.
 """
+
 from __future__ import annotations
 
 import threading
@@ -57,7 +58,7 @@ class LimitGuard:
         self.calls: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def install(self, client: Any) -> "LimitGuard":
+    def install(self, client: Any) -> LimitGuard:
         client.meta.events.register("provide-client-params.dynamodb.*", self._check)
         return self
 

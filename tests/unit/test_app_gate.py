@@ -1,18 +1,23 @@
 """The flip interlock's rules (pure)."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from controlplane.gate import Evidence, Thresholds, evaluate
 
-NOW = datetime(2026, 11, 27, 3, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
 
 
 def _evidence(age_h=1.0, clean=True, quarantine=0, lag: float | None = 5.0, **report) -> Evidence:
-    rec = {"finished_at": (NOW - timedelta(hours=age_h)).isoformat().replace("+00:00", "Z"), "clean": clean,
-           "counts": {"missing": 0 if clean else 4}, **report}
+    rec = {
+        "finished_at": (NOW - timedelta(hours=age_h)).isoformat().replace("+00:00", "Z"),
+        "clean": clean,
+        "counts": {"missing": 0 if clean else 4},
+        **report,
+    }
     return Evidence(reconcile=rec, quarantine_open=quarantine, lag_seconds=lag, now=NOW)
 
 

@@ -1,4 +1,5 @@
 """Read dispatch by flag value, with in-memory repositories (no backend)."""
+
 from __future__ import annotations
 
 import logging

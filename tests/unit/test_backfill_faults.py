@@ -3,6 +3,7 @@
 Also runs the whole backfill + reconcile under `LimitGuard`, so any request AWS would reject for
 its size (moto would not) fails the test.
 """
+
 from __future__ import annotations
 
 import random
@@ -11,13 +12,13 @@ from types import SimpleNamespace
 
 import pytest
 from moto import mock_aws
-
 from request_limits import LimitGuard
-from reconciler.run import run_reconcile
+
 from backfill.runner import run_backfill
 from cutover.clients import Clients
-from cutover.settings import Settings
 from cutover.codec import from_ddb, to_ddb
+from cutover.settings import Settings
+from reconciler.run import run_reconcile
 from replicator.contract.transform import transform
 
 THROTTLED = ("PutItem", "Scan", "GetItem", "BatchGetItem", "UpdateItem")
@@ -38,7 +39,7 @@ class Faults:
         with self.lock:
             return self.rng.random() < self.rate
 
-    def install(self, client) -> "Faults":
+    def install(self, client) -> Faults:
         for op in THROTTLED:
             client.meta.events.register(f"before-call.dynamodb.{op}", self.throttle)
         client.meta.events.register("after-call.dynamodb.BatchGetItem", self.defer_keys)
@@ -49,8 +50,10 @@ class Faults:
             return None
         with self.lock:
             self.throttled += 1
-        body = {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "injected"},
-                "ResponseMetadata": {"HTTPStatusCode": 400}}
+        body = {
+            "Error": {"Code": "ProvisionedThroughputExceededException", "Message": "injected"},
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        }
         return SimpleNamespace(status_code=400, headers={}), body
 
     def defer_keys(self, parsed, **_):
@@ -59,9 +62,17 @@ class Faults:
             for item in items:
                 (defer if self._roll() else keep).append(item)
             if defer:
-                names = ("userId", "recordType") if table.endswith("-v3") else ("orderId",) if table.endswith("-orders") else ("userId",)
+                names = (
+                    ("userId", "recordType")
+                    if table.endswith("-v3")
+                    else ("orderId",)
+                    if table.endswith("-orders")
+                    else ("userId",)
+                )
                 parsed["Responses"][table] = keep
-                parsed.setdefault("UnprocessedKeys", {}).setdefault(table, {"Keys": []})["Keys"] += [{n: i[n] for n in names} for i in defer]
+                parsed.setdefault("UnprocessedKeys", {}).setdefault(table, {"Keys": []})["Keys"] += [
+                    {n: i[n] for n in names} for i in defer
+                ]
                 with self.lock:
                     self.unprocessed += len(defer)
 
@@ -82,7 +93,10 @@ def test_backfill_and_reconcile_are_exact_under_throttling_and_unprocessed_keys(
     # Given 150 users and 150 orders (3 bad) in legacy
     for i in range(150):
         ddb.put_item(TableName=settings.names.users_table, Item=to_ddb({"userId": f"u{i}", "email": f"u{i}@x", "n": i}))
-        ddb.put_item(TableName=settings.names.orders_table, Item=to_ddb({"orderId": f"o{i}", "userId": f"u{i % 40}" if i % 50 else 7}))
+        ddb.put_item(
+            TableName=settings.names.orders_table,
+            Item=to_ddb({"orderId": f"o{i}", "userId": f"u{i % 40}" if i % 50 else 7}),
+        )
     # And 25% of calls throttled, 25% of batch-read results deferred, every request size-checked
     faults = Faults(0.25).install(ddb)
     guard = LimitGuard().install(ddb)
@@ -93,13 +107,21 @@ def test_backfill_and_reconcile_are_exact_under_throttling_and_unprocessed_keys(
     # Then faults really happened, nothing was dropped and reconcile proves v3 exact
     assert faults.throttled > 50 and faults.unprocessed > 50
     assert summary.complete
-    assert (summary.tables["users"].written, summary.tables["orders"].written, summary.tables["orders"].quarantined) == (150, 147, 3)
+    assert (
+        summary.tables["users"].written,
+        summary.tables["orders"].written,
+        summary.tables["orders"].quarantined,
+    ) == (150, 147, 3)
     assert report.clean and report.counts["compared"] == 300 and report.counts["quarantined"] == 3
     assert report.counts["v3_checked"] == 297
     # And no request exceeded an AWS limit
     assert guard.violations == [] and guard.calls.get("BatchGetItem", 0) > 0
     # And v3 holds exactly the transform of each good legacy item (checked without the reconciler)
     ddb.meta.events.unregister("before-call.dynamodb.Scan", faults.throttle)
-    v3 = {(i["userId"], i["recordType"]): i for p in ddb.get_paginator("scan").paginate(TableName=settings.names.v3_table) for i in map(from_ddb, p["Items"])}
+    v3 = {
+        (i["userId"], i["recordType"]): i
+        for p in ddb.get_paginator("scan").paginate(TableName=settings.names.v3_table)
+        for i in map(from_ddb, p["Items"])
+    }
     order = {k: v for k, v in v3[("u1", "ORDER#o1")].items() if not k.startswith("_")}
     assert order == transform("orders", {"orderId": "o1", "userId": "u1"})[0]

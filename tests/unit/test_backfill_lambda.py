@@ -1,12 +1,13 @@
 """The segment Lambda: env checked at cold start (not import), stops before the timeout, resumes."""
+
 from __future__ import annotations
 
 import pytest
 from moto import mock_aws
 
+from cutover.codec import to_ddb
 from cutover.errors import ConfigError
 from cutover.names import Names
-from cutover.codec import to_ddb
 
 
 class FakeContext:
@@ -20,10 +21,17 @@ class FakeContext:
 
 
 def _env(names: Names) -> dict[str, str]:
-    return {"SERVICE": names.service, "STAGE": names.stage, "POWERTOOLS_SERVICE_NAME": "backfill",
-            "USERS_TABLE": names.users_table, "ORDERS_TABLE": names.orders_table, "V3_TABLE": names.v3_table,
-            "QUARANTINE_TABLE": names.quarantine_table, "CHECKPOINTS_TABLE": names.checkpoints_table,
-            "REPORTS_TABLE": names.reports_table}
+    return {
+        "SERVICE": names.service,
+        "STAGE": names.stage,
+        "POWERTOOLS_SERVICE_NAME": "backfill",
+        "USERS_TABLE": names.users_table,
+        "ORDERS_TABLE": names.orders_table,
+        "V3_TABLE": names.v3_table,
+        "QUARANTINE_TABLE": names.quarantine_table,
+        "CHECKPOINTS_TABLE": names.checkpoints_table,
+        "REPORTS_TABLE": names.reports_table,
+    }
 
 
 @pytest.fixture
@@ -53,7 +61,9 @@ def test_stops_a_minute_before_timeout_then_a_second_invocation_finishes(lam, mo
         for spec in names.all_specs():
             ddb.create_table(**spec.create_table_kwargs())
         for i in range(40):  # 60 KB each: Scan's 1 MB page limit makes several pages
-            ddb.put_item(TableName=names.orders_table, Item=to_ddb({"orderId": f"o{i}", "userId": "u", "pad": "x" * 60_000}))
+            ddb.put_item(
+                TableName=names.orders_table, Item=to_ddb({"orderId": f"o{i}", "userId": "u", "pad": "x" * 60_000})
+            )
         for key, value in _env(names).items():
             monkeypatch.setenv(key, value)
         event = {"table": "orders", "segment": 0, "segments": 1, "run_id": "sfn-1"}

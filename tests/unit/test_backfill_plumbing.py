@@ -1,16 +1,19 @@
 """Retry, rate limiting and AWS request-limit checks: the plumbing nothing may be dropped through."""
+
 from __future__ import annotations
 
 import pytest
 from botocore.exceptions import ClientError
-
 from request_limits import violations
+
 from cutover.rate import TokenBucket
 from cutover.retry import backoff_delay, call_with_retry, is_retryable
 
 
 def _client_error(code: str, status: int = 400) -> ClientError:
-    return ClientError({"Error": {"Code": code, "Message": "x"}, "ResponseMetadata": {"HTTPStatusCode": status}}, "PutItem")
+    return ClientError(
+        {"Error": {"Code": code, "Message": "x"}, "ResponseMetadata": {"HTTPStatusCode": status}}, "PutItem"
+    )
 
 
 def test_throttles_and_5xx_are_retried_until_success_but_validation_errors_are_not():
@@ -78,7 +81,9 @@ def test_limit_checker_flags_requests_aws_would_reject(operation, params, expect
 
 
 def test_limit_checker_accepts_requests_at_the_limit():
-    assert violations("BatchGetItem", {"RequestItems": {"t": {"Keys": [{"k": {"S": str(i)}} for i in range(100)]}}}) == []
+    assert (
+        violations("BatchGetItem", {"RequestItems": {"t": {"Keys": [{"k": {"S": str(i)}} for i in range(100)]}}}) == []
+    )
     assert violations("BatchWriteItem", {"RequestItems": {"t": [{}] * 25}}) == []
 
 

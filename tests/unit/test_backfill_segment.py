@@ -1,4 +1,5 @@
 """The backfill unit of work, in-process moto: resume, deadline, restart, never overwrite, quarantine."""
+
 from __future__ import annotations
 
 import itertools
@@ -11,10 +12,10 @@ from backfill.checkpoint import checkpoint_pk
 from backfill.runner import run_backfill
 from backfill.segment import run_segment
 from cutover.clients import Clients
+from cutover.codec import from_ddb, to_ddb
 from cutover.errors import ConfigError
 from cutover.settings import Settings
 from cutover.state import BACKFILL_RUN, CheckpointStore, ReportStore
-from cutover.codec import from_ddb, to_ddb
 from replicator.quarantine import QuarantineStore
 from replicator.v3_writer import V3Writer
 
@@ -31,8 +32,10 @@ def env():
 
 def _seed_users(settings, clients, n: int, bad: int = 0) -> None:
     for i in range(n):
-        clients.dynamodb.put_item(TableName=settings.names.users_table,
-                                  Item=to_ddb({"userId": f"u{i:03d}", "email": f" User{i}@X.com ", "createdAt": 1700000000 + i}))
+        clients.dynamodb.put_item(
+            TableName=settings.names.users_table,
+            Item=to_ddb({"userId": f"u{i:03d}", "email": f" User{i}@X.com ", "createdAt": 1700000000 + i}),
+        )
     for i in range(bad):
         clients.dynamodb.put_item(TableName=settings.names.users_table, Item=to_ddb({"userId": f"bad{i}", "email": 42}))
 
@@ -52,15 +55,22 @@ def test_segment_stops_at_deadline_and_resumes_from_its_checkpoint(env):
     settings, clients = env
     _seed_users(settings, clients, 50)
     # Given one segment read 10 items per page, When the deadline allows only 2 pages
-    first = run_segment(settings, clients, table="users", segment=0, segments=1, run_id="r1",
-                        deadline=_stop_after(2), page_size=10)
+    first = run_segment(
+        settings, clients, table="users", segment=0, segments=1, run_id="r1", deadline=_stop_after(2), page_size=10
+    )
     # Then it stops unfinished having scanned and written exactly two pages, cursor saved
     assert not first.done and first.counts["scanned"] == 20 and first.counts["written"] == 20
     saved = CheckpointStore(clients.dynamodb, settings.names.checkpoints_table).get(checkpoint_pk("users", 1), "0")
     assert saved["cursor"] is not None and saved["done"] is False
     # When it runs again without a deadline, Then it continues (no re-scan) and finishes
     second = run_segment(settings, clients, table="users", segment=0, segments=1, run_id="r2", page_size=10)
-    assert second.done and second.counts == {"scanned": 50, "written": 50, "already_filled": 0, "skipped_newer": 0, "quarantined": 0}
+    assert second.done and second.counts == {
+        "scanned": 50,
+        "written": 50,
+        "already_filled": 0,
+        "skipped_newer": 0,
+        "quarantined": 0,
+    }
     # And a finished segment is skipped entirely
     third = run_segment(settings, clients, table="users", segment=0, segments=1, run_id="r3", page_size=10)
     assert third.already_done and third.counts["scanned"] == 50
@@ -73,7 +83,9 @@ def test_fill_never_overwrites_the_streams_item_or_a_tombstone(env):
     _seed_users(settings, clients, 5)
     writer = V3Writer(clients.dynamodb, settings.names.v3_table)
     # Given replication already wrote u000 (newer) and deleted u001 (tombstone)
-    writer.put({"userId": "u000", "recordType": "PROFILE", "email": "stream@x"}, "20260101T000000000000.1", "users#u000")
+    writer.put(
+        {"userId": "u000", "recordType": "PROFILE", "email": "stream@x"}, "20260101T000000000000.1", "users#u000"
+    )
     writer.tombstone(("u001", "PROFILE"), "20260101T000000000000.2", "users#u001")
     # When backfill runs
     summary = run_backfill(settings, clients, tables=("users",), segments=2, workers=2, require_sync=False)
@@ -89,7 +101,10 @@ def test_bad_items_go_to_quarantine_and_the_run_is_recorded(env):
     summary = run_backfill(settings, clients, tables=("users",), segments=3, workers=2, require_sync=False)
     assert summary.complete and summary.tables["users"].quarantined == 2 and summary.tables["users"].scanned == 6
     entries = list(QuarantineStore(clients.dynamodb, settings.names.quarantine_table).entries())
-    assert {(e.key, e.reason, e.origin) for e in entries} == {("bad0", "invalid_email", "backfill"), ("bad1", "invalid_email", "backfill")}
+    assert {(e.key, e.reason, e.origin) for e in entries} == {
+        ("bad0", "invalid_email", "backfill"),
+        ("bad1", "invalid_email", "backfill"),
+    }
     recorded = ReportStore(clients.dynamodb, settings.names.reports_table).latest(BACKFILL_RUN)
     assert recorded["complete"] is True and recorded["tables"]["users"]["written"] == 4
     assert set(recorded) >= {"started_at", "finished_at", "tables", "complete"}
@@ -114,14 +129,26 @@ def test_a_failed_write_leaves_its_page_uncheckpointed_and_the_rerun_finishes_ex
     def fail_once(**kwargs):
         if next(calls) == 15:  # a non-retryable failure in the middle of the second page
             from types import SimpleNamespace
-            return SimpleNamespace(status_code=400, headers={}), {"Error": {"Code": "ValidationException", "Message": "injected"},
-                                                                   "ResponseMetadata": {"HTTPStatusCode": 400}}
+
+            return SimpleNamespace(status_code=400, headers={}), {
+                "Error": {"Code": "ValidationException", "Message": "injected"},
+                "ResponseMetadata": {"HTTPStatusCode": 400},
+            }
         return None
 
     clients.dynamodb.meta.events.register("before-call.dynamodb.PutItem", fail_once)
     # When the run crashes on that write
     with pytest.raises(ClientError):
-        run_backfill(settings, clients, tables=("users",), segments=1, workers=1, write_threads=1, require_sync=False, page_size=10)
+        run_backfill(
+            settings,
+            clients,
+            tables=("users",),
+            segments=1,
+            workers=1,
+            write_threads=1,
+            require_sync=False,
+            page_size=10,
+        )
     # Then the rerun resumes at the crashed page (page 1 is not re-done): the 9 items of page 2 that
     # landed before the crash are recognised as already filled, the failed one is written now
     summary = run_backfill(settings, clients, tables=("users",), segments=1, require_sync=False, page_size=10)

@@ -3,6 +3,7 @@
 It asserts the shape and sanity of bench/results.json, not the targets: on a shared CI machine
 the figures are noise; the full `make bench` on a quiet machine is where targets are judged.
 """
+
 import json
 import os
 import subprocess
@@ -30,8 +31,14 @@ def test_quick_bench_writes_every_figure(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
 
     # When it runs every bench on its own embedded moto server
-    proc = subprocess.run([sys.executable, "-m", "bench", "--quick", "--out", str(out)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=170)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--out", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=170,
+    )
 
     # Then it succeeds, prints the table, and every bench produced its figures with real numbers
     assert proc.returncode == 0, proc.stderr[-2000:]

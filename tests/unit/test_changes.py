@@ -1,4 +1,5 @@
 """plan(): what one legacy change means for v3, by example (replicator.changes)."""
+
 from __future__ import annotations
 
 from replicator.changes import Change, plan

@@ -1,4 +1,5 @@
 """run_batch: per-key order, keys in parallel, fail-stop inside a key (replicator.batch)."""
+
 from __future__ import annotations
 
 import threading
@@ -14,7 +15,11 @@ ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/users/stream/2026-01-01T00:
 
 
 def rec(key: str, seq: int) -> dict:
-    return {"eventSourceARN": ARN, "eventName": "MODIFY", "dynamodb": {"Keys": {"userId": {"S": key}}, "SequenceNumber": str(seq)}}
+    return {
+        "eventSourceARN": ARN,
+        "eventName": "MODIFY",
+        "dynamodb": {"Keys": {"userId": {"S": key}}, "SequenceNumber": str(seq)},
+    }
 
 
 @pytest.fixture
@@ -36,7 +41,9 @@ def test_same_key_in_stream_order_different_keys_concurrently(pool):
         time.sleep(0.005)
         with lock:
             active[0] -= 1
-            applied.setdefault(record["dynamodb"]["Keys"]["userId"]["S"], []).append(int(record["dynamodb"]["SequenceNumber"]))
+            applied.setdefault(record["dynamodb"]["Keys"]["userId"]["S"], []).append(
+                int(record["dynamodb"]["SequenceNumber"])
+            )
         return RecordResult(RecordOutcome.APPLIED)
 
     # When run on a pool
@@ -62,7 +69,11 @@ def test_failure_blocks_later_records_of_that_key_only(pool):
     # Then the failed record and the later one of the same key are reported, in record order
     assert batch.failures() == [{"itemIdentifier": "3"}, {"itemIdentifier": "4"}]
     assert [r.outcome for r in batch.results] == [
-        RecordOutcome.APPLIED, RecordOutcome.APPLIED, RecordOutcome.FAILED, RecordOutcome.FAILED, RecordOutcome.APPLIED
+        RecordOutcome.APPLIED,
+        RecordOutcome.APPLIED,
+        RecordOutcome.FAILED,
+        RecordOutcome.FAILED,
+        RecordOutcome.APPLIED,
     ]
     assert isinstance(batch.results[3].error, BlockedByEarlierFailure)
     errors = batch.errors_by_id()

@@ -1,4 +1,5 @@
 """ReplicatorConfig: built from Names or from the Lambda environment, validated at cold start."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,16 +9,26 @@ from cutover.names import Names
 from replicator.engine import ReplicatorConfig
 
 GOOD_ENV = {
-    "SERVICE": "my-service", "STAGE": "dev", "POWERTOOLS_SERVICE_NAME": "replicator", "LOG_LEVEL": "INFO",
-    "USERS_TABLE": "my-service-dev-users", "ORDERS_TABLE": "my-service-dev-orders", "V3_TABLE": "my-service-dev-users-v3",
-    "QUARANTINE_TABLE": "my-service-dev-cutover-quarantine", "WRITE_CONCURRENCY": "8",
+    "SERVICE": "my-service",
+    "STAGE": "dev",
+    "POWERTOOLS_SERVICE_NAME": "replicator",
+    "LOG_LEVEL": "INFO",
+    "USERS_TABLE": "my-service-dev-users",
+    "ORDERS_TABLE": "my-service-dev-orders",
+    "V3_TABLE": "my-service-dev-users-v3",
+    "QUARANTINE_TABLE": "my-service-dev-cutover-quarantine",
+    "WRITE_CONCURRENCY": "8",
 }
 
 
 def test_from_env_reads_every_table_and_concurrency():
     config = ReplicatorConfig.from_env(GOOD_ENV)
     assert config == ReplicatorConfig(
-        "my-service-dev-users", "my-service-dev-orders", "my-service-dev-users-v3", "my-service-dev-cutover-quarantine", 8
+        "my-service-dev-users",
+        "my-service-dev-orders",
+        "my-service-dev-users-v3",
+        "my-service-dev-cutover-quarantine",
+        8,
     )
     assert config.sources == {"my-service-dev-users": "users", "my-service-dev-orders": "orders"}
 

@@ -1,4 +1,5 @@
 """How RecordApplier classifies errors: quarantine (succeed) vs. retry (fail the record)."""
+
 from __future__ import annotations
 
 import json
@@ -35,7 +36,11 @@ def client_error(code: str, message: str = "nope") -> ClientError:
 
 def user_record(seq: str = "1", email: str = "a@x.com") -> dict[str, Any]:
     image = {"userId": {"S": "u1"}, "email": {"S": email}}
-    return {"eventSourceARN": ARN, "eventName": "INSERT", "dynamodb": {"Keys": {"userId": {"S": "u1"}}, "NewImage": image, "SequenceNumber": seq}}
+    return {
+        "eventSourceARN": ARN,
+        "eventName": "INSERT",
+        "dynamodb": {"Keys": {"userId": {"S": "u1"}}, "NewImage": image, "SequenceNumber": seq},
+    }
 
 
 @pytest.mark.parametrize(
@@ -62,7 +67,9 @@ def test_transient_errors_fail_the_record(error):
 
 def test_validation_exception_is_quarantined_as_write_rejected():
     # Given DynamoDB rejecting the put for good
-    client = FakeClient({"v3": [client_error("ValidationException", "Item size has exceeded the maximum allowed size")]})
+    client = FakeClient(
+        {"v3": [client_error("ValidationException", "Item size has exceeded the maximum allowed size")]}
+    )
     with Replicator(CONFIG, client) as rep:
         response = rep.handle({"Records": [user_record()]})
     # Then the record succeeds: the key is tombstoned and a write_rejected entry names the error

@@ -1,13 +1,14 @@
 """Parsing Lambda-shaped stream records into versioned Changes (replicator.stream_record)."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 
-from replicator.stream_record import UnparseableRecordError, parse_record, table_of_arn
 from replicator.contract.versioning import stream_version
+from replicator.stream_record import UnparseableRecordError, parse_record, table_of_arn
 
 ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/my-service-dev-orders/stream/2026-01-02T03:04:05.678"
 SOURCES = {"my-service-dev-users": "users", "my-service-dev-orders": "orders"}
@@ -15,13 +16,19 @@ SOURCES = {"my-service-dev-users": "users", "my-service-dev-orders": "orders"}
 
 def record(**overrides) -> dict:
     base = {
-        "eventID": "1", "eventName": "MODIFY", "eventVersion": "1.1", "eventSource": "aws:dynamodb", "awsRegion": "us-east-1",
+        "eventID": "1",
+        "eventName": "MODIFY",
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "us-east-1",
         "dynamodb": {
             "ApproximateCreationDateTime": 1767323045,
             "Keys": {"orderId": {"S": "o1"}},
             "OldImage": {"orderId": {"S": "o1"}, "userId": {"S": "a"}, "n": {"N": "1"}},
             "NewImage": {"orderId": {"S": "o1"}, "userId": {"S": "b"}, "n": {"N": "2.5"}},
-            "SequenceNumber": "4000000000000000000000123", "SizeBytes": 80, "StreamViewType": "NEW_AND_OLD_IMAGES",
+            "SequenceNumber": "4000000000000000000000123",
+            "SizeBytes": 80,
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
         },
         "eventSourceARN": ARN,
     }
@@ -37,14 +44,18 @@ def test_parses_source_images_and_version():
     assert (change.source, change.event_name, change.keys) == ("orders", "MODIFY", {"orderId": "o1"})
     assert change.old["n"] == Decimal("1") and change.new == {"orderId": "o1", "userId": "b", "n": Decimal("2.5")}
     assert change.version == stream_version(ARN, "4000000000000000000000123")
-    assert (parsed.table, parsed.sequence_number, parsed.created_at) == ("my-service-dev-orders", "4000000000000000000000123", 1767323045.0)
+    assert (parsed.table, parsed.sequence_number, parsed.created_at) == (
+        "my-service-dev-orders",
+        "4000000000000000000000123",
+        1767323045.0,
+    )
 
 
 def test_boto3_datetime_creation_time_is_accepted():
     # Given a record as the streams API returns it (datetime), When parsed, Then it becomes epoch seconds
     rec = record()
-    rec["dynamodb"]["ApproximateCreationDateTime"] = datetime(2026, 1, 2, tzinfo=timezone.utc)
-    assert parse_record(rec, SOURCES).created_at == datetime(2026, 1, 2, tzinfo=timezone.utc).timestamp()
+    rec["dynamodb"]["ApproximateCreationDateTime"] = datetime(2026, 1, 2, tzinfo=UTC)
+    assert parse_record(rec, SOURCES).created_at == datetime(2026, 1, 2, tzinfo=UTC).timestamp()
 
 
 def test_remove_without_new_image_has_none():
@@ -56,7 +67,12 @@ def test_remove_without_new_image_has_none():
 @pytest.mark.parametrize(
     "mutate, detail",
     [
-        (lambda r: r.update(eventSourceARN="arn:aws:dynamodb:us-east-1:123456789012:table/someone-else/stream/2026-01-01T00:00:00"), "'someone-else' is not a configured legacy table"),
+        (
+            lambda r: r.update(
+                eventSourceARN="arn:aws:dynamodb:us-east-1:123456789012:table/someone-else/stream/2026-01-01T00:00:00"
+            ),
+            "'someone-else' is not a configured legacy table",
+        ),
         (lambda r: r.update(eventSourceARN="not-an-arn"), "is not a DynamoDB stream ARN"),
         (lambda r: r.update(eventSourceARN=ARN.replace("2026-01-02T03:04:05.678", "yesterday")), "is not a timestamp"),
         (lambda r: r["dynamodb"].update(SequenceNumber="12ab"), "is not 1-40 decimal digits"),

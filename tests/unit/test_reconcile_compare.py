@@ -1,11 +1,20 @@
 """The reconciler's pure judgement: equality ignoring `_`, missing/extra rules, sampling."""
+
 from __future__ import annotations
 
 from decimal import Decimal
 
 from reconciler.compare import (
-    DIFFERENT, MISSING, SOURCE_DELETED, SOURCE_INVALID, SOURCE_MOVED, differing_attributes, legacy_finding,
-    sampled, source_of_v3, v3_finding,
+    DIFFERENT,
+    MISSING,
+    SOURCE_DELETED,
+    SOURCE_INVALID,
+    SOURCE_MOVED,
+    differing_attributes,
+    legacy_finding,
+    sampled,
+    source_of_v3,
+    v3_finding,
 )
 
 EXPECTED = {"userId": "u1", "recordType": "PROFILE", "entityType": "USER", "email": "a@x", "n": Decimal(1)}
@@ -17,8 +26,11 @@ def test_bookkeeping_attributes_are_ignored_but_business_ones_are_not():
     # When a business attribute differs or is absent, Then each is named with both values
     kind, attrs = legacy_finding(EXPECTED, {**EXPECTED, "email": "b@x", "extra": 1, "n": None})
     assert kind == DIFFERENT
-    assert attrs == {"email": {"expected": "a@x", "actual": "b@x"}, "extra": {"expected": None, "actual": 1},
-                     "n": {"expected": Decimal(1), "actual": None}}
+    assert attrs == {
+        "email": {"expected": "a@x", "actual": "b@x"},
+        "extra": {"expected": None, "actual": 1},
+        "n": {"expected": Decimal(1), "actual": None},
+    }
 
 
 def test_absent_and_tombstoned_v3_items_are_missing():
@@ -64,7 +76,15 @@ def test_report_file_streams_every_difference_but_memory_keeps_only_a_few(tmp_pa
     path = tmp_path / "r.json"
     sink = DifferenceSink(str(path))
     for i in range(250):
-        sink.add(Difference("missing", "users", f"u{i}", (f"u{i}", "PROFILE"), attributes={"n": {"expected": Decimal("1.5"), "actual": None}}))
+        sink.add(
+            Difference(
+                "missing",
+                "users",
+                f"u{i}",
+                (f"u{i}", "PROFILE"),
+                attributes={"n": {"expected": Decimal("1.5"), "actual": None}},
+            )
+        )
     # Then only SHOWN are held for the screen, and nothing final exists until the run finishes
     assert len(sink.shown) == SHOWN and not path.exists()
     sink.finish({"clean": False})

@@ -3,6 +3,7 @@
 Commands are taken from fenced code blocks and from inline code spans, and parsed (not run) by
 the real click parser, so a renamed flag breaks this test instead of an on-call engineer.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,8 +18,17 @@ from cutover_cli.app import main
 RUNBOOKS = Path(__file__).resolve().parents[2] / "runbooks"
 FENCE = re.compile(r"^```[^\n]*\n(.*?)^```", re.S | re.M)
 INLINE = re.compile(r"(?<!`)`(cutover [^`]+)`(?!`)")
-REQUIRED = ("README.md", "sync.md", "backfill.md", "reconcile.md", "quarantine.md", "cutover.md",
-            "rollback.md", "poison-record.md", "decommission.md")
+REQUIRED = (
+    "README.md",
+    "sync.md",
+    "backfill.md",
+    "reconcile.md",
+    "quarantine.md",
+    "cutover.md",
+    "rollback.md",
+    "poison-record.md",
+    "decommission.md",
+)
 
 
 def commands(text: str) -> list[str]:
@@ -60,7 +70,9 @@ def test_every_required_runbook_exists():
 
 
 def test_extraction_finds_commands_and_flags():
-    text = "x\n```sh\n$ cutover flip v3 \\\n  --force --reason 'a b'\necho no\n```\nsee `cutover status` and `aws s3 ls`\n"
+    text = (
+        "x\n```sh\n$ cutover flip v3 \\\n  --force --reason 'a b'\necho no\n```\nsee `cutover status` and `aws s3 ls`\n"
+    )
     assert commands(text) == ["cutover flip v3    --force --reason 'a b'", "cutover status"]
 
 

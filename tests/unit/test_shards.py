@@ -1,4 +1,5 @@
 """Shard lineage ordering on hand-built describe_stream shard lists (moto never splits shards)."""
+
 from __future__ import annotations
 
 from replicator.poller.shards import is_closed, lineage_order, readable
@@ -28,8 +29,11 @@ def test_parent_comes_before_its_children_whatever_the_listing_order():
 def test_multiple_generations_keep_every_ancestor_first():
     # Given three generations across two root shards, listed newest first
     shards = [
-        shard("g", 900, "c1"), shard("c1", 500, "r1", end=899), shard("c2", 600, "r2"),
-        shard("r2", 50, end=599), shard("r1", 10, end=499),
+        shard("g", 900, "c1"),
+        shard("c1", 500, "r1", end=899),
+        shard("c2", 600, "r2"),
+        shard("r2", 50, end=599),
+        shard("r1", 10, end=499),
     ]
     order = ids(lineage_order(shards))
     # Then each shard comes after its parent

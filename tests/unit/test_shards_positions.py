@@ -1,14 +1,15 @@
 """PositionStore's read interface (has_run, lag_seconds, summary) and sync's percentile, without a backend."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from cutover.clock import iso
-from replicator.positions import PositionStore
 from replicator.poller.lambda_events import to_lambda_record
 from replicator.poller.sync_stats import percentile
+from replicator.positions import PositionStore
 
-NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 
 
 class MemoryStore:
@@ -37,7 +38,10 @@ def test_lag_is_age_of_what_v3_is_known_to_hold_and_grows_while_sync_is_stopped(
     positions = PositionStore(store, clock=lambda: NOW)
     # Given users caught up 5 s ago and orders' newest applied record created 30 s ago (not caught up)
     positions.save_meta("users", {"table": "t-users", "caught_up_at": iso(NOW - timedelta(seconds=5)), "shards": 1})
-    positions.save_meta("orders", {"table": "t-orders", "last_record_created_at": iso(NOW - timedelta(seconds=30)), "last_sequence": "42"})
+    positions.save_meta(
+        "orders",
+        {"table": "t-orders", "last_record_created_at": iso(NOW - timedelta(seconds=30)), "last_sequence": "42"},
+    )
     # Then the lag is the older of the two, and both tables are summarised
     assert positions.has_run("users") and positions.has_run("orders")
     assert positions.lag_seconds() == 30.0
@@ -57,12 +61,25 @@ def test_shard_positions_round_trip():
 
 def test_getrecords_record_becomes_lambda_shaped():
     # Given a record as boto3's GetRecords returns it (datetime creation time, no ARN)
-    record = {"eventID": "e", "eventName": "INSERT", "eventVersion": "1.1", "eventSource": "aws:dynamodb", "awsRegion": "us-east-1",
-              "dynamodb": {"ApproximateCreationDateTime": datetime(2026, 1, 1, tzinfo=timezone.utc), "SequenceNumber": "1", "Keys": {}}}
+    record = {
+        "eventID": "e",
+        "eventName": "INSERT",
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "us-east-1",
+        "dynamodb": {
+            "ApproximateCreationDateTime": datetime(2026, 1, 1, tzinfo=UTC),
+            "SequenceNumber": "1",
+            "Keys": {},
+        },
+    }
     out = to_lambda_record(record, "arn:aws:dynamodb:us-east-1:1:table/t/stream/2026", "us-east-1")
     # Then it carries the stream ARN and an epoch-seconds number, like Lambda's
     assert out["eventSourceARN"].endswith("/stream/2026")
-    assert out["dynamodb"]["ApproximateCreationDateTime"] == 1767225600 and "ApproximateCreationDateTime" in record["dynamodb"]
+    assert (
+        out["dynamodb"]["ApproximateCreationDateTime"] == 1767225600
+        and "ApproximateCreationDateTime" in record["dynamodb"]
+    )
 
 
 def test_percentile_is_nearest_rank():

@@ -1,4 +1,5 @@
 """The contract transform by example: one users item, one orders item, and the error messages."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -11,17 +12,29 @@ from replicator.contract.transform import transform, v3_keys
 
 def test_users_example_from_the_contract():
     item = {"userId": "u1", "email": "  Ann@Example.COM\t", "createdAt": Decimal(1_700_000_000), "plan": "pro"}
-    assert transform("users", item) == [{
-        "userId": "u1", "recordType": "PROFILE", "entityType": "USER", "email": "ann@example.com",
-        "timestamp": "2023-11-14T22:13:20.000Z", "plan": "pro",
-    }]
+    assert transform("users", item) == [
+        {
+            "userId": "u1",
+            "recordType": "PROFILE",
+            "entityType": "USER",
+            "email": "ann@example.com",
+            "timestamp": "2023-11-14T22:13:20.000Z",
+            "plan": "pro",
+        }
+    ]
 
 
 def test_orders_example_without_created_at_has_no_timestamp():
     item = {"orderId": "o1", "userId": "u1", "total": Decimal("3.10")}
-    assert transform("orders", item) == [{
-        "userId": "u1", "recordType": "ORDER#o1", "entityType": "ORDER", "orderId": "o1", "total": Decimal("3.10"),
-    }]
+    assert transform("orders", item) == [
+        {
+            "userId": "u1",
+            "recordType": "ORDER#o1",
+            "entityType": "ORDER",
+            "orderId": "o1",
+            "total": Decimal("3.10"),
+        }
+    ]
 
 
 def test_errors_name_the_item_and_reason():

@@ -1,4 +1,5 @@
 """The version scheme (replicator.contract.versioning): string order == stream order, across streams too."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -54,10 +55,15 @@ def test_restarted_stream_with_lower_sequence_still_wins():
 
 def test_sequences_compare_without_losing_precision():
     base = 10**39
-    assert stream_version(arn(datetime(2026, 1, 1)), str(base)) < stream_version(arn(datetime(2026, 1, 1)), str(base + 1))
+    assert stream_version(arn(datetime(2026, 1, 1)), str(base)) < stream_version(
+        arn(datetime(2026, 1, 1)), str(base + 1)
+    )
 
 
-@pytest.mark.parametrize("bad_arn, bad_seq", [("arn:aws:dynamodb:r:1:table/t", "1"), (arn(datetime(2026, 1, 1)), "1e5"), (arn(datetime(2026, 1, 1)), "")])
+@pytest.mark.parametrize(
+    "bad_arn, bad_seq",
+    [("arn:aws:dynamodb:r:1:table/t", "1"), (arn(datetime(2026, 1, 1)), "1e5"), (arn(datetime(2026, 1, 1)), "")],
+)
 def test_malformed_inputs_raise_version_error(bad_arn, bad_seq):
     with pytest.raises(VersionError):
         stream_version(bad_arn, bad_seq)
