@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 
-.PHONY: demo test bench unit server infra clean venv cdk-cli synth
+.PHONY: demo test lint bench unit integration e2e infra clean venv cdk-cli synth
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,11 +30,28 @@ synth: $(STAMP) $(NODE_STAMP)
 demo: $(STAMP)
 	$(BIN)/cutover demo
 
-test: $(STAMP) $(NODE_STAMP)
+# Static checks: the layer contracts (import-linter), ruff, mypy. Part of `make test`.
+lint: $(STAMP)
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest tests -q
 
+# One layer each (the folder is the layer; tests/conftest.py adds the matching marker).
 unit: $(STAMP)
-	$(BIN)/python -m pytest tests -q -m "not server and not infra"
+	$(BIN)/python -m pytest tests/unit tests/properties -q
+
+integration: $(STAMP)
+	$(BIN)/python -m pytest tests/integration -q
+
+e2e: $(STAMP)
+	$(BIN)/python -m pytest tests/e2e -q
+
+infra: $(STAMP) $(NODE_STAMP)
+	$(BIN)/python -m pytest tests/infrastructure -q
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -9,14 +9,13 @@ The environment is validated at cold start (first invocation), never at import t
 
 from __future__ import annotations
 
-import os
-from functools import lru_cache
+from dataclasses import dataclass
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger
 
 from backfill.segment import run_segment_on
+from cutover.coldstart import ColdStart
 from cutover.environment import BACKFILL_SEGMENT_ENV
 from cutover.errors import ConfigError
 from cutover.tables import Tables
@@ -24,12 +23,23 @@ from cutover.tables import Tables
 SAFETY_SECONDS = 60.0
 
 
-@lru_cache(maxsize=1)
-def _cold_start() -> tuple[Tables, Any, int, Logger]:
-    env = BACKFILL_SEGMENT_ENV.validate(BACKFILL_SEGMENT_ENV.with_defaults(os.environ, os.environ.get("STAGE", "")))
-    endpoint = os.environ.get("CUTOVER_ENDPOINT_URL") or None  # local runs only; unset on AWS
-    client = boto3.client("dynamodb", endpoint_url=endpoint)
-    return Tables.from_env(env), client, int(env["WRITE_CONCURRENCY"]), Logger(service=env["POWERTOOLS_SERVICE_NAME"])
+@dataclass(frozen=True)
+class SegmentRuntime:
+    tables: Tables
+    dynamodb: Any
+    write_threads: int
+    logger: Logger
+
+
+cold_start: ColdStart[SegmentRuntime] = ColdStart(
+    BACKFILL_SEGMENT_ENV,
+    lambda env, clients: SegmentRuntime(
+        Tables.from_env(env),
+        clients.dynamodb,
+        int(env["WRITE_CONCURRENCY"]),
+        Logger(service=env["POWERTOOLS_SERVICE_NAME"]),
+    ),
+)
 
 
 def parse_event(event: dict[str, Any]) -> tuple[str, int, int, str]:
@@ -44,23 +54,23 @@ def parse_event(event: dict[str, Any]) -> tuple[str, int, int, str]:
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    tables, client, write_threads, logger = _cold_start()
+    rt = cold_start.get()
     table, segment, segments, run_id = parse_event(event)
 
     def remaining() -> float:
         return context.get_remaining_time_in_millis() / 1000.0 - SAFETY_SECONDS
 
     result = run_segment_on(
-        tables,
-        client,
+        rt.tables,
+        rt.dynamodb,
         table=table,
         segment=segment,
         segments=segments,
         run_id=run_id,
         deadline=remaining,
-        write_threads=write_threads,
+        write_threads=rt.write_threads,
     )
-    logger.info("backfill segment", extra=result.to_dict())
+    rt.logger.info("backfill segment", extra=result.to_dict())
     return {
         "done": result.done,
         "table": table,

@@ -16,6 +16,7 @@ import uuid
 from typing import Any
 
 from bench.data import legacy_items
+from cutover.batch_write import write_serialised
 from cutover.clients import Clients
 from cutover.codec import to_ddb
 from replicator.contract.errors import TransformError
@@ -96,8 +97,6 @@ def conditional_put_ceiling(clients: Clients, seconds: float = 5.0, threads: int
 
 def batch_write_ceiling(clients: Clients, seconds: float = 5.0, threads: int = 8) -> dict[str, float]:
     """Items/s of unconditional 25-item BatchWriteItem (reference: batching cannot carry a condition)."""
-    from bench.data import batch_write
-
     table = scratch_table(clients, "bwi")
     templates = _v3_templates()
     seq = itertools.count()
@@ -107,7 +106,7 @@ def batch_write_ceiling(clients: Clients, seconds: float = 5.0, threads: int = 8
         for _ in range(25):
             n = next(seq)
             batch.append(to_ddb({**templates[n % len(templates)], "userId": f"b{idx}-{n}", "_version": "0"}))
-        batch_write(clients.dynamodb, table, batch)
+        write_serialised(clients.dynamodb, table, batch)
         return 25
 
     items, elapsed = _hammer(seconds, threads, job)

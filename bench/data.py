@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
+from cutover.batch_write import write_serialised
 from cutover.clients import Clients
 from cutover.codec import to_ddb
 from cutover.names import ORDERS, USERS
@@ -106,18 +107,6 @@ def is_good(source: str, item: dict[str, Any]) -> bool:
         return False
 
 
-def batch_write(client: Any, table: str, items: list[dict[str, Any]]) -> None:
-    """One BatchWriteItem of <= 25 already-serialised items, honouring UnprocessedItems."""
-    request = {table: [{"PutRequest": {"Item": item}} for item in items]}
-    delay = 0.05
-    while request:
-        resp = client.batch_write_item(RequestItems=request)
-        request = resp.get("UnprocessedItems") or {}
-        if request:
-            time.sleep(delay)
-            delay = min(delay * 2, 2.0)
-
-
 def seed(clients: Clients, rows: Iterable[tuple[str, dict[str, Any]]], threads: int = 8) -> int:
     """Write (table, plain item) rows with parallel 25-item BatchWriteItems. Returns rows written.
 
@@ -135,7 +124,7 @@ def seed(clients: Clients, rows: Iterable[tuple[str, dict[str, Any]]], threads: 
         while (job := work.get()) is not None:
             table, batch = job
             try:
-                batch_write(client, table, batch)
+                write_serialised(client, table, batch)
                 with lock:
                     written[0] += len(batch)
             except BaseException as exc:  # noqa: BLE001 - surfaced after join

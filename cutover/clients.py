@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal
 
 import boto3
 from botocore.config import Config
@@ -22,6 +22,9 @@ _CONFIG = Config(
     connect_timeout=5,
     read_timeout=30,
 )
+
+
+Service = Literal["dynamodb", "dynamodbstreams", "ssm", "sqs", "stepfunctions", "secretsmanager", "cloudwatch"]
 
 
 class Clients:
@@ -47,7 +50,7 @@ class Clients:
     def region(self) -> str:
         return self.session.region_name or DEFAULT_REGION
 
-    def client(self, service: str) -> Any:
+    def client(self, service: Service) -> Any:
         with self._lock:
             return self.session.client(service, endpoint_url=self.settings.endpoint_url, config=self._config)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from boto3.dynamodb.types import DYNAMODB_CONTEXT, TypeDeserializer, TypeSerializer
 
@@ -27,7 +27,7 @@ def _de(value: Mapping[str, Any]) -> Any:
         reader = _READERS.get(tag)
         if reader is not None:
             return reader(raw)
-    return _DESERIALIZER.deserialize(value)
+    return _DESERIALIZER.deserialize(cast(Any, value))  # stubs type the value as a TypedDict
 
 
 _READERS: dict[str, Callable[[Any], Any]] = {
@@ -54,7 +54,7 @@ def _ser(value: Any) -> dict[str, Any]:
     if kind is str:  # the most common type, without a call
         return {"S": value}
     writer = _WRITERS.get(kind)
-    return writer(value) if writer is not None else _SERIALIZER.serialize(value)
+    return writer(value) if writer is not None else cast(dict[str, Any], _SERIALIZER.serialize(value))
 
 
 _WRITERS: dict[type, Callable[[Any], dict[str, Any]]] = {

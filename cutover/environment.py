@@ -71,6 +71,14 @@ class FunctionEnv:
                 found.append(f"{var.name}={value!r} is malformed (expected {var.hint})")
         return found
 
+    def load(self, values: Mapping[str, str]) -> dict[str, str]:
+        """What every handler calls at cold start: the stage's declared defaults applied, then validated.
+
+        Raises:
+            ConfigError: naming every missing or malformed variable and any unresolved `${...}`.
+        """
+        return self.validate(self.with_defaults(values, values.get("STAGE", "")))
+
     def validate(self, values: Mapping[str, str]) -> dict[str, str]:
         """Return the function's variables, or raise naming *every* problem at once."""
         problems = self.problems(values)

@@ -91,7 +91,7 @@ TIME_SERIES_INDEX = "TimeSeriesIndex"
 
 @dataclass(frozen=True)
 class Names:
-    """Every name derived from (service, stage). Defaults match ../shared/CONTRACT.md."""
+    """Every name derived from (service, stage). Defaults match docs/CONTRACT.md."""
 
     service: str = "my-service"
     stage: str = "dev"

@@ -47,7 +47,7 @@ def backoff_delay(
     attempt: int, base: float = 0.05, cap: float = 5.0, rng: Callable[[], float] = random.random
 ) -> float:
     """Full-jitter delay before retry number `attempt` (0-based)."""
-    return rng() * min(cap, base * (2 ** min(attempt, 30)))
+    return float(rng() * min(cap, base * (2 ** min(attempt, 30))))
 
 
 def call_with_retry(

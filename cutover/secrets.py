@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from cutover.errors import ConfigError
 
@@ -52,7 +52,7 @@ def get_stage_secret(
     environ: Mapping[str, str] | None = None,
     *,
     max_age: int = DEFAULT_MAX_AGE_SECONDS,
-    transform: str | None = None,
+    transform: Literal["json"] | None = None,
 ) -> Any:
     """Read the secret whose ARN is in `env_var`, after checking it belongs to our STAGE.
 
@@ -71,4 +71,6 @@ def get_stage_secret(
     check_stage(secret_id, stage)
     from aws_lambda_powertools.utilities.parameters import get_secret  # lazy: only where secrets are used
 
-    return get_secret(secret_id, max_age=max_age, transform=transform)
+    if transform == "json":
+        return get_secret(secret_id, max_age=max_age, transform="json")
+    return get_secret(secret_id, max_age=max_age)

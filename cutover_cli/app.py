@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import sys
+from typing import Any
 
 import click
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
@@ -26,7 +27,7 @@ class CutoverGroup(click.Group):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         return _commands().get(name)
 
-    def invoke(self, ctx: click.Context):  # type: ignore[override]
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except CutoverError as exc:

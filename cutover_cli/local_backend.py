@@ -20,7 +20,21 @@ LOOPBACK = "127.0.0.1"
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind((LOOPBACK, 0))
-        return sock.getsockname()[1]
+        return int(sock.getsockname()[1])
+
+
+def check_port_free(port: int) -> None:
+    """Fail in one line before starting a server on a port something else already listens on.
+
+    Without this, the server thread dies on its bind error while the readiness probe happily
+    connects to the *other* process, and every later request goes to the wrong server.
+    """
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((LOOPBACK, port))
+        except OSError as exc:
+            raise ConfigError(f"cannot listen on {LOOPBACK}:{port}: {exc.strerror}; pick another --port") from exc
 
 
 class _Endpoint:
@@ -32,13 +46,13 @@ class _Endpoint:
     def endpoint_url(self) -> str:
         return f"http://{LOOPBACK}:{self.port}"
 
-    def start(self):  # pragma: no cover - overridden
+    def start(self) -> _Endpoint:  # pragma: no cover - overridden
         raise NotImplementedError
 
     def stop(self) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
 
-    def __enter__(self):
+    def __enter__(self) -> _Endpoint:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -58,6 +72,8 @@ class LocalServer(_Endpoint):
         from moto.server import ThreadedMotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+        if self.port:
+            check_port_free(self.port)
         self.port = self.port or free_port()
         self._server = ThreadedMotoServer(ip_address=LOOPBACK, port=self.port, verbose=False)
         self._server.start()

@@ -53,7 +53,7 @@ class ReplicatorConfig:
         Raises:
             ConfigError: naming every missing or malformed variable and any unresolved `${...}`.
         """
-        env = REPLICATOR_ENV.validate(environ)
+        env = REPLICATOR_ENV.load(environ)
         return cls(
             users_table=env["USERS_TABLE"],
             orders_table=env["ORDERS_TABLE"],

@@ -11,7 +11,6 @@ import, so a broken environment is reported as one ConfigError naming every bad 
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -20,8 +19,8 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cutover.clients import Clients
-from cutover.settings import Settings
+from cutover.coldstart import ColdStart
+from cutover.environment import REPLICATOR_ENV
 from replicator.batch import BatchResult
 from replicator.engine import Replicator, ReplicatorConfig
 from replicator.record_apply import RecordOutcome
@@ -42,17 +41,9 @@ metrics = Metrics(namespace=METRICS_NAMESPACE)
 # All-failed batches are reported like any other (every record in batchItemFailures) instead of
 # raising, so the response always matches `Replicator.handle`.
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
-_replicator: Replicator | None = None
-
-
-def _cold_start() -> Replicator:
-    """Build config, clients and the Replicator once per container."""
-    global _replicator
-    if _replicator is None:
-        config = ReplicatorConfig.from_env(os.environ)
-        clients = Clients(Settings.from_env(dict(os.environ)))
-        _replicator = Replicator(config, clients.dynamodb, logger=logger)
-    return _replicator
+cold_start: ColdStart[Replicator] = ColdStart(
+    REPLICATOR_ENV, lambda env, clients: Replicator(ReplicatorConfig.from_env(env), clients.dynamodb, logger=logger)
+)
 
 
 def _record_metrics(replicator: Replicator, batch: BatchResult) -> None:
@@ -66,7 +57,7 @@ def _record_metrics(replicator: Replicator, batch: BatchResult) -> None:
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    replicator = _cold_start()
+    replicator = cold_start.get()
     batch = replicator.process(event.get("Records") or [])
     _record_metrics(replicator, batch)
     errors = batch.errors_by_id()
@@ -76,4 +67,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         if error is not None:
             raise error
 
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    response = process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
+    return dict(response)

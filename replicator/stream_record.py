@@ -57,7 +57,8 @@ def table_of_arn(event_source_arn: str) -> str:
 
 def record_id(record: Mapping[str, Any]) -> tuple[str, str]:
     """(eventSourceARN, SequenceNumber): unique across the tables feeding one batch."""
-    dynamodb = record.get("dynamodb") if isinstance(record.get("dynamodb"), Mapping) else {}
+    body = record.get("dynamodb")
+    dynamodb: Mapping[str, Any] = body if isinstance(body, Mapping) else {}
     return str(record.get("eventSourceARN", "")), str(dynamodb.get("SequenceNumber", ""))
 
 

@@ -33,7 +33,7 @@ def command(rt: Runtime, port: int, cache_seconds: int) -> None:
 
     ctx = build_context(AppConfig.from_settings(rt.settings, cache_seconds), rt.clients)
     server = make_server(lambda event: handle(event, None, ctx), port)
-    host, bound = server.server_address[:2]
+    host, bound = str(server.server_address[0]), server.server_address[1]
     click.echo(
         f"serving the API on http://{host}:{bound} (read-source from "
         f"{rt.settings.names.read_source_parameter}); Ctrl-C to stop",

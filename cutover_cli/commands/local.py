@@ -39,10 +39,7 @@ def command(port: int, service: str, stage: str) -> None:
     """
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
     server = LocalServer(port=port)
-    try:
-        server.start()
-    except OSError as exc:
-        raise click.ClickException(f"cannot listen on 127.0.0.1:{port}: {exc}. Pick another --port") from exc
+    server.start()  # a taken port is a ConfigError: one line, exit 2
     try:
         settings = Settings(service=service, stage=stage, endpoint_url=server.endpoint_url)
         created = init_backend(settings, Clients(settings))

@@ -1,22 +1,20 @@
 """Seed data shaped like four years of legacy writes: mixed timestamp formats, messy emails, bad items.
 
-Written with BatchWriteItem (25 items per call, AWS's limit) and every UnprocessedItems retried:
-ignoring that field is how batch loaders silently lose writes.
+Written with `cutover.batch_write` (25 items per call, AWS's limit, every UnprocessedItems retried:
+ignoring that field is how batch loaders silently lose writes).
 """
 
 from __future__ import annotations
 
 import random
-import time
-from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from cutover.codec import to_ddb
-from cutover.errors import BackendError
+from cutover.batch_write import MAX_BATCH_WRITE_ITEMS as BATCH
+from cutover.batch_write import batch_write
 
-BATCH = 25
+__all__ = ["BATCH", "bad_items", "batch_write", "created_at", "messy_email", "order", "user"]
 _START = datetime(2021, 1, 1, tzinfo=UTC)
 
 
@@ -74,32 +72,3 @@ def bad_items(rng: random.Random) -> tuple[list[dict[str, Any]], list[dict[str, 
     users += [{"userId": f"bad-ts-{i}", "email": f"ts{i}@example.com", "createdAt": "last tuesday"} for i in range(2)]
     orders = [{"orderId": f"bad-order-{i}", "createdAt": created_at(rng), "total": Decimal(1)} for i in range(3)]
     return users, orders
-
-
-def batch_write(dynamodb: Any, table: str, items: Iterable[dict[str, Any]], max_attempts: int = 10) -> int:
-    """Write `items` in 25-item BatchWriteItem calls, retrying UnprocessedItems with backoff."""
-    chunk: list[dict[str, Any]] = []
-    written = 0
-    for item in items:
-        chunk.append({"PutRequest": {"Item": to_ddb(item)}})
-        if len(chunk) == BATCH:
-            written += _write_chunk(dynamodb, table, chunk, max_attempts)
-            chunk = []
-    if chunk:
-        written += _write_chunk(dynamodb, table, chunk, max_attempts)
-    return written
-
-
-def _write_chunk(dynamodb: Any, table: str, requests: list[dict[str, Any]], max_attempts: int) -> int:
-    assert len(requests) <= BATCH, "BatchWriteItem takes at most 25 requests"
-    pending = {table: requests}
-    for attempt in range(max_attempts):
-        pending = dynamodb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
-        if not pending:
-            return len(requests)
-        time.sleep(min(2.0, 0.05 * 2**attempt))
-    left = sum(len(v) for v in pending.values())
-    raise BackendError(
-        f"{table}: {left} items still unprocessed after {max_attempts} BatchWriteItem attempts; lower "
-        f"the load and re-run"
-    )

@@ -1,4 +1,4 @@
-"""The contract's legacy -> v3 transform (../shared/CONTRACT.md). Pure functions of one item.
+"""The contract's legacy -> v3 transform (docs/CONTRACT.md). Pure functions of one item.
 
 Input and output are plain Python values as boto3's TypeDeserializer produces them (numbers are
 Decimal). Every bad input raises a `TransformError` subclass; nothing partial is ever returned.

@@ -94,6 +94,27 @@ def test_local_serves_until_interrupted():
         assert proc.wait(timeout=15) == 0
 
 
+def test_local_on_a_taken_port_fails_in_one_line_without_hanging():
+    # Given another process already listening on a loopback port
+    import socket
+
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        # When `cutover local` is asked for that port
+        proc = subprocess.run(
+            [str(Path(sys.executable).with_name("cutover")), "local", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    # Then it exits 2 at once with one line naming the port and the fix, and no traceback
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().count("\n") == 0 and f"cannot listen on 127.0.0.1:{port}" in proc.stderr
+    assert "pick another --port" in proc.stderr and "Traceback" not in proc.stderr
+
+
 def test_sync_against_missing_tables_names_the_table_and_the_fix(moto_server):
     # Given an endpoint where this service's tables were never created
     result = CliRunner().invoke(

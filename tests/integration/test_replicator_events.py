@@ -51,10 +51,11 @@ def lambda_env(settings) -> dict[str, str]:
 @pytest.fixture
 def cold_handler(monkeypatch):
     """The handler module as in a fresh container: no Replicator built yet."""
-    monkeypatch.setattr(handler, "_replicator", None)
+    handler.cold_start.reset()
     yield handler
-    if handler._replicator is not None:
-        handler._replicator.close()
+    if handler.cold_start.built is not None:
+        handler.cold_start.built.close()
+    handler.cold_start.reset()
 
 
 def recorded_event(settings) -> dict[str, Any]:
@@ -113,7 +114,7 @@ def test_redelivered_event_is_a_no_op(settings, clients, cold_handler, monkeypat
     # Then nothing fails and nothing changes
     assert response == {"batchItemFailures": []}
     assert v3(clients, settings, "u-101", "PROFILE") == before
-    assert cold_handler._replicator.outcomes["skipped"] == 4
+    assert cold_handler.cold_start.built.outcomes["skipped"] == 4
 
 
 @pytest.mark.filterwarnings("ignore:No application metrics to publish")
@@ -128,7 +129,6 @@ def test_bad_environment_fails_at_cold_start_naming_every_variable(cold_handler,
         "ORDERS_TABLE",
         "V3_TABLE",
         "QUARANTINE_TABLE",
-        "WRITE_CONCURRENCY",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("V3_TABLE", "${Token[TOKEN.123]}")
@@ -148,8 +148,9 @@ def test_bad_environment_fails_at_cold_start_naming_every_variable(cold_handler,
         "WRITE_CONCURRENCY",
     ):
         assert f"{name} is missing" in message
+    assert "WRITE_CONCURRENCY" not in message  # its declared default applies, as for every function
     assert "V3_TABLE='${Token[TOKEN.123]}' still contains an unresolved ${...} placeholder" in message
-    assert cold_handler._replicator is None
+    assert cold_handler.cold_start.built is None
 
 
 def test_adapter_reports_exactly_the_failed_records(settings, clients, monkeypatch):
@@ -159,7 +160,7 @@ def test_adapter_reports_exactly_the_failed_records(settings, clients, monkeypat
     replicator = handler.Replicator(
         handler.ReplicatorConfig.from_names(settings.names, write_concurrency=4), clients.dynamodb
     )
-    monkeypatch.setattr(handler, "_replicator", replicator)
+    monkeypatch.setattr(handler.cold_start, "_value", replicator)
 
     def throttle(params, **_):
         item = params.get("Item", {})

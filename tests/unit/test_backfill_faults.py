@@ -11,13 +11,10 @@ import threading
 from types import SimpleNamespace
 
 import pytest
-from moto import mock_aws
 from request_limits import LimitGuard
 
 from backfill.runner import run_backfill
-from cutover.clients import Clients
 from cutover.codec import from_ddb, to_ddb
-from cutover.settings import Settings
 from reconciler.run import run_reconcile
 from replicator.contract.transform import transform
 
@@ -78,13 +75,8 @@ class Faults:
 
 
 @pytest.fixture
-def env():
-    with mock_aws():
-        settings = Settings(service="faults", region="us-east-1")
-        clients = Clients(settings)
-        for spec in settings.names.all_specs():
-            clients.dynamodb.create_table(**spec.create_table_kwargs())
-        yield settings, clients
+def env(aws_memory):
+    return aws_memory
 
 
 def test_backfill_and_reconcile_are_exact_under_throttling_and_unprocessed_keys(env, tmp_path):

@@ -38,9 +38,9 @@ def _env(names: Names) -> dict[str, str]:
 def lam(monkeypatch):
     import backfill.segment_lambda as module  # importing must not need any environment
 
-    module._cold_start.cache_clear()
+    module.cold_start.reset()
     yield module
-    module._cold_start.cache_clear()
+    module.cold_start.reset()
 
 
 def test_missing_environment_fails_at_invocation_naming_every_variable(lam, monkeypatch):

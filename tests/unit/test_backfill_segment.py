@@ -6,28 +6,20 @@ import itertools
 
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from backfill.checkpoint import checkpoint_pk
 from backfill.runner import run_backfill
 from backfill.segment import run_segment
-from cutover.clients import Clients
 from cutover.codec import from_ddb, to_ddb
 from cutover.errors import ConfigError
-from cutover.settings import Settings
 from cutover.state import BACKFILL_RUN, CheckpointStore, ReportStore
 from replicator.quarantine import QuarantineStore
 from replicator.v3_writer import V3Writer
 
 
 @pytest.fixture
-def env():
-    with mock_aws():
-        settings = Settings(service="unit", region="us-east-1")
-        clients = Clients(settings)
-        for spec in settings.names.all_specs():
-            clients.dynamodb.create_table(**spec.create_table_kwargs())
-        yield settings, clients
+def env(aws_memory):
+    return aws_memory
 
 
 def _seed_users(settings, clients, n: int, bad: int = 0) -> None:

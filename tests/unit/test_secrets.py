@@ -1,4 +1,5 @@
 """cutover.secrets: a function refuses another stage's secret before any AWS call; reads are cached."""
+
 from __future__ import annotations
 
 import boto3
