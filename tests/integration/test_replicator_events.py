@@ -129,6 +129,7 @@ def test_bad_environment_fails_at_cold_start_naming_every_variable(cold_handler,
         "ORDERS_TABLE",
         "V3_TABLE",
         "QUARANTINE_TABLE",
+        "WRITE_CONCURRENCY",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("V3_TABLE", "${Token[TOKEN.123]}")
@@ -145,7 +146,6 @@ def test_bad_environment_fails_at_cold_start_naming_every_variable(cold_handler,
         "USERS_TABLE",
         "ORDERS_TABLE",
         "QUARANTINE_TABLE",
-        "WRITE_CONCURRENCY",
     ):
         assert f"{name} is missing" in message
     assert "WRITE_CONCURRENCY" not in message  # its declared default applies, as for every function
