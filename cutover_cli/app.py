@@ -21,11 +21,14 @@ EXIT_OK, EXIT_FINDING, EXIT_ERROR = 0, 1, 2
 
 
 class CutoverGroup(click.Group):
+    """Commands are the modules of `cutover_cli.commands`, named after their file and imported
+    only when run (or when `--help` lists them), so `cutover status` loads no demo or reconciler."""
+
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(_commands())
+        return command_names()
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        return _commands().get(name)
+        return load_command(name) if name in command_names() else None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -53,18 +56,17 @@ def _fail(message: str, code: int = EXIT_ERROR) -> None:
     sys.exit(code)
 
 
-_CACHE: dict[str, click.Command] = {}
+def command_names() -> list[str]:
+    """Every command, from the file names alone (nothing imported)."""
+    return sorted(m.name for m in pkgutil.iter_modules(commands.__path__) if not m.name.startswith("_"))
 
 
-def _commands() -> dict[str, click.Command]:
-    if not _CACHE:
-        for mod in pkgutil.iter_modules(commands.__path__):
-            if mod.name.startswith("_"):
-                continue
-            command = getattr(importlib.import_module(f"{commands.__name__}.{mod.name}"), "command", None)
-            if isinstance(command, click.Command):
-                _CACHE[command.name or mod.name] = command
-    return _CACHE
+def load_command(name: str) -> click.Command:
+    """Import one command's module; its `command` must carry the file's name."""
+    command = getattr(importlib.import_module(f"{commands.__name__}.{name}"), "command", None)
+    if not isinstance(command, click.Command) or command.name != name:
+        raise RuntimeError(f"cutover_cli/commands/{name}.py must define a click command named {name!r} as `command`")
+    return command
 
 
 @click.group(cls=CutoverGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
