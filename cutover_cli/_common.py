@@ -35,32 +35,101 @@ class Runtime:
             click.echo(json.dumps(data, indent=2, default=str))
 
 
-def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Add --endpoint-url/--service/--stage/--region/--json and pass a `Runtime` as `rt`."""
+_ACTIVE: list[Runtime] = []
 
-    @click.option(
-        "--endpoint-url",
-        envvar="CUTOVER_ENDPOINT_URL",
-        default=None,
-        help="Local backend endpoint (e.g. http://127.0.0.1:5000). Omit for real AWS. [env CUTOVER_ENDPOINT_URL]",
-    )
-    @click.option(
-        "--service",
-        envvar="CUTOVER_SERVICE",
-        default="my-service",
-        show_default=True,
-        help="Service name used in every resource name.",
-    )
-    @click.option(
-        "--stage", envvar="CUTOVER_STAGE", default="dev", show_default=True, help="Stage: dev, staging or prod."
-    )
-    @click.option("--region", default=None, help="AWS region (default: boto3's chain, then us-east-1).")
-    @click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
+
+def active_runtime() -> Runtime | None:
+    """The runtime of the command being run (for error messages naming its tables and --json)."""
+    return _ACTIVE[-1] if _ACTIVE else None
+
+
+STAGES = ("dev", "staging", "prod")
+_OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
+    (
+        ("--endpoint-url",),
+        {
+            "envvar": "CUTOVER_ENDPOINT_URL",
+            "show_envvar": True,
+            "default": None,
+            "help": "Local backend endpoint (e.g. http://127.0.0.1:5000). Omit for real AWS.",
+        },
+    ),
+    (
+        ("--service",),
+        {
+            "envvar": "CUTOVER_SERVICE",
+            "show_envvar": True,
+            "default": "my-service",
+            "show_default": True,
+            "help": "Service name used in every resource name.",
+        },
+    ),
+    (
+        ("--stage",),
+        {
+            "envvar": "CUTOVER_STAGE",
+            "show_envvar": True,
+            "type": click.Choice(STAGES),
+            "default": "dev",
+            "show_default": True,
+            "help": "Stage.",
+        },
+    ),
+    (("--region",), {"default": None, "help": "AWS region (default: boto3's chain, then us-east-1)."}),
+    (("--json", "as_json"), {"is_flag": True, "default": False, "help": "Machine-readable JSON output (errors too)."}),
+)
+_NAMES = ("endpoint_url", "service", "stage", "region", "as_json")
+
+
+def _add_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    for decls, attrs in reversed(_OPTIONS):
+        func = click.option(*decls, **attrs)(func)
+    return func
+
+
+def global_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The same options on the group, so `cutover --stage prod status` works like `cutover status --stage prod`."""
+
+    @_add_options
     @wraps(func)
-    def wrapper(
-        *args: Any, endpoint_url: str | None, service: str, stage: str, region: str | None, as_json: bool, **kwargs: Any
-    ) -> Any:
-        settings = Settings(service=service, stage=stage, region=region, endpoint_url=endpoint_url)
-        return func(*args, rt=Runtime(settings, as_json), **kwargs)
+    def wrapper(**kwargs: Any) -> Any:
+        ctx = click.get_current_context()
+        ctx.meta["cutover.global"] = {
+            name: kwargs[name]
+            for name in _NAMES
+            if ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
+        }
+        return func(**{k: v for k, v in kwargs.items() if k not in _NAMES})
+
+    return wrapper
+
+
+def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add --endpoint-url/--service/--stage/--region/--json and pass a `Runtime` as `rt`.
+
+    A value given on the command line wins; else one given before the command (`cutover --stage
+    prod status`); else the environment variable; else the default.
+    """
+
+    @_add_options
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        ctx = click.get_current_context()
+        given_globally = ctx.meta.get("cutover.global", {})
+        values = {}
+        for name in _NAMES:
+            value = kwargs.pop(name)
+            if name in given_globally and ctx.get_parameter_source(name) is not click.core.ParameterSource.COMMANDLINE:
+                value = given_globally[name]
+            values[name] = value
+        settings = Settings(
+            service=values["service"],
+            stage=values["stage"],
+            region=values["region"],
+            endpoint_url=values["endpoint_url"],
+        )
+        runtime = Runtime(settings, values["as_json"])
+        _ACTIVE.append(runtime)
+        return func(*args, rt=runtime, **kwargs)
 
     return wrapper

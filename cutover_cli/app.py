@@ -7,28 +7,55 @@ Commands are discovered, not listed, so adding one is adding a file. Expected fa
 from __future__ import annotations
 
 import importlib
+import json
 import pkgutil
 import sys
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, NoReturn
 
 import click
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from cutover.errors import CutoverError
 from cutover_cli import commands
+from cutover_cli._common import active_runtime, global_options
 
-EXIT_OK, EXIT_FINDING, EXIT_ERROR = 0, 1, 2
+EXIT_OK, EXIT_FINDING, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class CutoverGroup(click.Group):
     """Commands are the modules of `cutover_cli.commands`, named after their file and imported
-    only when run (or when `--help` lists them), so `cutover status` loads no demo or reconciler."""
+    only when run (or when `--help` lists them), so `cutover status` loads no demo or reconciler.
+
+    Every failure leaves as one line (`error: ...`, or a JSON object on stdout with --json) and a
+    documented exit code: usage errors and expected failures 2, findings 1, Ctrl-C 130.
+    """
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return command_names()
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         return load_command(name) if name in command_names() else None
+
+    def main(self, args: Sequence[str] | None = None, *rest: Any, **kwargs: Any) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        kwargs["standalone_mode"] = False
+        try:
+            result = super().main(argv, *rest, **kwargs)
+        except click.exceptions.Exit as done:
+            sys.exit(done.exit_code)
+        except click.exceptions.Abort:
+            _fail("interrupted", EXIT_INTERRUPTED, "--json" in argv)
+        except click.UsageError as exc:
+            where = (
+                f"cutover {exc.ctx.command_path.split(' ', 1)[1]}"
+                if exc.ctx and " " in exc.ctx.command_path
+                else "cutover"
+            )
+            _fail(f"{exc.format_message()} (see `{where} --help`)", EXIT_ERROR, "--json" in argv)
+        except click.ClickException as exc:
+            _fail(exc.format_message(), exc.exit_code, "--json" in argv)
+        sys.exit(result if isinstance(result, int) else EXIT_OK)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -40,18 +67,35 @@ class CutoverGroup(click.Group):
                 "no AWS credentials found: configure a profile (AWS_PROFILE) or pass --endpoint-url for a local backend"
             )
         except ClientError as exc:
-            err = exc.response.get("Error", {})
-            _fail(
-                f"AWS refused {exc.operation_name}: {err.get('Code')}: {err.get('Message')}. Check the "
-                f"table/parameter names (--service/--stage) and your permissions"
-            )
+            _fail(describe_client_error(exc))
         except BotoCoreError as exc:
             _fail(f"cannot reach the backend: {exc}. Is the endpoint running (cutover local) and --endpoint-url right?")
         except KeyboardInterrupt:
-            _fail("interrupted; progress so far is checkpointed, run the same command again to resume", 130)
+            _fail(
+                "interrupted; progress so far is checkpointed, run the same command again to resume", EXIT_INTERRUPTED
+            )
 
 
-def _fail(message: str, code: int = EXIT_ERROR) -> None:
+def describe_client_error(exc: ClientError) -> str:
+    """One line for an AWS refusal, naming the tables this run was looking at when one is missing."""
+    err = exc.response.get("Error", {})
+    line = f"AWS refused {exc.operation_name}: {err.get('Code')}: {err.get('Message')}"
+    rt = active_runtime()
+    if err.get("Code") == "ResourceNotFoundException" and rt is not None:
+        n = rt.settings.names
+        return (
+            f"{line}. This run looks for tables {n.users_table}, {n.orders_table}, {n.v3_table} (and cutover's own "
+            f"{n.prefix}-*) in region {rt.clients.region}: check --service/--stage/--region, or run `cutover init` "
+            "on a local endpoint"
+        )
+    return f"{line}. Check the table/parameter names (--service/--stage) and your permissions"
+
+
+def _fail(message: str, code: int = EXIT_ERROR, as_json: bool | None = None) -> NoReturn:
+    """Print one line (or, with --json, one JSON object on stdout as well) and exit with `code`."""
+    rt = active_runtime()
+    if as_json or (as_json is None and rt is not None and rt.as_json):
+        click.echo(json.dumps({"error": message, "exit_code": code}))
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
 
@@ -71,7 +115,8 @@ def load_command(name: str) -> click.Command:
 
 @click.group(cls=CutoverGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="cutover")
-def main() -> None:
+@global_options
+def main(**options: Any) -> None:
     """cutover: migrate live DynamoDB data from legacy users/orders tables to the v3 single table.
 
     Every command takes --endpoint-url (local backend) or none (real AWS via boto3's standard

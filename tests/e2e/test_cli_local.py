@@ -126,3 +126,26 @@ def test_sync_against_missing_tables_names_the_table_and_the_fix(moto_server):
         "error: legacy table never-initialised-dev-users does not exist: check --service/--stage, "
         "or run `cutover init` on a local endpoint"
     )
+
+
+def test_a_missing_table_error_names_the_tables_this_run_looked_for(moto_server):
+    # Given a stage whose tables were never created on this endpoint
+    result = CliRunner().invoke(
+        main,
+        [
+            "reconcile",
+            "--quiet",
+            "--endpoint-url",
+            moto_server.endpoint_url,
+            "--service",
+            "never-made",
+            "--stage",
+            "staging",
+        ],
+    )
+    # Then one line names the tables and the fix, exit 2
+    assert result.exit_code == 2, result.output
+    line = result.stderr.strip()
+    assert line.count("\n") == 0 and line.startswith("error: AWS refused")
+    assert "never-made-staging-users" in line and "never-made-staging-users-v3" in line
+    assert "check --service/--stage/--region" in line
