@@ -9,6 +9,7 @@ import socket
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from cutover.clients import Clients
 from cutover.errors import ConfigError
@@ -86,6 +87,20 @@ class LocalServer(_Endpoint):
             self._server = None
 
 
+def wait_for_endpoint(endpoint_url: str, timeout: float) -> None:
+    """Wait until `endpoint_url`'s host:port accepts connections (ConfigError after `timeout` s)."""
+    parts = urlsplit(endpoint_url)
+    host, port = parts.hostname or LOOPBACK, parts.port or (443 if parts.scheme == "https" else 80)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection((host, port), timeout=1.0).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise ConfigError(f"nothing is listening on {endpoint_url} after {timeout:.0f}s: start it with `cutover local`")
+
+
 def _wait_for_port(port: int, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -114,8 +129,11 @@ def init_backend(settings: Settings, clients: Clients | None = None, *, legacy_s
     created: list[str] = []
     for spec in settings.names.all_specs():
         if spec.name not in existing:
-            ddb.create_table(**spec.create_table_kwargs(stream=None if legacy_streams else False))
-            created.append(spec.name)
+            try:
+                ddb.create_table(**spec.create_table_kwargs(stream=None if legacy_streams else False))
+                created.append(spec.name)
+            except ddb.exceptions.ResourceInUseException:
+                pass  # another init (e.g. `cutover local` still starting) created it meanwhile
     parameter = settings.names.read_source_parameter
     try:
         clients.ssm.put_parameter(Name=parameter, Value="legacy", Type="String", Overwrite=False)

@@ -5,16 +5,25 @@ from __future__ import annotations
 import click
 
 from cutover_cli._common import Runtime, common_options
-from cutover_cli.local_backend import init_backend
+from cutover_cli.local_backend import init_backend, wait_for_endpoint
 
 
 @click.command("init")
+@click.option(
+    "--wait",
+    type=click.FloatRange(0, 600),
+    default=0,
+    show_default=True,
+    help="Seconds to wait for the endpoint to accept connections first (e.g. right after `cutover local &`).",
+)
 @common_options
-def command(rt: Runtime) -> None:
+def command(rt: Runtime, wait: float) -> None:
     """Create the legacy, v3 and cutover tables and the read-source parameter where missing.
 
     Only for a local endpoint (--endpoint-url); refuses real AWS, where CDK owns the resources.
     """
+    if wait and rt.settings.endpoint_url:
+        wait_for_endpoint(rt.settings.endpoint_url, wait)
     created = init_backend(rt.settings, rt.clients)
     rt.emit(
         {"endpoint": rt.settings.endpoint_url, "created": created},

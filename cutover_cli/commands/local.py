@@ -12,6 +12,8 @@ from cutover.clients import Clients
 from cutover.settings import Settings
 from cutover_cli.local_backend import LocalServer, init_backend
 
+LOCAL_REGION = "us-east-1"  # moto answers in any region; the aws CLI needs one named
+
 
 @click.command("local")
 @click.option(
@@ -41,11 +43,12 @@ def command(port: int, service: str, stage: str) -> None:
     server = LocalServer(port=port)
     server.start()  # a taken port is a ConfigError: one line, exit 2
     try:
-        settings = Settings(service=service, stage=stage, endpoint_url=server.endpoint_url)
+        settings = Settings(service=service, stage=stage, region=LOCAL_REGION, endpoint_url=server.endpoint_url)
         created = init_backend(settings, Clients(settings))
         click.echo(f"cutover local backend listening on {server.endpoint_url} (state in memory, lost on exit)")
         click.echo(f"created {len(created)} resources for {service}-{stage}")
         click.echo(f"export CUTOVER_ENDPOINT_URL={server.endpoint_url}")
+        click.echo(f"export AWS_DEFAULT_REGION={LOCAL_REGION} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local")
         click.echo("Ctrl-C to stop.")
         _wait_for_signal()
         click.echo("stopped; in-memory state discarded", err=True)
