@@ -44,10 +44,10 @@ test: lint $(STAMP) $(NODE_STAMP)
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit tests/properties -q
 
-integration: $(STAMP)
+integration: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest tests/integration -q
 
-e2e: $(STAMP)
+e2e: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest tests/e2e -q
 
 infra: $(STAMP) $(NODE_STAMP)

@@ -31,7 +31,7 @@ class Connection:
     @classmethod
     def from_clients(cls, clients: Any) -> Connection:
         """Reuse `cutover.clients.Clients`' region and endpoint; on local, its (placeholder) credentials."""
-        host = clients.settings.endpoint_url
+        host = clients.settings.endpoint_for("dynamodb")
         if host is None:
             return cls(region=clients.region)
         creds = clients.session.get_credentials().get_frozen_credentials()

@@ -52,7 +52,7 @@ class Clients:
 
     def client(self, service: Service) -> Any:
         with self._lock:
-            return self.session.client(service, endpoint_url=self.settings.endpoint_url, config=self._config)
+            return self.session.client(service, endpoint_url=self.settings.endpoint_for(service), config=self._config)
 
     @cached_property
     def dynamodb(self) -> Any:

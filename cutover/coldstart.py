@@ -66,4 +66,5 @@ def settings_from_env(env: Mapping[str, str], source: Mapping[str, str]) -> Sett
         stage=env["STAGE"],
         region=source.get("AWS_REGION") or source.get("AWS_DEFAULT_REGION"),
         endpoint_url=source.get("CUTOVER_ENDPOINT_URL") or None,
+        dynamodb_endpoint_url=source.get("CUTOVER_DYNAMODB_ENDPOINT_URL") or None,
     )

@@ -23,14 +23,22 @@ class Settings:
     stage: str = "dev"
     region: str | None = None
     endpoint_url: str | None = None
+    # DynamoDB alone on another local endpoint (dynalite), Streams/SSM/SQS on `endpoint_url` (moto).
+    dynamodb_endpoint_url: str | None = None
 
     def __post_init__(self) -> None:
         if not NAME_RE.match(self.service):
             raise ConfigError(f"service {self.service!r} is not a valid name: use lower-case letters, digits and '-'")
         if not NAME_RE.match(self.stage):
             raise ConfigError(f"stage {self.stage!r} is not a valid name: use lower-case letters, digits and '-'")
-        if self.endpoint_url is not None and not re.match(r"^https?://", self.endpoint_url):
-            raise ConfigError(f"endpoint URL {self.endpoint_url!r} must start with http:// or https://")
+        for url in (self.endpoint_url, self.dynamodb_endpoint_url):
+            if url is not None and not re.match(r"^https?://", url):
+                raise ConfigError(f"endpoint URL {url!r} must start with http:// or https://")
+        if self.dynamodb_endpoint_url is not None and self.endpoint_url is None:
+            raise ConfigError(
+                "a separate DynamoDB endpoint needs --endpoint-url too (Streams, SSM and SQS stay on the local moto "
+                "backend): pass both, or neither for real AWS"
+            )
 
     @property
     def names(self) -> Names:
@@ -38,11 +46,17 @@ class Settings:
 
     @property
     def is_local(self) -> bool:
-        """True when talking to an explicit endpoint (moto), False for real AWS."""
+        """True when talking to an explicit endpoint (moto, dynalite), False for real AWS."""
         return self.endpoint_url is not None
 
     def with_endpoint(self, endpoint_url: str | None) -> Settings:
         return replace(self, endpoint_url=endpoint_url)
+
+    def endpoint_for(self, service: str) -> str | None:
+        """The endpoint a client of `service` talks to (None: AWS's own)."""
+        if service == "dynamodb" and self.dynamodb_endpoint_url:
+            return self.dynamodb_endpoint_url
+        return self.endpoint_url
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -52,4 +66,5 @@ class Settings:
             stage=env.get("CUTOVER_STAGE", env.get("STAGE", "dev")),
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION"),
             endpoint_url=env.get("CUTOVER_ENDPOINT_URL") or None,
+            dynamodb_endpoint_url=env.get("CUTOVER_DYNAMODB_ENDPOINT_URL") or None,
         )

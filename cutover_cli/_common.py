@@ -55,6 +55,15 @@ _OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
         },
     ),
     (
+        ("--dynamodb-endpoint-url",),
+        {
+            "envvar": "CUTOVER_DYNAMODB_ENDPOINT_URL",
+            "show_envvar": True,
+            "default": None,
+            "help": "DynamoDB alone on another local endpoint (dynalite: `cutover local --engine dynalite`).",
+        },
+    ),
+    (
         ("--service",),
         {
             "envvar": "CUTOVER_SERVICE",
@@ -78,7 +87,7 @@ _OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
     (("--region",), {"default": None, "help": "AWS region (default: boto3's chain, then us-east-1)."}),
     (("--json", "as_json"), {"is_flag": True, "default": False, "help": "Machine-readable JSON output (errors too)."}),
 )
-_NAMES = ("endpoint_url", "service", "stage", "region", "as_json")
+_NAMES = ("endpoint_url", "dynamodb_endpoint_url", "service", "stage", "region", "as_json")
 
 
 def _add_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -127,6 +136,7 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
             stage=values["stage"],
             region=values["region"],
             endpoint_url=values["endpoint_url"],
+            dynamodb_endpoint_url=values["dynamodb_endpoint_url"],
         )
         runtime = Runtime(settings, values["as_json"])
         _ACTIVE.append(runtime)

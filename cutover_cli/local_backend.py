@@ -5,9 +5,12 @@ State lives in the moto process's memory and is gone when it stops.
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -101,6 +104,58 @@ def wait_for_endpoint(endpoint_url: str, timeout: float) -> None:
     raise ConfigError(f"nothing is listening on {endpoint_url} after {timeout:.0f}s: start it with `cutover local`")
 
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def dynalite_command() -> list[str]:
+    """How to start dynalite: `$CUTOVER_DYNALITE`, else the copy `npm ci` put in ./node_modules."""
+    configured = os.environ.get("CUTOVER_DYNALITE")
+    path = Path(configured) if configured else ROOT / "node_modules" / ".bin" / "dynalite"
+    if not path.exists():
+        raise ConfigError(
+            f"dynalite is not installed at {path}: run `make cdk-cli` (npm ci installs it from package.json), "
+            "or set CUTOVER_DYNALITE to its executable"
+        )
+    return [str(path)]
+
+
+@dataclass
+class DynaliteServer(_Endpoint):
+    """dynalite (npm, MIT): a second DynamoDB engine, written independently of moto, in a child process.
+
+    It serves DynamoDB only (no Streams, no SSM), in memory, and is stricter than moto in places
+    (see DESIGN.md, "Two engines"), which is why the DynamoDB-only test suites run on both.
+    """
+
+    port: int = 0
+    _process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> DynaliteServer:
+        if self.port:
+            check_port_free(self.port)
+        self.port = self.port or free_port()
+        self._process = subprocess.Popen(
+            [*dynalite_command(), "--port", str(self.port), "--host", LOOPBACK],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            _wait_for_port(self.port)
+        except ConfigError:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+            self._process = None
+
+
 def _wait_for_port(port: int, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -134,6 +189,9 @@ def init_backend(settings: Settings, clients: Clients | None = None, *, legacy_s
                 created.append(spec.name)
             except ddb.exceptions.ResourceInUseException:
                 pass  # another init (e.g. `cutover local` still starting) created it meanwhile
+    for name in created:
+        # moto creates tables ACTIVE; dynalite (like AWS) goes through CREATING first
+        ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
     parameter = settings.names.read_source_parameter
     try:
         clients.ssm.put_parameter(Name=parameter, Value="legacy", Type="String", Overwrite=False)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
 
 import click
 
 from cutover.clients import Clients
 from cutover.settings import Settings
-from cutover_cli.local_backend import LocalServer, init_backend
+from cutover_cli._common import STAGES
+from cutover_cli.local_backend import DynaliteServer, LocalServer, init_backend
 
 LOCAL_REGION = "us-east-1"  # moto answers in any region; the aws CLI needs one named
 
@@ -30,8 +32,23 @@ LOCAL_REGION = "us-east-1"  # moto answers in any region; the aws CLI needs one 
     show_default=True,
     help="Service name used in every resource name.",
 )
-@click.option("--stage", envvar="CUTOVER_STAGE", default="dev", show_default=True, help="Stage: dev, staging or prod.")
-def command(port: int, service: str, stage: str) -> None:
+@click.option(
+    "--stage",
+    envvar="CUTOVER_STAGE",
+    type=click.Choice(STAGES),
+    default="dev",
+    show_default=True,
+    help="Stage.",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(("moto", "dynalite")),
+    default="moto",
+    show_default=True,
+    help="DynamoDB engine. dynalite (stricter, faster at size) serves DynamoDB only: Streams, SSM and SQS "
+    "stay on moto, so `cutover sync` has no streams to read; use it for backfill, reconcile and the API.",
+)
+def command(port: int, service: str, stage: str, engine: str) -> None:
     """Run a local DynamoDB/Streams/SSM backend (moto) on 127.0.0.1 until Ctrl-C.
 
     Creates the legacy tables (with streams), the v3 table, cutover's own tables and the
@@ -42,17 +59,31 @@ def command(port: int, service: str, stage: str) -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
     server = LocalServer(port=port)
     server.start()  # a taken port is a ConfigError: one line, exit 2
+    dynamodb = DynaliteServer() if engine == "dynalite" else None
     try:
-        settings = Settings(service=service, stage=stage, region=LOCAL_REGION, endpoint_url=server.endpoint_url)
+        if dynamodb is not None:
+            dynamodb.start()
+        settings = Settings(
+            service=service,
+            stage=stage,
+            region=LOCAL_REGION,
+            endpoint_url=server.endpoint_url,
+            dynamodb_endpoint_url=dynamodb.endpoint_url if dynamodb else None,
+        )
         created = init_backend(settings, Clients(settings))
         click.echo(f"cutover local backend listening on {server.endpoint_url} (state in memory, lost on exit)")
         click.echo(f"created {len(created)} resources for {service}-{stage}")
         click.echo(f"export CUTOVER_ENDPOINT_URL={server.endpoint_url}")
+        if dynamodb is not None:
+            click.echo(f"export CUTOVER_DYNAMODB_ENDPOINT_URL={dynamodb.endpoint_url}")
         click.echo(f"export AWS_DEFAULT_REGION={LOCAL_REGION} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local")
         click.echo("Ctrl-C to stop.")
+        sys.stdout.flush()  # scripts wait for these lines; a pipe would otherwise hold them back
         _wait_for_signal()
         click.echo("stopped; in-memory state discarded", err=True)
     finally:
+        if dynamodb is not None:
+            dynamodb.stop()
         server.stop()
 
 

@@ -1,0 +1,86 @@
+"""What the two local engines (moto, dynalite) disagree on, pinned to AWS's documented behaviour.
+
+Each test runs on both engines (tests/conftest.py ENGINE_MATRIX). Where an engine is more lenient
+than AWS, the test states which one and cites the AWS page; cutover's own code must hold on AWS,
+so it never relies on an engine's leniency (DESIGN.md, "Two engines").
+"""
+
+from __future__ import annotations
+
+import pytest
+from botocore.exceptions import ClientError
+
+from cutover.batch_get import batch_get
+from cutover.batch_write import MAX_BATCH_WRITE_ITEMS, write_serialised
+from cutover.codec import to_ddb
+
+GSI_VIOLATIONS = (
+    "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.OnlineOps.ViolationDetection.html"
+)
+BATCH_WRITE = "https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html"
+BATCH_GET = "https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchGetItem.html"
+LENIENT = {
+    # behaviour: the engine that accepts what AWS rejects
+    "numeric value for a string GSI key": "moto",
+    "empty string as a GSI key": "dynalite",
+    "26 requests in one BatchWriteItem": "moto",
+}
+
+
+def _rejected(call) -> bool:
+    try:
+        call()
+    except ClientError as exc:
+        assert exc.response["Error"]["Code"] == "ValidationException", exc
+        return True
+    return False
+
+
+def test_every_table_is_active_after_init(settings, clients):
+    # Given init on either engine (dynalite, like AWS, creates tables in CREATING first)
+    # Then every table cutover uses is ACTIVE before any command runs against it
+    for spec in settings.names.all_specs():
+        assert clients.dynamodb.describe_table(TableName=spec.name)["Table"]["TableStatus"] == "ACTIVE"
+
+
+def test_a_numeric_value_for_a_string_gsi_key_is_refused_as_on_aws(settings, clients, engine):
+    # AWS: a write whose GSI key attribute has the wrong type is a ValidationException
+    # ("Type mismatch for Index Key"); see GSI_VIOLATIONS. dynalite agrees; moto stores it.
+    put = lambda: clients.dynamodb.put_item(  # noqa: E731 - one call, named for readability
+        TableName=settings.names.users_table, Item=to_ddb({"userId": "n1", "email": 5})
+    )
+    assert _rejected(put) is (LENIENT["numeric value for a string GSI key"] != engine)
+
+
+def test_an_empty_string_gsi_key_is_refused_as_on_aws(settings, clients, engine):
+    # AWS: a String index key attribute must have a length greater than zero (GSI_VIOLATIONS);
+    # moto agrees; dynalite 4 stores it. The transform quarantines such items before any write.
+    put = lambda: clients.dynamodb.put_item(  # noqa: E731
+        TableName=settings.names.v3_table, Item=to_ddb({"userId": "e1", "recordType": "ORDER#1", "email": ""})
+    )
+    assert _rejected(put) is (LENIENT["empty string as a GSI key"] != engine)
+
+
+def test_batch_write_item_takes_at_most_25_requests(settings, clients, engine):
+    # AWS: "up to 25 item put or delete operations" per BatchWriteItem (BATCH_WRITE); dynalite
+    # agrees, moto accepts 26. cutover's own helper refuses before sending, on every engine.
+    items = [to_ddb({"userId": f"b{i}"}) for i in range(MAX_BATCH_WRITE_ITEMS + 1)]
+    raw = lambda: clients.dynamodb.batch_write_item(  # noqa: E731
+        RequestItems={settings.names.users_table: [{"PutRequest": {"Item": i}} for i in items]}
+    )
+    assert _rejected(raw) is (LENIENT["26 requests in one BatchWriteItem"] != engine)
+    with pytest.raises(ValueError, match="at most 25"):
+        write_serialised(clients.dynamodb, settings.names.users_table, items)
+    assert write_serialised(clients.dynamodb, settings.names.users_table, items[:25]) == 25
+
+
+def test_batch_get_dedupes_and_chunks_within_aws_limits(settings, clients):
+    # AWS: at most 100 keys per BatchGetItem and no duplicate keys (BATCH_GET); both engines agree.
+    # cutover's helper de-duplicates and chunks, so 250 keys with duplicates are read exactly.
+    for i in range(150):
+        clients.dynamodb.put_item(
+            TableName=settings.names.users_table, Item=to_ddb({"userId": f"g{i}", "email": "a@b"})
+        )
+    keys = [(f"g{i % 150}",) for i in range(250)]
+    found = batch_get(clients.dynamodb, settings.names.users_table, ["userId"], keys, consistent=True)
+    assert len(found) == 150 and found[("g7",)]["email"] == "a@b"
