@@ -87,6 +87,7 @@ EMAIL_INDEX = "email-index"
 USER_ID_INDEX = "userId-index"
 EMAIL_LOOKUP_INDEX = "EmailLookupIndex"
 TIME_SERIES_INDEX = "TimeSeriesIndex"
+API_TTL_ATTRIBUTE = "expiresAt"  # epoch seconds; DynamoDB TTL removes expired recent-write markers
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,11 @@ class Names:
         return f"{self.prefix}-cutover-reports"
 
     @property
+    def api_table(self) -> str:
+        """The API's own items: e-mail uniqueness claims and recent-write markers (app_handlers.ledger)."""
+        return f"{self.prefix}-cutover-api"
+
+    @property
     def parameter_prefix(self) -> str:
         return f"/{self.service}/{self.stage}/cutover"
 
@@ -162,13 +168,16 @@ class Names:
 
     def own_specs(self) -> tuple[TableSpec, ...]:
         """cutover's bookkeeping tables: generic pk/sk so each store chooses its own layout."""
-        return tuple(
-            TableSpec(role, name, "pk", "sk")
-            for role, name in (
-                ("checkpoints", self.checkpoints_table),
-                ("quarantine", self.quarantine_table),
-                ("reports", self.reports_table),
-            )
+        return (
+            *(
+                TableSpec(role, name, "pk", "sk")
+                for role, name in (
+                    ("checkpoints", self.checkpoints_table),
+                    ("quarantine", self.quarantine_table),
+                    ("reports", self.reports_table),
+                )
+            ),
+            TableSpec("api", self.api_table, "pk", "sk", ttl_attribute=API_TTL_ATTRIBUTE),
         )
 
     def legacy_specs(self) -> tuple[TableSpec, ...]:
