@@ -95,7 +95,8 @@ class Shadow:
                 differing=uncomparable,
             )
         if mismatched:
-            self._t.event(SHADOW_MISMATCH, "shadow mismatch between legacy and v3", op=op, keys=keys, differing=mismatched)
+            message = "shadow mismatch between legacy and v3"
+            self._t.event(SHADOW_MISMATCH, message, op=op, keys=keys, differing=mismatched)
 
     def _improvement(self, v3_user: dict[str, Any]) -> bool:
         """transform(the legacy user with v3's userId) equals the v3 user."""

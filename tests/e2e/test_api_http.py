@@ -8,7 +8,6 @@ import select
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 import uuid

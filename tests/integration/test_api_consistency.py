@@ -21,7 +21,7 @@ from app_handlers.context import AppConfig, build_context
 from app_handlers.errors import Conflict
 from app_handlers.schemas import CreateUser
 from cutover.clients import Clients
-from cutover.codec import to_ddb
+from cutover.codec import from_ddb, to_ddb
 from cutover.settings import Settings
 from cutover_cli.http_bridge import to_event
 from cutover_cli.local_backend import init_backend
@@ -121,9 +121,8 @@ def test_v3_serves_again_once_replication_caught_up(world, ctx):
     assert status == 201 and _call(ctx, "GET", f"/users/{uid}")[2] == "legacy"
     # When replication delivers the write to v3
     legacy = clients.dynamodb.get_item(TableName=settings.names.users_table, Key=to_ddb({"userId": uid}))["Item"]
-    from cutover.codec import from_ddb
-
-    V3Writer(clients.dynamodb, settings.names.v3_table).put(transform("users", from_ddb(legacy))[0], "5", f"users#{uid}")
+    replicated = transform("users", from_ddb(legacy))[0]
+    V3Writer(clients.dynamodb, settings.names.v3_table).put(replicated, "5", f"users#{uid}")
     # Then the next reads are served by v3 (the read-through ends when v3 reflects the write)
     assert _call(ctx, "GET", f"/users/{uid}")[:3] == (200, created, "legacy")
     assert _call(ctx, "GET", f"/users/{uid}")[:3] == (200, created, "v3")
