@@ -168,20 +168,22 @@ class Names:
 
     def own_specs(self) -> tuple[TableSpec, ...]:
         """cutover's bookkeeping tables: generic pk/sk so each store chooses its own layout."""
-        return (
-            *(
-                TableSpec(role, name, "pk", "sk")
-                for role, name in (
-                    ("checkpoints", self.checkpoints_table),
-                    ("quarantine", self.quarantine_table),
-                    ("reports", self.reports_table),
-                )
-            ),
-            TableSpec("api", self.api_table, "pk", "sk", ttl_attribute=API_TTL_ATTRIBUTE),
+        return tuple(
+            TableSpec(role, name, "pk", "sk")
+            for role, name in (
+                ("checkpoints", self.checkpoints_table),
+                ("quarantine", self.quarantine_table),
+                ("reports", self.reports_table),
+            )
         )
+
+    def api_spec(self) -> TableSpec:
+        """The API's claims and recent-write markers; markers expire through TTL. Only the API uses it
+        (not in `own_specs`, whose tables the replication stack hands to its functions)."""
+        return TableSpec("api", self.api_table, "pk", "sk", ttl_attribute=API_TTL_ATTRIBUTE)
 
     def legacy_specs(self) -> tuple[TableSpec, ...]:
         return (self.users_spec(), self.orders_spec())
 
     def all_specs(self) -> tuple[TableSpec, ...]:
-        return (*self.legacy_specs(), self.v3_spec(), *self.own_specs())
+        return (*self.legacy_specs(), self.v3_spec(), *self.own_specs(), self.api_spec())
