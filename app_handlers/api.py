@@ -34,6 +34,7 @@ ROUTES = {  # every route below, to tell 405 (known path, other method) from 404
     re.compile(r"^/users/[^/]+/orders/?$"): ("GET",),
     re.compile(r"^/orders/?$"): ("POST",),
 }
+ROUTE_LIST = "POST /users, GET /users?email=, GET /users/{userId}, GET /users/{userId}/orders, POST /orders"
 
 app = APIGatewayRestResolver()
 _lock = threading.Lock()  # the resolver keeps the current event on itself: one request at a time
@@ -113,7 +114,7 @@ def _no_route(exc: NotFoundError) -> Response:
     method, path = app.current_event.http_method, app.current_event.path
     allowed = next((methods for pattern, methods in ROUTES.items() if pattern.match(path)), None)
     if allowed is None:
-        return _json(404, {"message": f"no route {path}: see the API's routes in README.md"})
+        return _json(404, {"message": f"no route {method} {path}: the API serves {ROUTE_LIST}"})
     return _json(
         405,
         {"message": f"{method} is not allowed on {path}: use {' or '.join(allowed)}"},
