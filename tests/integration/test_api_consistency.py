@@ -11,7 +11,6 @@ import json
 import logging
 import threading
 import uuid
-from decimal import Decimal
 
 import pytest
 from aws_lambda_powertools import Logger
@@ -192,6 +191,20 @@ def test_an_email_freed_by_a_source_delete_can_be_registered_again(world, ctx):
     assert _call(ctx, "POST", "/users", {"email": email, "name": "Third"})[0] == 409
 
 
+@pytest.mark.parametrize("changed_to,status", [("other@example.com", 201), (" {EMAIL} ", 409)])
+def test_a_claim_is_taken_over_only_if_its_owner_gave_the_email_up(world, ctx, changed_to, status):
+    # Given a user registered through the API whose e-mail was then rewritten outside the API
+    settings, clients = world
+    email = f"{_uid()}@example.com"
+    _, first, _ = _call(ctx, "POST", "/users", {"email": email, "name": "First"})
+    rewritten = {**first, "email": changed_to.replace("{EMAIL}", email.upper())}
+    clients.dynamodb.put_item(TableName=settings.names.users_table, Item=to_ddb(rewritten))
+    # When another user registers the e-mail
+    got = _call(ctx, "POST", "/users", {"email": email, "name": "Second"})[0]
+    # Then it is created if the owner now has another e-mail, and a conflict if it is the same one, untidy
+    assert got == status
+
+
 # --- 4. conditional writes ---------------------------------------------------------------------------
 
 
@@ -220,7 +233,7 @@ def test_a_duplicate_order_id_is_a_conflict(world, ctx):
 def test_losing_a_race_on_an_explicit_user_id_is_a_conflict(world, ctx):
     # Given a userId taken after the existence check ran
     uid = _uid()
-    _seed(world, {"userId": uid, "email": f"{uid}@example.com", "amount": Decimal(1)})
+    _seed(world, {"userId": uid, "email": f"{uid}@example.com"})
     ctx.writes._legacy.get_user = lambda user_id: None
     # When it is registered, Then 409 naming the userId (not 503 "retry shortly")
     status, body, _ = _call(ctx, "POST", "/users", {"userId": uid, "email": f"x-{uid}@example.com", "name": "X"})
