@@ -2,17 +2,21 @@
 
 Each route parses and validates its input, calls the domain, and shapes the response. Errors
 map to responses in one place (`_app_error`): 400 names the field, 404 for absent or
-tombstoned records, 409 for a duplicate; bad input never becomes a 500.
+tombstoned records and unknown routes, 405 (with `Allow`) for a known route with another method,
+409 for a duplicate, 503 when the backend fails; every error body is `{"message": ...}` (plus
+`fields` for a 400), and bad input never becomes a 500.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import PynamoDBException
 
@@ -21,8 +25,16 @@ from app_handlers.errors import AppError, InvalidRequest, RecordNotFound
 from app_handlers.reads import Served
 from app_handlers.records import to_json
 from app_handlers.schemas import CreateOrder, CreateUser, EmailQuery, UserPath, parse_body, parse_data
+from app_handlers.telemetry import BACKEND_UNAVAILABLE
 
 SOURCE_HEADER = "X-Cutover-Source"
+ROUTES = {  # every route below, to tell 405 (known path, other method) from 404
+    re.compile(r"^/users/?$"): ("GET", "POST"),
+    re.compile(r"^/users/[^/]+/?$"): ("GET",),
+    re.compile(r"^/users/[^/]+/orders/?$"): ("GET",),
+    re.compile(r"^/orders/?$"): ("POST",),
+}
+ROUTE_LIST = "POST /users, GET /users?email=, GET /users/{userId}, GET /users/{userId}/orders, POST /orders"
 
 app = APIGatewayRestResolver()
 _lock = threading.Lock()  # the resolver keeps the current event on itself: one request at a time
@@ -33,8 +45,8 @@ def _ctx() -> AppContext:
     return app.context["app"]
 
 
-def _json(status: int, body: Any, source: str | None = None) -> Response:
-    headers = {SOURCE_HEADER: source} if source else None
+def _json(status: int, body: Any, source: str | None = None, headers: dict[str, str] | None = None) -> Response:
+    headers = {**(headers or {}), **({SOURCE_HEADER: source} if source else {})} or None
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
@@ -97,9 +109,27 @@ def _app_error(exc: AppError) -> Response:
     return _json(exc.status, body)
 
 
+@app.not_found
+def _no_route(exc: NotFoundError) -> Response:
+    method, path = app.current_event.http_method, app.current_event.path
+    allowed = next((methods for pattern, methods in ROUTES.items() if pattern.match(path)), None)
+    if allowed is None:
+        return _json(404, {"message": f"no route {method} {path}: the API serves {ROUTE_LIST}"})
+    return _json(
+        405,
+        {"message": f"{method} is not allowed on {path}: use {' or '.join(allowed)}"},
+        headers={"Allow": ", ".join(allowed)},
+    )
+
+
 @app.exception_handler([ClientError, BotoCoreError, PynamoDBException])
 def _backend_error(exc: Exception) -> Response:
-    _ctx().telemetry.logger.exception("backend error")
+    _ctx().telemetry.event(
+        BACKEND_UNAVAILABLE,
+        "backend unavailable, answered 503",
+        level="exception",
+        error=f"{type(exc).__name__}: {exc}",
+    )
     return _json(503, {"message": f"the database is unavailable ({type(exc).__name__}); retry shortly"})
 
 

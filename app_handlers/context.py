@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from aws_lambda_powertools import Logger, Metrics
 
+from app_handlers.ledger import Ledger
 from app_handlers.legacy_source import LegacySource
 from app_handlers.model_base import Connection
 from app_handlers.read_source import FlagReader
@@ -32,6 +33,11 @@ class AppConfig:
     read_source_parameter: str
     cache_seconds: int
     settings: Settings
+
+    @property
+    def api_table(self) -> str:
+        """The API's claims and recent-write markers (`ledger`): named from service and stage."""
+        return self.settings.names.api_table
 
     @classmethod
     def from_settings(cls, settings: Settings, cache_seconds: int = DEFAULT_CACHE_SECONDS) -> AppConfig:
@@ -79,8 +85,15 @@ def build_context(
     legacy = LegacySource(config.users_table, config.orders_table, conn)
     flag = FlagReader(clients.ssm, config.read_source_parameter, config.cache_seconds, telemetry)
     v3 = V3Source(config.v3_table, conn)
-    reads = ReadService(legacy, v3, flag.current, telemetry, shadow_timeout)
-    writes = Writes(legacy, normalised_lookup=v3.find_by_email)
+    ledger = Ledger(clients.dynamodb, config.api_table)
+    reads = ReadService(legacy, v3, flag.current, telemetry, shadow_timeout, ledger=ledger)
+    writes = Writes(
+        legacy,
+        clients.dynamodb,
+        (config.users_table, config.orders_table),
+        ledger,
+        normalised_lookup=v3.find_by_email,
+    )
     return AppContext(reads=reads, writes=writes, flag=flag, telemetry=telemetry)
 
 

@@ -9,11 +9,8 @@ item as plain Python values so nothing is dropped on the way to the response or 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
-from pynamodb.attributes import Attribute
-from pynamodb.constants import NUMBER
 from pynamodb.models import Model
 
 from cutover.codec import from_ddb
@@ -62,15 +59,3 @@ class RawItemModel(Model):
         instance = super().from_raw_data(data)
         object.__setattr__(instance, "raw_item", from_ddb(data))
         return instance
-
-
-class DecimalAttribute(Attribute[Decimal]):
-    """A number kept exact (pynamodb's NumberAttribute goes through float/JSON)."""
-
-    attr_type = NUMBER
-
-    def serialize(self, value: Decimal) -> str:
-        return str(value)
-
-    def deserialize(self, value: str) -> Decimal:
-        return Decimal(value)

@@ -1,7 +1,7 @@
 """pynamodb models of the legacy orders table (key `orderId`, GSI `userId-index`).
 
 As for users: reads declare only the key (legacy types vary; the full item is in `raw_item`),
-writes use `NewOrder` with exactly what `POST /orders` stores.
+writes are TransactWriteItems in `writes` (conditional on the user).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from functools import lru_cache
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
-from app_handlers.model_base import Connection, DecimalAttribute, RawItemModel
+from app_handlers.model_base import Connection, RawItemModel
 from cutover.names import USER_ID_INDEX
 
 
@@ -29,18 +29,3 @@ def orders_model(table_name: str, conn: Connection) -> type[RawItemModel]:
         user_index = UserIdIndex()
 
     return LegacyOrder
-
-
-@lru_cache(maxsize=32)
-def new_order_model(table_name: str, conn: Connection) -> type[RawItemModel]:
-    """The write model: an order as `POST /orders` places it."""
-
-    class NewOrder(RawItemModel):
-        Meta = conn.meta(table_name)
-        orderId = UnicodeAttribute(hash_key=True)
-        userId = UnicodeAttribute()
-        amount = DecimalAttribute()
-        currency = UnicodeAttribute()
-        createdAt = UnicodeAttribute()
-
-    return NewOrder

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
 from aws_lambda_powertools.utilities.parser import parse
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
 
 from app_handlers.errors import InvalidRequest
 
@@ -27,6 +27,17 @@ Email = Annotated[
 ]
 
 
+def _json_number(value: Any) -> Any:
+    """Strict numbers: a JSON number decodes to int or Decimal (`parse_body` uses parse_float=Decimal);
+    a string ("12.5"), a boolean or anything else is refused instead of coerced."""
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+        raise ValueError(f"must be a JSON number, got {type(value).__name__} {value!r}")
+    return value
+
+
+Amount = Annotated[Decimal, BeforeValidator(_json_number), Field(gt=0, max_digits=12, decimal_places=2)]
+
+
 class CreateUser(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -39,7 +50,7 @@ class CreateOrder(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     userId: Id
-    amount: Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)]
+    amount: Amount
     currency: Annotated[str, StringConstraints(strict=True, pattern=r"^[A-Z]{3}$")] = "USD"
     orderId: Id | None = None
 

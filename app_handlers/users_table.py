@@ -2,7 +2,7 @@
 
 Reads declare only the key: legacy attributes have inconsistent types (a numeric `createdAt`, a
 missing `email`), and a declared attribute of the wrong type would fail the whole read. The full
-item is in `raw_item`. Writes use `NewUser`, which declares exactly what the API stores.
+item is in `raw_item`. Writes are TransactWriteItems in `writes` (with the e-mail claim).
 """
 
 from __future__ import annotations
@@ -30,17 +30,3 @@ def users_model(table_name: str, conn: Connection) -> type[RawItemModel]:
         email_index = EmailIndex()
 
     return LegacyUser
-
-
-@lru_cache(maxsize=32)
-def new_user_model(table_name: str, conn: Connection) -> type[RawItemModel]:
-    """The write model: a user as `POST /users` registers it."""
-
-    class NewUser(RawItemModel):
-        Meta = conn.meta(table_name)
-        userId = UnicodeAttribute(hash_key=True)
-        email = UnicodeAttribute()
-        name = UnicodeAttribute()
-        createdAt = UnicodeAttribute()
-
-    return NewUser

@@ -22,11 +22,15 @@ class V3Source:
             return None
 
     def find_by_email(self, email: str) -> Record | None:
-        """EmailLookupIndex is KEYS_ONLY: find the keys, then read the profiles (lowest userId wins)."""
-        keys = self._model.email_index.query(normalise_email(email), self._model.recordType == PROFILE)
+        """EmailLookupIndex is KEYS_ONLY: find the keys, then read the profiles (lowest userId wins).
+
+        A GSI is eventually consistent (it may still list a profile whose e-mail has changed since),
+        so the e-mail is checked again on the strongly consistent profile read."""
+        wanted = normalise_email(email)
+        keys = self._model.email_index.query(wanted, self._model.recordType == PROFILE)
         for user_id in sorted(k.userId for k in keys):
             user = self.get_user(user_id)
-            if user is not None:
+            if user is not None and user.get("email") == wanted:
                 return user
         return None
 

@@ -87,6 +87,7 @@ EMAIL_INDEX = "email-index"
 USER_ID_INDEX = "userId-index"
 EMAIL_LOOKUP_INDEX = "EmailLookupIndex"
 TIME_SERIES_INDEX = "TimeSeriesIndex"
+API_TTL_ATTRIBUTE = "expiresAt"  # epoch seconds; DynamoDB TTL removes expired recent-write markers
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,11 @@ class Names:
     def reports_table(self) -> str:
         """Backfill runs, reconcile summaries and the flip audit log."""
         return f"{self.prefix}-cutover-reports"
+
+    @property
+    def api_table(self) -> str:
+        """The API's own items: e-mail uniqueness claims and recent-write markers (app_handlers.ledger)."""
+        return f"{self.prefix}-cutover-api"
 
     @property
     def parameter_prefix(self) -> str:
@@ -171,8 +177,13 @@ class Names:
             )
         )
 
+    def api_spec(self) -> TableSpec:
+        """The API's claims and recent-write markers; markers expire through TTL. Only the API uses it
+        (not in `own_specs`, whose tables the replication stack hands to its functions)."""
+        return TableSpec("api", self.api_table, "pk", "sk", ttl_attribute=API_TTL_ATTRIBUTE)
+
     def legacy_specs(self) -> tuple[TableSpec, ...]:
         return (self.users_spec(), self.orders_spec())
 
     def all_specs(self) -> tuple[TableSpec, ...]:
-        return (*self.legacy_specs(), self.v3_spec(), *self.own_specs())
+        return (*self.legacy_specs(), self.v3_spec(), *self.own_specs(), self.api_spec())

@@ -55,7 +55,33 @@ def _response_headers(response: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
-def make_server(handler: Handler, port: int, host: str = "127.0.0.1") -> ThreadingHTTPServer:
+class BridgeServer(ThreadingHTTPServer):
+    """Announces readiness from inside the serving loop, so "ready" is never printed before requests
+    are served (the first `service_actions` call happens once `serve_forever` is polling)."""
+
+    _ready: Callable[[], None] | None = None
+
+    def serve_forever(self, poll_interval: float = 0.5, ready: Callable[[], None] | None = None) -> None:
+        self._ready = ready
+        super().serve_forever(poll_interval)
+
+    def service_actions(self) -> None:
+        if self._ready is not None:
+            ready, self._ready = self._ready, None
+            ready()
+
+
+def check_backend(clients: Any, tables: tuple[str, ...], parameter: str) -> None:
+    """Fail fast before serving: every table exists and the read-source parameter is readable.
+
+    Raises botocore's errors unchanged: the CLI turns them into one line and exit 2 (an
+    unreachable endpoint is named as such, a missing table as AWS's ResourceNotFoundException)."""
+    for table in tables:
+        clients.dynamodb.describe_table(TableName=table)
+    clients.ssm.get_parameter(Name=parameter)
+
+
+def make_server(handler: Handler, port: int, host: str = "127.0.0.1") -> BridgeServer:
     """An HTTP server (not yet serving) that feeds every request to `handler` as a v1 event."""
 
     class _Bridge(BaseHTTPRequestHandler):
@@ -73,9 +99,9 @@ def make_server(handler: Handler, port: int, host: str = "127.0.0.1") -> Threadi
             self.end_headers()
             self.wfile.write(data)
 
-        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _serve
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    return ThreadingHTTPServer((host, port), _Bridge)
+    return BridgeServer((host, port), _Bridge)

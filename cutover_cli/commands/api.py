@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from cutover.errors import ConfigError
 from cutover_cli._common import Runtime, common_options
 
 
@@ -23,24 +24,35 @@ def command(rt: Runtime, port: int, cache_seconds: int) -> None:
     """Serve the API on 127.0.0.1, turning each HTTP request into the API Gateway REST event the
     Lambda receives and running the same handler, against the configured backend.
 
+    The backend (tables and the read-source parameter) is checked first; a failure exits 2 with
+    one line. `ready http://127.0.0.1:PORT` is printed on stdout once requests are served, so a
+    script can wait for that line instead of polling the port.
+
     Try: curl -s localhost:8080/users/USER_ID
          curl -s -XPOST localhost:8080/users -d '{"email":"a@b.co","name":"A"}'
     """
     # Imported here, not at module level: every `cutover` command imports this module on startup.
     from app_handlers.api import handle
     from app_handlers.context import AppConfig, build_context
-    from cutover_cli.http_bridge import make_server
+    from cutover_cli.http_bridge import check_backend, make_server
 
-    ctx = build_context(AppConfig.from_settings(rt.settings, cache_seconds), rt.clients)
-    server = make_server(lambda event: handle(event, None, ctx), port)
+    config = AppConfig.from_settings(rt.settings, cache_seconds)
+    tables = (config.users_table, config.orders_table, config.v3_table, config.api_table)
+    check_backend(rt.clients, tables, config.read_source_parameter)  # one line, exit 2 (cutover_cli.app)
+    ctx = build_context(config, rt.clients)
+    try:
+        server = make_server(lambda event: handle(event, None, ctx), port)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot serve on 127.0.0.1:{port}: {exc.strerror or exc}. Pick another --port (0: any free port)"
+        ) from exc
     host, bound = str(server.server_address[0]), server.server_address[1]
     click.echo(
-        f"serving the API on http://{host}:{bound} (read-source from "
-        f"{rt.settings.names.read_source_parameter}); Ctrl-C to stop",
+        f"serving the API (read-source from {config.read_source_parameter}); Ctrl-C to stop",
         err=True,
     )
     try:
-        server.serve_forever()
+        server.serve_forever(ready=lambda: click.echo(f"ready http://{host}:{bound}"))
     except KeyboardInterrupt:
         click.echo("stopped", err=True)
     finally:

@@ -48,6 +48,9 @@ class ApiStack(Stack):
         grant_table(self.function, users_arn, names.users_spec(), READ + LEGACY_WRITE)
         grant_table(self.function, orders_arn, names.orders_spec(), READ + LEGACY_WRITE)
         grant_table(self.function, table_ref(self, "V3Ref", names.v3_table).arn, names.v3_spec(), READ)
+        # e-mail claims and recent-write markers, written in the same transactions as legacy (app_handlers.ledger)
+        grant_table(self.function, table_ref(self, "ApiTableRef", names.api_table).arn, names.api_spec(),
+                    READ + LEGACY_WRITE + ("dynamodb:DeleteItem",))
         iam.Grant.add_to_principal(grantee=self.function, actions=["ssm:GetParameter"],
                                    resource_arns=[parameter_arn(self, names.read_source_parameter)])
         iam.Grant.add_to_principal(grantee=self.function, actions=["secretsmanager:GetSecretValue"],

@@ -21,7 +21,7 @@ class StatefulStack(Stack):
     """Legacy tables (imported + verified), v3 and cutover's own tables, the read-source flag,
     the stage-namespaced app secret and the backup plan.
 
-    Attributes: `legacy`, `v3`, `own` (role -> Table), `read_source`, `app_secret`.
+    Attributes: `legacy`, `v3`, `own` (role -> Table), `api_table`, `read_source`, `app_secret`.
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig, **kwargs: Any) -> None:
@@ -34,6 +34,8 @@ class StatefulStack(Stack):
                                        pitr=config.point_in_time_recovery)
             for spec in names.own_specs()
         }
+        self.api_table = table_from_spec(self, "ApiTable", names.api_spec(), retain=config.retain,
+                                         pitr=config.point_in_time_recovery)  # e-mail claims + recent writes
         self.read_source = ssm.StringParameter(
             self, "ReadSource", parameter_name=names.read_source_parameter, string_value="legacy",
             description="cutover read-source flag: legacy | shadow | v3. Change with `cutover flip`, never by deploy.",
@@ -76,7 +78,7 @@ class StatefulStack(Stack):
                    "(runbooks/deploy.md), not by a Lambda that cannot re-issue them.",
         ))
         if not config.point_in_time_recovery:
-            for table in (self.v3, *self.own.values()):
+            for table in (self.v3, *self.own.values(), self.api_table):
                 Validations.of(table).acknowledge(Acknowledgment(
                     id="AwsSolutions-DDB3",
                     reason="dev only: data is seeded and disposable; PITR is on in staging and prod.",

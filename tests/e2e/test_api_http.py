@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
+import uuid
 
 import pytest
 
@@ -20,28 +21,28 @@ pytestmark = pytest.mark.server
 CUTOVER = [sys.executable, "-c", "from cutover_cli.app import main; main()"]  # the console script, minus PATH lookups
 
 
-def _wait(port: int, proc: subprocess.Popen, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"cutover api exited early: {proc.stderr.read() if proc.stderr else ''}")
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise AssertionError(f"cutover api did not listen on {port} within {timeout}s")
+def _ready_line(proc: subprocess.Popen, timeout: float = 30.0) -> str:
+    """The first stdout line of `cutover api`: printed only once it serves, so nothing polls the port."""
+    assert proc.stdout is not None
+    ready, _, _ = select.select([proc.stdout], [], [], timeout)
+    if not ready:
+        raise AssertionError(f"cutover api printed no ready line within {timeout}s")
+    line = proc.stdout.readline()
+    if not line:
+        raise AssertionError(f"cutover api exited early: {proc.stderr.read() if proc.stderr else ''}")
+    return line.strip()
 
 
-def _request(url: str, body: dict | None = None):
+def _request(url: str, body: dict | None = None, method: str | None = None, header: str = "X-Cutover-Source"):
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(
-        url, data=data, method="POST" if data else "GET", headers={"Content-Type": "application/json"}
+        url, data=data, method=method or ("POST" if data else "GET"), headers={"Content-Type": "application/json"}
     )
     try:
         with urllib.request.urlopen(req, timeout=15) as resp:
-            return resp.status, json.loads(resp.read()), resp.headers.get("X-Cutover-Source")
+            return resp.status, json.loads(resp.read()), resp.headers.get(header)
     except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read()), err.headers.get("X-Cutover-Source")
+        return err.code, json.loads(err.read()), err.headers.get(header)
 
 
 @pytest.fixture
@@ -49,13 +50,14 @@ def api_url(settings):
     port = free_port()
     proc = subprocess.Popen(
         [*CUTOVER, "api", "--port", str(port), "--endpoint-url", settings.endpoint_url, "--service", settings.service],
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ},
     )
     try:
-        _wait(port, proc)
+        line = _ready_line(proc)
+        assert line == f"ready http://127.0.0.1:{port}", line
         yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()
@@ -83,3 +85,56 @@ def test_register_order_and_read_back_over_http(settings, clients, api_url):
     assert status == 409
     status, body, _ = _request(f"{api_url}/orders", {"userId": user["userId"], "amount": "x"})
     assert (status, body["fields"]) == (400, ["amount"])
+
+
+@pytest.mark.parametrize(
+    "method,path,status,allow",
+    [
+        ("GET", "/nowhere", 404, None),
+        ("GET", "/users/u1/orders/o1", 404, None),
+        ("DELETE", "/users/u1", 405, "GET"),
+        ("GET", "/orders", 405, "POST"),
+        ("PUT", "/users", 405, "GET, POST"),
+    ],
+)
+def test_unknown_routes_and_wrong_methods_are_json_errors(api_url, method, path, status, allow):
+    # When a client calls a route that does not exist, or an existing route with the wrong method
+    got, body, allowed = _request(f"{api_url}{path}", method=method, header="Allow")
+    # Then 404/405 in the same JSON shape as every other error, naming the path (and the allowed methods)
+    assert (got, set(body), allowed) == (status, {"message"}, allow)
+    assert path in body["message"]
+
+
+@pytest.mark.parametrize("amount", ["12.5", True, None, [1]])
+def test_a_number_sent_as_another_json_type_is_400_naming_the_field(settings, clients, api_url, amount):
+    # Given a registered user
+    _, user, _ = _request(f"{api_url}/users", {"email": f"{uuid.uuid4().hex[:8]}@example.com", "name": "N"})
+    # When an order's amount is sent as a string (or a boolean...), Then 400 naming `amount`: no coercion
+    status, body, _ = _request(f"{api_url}/orders", {"userId": user["userId"], "amount": amount})
+    assert (status, body["fields"]) == (400, ["amount"]) and "amount" in body["message"]
+
+
+def _run_api(*args: str, timeout: float = 30.0) -> subprocess.CompletedProcess:
+    return subprocess.run([*CUTOVER, "api", *args], capture_output=True, text=True, timeout=timeout, env={**os.environ})
+
+
+def test_an_unreachable_backend_is_refused_at_start():
+    # When `cutover api` is pointed at an endpoint nothing listens on
+    done = _run_api("--port", "0", "--endpoint-url", "http://127.0.0.1:1")
+    # Then it exits 2 with one line naming the endpoint, and never printed a ready line
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == "" and len(done.stderr.strip().splitlines()) == 1
+    assert "http://127.0.0.1:1" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_taken_port_is_one_line_and_exit_2(settings):
+    # Given a port already bound by someone else
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        # When `cutover api` is asked to serve on it
+        done = _run_api("--port", str(port), "--endpoint-url", settings.endpoint_url, "--service", settings.service)
+    # Then one line naming the port, exit 2, no traceback
+    assert done.returncode == 2, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and str(port) in done.stderr and "Traceback" not in done.stderr

@@ -40,7 +40,7 @@ def test_v3_table_matches_the_contract(synth):
 def test_retention_and_pitr_follow_the_stage(synth):
     # Given every table this app manages
     tables = synth.resources("AWS::DynamoDB::Table", "stateful")
-    assert len(tables) == 4  # v3 + checkpoints + quarantine + reports; legacy tables are never managed
+    assert len(tables) == 5  # v3 + checkpoints + quarantine + reports + api; legacy tables are never managed
     for _, table in tables:
         pitr = table["Properties"].get("PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled", False)
         if synth.stage == "dev":

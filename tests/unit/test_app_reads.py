@@ -61,3 +61,30 @@ def test_v3_error_falls_back_to_legacy():
 def test_orders_of_an_absent_user_is_none_not_empty():
     svc, _ = _svc("legacy", Repo("v3", {}))
     assert svc.orders_of("ghost").value is None and svc.orders_of("u1").value == []
+
+
+def test_a_hanging_v3_is_skipped_not_queued_and_counted():
+    # Given v3 hanging for 1 s on every read, a 50 ms time box and at most 2 shadow reads in flight
+    telemetry = Telemetry(Logger(service="unit-reads", logger_handler=logging.NullHandler()))
+    svc = ReadService(
+        Repo("legacy", U),
+        Repo("v3", U, delay=1.0),
+        lambda: ReadSource.SHADOW,
+        telemetry,
+        shadow_timeout=0.05,
+        shadow_max_in_flight=2,
+    )
+    # When 6 reads arrive while v3 hangs
+    started = time.monotonic()
+    served = [svc.get_user("u1") for _ in range(6)]
+    elapsed = time.monotonic() - started
+    # Then every read is served by legacy; two time out, the rest skip the comparison without waiting,
+    # and both outcomes are counted (ShadowV3Error for the time-outs, ShadowSkipped for the rest)
+    assert all(s.source == "legacy" and s.value == U["u1"] for s in served)
+    assert (telemetry.counts["ShadowV3Error"], telemetry.counts["ShadowSkipped"]) == (2, 4)
+    assert elapsed < 0.5
+    # And once v3 answers again, comparison resumes
+    time.sleep(1.1)
+    svc._v3.delay = 0.0
+    svc.get_user("u1")
+    assert telemetry.counts["ShadowSkipped"] == 4 and telemetry.counts["ShadowV3Error"] == 2
