@@ -10,11 +10,12 @@ tombstoned records and unknown routes, 405 (with `Allow`) for a known route with
 from __future__ import annotations
 
 import json
-import os
 import re
 import threading
+from dataclasses import dataclass
 from typing import Any
 
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from botocore.exceptions import BotoCoreError, ClientError
@@ -26,6 +27,9 @@ from app_handlers.reads import Served
 from app_handlers.records import to_json
 from app_handlers.schemas import CreateOrder, CreateUser, EmailQuery, UserPath, parse_body, parse_data
 from app_handlers.telemetry import BACKEND_UNAVAILABLE
+from cutover.clients import Clients
+from cutover.coldstart import ColdStart
+from cutover.environment import API_ENV
 
 SOURCE_HEADER = "X-Cutover-Source"
 ROUTES = {  # every route below, to tell 405 (known path, other method) from 404
@@ -38,7 +42,21 @@ ROUTE_LIST = "POST /users, GET /users?email=, GET /users/{userId}, GET /users/{u
 
 app = APIGatewayRestResolver()
 _lock = threading.Lock()  # the resolver keeps the current event on itself: one request at a time
-_cold: dict[str, Any] = {}
+
+
+@dataclass(frozen=True)
+class LambdaRuntime:
+    ctx: AppContext
+    metrics: Metrics
+
+
+def _build_runtime(env: dict[str, str], clients: Clients) -> LambdaRuntime:
+    metrics = lambda_metrics()
+    config = AppConfig.from_env(env, settings=clients.settings)
+    return LambdaRuntime(build_context(config, clients, metrics=metrics), metrics)
+
+
+cold_start: ColdStart[LambdaRuntime] = ColdStart(API_ENV, _build_runtime)
 
 
 def _ctx() -> AppContext:
@@ -142,10 +160,8 @@ def handle(event: dict[str, Any], context: Any, ctx: AppContext) -> dict[str, An
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """The Lambda entry point. The environment is validated once, at cold start."""
-    if "ctx" not in _cold:
-        _cold["metrics"] = lambda_metrics()
-        _cold["ctx"] = build_context(AppConfig.from_env(os.environ), metrics=_cold["metrics"])
+    rt = cold_start.get()
     try:
-        return handle(event, context, _cold["ctx"])
+        return handle(event, context, rt.ctx)
     finally:
-        _cold["metrics"].flush_metrics()
+        rt.metrics.flush_metrics()

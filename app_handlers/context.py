@@ -19,6 +19,7 @@ from app_handlers.telemetry import NAMESPACE, Telemetry
 from app_handlers.v3_source import V3Source
 from app_handlers.writes import Writes
 from cutover.clients import Clients
+from cutover.coldstart import settings_from_env
 from cutover.environment import API_ENV
 from cutover.settings import Settings
 
@@ -45,15 +46,13 @@ class AppConfig:
         return cls(n.users_table, n.orders_table, n.v3_table, n.read_source_parameter, cache_seconds, settings)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> AppConfig:
-        """Raises ConfigError naming every missing or malformed variable."""
-        env = API_ENV.validate(API_ENV.with_defaults(environ, environ.get("STAGE", "")))
-        settings = Settings(
-            service=env["SERVICE"],
-            stage=env["STAGE"],
-            region=environ.get("AWS_REGION"),
-            endpoint_url=environ.get("CUTOVER_ENDPOINT_URL") or None,
-        )  # set only for local runs
+    def from_env(cls, environ: Mapping[str, str], settings: Settings | None = None) -> AppConfig:
+        """Raises ConfigError naming every missing or malformed variable.
+
+        `settings` (region, local endpoints) defaults to what the environment says, as at cold start.
+        """
+        env = API_ENV.load(environ)
+        settings = settings or settings_from_env(env, environ)
         return cls(
             env["USERS_TABLE"],
             env["ORDERS_TABLE"],

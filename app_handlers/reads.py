@@ -90,8 +90,8 @@ class ReadService:
         self._t.event(
             V3_READ_THROUGH, "written recently through the API: legacy answers", level="info", op=op, keys=keys
         )
-        if mark in marks and not differences(legacy, value):
-            self._ledger.clear(mark, marks[mark])  # type: ignore[union-attr] - marks imply a ledger
+        if mark in marks and not differences(legacy, value) and self._ledger is not None:
+            self._ledger.clear(mark, marks[mark])
         return Served(legacy, "legacy")
 
     def _marks(self, op: str, keys: dict[str, str], mark: Mark, value: Any) -> dict[Mark, str] | None:

@@ -14,8 +14,10 @@ pytestmark = pytest.mark.server
 
 
 @pytest.fixture
-def cold(monkeypatch):
-    monkeypatch.setattr(api, "_cold", {})
+def cold():
+    api.cold_start.reset()
+    yield
+    api.cold_start.reset()
 
 
 def _env(settings) -> dict[str, str]:
