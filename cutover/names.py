@@ -127,6 +127,10 @@ class Names:
         """Backfill runs, reconcile summaries and the flip audit log."""
         return f"{self.prefix}-cutover-reports"
 
+    def failure_queue(self, source: str) -> str:
+        """The SQS queue the replicator's event source sends a discarded batch's pointer to."""
+        return f"{self.prefix}-cutover-{source}-stream-failures"
+
     @property
     def api_table(self) -> str:
         """The API's own items: e-mail uniqueness claims and recent-write markers (app_handlers.ledger)."""

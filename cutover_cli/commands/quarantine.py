@@ -50,7 +50,9 @@ def list_(rt: Runtime, include_resolved: bool) -> None:
         table = Table(title=f"{len(rows)} quarantined item(s)")
         columns = ["source", "key", "reason", "detail", "seen"] + (["status"] if include_resolved else [])
         for col in columns:
-            table.add_column(col, overflow="fold")
+            # codes, keys and times are read whole or not at all: only the free-text detail wraps
+            wraps = col == "detail"
+            table.add_column(col, no_wrap=not wraps, overflow="fold" if wraps else "ellipsis", min_width=None)
         for row in rows:
             table.add_row(*(row[c] for c in columns))
         Console().print(table)

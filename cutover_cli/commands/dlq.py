@@ -1,0 +1,97 @@
+"""`cutover dlq list|redrive`: the replicator's on-failure queues, and re-driving what they point at."""
+
+from __future__ import annotations
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from cutover.names import SOURCES
+from cutover_cli._common import Runtime, common_options
+from cutover_cli.app import EXIT_FINDING
+from replicator.engine import Replicator, ReplicatorConfig
+from replicator.poller.dlq import FailedBatch, FailureQueue, RedriveResult, Verdict, redrive
+
+
+@click.group("dlq")
+def command() -> None:
+    """Batches the replicator's event source discarded (on-failure queue): list them, re-drive them."""
+
+
+def _queues(rt: Runtime) -> dict[str, FailureQueue]:
+    names = rt.settings.names
+    sqs = rt.clients.sqs
+    return {s: FailureQueue(sqs, sqs.get_queue_url(QueueName=names.failure_queue(s))["QueueUrl"]) for s in SOURCES}
+
+
+@command.command("list")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True, help="Messages per queue.")
+@common_options
+def list_(rt: Runtime, limit: int) -> None:
+    """Show each discarded batch (stream, shard, sequence range) without consuming it."""
+    rows = [
+        {"source": source, **FailedBatch.from_message(m).to_dict()}
+        for source, queue in _queues(rt).items()
+        for m in queue.peek(limit)
+    ]
+
+    def human() -> None:
+        if not rows:
+            click.echo("no discarded batches: the on-failure queues are empty")
+            return
+        table = Table(title=f"{len(rows)} discarded batch(es)")
+        for col in ("source", "shard_id", "start_sequence", "end_sequence", "batch_size", "first_arrival"):
+            table.add_column(col, no_wrap=True)
+        for r in rows:
+            table.add_row(
+                r["source"],
+                r["shard_id"],
+                r["start_sequence"],
+                r["end_sequence"],
+                str(r["batch_size"]),
+                str(r["first_arrival"]),
+            )
+        Console().print(table)
+
+    rt.emit(rows, human)
+
+
+@command.command("redrive")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True, help="Messages per queue.")
+@common_options
+def redrive_(rt: Runtime, limit: int) -> None:
+    """Re-read each discarded range from the stream and apply it with the replicator's own code.
+
+    A message is deleted only when every record of its range is applied, skipped or quarantined.
+    A range the stream no longer holds (24 h retention) is reported as trimmed and exits 1:
+    run `cutover reconcile --repair` to mend what it covered, then delete the message.
+    """
+    results: list[RedriveResult] = []
+    with Replicator(ReplicatorConfig.from_names(rt.settings.names), rt.clients.dynamodb) as replicator:
+        for queue in _queues(rt).values():
+            for message in queue.take(limit):
+                batch = FailedBatch.from_message(message)
+                result = redrive(batch, rt.clients.streams, replicator, rt.clients.region)
+                (queue.delete if result.verdict is Verdict.REDRIVEN else queue.release)(batch)
+                results.append(result)
+    rows = [r.to_dict() for r in results]
+
+    def human() -> None:
+        if not results:
+            click.echo("nothing to re-drive: the on-failure queues are empty")
+        for r in results:
+            click.echo(
+                f"{r.verdict.value:9} {r.batch.shard_id} {r.batch.start_sequence}..{r.batch.end_sequence} "
+                f"{r.records} record(s) {r.outcomes or ''} {r.detail}".rstrip()
+            )
+
+    rt.emit(rows, human)
+    trimmed = sum(r.verdict is Verdict.TRIMMED for r in results)
+    if trimmed:
+        click.echo(
+            f"{trimmed} range(s) trimmed from the stream: run `cutover reconcile --repair`, then delete those messages "
+            "(`aws sqs purge-queue` or the console)",
+            err=True,
+        )
+    if any(r.verdict is not Verdict.REDRIVEN for r in results):
+        raise SystemExit(EXIT_FINDING)
