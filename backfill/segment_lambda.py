@@ -1,6 +1,6 @@
 """Lambda adapter: one backfill segment per invocation (a Step Functions distributed map item).
 
-Event: {"table": "users"|"orders", "segment": K, "segments": N, "run_id": "..."}.
+Event: {"table": "users"|"orders", "segment": K, "segments": N, "run_id": "...", "rate": R (optional items/s)}.
 Stops about `SAFETY_SECONDS` before the function's timeout, after the current page is written
 and checkpointed, and returns {"done": false, ...}; the state machine invokes it again and it
 continues from the checkpoint. Returns {"done": true, ...} once the segment is finished.
@@ -18,6 +18,7 @@ from backfill.segment import run_segment_on
 from cutover.coldstart import ColdStart
 from cutover.environment import BACKFILL_SEGMENT_ENV
 from cutover.errors import ConfigError
+from cutover.rate import TokenBucket
 from cutover.tables import Tables
 
 SAFETY_SECONDS = 60.0
@@ -42,7 +43,16 @@ cold_start: ColdStart[SegmentRuntime] = ColdStart(
 )
 
 
-def parse_event(event: dict[str, Any]) -> tuple[str, int, int, str]:
+@dataclass(frozen=True)
+class SegmentEvent:
+    table: str
+    segment: int
+    segments: int
+    run_id: str
+    rate: float | None  # items/s for this segment (the state machine input's per-segment rate)
+
+
+def parse_event(event: dict[str, Any]) -> SegmentEvent:
     """Validate the map item at the edge; raises ConfigError naming the bad field."""
     try:
         table, segment, segments = str(event["table"]), int(event["segment"]), int(event["segments"])
@@ -50,12 +60,20 @@ def parse_event(event: dict[str, Any]) -> tuple[str, int, int, str]:
         raise ConfigError(
             f"backfill segment event {event!r} needs table, segment and segments (integers): {exc}"
         ) from exc
-    return table, segment, segments, str(event.get("run_id") or "lambda")
+    rate = event.get("rate")
+    if rate is not None:
+        try:
+            rate = float(rate)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"backfill segment event rate {rate!r} is not a number of items/s") from exc
+        if rate <= 0:
+            raise ConfigError(f"backfill segment event rate {rate!r} must be positive (items/s), or left out")
+    return SegmentEvent(table, segment, segments, str(event.get("run_id") or "lambda"), rate)
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     rt = cold_start.get()
-    table, segment, segments, run_id = parse_event(event)
+    item = parse_event(event)
 
     def remaining() -> float:
         return context.get_remaining_time_in_millis() / 1000.0 - SAFETY_SECONDS
@@ -63,19 +81,23 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     result = run_segment_on(
         rt.tables,
         rt.dynamodb,
-        table=table,
-        segment=segment,
-        segments=segments,
-        run_id=run_id,
+        table=item.table,
+        segment=item.segment,
+        segments=item.segments,
+        run_id=item.run_id,
         deadline=remaining,
         write_threads=rt.write_threads,
+        # the same token bucket as `cutover backfill --rate`: per invocation, so N parallel segments
+        # add up to at most N x rate (the state machine's input says how to choose it)
+        rate_limiter=TokenBucket(item.rate) if item.rate else None,
     )
     rt.logger.info("backfill segment", extra=result.to_dict())
     return {
         "done": result.done,
-        "table": table,
-        "segment": segment,
-        "segments": segments,
-        "run_id": run_id,
+        "table": item.table,
+        "segment": item.segment,
+        "segments": item.segments,
+        "run_id": item.run_id,
+        "rate": item.rate,
         "counts": result.counts,
     }

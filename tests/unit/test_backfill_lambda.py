@@ -80,3 +80,27 @@ def test_stops_a_minute_before_timeout_then_a_second_invocation_finishes(lam, mo
 def test_malformed_event_is_rejected_with_the_field_named(lam):
     with pytest.raises(ConfigError, match="needs table, segment and segments"):
         lam.parse_event({"table": "users", "segment": "x"})
+
+
+@pytest.mark.parametrize("rate", ["fast", 0, -5])
+def test_a_bad_rate_is_rejected_naming_it(lam, rate):
+    with pytest.raises(ConfigError, match="rate"):
+        lam.parse_event({"table": "users", "segment": 0, "segments": 1, "rate": rate})
+
+
+def test_the_events_rate_limits_the_segments_writes_with_the_clis_token_bucket(lam, monkeypatch):
+    # Given a segment event carrying a per-segment rate (the state machine's input)
+    seen = {}
+
+    def fake_run_segment_on(tables, client, **kwargs):
+        seen.update(kwargs)
+        return type("R", (), {"done": True, "counts": {}, "to_dict": lambda self: {}})()
+
+    monkeypatch.setattr(lam, "run_segment_on", fake_run_segment_on)
+    monkeypatch.setattr(lam.cold_start, "_value", lam.SegmentRuntime(None, None, 4, lam.Logger(service="t")))
+    # When invoked, Then the writes go through a token bucket at that rate, and it is echoed back
+    out = lam.lambda_handler({"table": "users", "segment": 0, "segments": 4, "rate": "250"}, FakeContext(900_000))
+    assert seen["rate_limiter"].rate == 250.0 and out["rate"] == 250.0
+    # And without a rate there is no limiter
+    lam.lambda_handler({"table": "users", "segment": 0, "segments": 4}, FakeContext(900_000))
+    assert seen["rate_limiter"] is None
