@@ -6,7 +6,8 @@ renamed index or key cannot drift between what is deployed and what the code que
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 USERS = "users"
@@ -92,10 +93,17 @@ API_TTL_ATTRIBUTE = "expiresAt"  # epoch seconds; DynamoDB TTL removes expired r
 
 @dataclass(frozen=True)
 class Names:
-    """Every name derived from (service, stage). Defaults match docs/CONTRACT.md."""
+    """Every name cutover uses, derived from (service, stage). Defaults match docs/CONTRACT.md.
+
+    The legacy tables are not cutover's: a deployment may have named them by hand years ago, so
+    their names can be given explicitly (CDK context, `--users-table`/`--orders-table`, or the
+    names a deployment published, see `deployment_parameter`). Everything else is derived.
+    """
 
     service: str = "my-service"
     stage: str = "dev"
+    legacy_users: str | None = None
+    legacy_orders: str | None = None
 
     @property
     def prefix(self) -> str:
@@ -103,11 +111,11 @@ class Names:
 
     @property
     def users_table(self) -> str:
-        return f"{self.prefix}-users"
+        return self.legacy_users or f"{self.prefix}-users"
 
     @property
     def orders_table(self) -> str:
-        return f"{self.prefix}-orders"
+        return self.legacy_orders or f"{self.prefix}-orders"
 
     @property
     def v3_table(self) -> str:
@@ -143,6 +151,30 @@ class Names:
     @property
     def read_source_parameter(self) -> str:
         return f"{self.parameter_prefix}/read-source"
+
+    @property
+    def deployment_parameter(self) -> str:
+        """Where a CDK deployment publishes its resolved names (JSON), so the CLI finds them."""
+        return f"{self.parameter_prefix}/deployment"
+
+    def with_published(self, published: Mapping[str, str]) -> Names:
+        """These names, with the legacy tables a deployment published (explicit ones win)."""
+        return replace(
+            self,
+            legacy_users=self.legacy_users or published.get("usersTable"),
+            legacy_orders=self.legacy_orders or published.get("ordersTable"),
+        )
+
+    def describe(self) -> dict[str, str]:
+        """What `cutover status` shows: the tables this run is looking at."""
+        return {
+            "users": self.users_table,
+            "orders": self.orders_table,
+            "v3": self.v3_table,
+            "checkpoints": self.checkpoints_table,
+            "quarantine": self.quarantine_table,
+            "reports": self.reports_table,
+        }
 
     def source_table(self, source: str) -> str:
         """Legacy table name for a source role (`users` or `orders`)."""

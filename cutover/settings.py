@@ -25,6 +25,9 @@ class Settings:
     endpoint_url: str | None = None
     # DynamoDB alone on another local endpoint (dynalite), Streams/SSM/SQS on `endpoint_url` (moto).
     dynamodb_endpoint_url: str | None = None
+    # Explicit legacy table names (a deployment whose legacy tables were named by hand).
+    users_table: str | None = None
+    orders_table: str | None = None
 
     def __post_init__(self) -> None:
         if not NAME_RE.match(self.service):
@@ -42,7 +45,7 @@ class Settings:
 
     @property
     def names(self) -> Names:
-        return Names(self.service, self.stage)
+        return Names(self.service, self.stage, self.users_table, self.orders_table)
 
     @property
     def is_local(self) -> bool:

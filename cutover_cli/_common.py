@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property, wraps
 from typing import Any
 
 import click
+from botocore.exceptions import ClientError, NoCredentialsError
 
 from cutover.clients import Clients
+from cutover.errors import ConfigError
 from cutover.settings import Settings
 
 
@@ -18,12 +20,18 @@ from cutover.settings import Settings
 class Runtime:
     """What a command receives: validated settings, lazily-built clients and the output mode."""
 
-    settings: Settings
+    requested: Settings
     as_json: bool
 
     @cached_property
     def clients(self) -> Clients:
-        return Clients(self.settings)
+        return Clients(self.requested)
+
+    @cached_property
+    def settings(self) -> Settings:
+        """The requested settings, with the legacy table names a deployment published (on AWS),
+        unless given explicitly: the one place the CLI learns which tables it works on."""
+        return resolve_published_names(self.requested, self.clients)
 
     def emit(self, data: Any, human: Callable[[], None] | None = None) -> None:
         """Print `data` as JSON with --json, else call `human` (or pretty-print data)."""
@@ -85,9 +93,36 @@ _OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
         },
     ),
     (("--region",), {"default": None, "help": "AWS region (default: boto3's chain, then us-east-1)."}),
+    (
+        ("--users-table",),
+        {
+            "envvar": "CUTOVER_USERS_TABLE",
+            "show_envvar": True,
+            "default": None,
+            "help": "Legacy users table, if not <service>-<stage>-users (default: what the deployment published).",
+        },
+    ),
+    (
+        ("--orders-table",),
+        {
+            "envvar": "CUTOVER_ORDERS_TABLE",
+            "show_envvar": True,
+            "default": None,
+            "help": "Legacy orders table, if not <service>-<stage>-orders (default: what the deployment published).",
+        },
+    ),
     (("--json", "as_json"), {"is_flag": True, "default": False, "help": "Machine-readable JSON output (errors too)."}),
 )
-_NAMES = ("endpoint_url", "dynamodb_endpoint_url", "service", "stage", "region", "as_json")
+_NAMES = (
+    "endpoint_url",
+    "dynamodb_endpoint_url",
+    "service",
+    "stage",
+    "region",
+    "users_table",
+    "orders_table",
+    "as_json",
+)
 
 
 def _add_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -137,9 +172,42 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
             region=values["region"],
             endpoint_url=values["endpoint_url"],
             dynamodb_endpoint_url=values["dynamodb_endpoint_url"],
+            users_table=values["users_table"],
+            orders_table=values["orders_table"],
         )
         runtime = Runtime(settings, values["as_json"])
         _ACTIVE.append(runtime)
         return func(*args, rt=runtime, **kwargs)
 
     return wrapper
+
+
+def resolve_published_names(settings: Settings, clients: Clients) -> Settings:
+    """Fill the legacy table names from the deployment's published names (SSM), where not given.
+
+    Local backends have no deployment: their names are derived. On AWS a missing parameter means
+    an older deployment (derived names); a parameter that exists but cannot be read is an error,
+    never a silent fallback to names that may be the wrong tables.
+    """
+    if settings.is_local or (settings.users_table and settings.orders_table):
+        return settings
+    parameter = settings.names.deployment_parameter
+    try:
+        value = clients.ssm.get_parameter(Name=parameter)["Parameter"]["Value"]
+    except clients.ssm.exceptions.ParameterNotFound:
+        return settings
+    except NoCredentialsError:
+        return settings  # the first real call reports the missing credentials, in one line
+    except ClientError as exc:
+        raise ConfigError(
+            f"cannot read the deployment's names at {parameter} ({exc.response.get('Error', {}).get('Code')}): "
+            "grant ssm:GetParameter on it, or pass --users-table and --orders-table"
+        ) from exc
+    try:
+        published = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            f"{parameter} is not JSON: redeploy the stateful stack, or pass --users-table/--orders-table"
+        ) from exc
+    names = settings.names.with_published(published)
+    return replace(settings, users_table=names.users_table, orders_table=names.orders_table)

@@ -82,7 +82,7 @@ def describe_client_error(exc: ClientError) -> str:
     line = f"AWS refused {exc.operation_name}: {err.get('Code')}: {err.get('Message')}"
     rt = active_runtime()
     if err.get("Code") == "ResourceNotFoundException" and rt is not None:
-        n = rt.settings.names
+        n = rt.__dict__.get("settings", rt.requested).names  # never resolve again inside an error handler
         return (
             f"{line}. This run looks for tables {n.users_table}, {n.orders_table}, {n.v3_table} (and cutover's own "
             f"{n.prefix}-*) in region {rt.clients.region}: check --service/--stage/--region, or run `cutover init` "
