@@ -25,6 +25,7 @@ from cutover.codec import from_ddb, to_ddb
 
 BACKFILL_RUN = "backfill-run"
 RECONCILE = "reconcile"
+RECONCILE_REPAIR = "reconcile-repair"  # full (unsampled) --repair runs: what clears a sync gap
 FLIP = "flip"
 LATEST = "latest"
 CONTROL = "control"
