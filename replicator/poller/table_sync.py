@@ -13,7 +13,6 @@ stream). Anything it can no longer read is a gap, recorded and reported, never s
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,26 +21,11 @@ from botocore.exceptions import ClientError
 from cutover.clock import iso
 from cutover.errors import NotFoundError
 from replicator.poller.shard_reader import EMPTY_PAGES, ShardCursor
-from replicator.poller.shards import Shard, parent_id, readable, shard_id
+from replicator.poller.shards import Shard, shard_id
+from replicator.poller.streams import StreamView, describe_shards, list_streams, unreadable
 from replicator.positions import PositionStore
 
 REFRESH_SECONDS = 10.0  # how often to look for new (child) shards and streams while running continuously
-
-
-@dataclass
-class StreamView:
-    arn: str
-    label: str
-    shards: list[Shard] = field(default_factory=list)
-    cursors: dict[str, ShardCursor] = field(default_factory=dict)
-
-    def readable_cursors(self) -> list[ShardCursor]:
-        done = {sid for sid, c in self.cursors.items() if c.done}
-        return [self.cursors[shard_id(s)] for s in readable(self.shards, done)]
-
-    @property
-    def finished(self) -> bool:
-        return all(c.done for c in self.cursors.values())
 
 
 class TableSync:
@@ -84,7 +68,7 @@ class TableSync:
         if not force and time.monotonic() - self._refreshed < REFRESH_SECONDS:
             return
         self._check_table()
-        listed = sorted(self._list_streams(), key=lambda s: s["StreamLabel"])
+        listed = list_streams(self._streams, self.table)
         if not listed:
             raise NotFoundError(
                 f"legacy table {self.table} has no stream: enable a NEW_AND_OLD_IMAGES stream on it "
@@ -97,7 +81,7 @@ class TableSync:
         views = {s["StreamArn"]: self.views.get(s["StreamArn"]) or StreamView(s["StreamArn"], s["StreamLabel"])
                  for s in listed}  # fmt: skip
         for view in views.values():
-            view.shards = self._describe_shards(view.arn)
+            view.shards = describe_shards(self._streams, view.arn)
         self._find_gaps(saved, views, first_run)
         for view in views.values():
             for shard in view.shards:
@@ -112,23 +96,13 @@ class TableSync:
         self._refreshed = time.monotonic()
 
     def _find_gaps(self, saved: dict[str, dict[str, Any]], views: dict[str, StreamView], first_run: bool) -> None:
-        listed = {arn: {shard_id(s) for s in v.shards} for arn, v in views.items()}
-        for sid, doc in list(saved.items()):
-            arn = doc.get("stream_arn") or ""
-            if not doc.get("done") and sid not in listed.get(arn, set()):
-                why = "stream no longer listed" if arn not in listed else "shard no longer listed (trimmed)"
-                saved[sid] = self._gap(arn, sid, doc.get("sequence"), why)
-        for arn, view in views.items():
-            for shard in view.shards:
-                parent = parent_id(shard)
-                if parent and parent not in listed[arn] and parent not in saved:
-                    if first_run:  # history from before sync started: backfill's job, not a gap
-                        self._positions.save_shard(
-                            self.table, parent, stream_arn=arn, sequence=None, closed=True, done=True
-                        )
-                        saved[parent] = {"stream_arn": arn, "done": True}
-                    else:
-                        saved[parent] = self._gap(arn, parent, None, "parent shard trimmed before it was read")
+        for lost in unreadable(saved, views, first_run):
+            if lost.history:  # before sync ever ran on this table: backfill's job, not a gap
+                self._positions.save_shard(self.table, lost.shard, stream_arn=lost.arn, sequence=None, closed=True,
+                                           done=True)  # fmt: skip
+                saved[lost.shard] = {"stream_arn": lost.arn, "done": True}
+            else:
+                saved[lost.shard] = self._gap(lost.arn, lost.shard, lost.after, lost.why)
 
     def _gap(self, arn: str, shard: str, after: str | None, why: str) -> dict[str, Any]:
         self.gaps.append(self._positions.record_gap(self.table, arn, shard, after, why))
@@ -153,32 +127,6 @@ class TableSync:
                 f"legacy table {self.table} does not exist: check --service/--stage, or run `cutover "
                 f"init` on a local endpoint"
             ) from exc
-
-    def _list_streams(self) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {"TableName": self.table}
-        while True:
-            resp = self._streams.list_streams(**kwargs)
-            out += [s for s in resp.get("Streams", []) if s.get("TableName", self.table) == self.table]
-            if not resp.get("LastEvaluatedStreamArn"):
-                return out
-            kwargs["ExclusiveStartStreamArn"] = resp["LastEvaluatedStreamArn"]
-
-    def _describe_shards(self, arn: str) -> list[Shard]:
-        shards: list[Shard] = []
-        kwargs: dict[str, Any] = {"StreamArn": arn}
-        while True:
-            try:
-                desc = self._streams.describe_stream(**kwargs)["StreamDescription"]
-            except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
-                    return []  # expired between ListStreams and now: its unread positions become gaps
-                raise
-            shards += desc.get("Shards", [])
-            last = desc.get("LastEvaluatedShardId")
-            if not last:
-                return shards
-            kwargs["ExclusiveStartShardId"] = last
 
     def readable_cursors(self) -> list[ShardCursor]:
         """The readable shards of the OLDEST stream that is not finished (older labels first)."""
