@@ -47,6 +47,9 @@ def test_full_evidence_from_shadow_is_allowed(world):
     record = _reports(settings, clients).latest(FLIP)
     assert record["forced"] is False and record["checked"]["verdict"]["allowed"] is True
     assert record["checked"]["evidence"]["reconcile"]["sample"] is None and record["applied"] is True
+    # And the clock the evidence was judged by is the backend's, with the measured skew recorded
+    clock = record["checked"]["evidence"]["clock"]
+    assert clock["source"] == "backend" and abs(clock["skew_seconds"]) < 5 and clock["local"]
 
 
 def test_a_sampled_reconcile_is_refused(world):
