@@ -1,17 +1,26 @@
-"""Gathering what the flip interlock and `cutover status` need, from cutover's stores."""
+"""Gathering what the flip interlock and `cutover status` need, from cutover's stores.
+
+`now` is the backend's clock (the HTTP Date of a reports-table read) when it answers, so reports
+written by other machines are judged against one clock; the local clock and the measured skew
+are recorded with the evidence either way.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from controlplane.flag import FlagStore
 from controlplane.gate import Evidence
 from cutover.clients import Clients
+from cutover.names import SOURCES
 from cutover.settings import Settings
-from cutover.state import BACKFILL_RUN, FLIP, RECONCILE, CheckpointStore, ReportStore
+from cutover.state import BACKFILL_RUN, FLIP, RECONCILE, RECONCILE_REPAIR, CheckpointStore, ReportStore
 from replicator.positions import PositionStore
 from replicator.quarantine import QuarantineStore
+
+MAX_KEYS = 200  # quarantine keys recorded with an acknowledging flip (the count is always exact)
 
 
 @dataclass
@@ -30,14 +39,35 @@ class Stores:
             flag=FlagStore(clients.ssm, n.read_source_parameter),
             reports=ReportStore(clients.dynamodb, n.reports_table),
             quarantine=QuarantineStore(clients.dynamodb, n.quarantine_table),
-            positions=PositionStore(CheckpointStore(clients.dynamodb, n.checkpoints_table)),
+            positions=PositionStore(
+                CheckpointStore(clients.dynamodb, n.checkpoints_table), tables={s: n.source_table(s) for s in SOURCES}
+            ),
         )
 
-    def evidence(self) -> Evidence:
+    def clock(self) -> tuple[datetime, dict[str, Any]]:
+        local = datetime.now(UTC)
+        backend = self.reports.server_time()
+        info: dict[str, Any] = {"local": local.isoformat(), "source": "backend" if backend else "local"}
+        if backend is not None:
+            info.update(backend=backend.isoformat(), skew_seconds=round((local - backend).total_seconds(), 3))
+        return backend or local, info
+
+    def evidence(self, current_flag: str | None = None) -> Evidence:
+        now, clock = self.clock()
+        keys = [f"{e.source}#{e.key}" for e in self.quarantine.entries()]
+        lags = self.positions.source_lags()
         return Evidence(
             reconcile=self.reports.latest(RECONCILE),
-            quarantine_open=self.quarantine.count_open(),
-            lag_seconds=self.positions.lag_seconds(),
+            quarantine_open=len(keys),
+            lag_seconds=None if None in lags.values() else max(lags.values(), default=None),  # type: ignore[type-var]
+            now=now,
+            current_flag=current_flag if current_flag is not None else self.flag.get(),
+            backfill=self.reports.latest(BACKFILL_RUN),
+            last_repair=self.reports.latest(RECONCILE_REPAIR),
+            gaps=tuple(self.positions.gaps()),
+            lag_by_source=lags,
+            quarantine_keys=tuple(keys[:MAX_KEYS]),
+            clock=clock,
         )
 
     def status(self, flips: int = 5) -> dict[str, Any]:
@@ -45,7 +75,12 @@ class Stores:
         return {
             "read_source": self.flag.get(),
             "read_source_parameter": self.flag.parameter,
-            "replication": {"lag_seconds": self.positions.lag_seconds(), "positions": self.positions.summary()},
+            "replication": {
+                "lag_seconds": self.positions.lag_seconds(),
+                "lag_by_source": self.positions.source_lags(),
+                "positions": self.positions.summary(),
+                "gaps": self.positions.gaps(),
+            },
             "backfill": self.reports.latest(BACKFILL_RUN),
             "reconcile": self.reports.latest(RECONCILE),
             "quarantine_open": self.quarantine.count_open(),

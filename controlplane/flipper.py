@@ -1,6 +1,13 @@
-"""Changing the read-source flag: guarded by the interlock, and always recorded.
+"""Changing the read-source flag: guarded by the interlock, serialized, and always recorded.
 
-Used by `cutover flip` and the demo. Rollback to `legacy` is never refused.
+Used by `cutover flip` and the demo. Rollback to `legacy` is never refused by the gate, but every
+flip is a compare-and-set from the value it was evaluated against (DESIGN.md, "Evidence and the
+flip gate"): SSM PutParameter cannot be conditional, so flips are serialized through a
+conditional write of the flip `control` item in the reports table (its version), and only then
+is the flag written. Order: control (CAS) -> history record -> flag -> history marked applied.
+So a rollback made while another operator's v3 flip was being evaluated can never be silently
+undone, the flag is never changed without its history record, and a flip that fails before the
+flag write (bad service name, missing table, AWS error) changes nothing.
 """
 
 from __future__ import annotations
@@ -11,10 +18,14 @@ from typing import Any
 
 from controlplane.evidence import Stores
 from controlplane.flag import ReadSource
-from controlplane.gate import Thresholds, Verdict, evaluate
+from controlplane.gate import POLICY, Thresholds, Verdict, evaluate, loosened
 from cutover.clock import utc_now
-from cutover.errors import ConfigError
+from cutover.errors import ConfigError, CutoverError
 from cutover.state import FLIP
+
+
+class FlipConflictError(CutoverError):
+    """Another flip (or a direct edit) changed the flag after this flip read it; nothing was written."""
 
 
 @dataclass(frozen=True)
@@ -46,38 +57,85 @@ def flip(
     stores: Stores,
     target: ReadSource,
     who: str,
-    thresholds: Thresholds = Thresholds(),
+    thresholds: Thresholds = POLICY,
     force: bool = False,
     reason: str | None = None,
 ) -> FlipResult:
     """Set the flag to `target` if the interlock allows (or `force` with a reason); record it.
 
-    Raises ConfigError for --force without a reason: an override must say why.
+    Raises:
+        ConfigError: --force, or a limit looser than the policy, without a reason.
+        FlipConflictError: the flag changed between reading it and writing it (nothing written).
     """
-    if force and not (reason and reason.strip()):
-        raise ConfigError("--force needs --reason TEXT: say why the interlock is being overridden (it is recorded)")
+    looser = loosened(thresholds)
+    if (force or looser) and not (reason and reason.strip()):
+        what = "--force" if force else "loosening " + ", ".join(f"--{k.replace('_', '-')}" for k in looser)
+        raise ConfigError(f"{what} needs --reason TEXT: it overrides the interlock; say why (it is recorded)")
+    version, _ = stores.reports.control(FLIP)  # first: a missing reports table fails before anything is written
     old = stores.flag.get()
-    verdict = (
-        evaluate(target.value, stores.evidence(), thresholds)
-        if target is ReadSource.V3
-        else Verdict(target.value, True)
-    )
+    evidence = stores.evidence(current_flag=old) if target is ReadSource.V3 else None
+    verdict = evaluate(target.value, evidence, thresholds) if evidence is not None else Verdict(target.value, True)
     if not verdict.allowed and not force:
         return FlipResult(old, target.value, verdict, False, False, None)
     if old == target.value and not force:
         return FlipResult(old, target.value, verdict, False, False, None)
-    stores.flag.set(target)
-    record = {
+    forced = force or bool(looser)
+    record = _record(who, old, target, reason, forced, verdict, looser, thresholds, evidence, version)
+    _claim(stores, version, old, target, record)
+    at = record["at"]
+    stores.reports.record(FLIP, {**record, "applied": False}, at=at)
+    try:
+        stores.flag.set(target)
+    except Exception as exc:
+        stores.reports.record(FLIP, {**record, "applied": False, "error": f"{type(exc).__name__}: {exc}"}, at=at)
+        raise
+    record["applied"] = True
+    stores.reports.record(FLIP, record, at=at)
+    return FlipResult(old, target.value, verdict, forced, True, record)
+
+
+def _claim(stores: Stores, version: int, old: str | None, target: ReadSource, record: dict[str, Any]) -> None:
+    """The compare-and-set: the control item must still be at `version` and the flag still `old`."""
+    now = stores.flag.get()
+    if now != old or not stores.reports.compare_and_set(FLIP, version, record):
+        _, latest = stores.reports.control(FLIP)
+        by = f" by {latest.get('who')} at {latest.get('at')}" if latest else ""
+        raise FlipConflictError(
+            f"read-source changed while this flip to {target.value} was being evaluated (it was {old}, it is now "
+            f"{stores.flag.get()}{by}); nothing was written. Check `cutover status` and re-run the flip if still wanted"
+        )
+
+
+def _record(
+    who: str,
+    old: str | None,
+    target: ReadSource,
+    reason: str | None,
+    forced: bool,
+    verdict: Verdict,
+    looser: dict[str, Any],
+    thresholds: Thresholds,
+    evidence: Any,
+    version: int,
+) -> dict[str, Any]:
+    """Exactly what was checked, what was overridden and why."""
+    accepted = None
+    if evidence is not None and thresholds.accept_quarantine and evidence.quarantine_open:
+        accepted = {"count": evidence.quarantine_open, "keys": list(evidence.quarantine_keys)}
+    return {
         "at": utc_now(),
         "who": who,
         "from": old,
         "to": target.value,
         "reason": reason,
-        "forced": force,
-        "overridden": list(verdict.failures) if force else [],
+        "forced": forced,
+        "overridden": [*(verdict.failures if forced else ()), *(f"limit {k} loosened" for k in looser)],
+        "loosened": looser,
+        "limits": {**thresholds.limits(), "accept_quarantine": thresholds.accept_quarantine},
+        "checked": None if evidence is None else {"verdict": verdict.to_dict(), "evidence": evidence.summary()},
+        "quarantine_accepted": accepted,
+        "control_version": version + 1,
     }
-    stores.reports.record(FLIP, record)
-    return FlipResult(old, target.value, verdict, force, True, record)
 
 
 def operator(clients: Any, is_local: bool) -> str:

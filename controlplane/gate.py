@@ -1,16 +1,27 @@
 """The flip interlock: may reads move to v3 now? Pure rules over evidence gathered elsewhere.
 
 Shared by `cutover flip` (refuses) and `cutover status` (reports), so both always agree.
-Every failing condition is reported, each with the command that fixes it.
+Every failing condition is reported, each with the command that fixes it. The rule for v3
+(DESIGN.md, "Evidence and the flip gate"):
+- a full (unsampled), CLEAN reconcile that STARTED after the last backfill COMPLETED and while
+  sync was caught up, and finished within the age limit (`controlplane.gate_reconcile`);
+- no sync gap newer than the last full `reconcile --repair`;
+- zero open quarantine, or an acknowledgement recorded with the flip (count and keys);
+- current lag under the limit over every shard of every source; a source never synced fails;
+- the flag is `shadow` now (a shadow phase came first).
+`POLICY` holds the limits. A flip may tighten them; loosening one is an override (`loosened`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
+from controlplane.gate_reconcile import gap_failures, reconcile_failures
+
 V3 = "v3"
+SHADOW = "shadow"
 
 
 @dataclass(frozen=True)
@@ -18,14 +29,51 @@ class Thresholds:
     max_age_hours: float = 24.0
     max_lag_seconds: float = 60.0
     accept_quarantine: bool = False
+    clock_skew_seconds: float = 300.0  # timestamps from other machines may be this far ahead of ours
+
+    def limits(self) -> dict[str, float]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "accept_quarantine"}
+
+
+POLICY = Thresholds()
+
+
+def loosened(given: Thresholds, policy: Thresholds = POLICY) -> dict[str, dict[str, float]]:
+    """Limits set above the policy: each is an override (needs --reason, recorded as forced)."""
+    mine, theirs = policy.limits(), given.limits()
+    return {k: {"policy": mine[k], "given": theirs[k]} for k in mine if theirs[k] > mine[k]}
 
 
 @dataclass(frozen=True)
 class Evidence:
     reconcile: dict[str, Any] | None  # ReportStore.latest(RECONCILE)
     quarantine_open: int
-    lag_seconds: float | None  # None: sync never ran
+    lag_seconds: float | None  # worst over every source; None: some source never synced
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    current_flag: str | None = None  # the flag value this decision is made from
+    backfill: dict[str, Any] | None = None  # ReportStore.latest(BACKFILL_RUN)
+    last_repair: dict[str, Any] | None = None  # ReportStore.latest(RECONCILE_REPAIR)
+    gaps: tuple[dict[str, Any], ...] = ()
+    lag_by_source: dict[str, float | None] = field(default_factory=dict)
+    quarantine_keys: tuple[str, ...] = ()
+    clock: dict[str, Any] = field(default_factory=dict)  # where `now` came from and the measured skew
+
+    def summary(self) -> dict[str, Any]:
+        """What was checked, for the flip record."""
+        rec = self.reconcile or {}
+        return {
+            "now": self.now.isoformat(),
+            "clock": dict(self.clock),
+            "current_flag": self.current_flag,
+            "reconcile": {k: rec.get(k) for k in ("run_id", "started_at", "finished_at", "clean", "sample")},
+            "reconcile_at_start": rec.get("at_start"),
+            "backfill": {k: (self.backfill or {}).get(k) for k in ("finished_at", "complete")},
+            "last_repair_started_at": (self.last_repair or {}).get("started_at"),
+            "gaps": len(self.gaps),
+            "lag_seconds": self.lag_seconds,
+            "lag_by_source": dict(self.lag_by_source),
+            "quarantine_open": self.quarantine_open,
+        }
 
 
 @dataclass(frozen=True)
@@ -38,71 +86,51 @@ class Verdict:
         return {"target": self.target, "allowed": self.allowed, "failures": list(self.failures)}
 
 
-def evaluate(target: str, evidence: Evidence, thresholds: Thresholds = Thresholds()) -> Verdict:
+def evaluate(target: str, evidence: Evidence, thresholds: Thresholds = POLICY) -> Verdict:
     """Only `v3` is guarded: `legacy` (rollback) and `shadow` still serve legacy, so always allowed."""
     if target != V3:
         return Verdict(target, True)
     failures = [
-        *_reconcile_failures(evidence.reconcile, evidence.now, thresholds.max_age_hours),
+        *reconcile_failures(evidence.reconcile, evidence.backfill, evidence.now, thresholds),
+        *gap_failures(evidence.gaps, evidence.last_repair),
         *_quarantine_failures(evidence.quarantine_open, thresholds.accept_quarantine),
-        *_lag_failures(evidence.lag_seconds, thresholds.max_lag_seconds),
+        *_lag_failures(evidence.lag_seconds, evidence.lag_by_source, thresholds.max_lag_seconds),
+        *_shadow_failures(evidence.current_flag),
     ]
     return Verdict(target, not failures, tuple(failures))
-
-
-def _reconcile_failures(report: dict[str, Any] | None, now: datetime, max_age_hours: float) -> list[str]:
-    if report is None:
-        return ["no reconcile has been recorded: run `cutover reconcile` (runbooks/reconcile.md)"]
-    out = []
-    if not report.get("clean"):
-        counts = report.get("counts") or {}
-        detail = ", ".join(
-            f"{k}={counts[k]}" for k in ("missing", "extra", "different", "quarantined") if counts.get(k)
-        )
-        out.append(
-            f"the last reconcile is not clean ({detail or 'see its report'}): "
-            "run `cutover reconcile --repair`, then `cutover reconcile` (runbooks/reconcile.md)"
-        )
-    finished = _parse(report.get("finished_at"))
-    if finished is None:
-        out.append(
-            f"the last reconcile has no valid finished_at ({report.get('finished_at')!r}): run `cutover reconcile`"
-        )
-    else:
-        age_h = (now - finished).total_seconds() / 3600
-        if age_h > max_age_hours:
-            out.append(
-                f"the last reconcile finished {age_h:.1f} h ago ({report['finished_at']}), older than "
-                f"{max_age_hours:g} h: run `cutover reconcile` again"
-            )
-    return out
 
 
 def _quarantine_failures(open_count: int, accepted: bool) -> list[str]:
     if open_count and not accepted:
         return [
             f"{open_count} quarantined item(s) are open: triage them (`cutover quarantine list`, "
-            "runbooks/quarantine.md) or accept them with --accept-quarantine"
+            "runbooks/quarantine.md) or accept them with --accept-quarantine (recorded with their keys)"
         ]
     return []
 
 
-def _lag_failures(lag: float | None, max_lag: float) -> list[str]:
+def _lag_failures(lag: float | None, by_source: dict[str, float | None], max_lag: float) -> list[str]:
+    never = sorted(s for s, v in by_source.items() if v is None)
     if lag is None:
-        return ["replication has never synced (no stream positions recorded): start `cutover sync` (runbooks/sync.md)"]
+        which = f" ({', '.join(never)})" if never else ""
+        return [
+            f"replication has never synced{which} (no stream positions recorded): start `cutover sync` "
+            "(runbooks/sync.md)"
+        ]
     if lag > max_lag:
+        worst = max((s for s, v in by_source.items() if v is not None), key=lambda s: by_source[s] or 0, default="")
+        where = f"worst: {worst}; " if worst else ""
         return [
             f"replication lag is {lag:.0f} s, over the {max_lag:g} s limit: check that `cutover sync` is "
-            "running and caught up (runbooks/sync.md)"
+            f"running and caught up ({where}runbooks/sync.md)"
         ]
     return []
 
 
-def _parse(text: Any) -> datetime | None:
-    if not isinstance(text, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+def _shadow_failures(current: str | None) -> list[str]:
+    if current in (SHADOW, V3):
+        return []
+    return [
+        f"read-source is {current or '(missing)'}, not shadow: run `cutover flip shadow` first and let shadow "
+        "reads compare legacy and v3 (runbooks/cutover.md)"
+    ]

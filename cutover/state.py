@@ -3,7 +3,10 @@
 - `CheckpointStore` (checkpoints table): stream positions and backfill cursors. pk/sk chosen by
   the caller, e.g. pk=`stream#<table>` sk=`<shardId>`, pk=`backfill#<table>#<N>` sk=`<segment>`.
 - `ReportStore` (reports table): append-only history per kind (`backfill-run`, `reconcile`,
-  `flip`) plus a `latest` copy so the flip interlock and `status` read one item.
+  `flip`) plus a `latest` copy so the flip interlock and `status` read one item. `latest` only
+  moves forward in the record's ORDER (e.g. when a reconcile STARTED): a conditional write, so a
+  run that started earlier but finished later can never hide a newer one (DESIGN.md, "Monotonic
+  positions and reports"). A `control` item per kind is a compare-and-set register (the flip).
 
 Payloads are JSON documents in a `data` attribute: schemaless, readable with the AWS console.
 """
@@ -11,15 +14,26 @@ Payloads are JSON documents in a `data` attribute: schemaless, readable with the
 from __future__ import annotations
 
 import json
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from cutover.clock import utc_now
 from cutover.codec import from_ddb, to_ddb
 
 BACKFILL_RUN = "backfill-run"
 RECONCILE = "reconcile"
+RECONCILE_REPAIR = "reconcile-repair"  # full (unsampled) --repair runs: what clears a sync gap
 FLIP = "flip"
 LATEST = "latest"
+CONTROL = "control"
+ORDER = "orderKey"  # top-level attribute the conditional `latest` write compares
+
+
+def is_conditional_failure(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 class _JsonTable:
@@ -27,13 +41,29 @@ class _JsonTable:
         self._client = client
         self.table_name = table_name
 
-    def _put(self, pk: str, sk: str, data: dict[str, Any]) -> None:
-        self._client.put_item(
-            TableName=self.table_name,
-            Item=to_ddb(
-                {"pk": pk, "sk": sk, "data": json.dumps(data, sort_keys=True, default=str), "updatedAt": utc_now()}
-            ),
-        )
+    def _put(
+        self,
+        pk: str,
+        sk: str,
+        data: dict[str, Any],
+        extra: dict[str, Any] | None = None,
+        condition: str | None = None,
+        values: dict[str, Any] | None = None,
+    ) -> bool:
+        """Write one item; with `condition`, False (nothing written) when DynamoDB refuses it."""
+        item = {"pk": pk, "sk": sk, "data": json.dumps(data, sort_keys=True, default=str), "updatedAt": utc_now()}
+        kwargs: dict[str, Any] = {"TableName": self.table_name, "Item": to_ddb({**item, **(extra or {})})}
+        if condition:
+            kwargs["ConditionExpression"] = condition
+            if values:
+                kwargs["ExpressionAttributeValues"] = to_ddb(values)
+        try:
+            self._client.put_item(**kwargs)
+        except ClientError as exc:
+            if condition and is_conditional_failure(exc):
+                return False
+            raise
+        return True
 
     def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
         resp = self._client.get_item(TableName=self.table_name, Key=to_ddb({"pk": pk, "sk": sk}), ConsistentRead=True)
@@ -67,6 +97,12 @@ class CheckpointStore(_JsonTable):
     def put(self, pk: str, sk: str, data: dict[str, Any]) -> None:
         self._put(pk, sk, data)
 
+    def put_if(
+        self, pk: str, sk: str, data: dict[str, Any], extra: dict[str, Any], condition: str, values: dict[str, Any]
+    ) -> bool:
+        """A conditional put: `extra` top-level attributes are what `condition` compares. False if refused."""
+        return self._put(pk, sk, data, extra, condition, values)
+
     def delete(self, pk: str, sk: str) -> None:
         self._client.delete_item(TableName=self.table_name, Key=to_ddb({"pk": pk, "sk": sk}))
 
@@ -75,15 +111,55 @@ class CheckpointStore(_JsonTable):
 
 
 class ReportStore(_JsonTable):
-    def record(self, kind: str, data: dict[str, Any], at: str | None = None) -> str:
-        """Append `data` to `kind`'s history and make it the latest. Returns the record's sort key."""
-        sk = f"at#{at or utc_now()}"
+    def record(self, kind: str, data: dict[str, Any], at: str | None = None, run_id: str | None = None) -> str:
+        """Append `data` to `kind`'s history; make it the latest unless a later-ordered record is.
+
+        `at` orders the record (default: now); for reconcile it is when the run STARTED. Ties keep
+        the newer write. Returns the history sort key.
+        """
+        order = at or utc_now()
+        sk = f"at#{order}" + (f"#{run_id}" if run_id else "")
         self._put(kind, sk, data)
-        self._put(kind, LATEST, data)
+        self._put(
+            kind,
+            LATEST,
+            data,
+            {ORDER: order},
+            f"attribute_not_exists({ORDER}) OR {ORDER} <= :order",
+            {":order": order},
+        )
         return sk
 
     def latest(self, kind: str) -> dict[str, Any] | None:
         return self._get(kind, LATEST)
 
     def history(self, kind: str, limit: int = 20) -> list[dict[str, Any]]:
-        return [d for sk, d in self._query(kind, newest_first=True, limit=limit + 1) if sk != LATEST][:limit]
+        rows = self._query(kind, newest_first=True, limit=limit + 2)
+        return [d for sk, d in rows if sk not in (LATEST, CONTROL)][:limit]
+
+    def control(self, kind: str) -> tuple[int, dict[str, Any] | None]:
+        """The compare-and-set register for `kind`: (version, data); (0, None) if never written."""
+        resp = self._client.get_item(
+            TableName=self.table_name, Key=to_ddb({"pk": kind, "sk": CONTROL}), ConsistentRead=True
+        )
+        if "Item" not in resp:
+            return 0, None
+        item = from_ddb(resp["Item"])
+        return int(item["version"]), json.loads(item["data"])
+
+    def compare_and_set(self, kind: str, expected_version: int, data: dict[str, Any]) -> bool:
+        """Replace the register only if it is still at `expected_version`; False if someone else moved it."""
+        if expected_version == 0:
+            return self._put(kind, CONTROL, data, {"version": 1}, "attribute_not_exists(pk)")
+        return self._put(
+            kind, CONTROL, data, {"version": expected_version + 1}, "version = :v", {":v": expected_version}
+        )
+
+    def server_time(self) -> datetime | None:
+        """The backend's clock (HTTP Date header of a read), to compare other machines' timestamps with."""
+        resp = self._client.get_item(TableName=self.table_name, Key=to_ddb({"pk": "clock", "sk": "clock"}))
+        header = resp.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
+        try:
+            return parsedate_to_datetime(header) if header else None
+        except (TypeError, ValueError):
+            return None

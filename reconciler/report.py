@@ -1,8 +1,10 @@
 """The reconcile report: counts, and every difference streamed to a JSON file as it is found.
 
-Differences are written to `<path>.partial` as they arrive (never collected in memory beyond
-`SHOWN` for the screen) and the file is renamed to `<path>` when the run ends, so a crashed run
-never leaves a file that looks complete.
+Each run writes its OWN file, named with its run id: differences go to `<stem>.<run id><suffix>
+.partial` as they arrive (never collected in memory beyond `SHOWN` for the screen) and the file is
+renamed to `<stem>.<run id><suffix>` when the run ends, so a crashed run never leaves a file that
+looks complete and two runs at once never share a file. That file is what the stored summary
+names; a copy is then published at `<path>` for convenience (the last run to finish wins it).
 """
 
 from __future__ import annotations
@@ -10,9 +12,11 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shutil
 import threading
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, TextIO
 
 SHOWN = 20
@@ -68,15 +72,16 @@ def json_default(value: Any) -> Any:
 class DifferenceSink:
     """Thread-safe counter + streaming writer for one reconcile run."""
 
-    def __init__(self, path: str | None) -> None:
-        self.path = path
+    def __init__(self, path: str | None, run_id: str = "run") -> None:
+        self.published = path
+        self.path = run_path(path, run_id) if path else None
         self.counts = dict.fromkeys(COUNT_NAMES, 0)
         self.shown: list[Difference] = []
         self._lock = threading.Lock()
         self._first = True
         self._file: TextIO | None = None
         if path:
-            self._file = open(f"{path}.partial", "w", encoding="utf-8")  # noqa: SIM115 - closed in finish()
+            self._file = open(f"{self.path}.partial", "w", encoding="utf-8")  # noqa: SIM115 - closed in finish()
             self._file.write('{\n"differences": [\n')
 
     def count(self, name: str, n: int = 1) -> None:
@@ -102,10 +107,19 @@ class DifferenceSink:
         self._file.write('\n],\n"summary": ' + json.dumps(summary, sort_keys=True, default=json_default) + "\n}\n")
         self._file.close()
         os.replace(f"{self.path}.partial", str(self.path))
+        tmp = f"{self.path}.publish"
+        shutil.copyfile(str(self.path), tmp)
+        os.replace(tmp, str(self.published))
 
     def abort(self) -> None:
         if self._file is not None and not self._file.closed:
             self._file.close()
+
+
+def run_path(path: str, run_id: str) -> str:
+    """`reconcile-report.json` -> `reconcile-report.<run id>.json`: one file per run."""
+    p = Path(path)
+    return str(p.with_name(f"{p.stem}.{run_id}{p.suffix}"))
 
 
 @dataclass
@@ -118,6 +132,8 @@ class ReconcileReport:
     repair: bool
     seconds: float
     shown: list[Difference]
+    run_id: str = ""
+    evidence: dict[str, Any] = field(default_factory=dict)  # what held when the run STARTED (for the gate)
 
     @property
     def differences(self) -> int:
@@ -141,6 +157,8 @@ class ReconcileReport:
             "seconds": round(self.seconds, 3),
             "items_per_second": round(rate, 1),
             "differences_shown": [d.to_dict() for d in self.shown],
+            "run_id": self.run_id,
+            "at_start": dict(self.evidence),
         }
 
     def record(self) -> dict[str, Any]:
@@ -153,4 +171,6 @@ class ReconcileReport:
             "sample": self.sample,
             "report_path": self.report_path,
             "repair": self.repair,
+            "run_id": self.run_id,
+            "at_start": dict(self.evidence),
         }

@@ -2,14 +2,21 @@
 
 Every legacy segment, every v3 segment and then the quarantine sweep run on one worker pool;
 each task holds one page at a time, so memory is flat in table size. Differences are confirmed
-with consistent reads, streamed to the report file and counted; the summary is stored in the
-reports table (`RECONCILE`) for the flip interlock.
+with consistent reads, streamed to the run's own report file and counted; the summary is stored
+in the reports table (`RECONCILE`) for the flip interlock, ordered by when the run STARTED, with
+what held at that moment (sync lag, gaps, the last backfill) so the gate can tell whether the run
+could have seen the data it vouches for (DESIGN.md, "Evidence and the flip gate").
 """
 
 from __future__ import annotations
 
+import re
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from cutover.clients import Clients
 from cutover.clock import utc_now
@@ -18,12 +25,13 @@ from cutover.names import SOURCES
 from cutover.progress import NullProgress, ProgressSink, item_count
 from cutover.retry import call_with_retry
 from cutover.settings import Settings
-from cutover.state import RECONCILE, ReportStore
+from cutover.state import BACKFILL_RUN, RECONCILE, RECONCILE_REPAIR, CheckpointStore, ReportStore
 from cutover.tables import Tables
 from reconciler.checker import Checker
 from reconciler.report import DifferenceSink, ReconcileReport
 from reconciler.scan import check_legacy_segment, check_v3_segment
 from reconciler.sweep import sweep_quarantine
+from replicator.positions import PositionStore
 
 DEFAULT_REPORT = "reconcile-report.json"
 
@@ -53,9 +61,11 @@ def run_reconcile(
         raise InvalidSegmentError(None, segments)
     tables = Tables.from_names(settings.names)
     client = clients.dynamodb
-    sink = DifferenceSink(report_path)
-    checker = Checker(client, tables, sink, repair)
     started_at, t0 = utc_now(), time.monotonic()
+    run_id = f"{re.sub(r'[^0-9T]', '', started_at)}-{uuid.uuid4().hex[:6]}"
+    at_start = evidence_at_start(settings, clients)
+    sink = DifferenceSink(report_path, run_id)
+    checker = Checker(client, tables, sink, repair)
     try:
         with progress or NullProgress() as bars:
             for source in SOURCES:
@@ -78,10 +88,46 @@ def run_reconcile(
         sink.abort()
         raise
     report = ReconcileReport(
-        started_at, utc_now(), dict(sink.counts), sample, report_path, repair, time.monotonic() - t0, list(sink.shown)
+        started_at, utc_now(), dict(sink.counts), sample, sink.path, repair, time.monotonic() - t0, list(sink.shown)
     )
+    report.run_id, report.evidence = run_id, at_start
     sink.finish(report.record())
     if record:
-        reports = ReportStore(client, tables.reports)
-        call_with_retry(lambda: reports.record(RECONCILE, report.record()))
+        record_report(ReportStore(client, tables.reports), report)
     return report
+
+
+def record_report(reports: ReportStore, report: ReconcileReport) -> None:
+    """Store the summary ordered by START time: a run that started earlier never hides a later one.
+
+    A full (unsampled) --repair run is also recorded as `RECONCILE_REPAIR`: it is what clears a
+    sync gap for the flip gate.
+    """
+    call_with_retry(lambda: reports.record(RECONCILE, report.record(), at=report.started_at, run_id=report.run_id))
+    if report.repair and report.sample is None:
+        call_with_retry(
+            lambda: reports.record(RECONCILE_REPAIR, report.record(), at=report.started_at, run_id=report.run_id)
+        )
+
+
+def evidence_at_start(settings: Settings, clients: Clients) -> dict[str, Any]:
+    """What held when the run started: sync lag per source, gaps so far, the last backfill."""
+    names = settings.names
+    positions = PositionStore(
+        CheckpointStore(clients.dynamodb, names.checkpoints_table),
+        tables={s: names.source_table(s) for s in SOURCES},
+    )
+    try:
+        lags = positions.source_lags()
+        backfill = ReportStore(clients.dynamodb, names.reports_table).latest(BACKFILL_RUN) or {}
+        gaps = len(positions.gaps())
+    except (ClientError, BotoCoreError) as exc:  # evidence only: the comparison itself still runs
+        return {"error": f"{type(exc).__name__}: {exc}"}
+    worst = None if None in lags.values() else max(lags.values(), default=None)  # type: ignore[type-var]
+    return {
+        "sync_lag_seconds": worst,
+        "sync_lag_by_source": lags,
+        "gaps": gaps,
+        "backfill_finished_at": backfill.get("finished_at"),
+        "backfill_complete": backfill.get("complete"),
+    }

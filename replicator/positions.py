@@ -1,18 +1,25 @@
 """Where sync has got to, stored in cutover's checkpoints table so every command can read it.
 
 Layout (JSON documents through `CheckpointStore`):
-- pk `stream#<legacy table>`, sk `<shardId>`: `{sequence, closed, done, stream_arn}`; `sequence`
-  is the last record applied and checkpointed, the next read starts AFTER it.
-- pk `sync#<source>` (users|orders), sk `meta`: the table's last pass: when, the newest applied
-  record's creation time, its lag, when every shard was last seen at its end (`caught_up_at`).
+- pk `stream#<legacy table>`, sk `<shardId>`: `{sequence, closed, done, stream_arn, consumer,
+  caught_up_at, applied_created_at, gap}`; `sequence` is the last record applied and checkpointed,
+  the next read starts AFTER it. Writes only move forward: conditional on the stored (fixed-width)
+  sequence and on `done` never going back to False, so a second consumer replaying an older range
+  cannot move a position backwards. `consumer` names the process that wrote it.
+- pk `sync-gap`, sk `<detected at>#<table>#<shard>`: a range of stream records that was trimmed or
+  disappeared before sync applied it. The flip gate refuses until a full `reconcile --repair`
+  started after the newest gap.
+- pk `sync#<source>` (users|orders), sk `meta`: the table's last pass, for `status`.
 
-`status`, backfill's "has sync ever run" check and the flip interlock read this through
-`PositionStore` rather than knowing the layout.
+Lag (what the gate checks) is per shard, over every shard of every source: see `lag_seconds`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import socket
+import uuid
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,35 +28,88 @@ from cutover.names import SOURCES
 from cutover.state import CheckpointStore
 
 META = "meta"
+GAPS = "sync-gap"
+SEQ = "posSeq"  # top-level fixed-width sequence the conditional write compares
+DONE = "posDone"  # top-level copy of `done` for the same condition
+WIDTH = 40  # stream sequence numbers are at most 40 digits
+
+
+def consumer_id() -> str:
+    """Who is writing positions: host, process and a per-process nonce (two syncs never share one)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 class PositionStore:
-    """Stream positions per shard and a per-source summary of the last sync pass."""
+    """Stream positions per shard, gaps, and a per-source summary of the last sync pass."""
 
-    def __init__(self, checkpoint_store: CheckpointStore, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        checkpoint_store: CheckpointStore,
+        clock: Callable[[], datetime] | None = None,
+        consumer: str | None = None,
+        tables: Mapping[str, str] | None = None,
+    ) -> None:
         self._store = checkpoint_store
         self._clock = clock or (lambda: datetime.now(UTC))
+        self.consumer = consumer or consumer_id()
+        self._tables = dict(tables or {})
 
     # --- shard positions (used by sync) ----------------------------------------------------
     def shard_positions(self, table: str) -> dict[str, dict[str, Any]]:
         return self._store.query(f"stream#{table}")
 
     def save_shard(
-        self, table: str, shard: str, *, stream_arn: str, sequence: str | None, closed: bool, done: bool
-    ) -> None:
-        """Durably record that every record of `shard` up to `sequence` is applied."""
-        self._store.put(
+        self,
+        table: str,
+        shard: str,
+        *,
+        stream_arn: str,
+        sequence: str | None,
+        closed: bool,
+        done: bool,
+        caught_up_at: datetime | None = None,
+        applied_created_at: datetime | None = None,
+        gap: bool = False,
+    ) -> bool:
+        """Durably record that every record of `shard` up to `sequence` is applied.
+
+        Returns False (nothing written) if the stored position is further on (a higher sequence,
+        or already done while this says not done): positions never move backwards.
+        """
+        seq = (sequence or "").zfill(WIDTH)
+        data = {
+            "stream_arn": stream_arn,
+            "sequence": sequence,
+            "closed": closed,
+            "done": done,
+            "gap": gap,
+            "consumer": self.consumer,
+            "caught_up_at": None if caught_up_at is None else iso(caught_up_at),
+            "applied_created_at": None if applied_created_at is None else iso(applied_created_at),
+            "updated": iso(self._clock()),
+        }
+        return self._store.put_if(
             f"stream#{table}",
             shard,
-            {
-                "stream_arn": stream_arn,
-                "sequence": sequence,
-                "closed": closed,
-                "done": done,
-                "updated": iso(self._clock()),
-            },
+            data,
+            {SEQ: seq, DONE: done},
+            f"attribute_not_exists({SEQ}) OR ({SEQ} <= :seq AND ({DONE} = :false OR :done = :true))",
+            {":seq": seq, ":done": done, ":false": False, ":true": True},
         )
 
+    # --- gaps ----------------------------------------------------------------------------------
+    def record_gap(self, table: str, stream_arn: str, shard: str, after: str | None, why: str) -> dict[str, Any]:
+        at = iso(self._clock())
+        gap = {"table": table, "stream_arn": stream_arn, "shard": shard, "after_sequence": after, "why": why}
+        gap.update(detected_at=at, consumer=self.consumer)
+        self._store.put(GAPS, f"{at}#{table}#{shard}", gap)
+        return gap
+
+    def gaps(self) -> list[dict[str, Any]]:
+        """Every gap ever detected, oldest first."""
+        return [doc for _, doc in sorted(self._store.query(GAPS).items())]
+
+    # --- the per-source summary --------------------------------------------------------------
     def save_meta(self, source: str, data: dict[str, Any]) -> None:
         """Replace the source's last-pass document (sync holds the whole document in memory)."""
         self._store.put(f"sync#{source}", META, {**data, "source": source, "updated": iso(self._clock())})
@@ -62,27 +122,41 @@ class PositionStore:
         """True once sync has completed at least one pass or batch over that legacy table."""
         return self.meta(source) is not None
 
-    def lag_seconds(self) -> float | None:
-        """How far behind v3 may be, in seconds, as of now; None if sync never ran.
+    def source_lags(self) -> dict[str, float | None]:
+        """Per source, seconds v3 may be behind now; None: never synced (no shard position).
 
-        Per source, v3 is known complete up to the later of `caught_up_at` (every shard read to
-        its end) and the newest applied record's creation time. The lag is now minus the
-        earliest of those: it keeps growing while sync is stopped, which is the truth.
+        A shard is complete up to the later of when it was last seen caught up and the creation
+        time of its newest applied record. A source's lag is now minus the EARLIEST such mark over
+        its shards that are not done (every stream, every shard), or minus the newest mark if all
+        are done. It keeps growing while sync is stopped, which is the truth.
         """
-        marks = []
+        out: dict[str, float | None] = {}
+        now = self._clock()
         for source in SOURCES:
-            doc = self.meta(source)
-            if doc is None:
-                continue
-            times = [t for t in (parse_iso(doc.get("caught_up_at")), parse_iso(doc.get("last_record_created_at"))) if t]
-            if times:
-                marks.append(max(times))
-        if not marks:
-            return None
-        return max(0.0, (self._clock() - min(marks)).total_seconds())
+            table = self._tables.get(source) or (self.meta(source) or {}).get("table")
+            docs = list(self.shard_positions(table).values()) if table else []
+            marks = [(d.get("done"), self._mark(d)) for d in docs if not d.get("gap")]
+            open_marks = [m for done, m in marks if not done]
+            if open_marks:
+                mark = None if None in open_marks else min(open_marks)  # type: ignore[type-var]
+            else:
+                mark = max((m for _, m in marks if m), default=None)
+            out[source] = None if mark is None else max(0.0, (now - mark).total_seconds())
+        return out
+
+    def lag_seconds(self) -> float | None:
+        """The worst lag over every source; None if any source has never synced (unknown is not small)."""
+        lags = self.source_lags()
+        return None if None in lags.values() else max(lags.values(), default=None)  # type: ignore[type-var]
+
+    @staticmethod
+    def _mark(doc: dict[str, Any]) -> datetime | None:
+        times = [t for t in (parse_iso(doc.get("caught_up_at")), parse_iso(doc.get("applied_created_at"))) if t]
+        return max(times) if times else None
 
     def summary(self) -> list[dict[str, Any]]:
         """Per legacy table: shards, last sequence, measured lag and when it was updated."""
+        lags = self.source_lags()
         rows = []
         for source in SOURCES:
             doc = self.meta(source)
@@ -97,7 +171,7 @@ class PositionStore:
                     "shards_done": doc.get("shards_done", 0),
                     "last_sequence": doc.get("last_sequence"),
                     "last_record_created_at": doc.get("last_record_created_at"),
-                    "lag_seconds": doc.get("lag_seconds"),
+                    "lag_seconds": None if lags.get(source) is None else round(lags[source], 3),  # type: ignore[arg-type]
                     "caught_up_at": doc.get("caught_up_at"),
                     "updated": doc.get("updated"),
                 }

@@ -1,34 +1,44 @@
-"""`cutover flip legacy|shadow|v3`: move reads, guarded by evidence, recorded."""
+"""`cutover flip legacy|shadow|v3`: move reads, guarded by evidence, serialized, recorded."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import click
 
 from controlplane.evidence import Stores
 from controlplane.flag import ReadSource
 from controlplane.flipper import FlipResult, flip, operator
-from controlplane.gate import Thresholds
+from controlplane.gate import POLICY
 from cutover_cli._common import Runtime, common_options
 
 
 @click.command("flip")
 @click.argument("target", type=click.Choice([s.value for s in ReadSource]))
 @click.option("--force", is_flag=True, help="Override a refused interlock (needs --reason; recorded).")
-@click.option("--reason", default=None, help="Why: recorded with the flip (required with --force).")
-@click.option("--accept-quarantine", is_flag=True, help="Flip to v3 even though quarantined items are open.")
+@click.option("--reason", default=None, help="Why: recorded with the flip (required with --force or a looser limit).")
+@click.option(
+    "--accept-quarantine",
+    is_flag=True,
+    help="Flip to v3 even though quarantined items are open (their count and keys are recorded).",
+)
 @click.option(
     "--max-age-hours",
     type=click.FloatRange(min=0),
-    default=24.0,
-    show_default=True,
-    help="Newest acceptable age of the last clean reconcile.",
+    default=None,
+    help=f"Oldest acceptable clean reconcile [policy {POLICY.max_age_hours:g}; higher counts as --force].",
 )
 @click.option(
     "--max-lag-seconds",
     type=click.FloatRange(min=0),
-    default=60.0,
-    show_default=True,
-    help="Highest acceptable replication lag.",
+    default=None,
+    help=f"Highest acceptable replication lag [policy {POLICY.max_lag_seconds:g}; higher counts as --force].",
+)
+@click.option(
+    "--clock-skew-seconds",
+    type=click.FloatRange(min=0),
+    default=None,
+    help=f"How far ahead another machine's timestamps may be [policy {POLICY.clock_skew_seconds:g}].",
 )
 @common_options
 def command(
@@ -37,17 +47,26 @@ def command(
     force: bool,
     reason: str | None,
     accept_quarantine: bool,
-    max_age_hours: float,
-    max_lag_seconds: float,
+    max_age_hours: float | None,
+    max_lag_seconds: float | None,
+    clock_skew_seconds: float | None,
 ) -> None:
     """Set the read-source flag to TARGET and print the old and new value.
 
     `legacy` (rollback) and `shadow` are always allowed. `v3` is refused (exit 1, listing every
-    failed condition) unless the last reconcile is clean and recent, the quarantine is empty
-    (or --accept-quarantine) and replication lag is under the limit. Lambdas pick the change up
-    within their flag cache time (10 s by default).
+    failed condition) unless: reads are on `shadow` now; the last reconcile is full, clean,
+    recent, and started after the last backfill completed and while sync was caught up; no sync
+    gap is unrepaired; the quarantine is empty (or --accept-quarantine, recorded with the keys);
+    and replication lag over every shard is under the limit. Limits may be tightened here;
+    loosening one is an override (needs --reason, recorded as forced). A flip is a
+    compare-and-set: if another flip lands while this one is evaluated, this one fails (exit 2)
+    and changes nothing. Lambdas pick the change up within their flag cache time (10 s default).
     """
-    thresholds = Thresholds(max_age_hours, max_lag_seconds, accept_quarantine)
+    given = {"max_age_hours": max_age_hours, "max_lag_seconds": max_lag_seconds}
+    given["clock_skew_seconds"] = clock_skew_seconds
+    thresholds = dataclasses.replace(
+        POLICY, accept_quarantine=accept_quarantine, **{k: v for k, v in given.items() if v is not None}
+    )
     who = operator(rt.clients, rt.settings.is_local)
     result = flip(Stores.build(rt.settings, rt.clients), ReadSource(target), who, thresholds, force, reason)
     rt.emit(result.to_dict(), lambda: _print(result))
@@ -66,5 +85,5 @@ def _print(result: FlipResult) -> None:
         click.echo(f"read-source is already {result.new}: nothing changed")
         return
     click.echo(f"read-source: {result.old} -> {result.new}")
-    if result.forced and result.verdict.failures:
-        click.echo("FORCED past the interlock (recorded): " + "; ".join(result.verdict.failures))
+    if result.forced and result.record and result.record.get("overridden"):
+        click.echo("FORCED past the interlock (recorded): " + "; ".join(result.record["overridden"]))

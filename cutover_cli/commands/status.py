@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import click
@@ -9,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from controlplane.evidence import Stores
-from controlplane.gate import Thresholds, evaluate
+from controlplane.gate import POLICY, evaluate
 from cutover_cli._common import Runtime, common_options
 
 
@@ -17,14 +18,14 @@ from cutover_cli._common import Runtime, common_options
 @click.option(
     "--max-age-hours",
     type=click.FloatRange(min=0),
-    default=24.0,
+    default=POLICY.max_age_hours,
     show_default=True,
     help="Reconcile age the v3 interlock accepts.",
 )
 @click.option(
     "--max-lag-seconds",
     type=click.FloatRange(min=0),
-    default=60.0,
+    default=POLICY.max_lag_seconds,
     show_default=True,
     help="Replication lag the v3 interlock accepts.",
 )
@@ -34,7 +35,8 @@ def command(rt: Runtime, max_age_hours: float, max_lag_seconds: float) -> None:
     the quarantine, recent flips, and whether a flip to v3 would be allowed now (and why not)."""
     stores = Stores.build(rt.settings, rt.clients)
     data = stores.status()
-    data["flip_to_v3"] = evaluate("v3", stores.evidence(), Thresholds(max_age_hours, max_lag_seconds)).to_dict()
+    limits = dataclasses.replace(POLICY, max_age_hours=max_age_hours, max_lag_seconds=max_lag_seconds)
+    data["flip_to_v3"] = evaluate("v3", stores.evidence(), limits).to_dict()
     rt.emit(data, lambda: _render(data))
 
 
@@ -44,6 +46,9 @@ def _render(d: dict[str, Any]) -> None:
     summary = Table(title=f"cutover status  ({d['read_source_parameter']})", show_header=False, title_justify="left")
     summary.add_row("read-source", f"[bold]{d['read_source'] or '(missing: apps serve legacy)'}[/]")
     summary.add_row("replication lag", "never synced" if lag is None else f"{lag:.1f} s")
+    gaps = d["replication"]["gaps"]
+    if gaps:
+        summary.add_row("sync gaps", f"[red]{len(gaps)}[/], newest {gaps[-1].get('detected_at')}")
     summary.add_row("last backfill", _backfill(d["backfill"]))
     summary.add_row("last reconcile", _reconcile(d["reconcile"]))
     summary.add_row("quarantine (open)", str(d["quarantine_open"]))

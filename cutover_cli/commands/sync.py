@@ -11,6 +11,7 @@ from contextlib import contextmanager
 import click
 
 from cutover_cli._common import Runtime, common_options
+from cutover_cli.app import EXIT_FINDING
 from cutover_cli.progress.sync import Progress as SyncStatus
 from replicator.poller.sync import SyncOptions, run_sync
 from replicator.poller.sync_stats import SyncResult
@@ -33,6 +34,9 @@ def command(rt: Runtime, once: bool, batch_size: int, quiet: bool) -> None:
     Follows shard lineage, feeds the records to the replicator Lambda's own code in
     Lambda-shaped events and checkpoints after every batch in cutover's checkpoints table, so
     a restart resumes without skipping or double-applying. Without --once it runs until Ctrl-C.
+    Reads every stream of each table (a disabled stream stays readable 24 h), oldest first. Exit 1
+    if records were lost before they could be applied (a gap: trimmed, or an expired stream); the
+    flip gate then refuses v3 until a full `cutover reconcile --repair` has run.
     """
     logging.getLogger("replicator").addHandler(logging.NullHandler())  # per-record warnings: see the summary
     stop = threading.Event()
@@ -46,6 +50,8 @@ def command(rt: Runtime, once: bool, batch_size: int, quiet: bool) -> None:
             options=SyncOptions(batch_size=batch_size),
         )
     rt.emit({"once": once, "interrupted": stop.is_set(), **result.as_dict()}, lambda: _human(result, stop.is_set()))
+    if result.gaps:
+        raise SystemExit(EXIT_FINDING)
 
 
 def _human(result: SyncResult, interrupted: bool) -> None:
@@ -60,6 +66,13 @@ def _human(result: SyncResult, interrupted: bool) -> None:
     )
     if data["quarantined"]:
         click.echo("see `cutover quarantine list` for the quarantined items")
+    for gap in result.gaps:
+        click.echo(
+            f"GAP: {gap['table']} shard {gap['shard']} after sequence {gap['after_sequence']}: {gap['why']}; "
+            "those changes never reached v3. Run `cutover reconcile --repair` (full, no --sample) once sync is "
+            "caught up; `cutover flip v3` refuses until then (runbooks/sync.md)",
+            err=True,
+        )
 
 
 @contextmanager

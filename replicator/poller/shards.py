@@ -3,7 +3,8 @@
 DynamoDB splits a shard into children when it closes. Records for one key can move from the
 parent to a child, so a child is read only after its parent is closed and fully read; otherwise
 an older change could be applied after a newer one. A parent that is no longer listed (trimmed
-after 24 h) cannot be read any more and counts as done. Pure functions over the `Shards` list
+after 24 h) cannot be read any more and counts as done HERE; `table_sync` first decides whether
+it was read, was history before sync started, or is a gap to report. Pure functions over the `Shards` list
 that `describe_stream` returns, so lineage is testable without a backend (moto never splits).
 """
 

@@ -8,7 +8,11 @@ sync and production replication cannot disagree. Guarantees:
 - on `batchItemFailures` the records before the first failure are checkpointed and the rest is
   retried with exponential backoff and full jitter (as Lambda does); after `max_attempts` sync
   stops with an error at that record rather than skipping it;
-- shards are read in lineage order (`replicator.poller.shards`).
+- shards are read in lineage order (`replicator.poller.shards`), every stream of a table oldest
+  label first (`replicator.poller.table_sync`); what can no longer be read is a GAP, recorded
+  in the positions store and returned in `SyncResult.gaps`, never skipped silently;
+- `once` ends when every shard is caught up by the rule in `shard_reader` (an empty page alone
+  is not enough).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from cutover.progress import NullStatus, StatusDisplay
 from cutover.settings import Settings
 from cutover.state import CheckpointStore
 from replicator.poller.lambda_events import created_at, sequence_number, to_lambda_event
-from replicator.poller.shard_reader import ShardCursor
+from replicator.poller.shard_reader import EMPTY_PAGES, ShardCursor, ShardTrimmed
 from replicator.poller.sync_stats import SyncResult, snapshot, totals_delta
 from replicator.poller.table_sync import TableSync
 from replicator.positions import PositionStore
@@ -45,6 +49,7 @@ class SyncOptions:
     base_backoff: float = 0.1
     max_backoff: float = 5.0
     meta_every: float = 2.0  # idle-loop rate limit for the per-table summary document
+    empty_pages: int = EMPTY_PAGES  # consecutive empty pages before an open shard is caught up
 
 
 def run_sync(
@@ -84,7 +89,10 @@ def _run(
 ) -> SyncResult:
     names = settings.names
     positions = PositionStore(CheckpointStore(clients.dynamodb, names.checkpoints_table))
-    tables = [TableSync(s, names.source_table(s), clients.dynamodb, clients.streams, positions) for s in SOURCES]
+    tables = [
+        TableSync(s, names.source_table(s), clients.dynamodb, clients.streams, positions, opts.empty_pages)
+        for s in SOURCES
+    ]
     result = SyncResult(tables={t.source: 0 for t in tables})
     delivery = _Delivery(replicator, clients.region, result, opts, stop)
     with progress or NullStatus() as show:
@@ -101,6 +109,9 @@ def _run(
                 stop.wait(opts.poll_interval)
     for table in tables:
         table.save_meta()
+        result.gaps += table.gaps
+        result.positions_refused += table.positions_refused
+    result.consumer = positions.consumer
     result.finished = time.monotonic()
     return result
 
@@ -109,7 +120,12 @@ def _poll(table: TableSync, delivery: _Delivery, opts: SyncOptions) -> bool:
     """Read one batch from every readable shard; True if any records were read."""
     busy = False
     for cursor in table.readable_cursors():
-        records = cursor.read(opts.batch_size)
+        try:
+            records = cursor.read(opts.batch_size)
+        except ShardTrimmed:
+            table.gap_trimmed(cursor)  # recorded and reported; reading resumes at the trim horizon
+            busy = True
+            continue
         delivery.result.records_read += len(records)
         if records:
             busy = True
@@ -185,5 +201,7 @@ class _Delivery:
         self.result.applied += len(records)
         self.result.tables[table.source] = self.result.tables.get(table.source, 0) + len(records)
         last = sequence_number(records[-1])
+        if newest is not None:
+            cursor.applied_created_at = max(newest, cursor.applied_created_at or newest)
         table.checkpoint(cursor, last)
         table.note_applied(last, newest, None if newest is None else (now - newest).total_seconds())

@@ -1,4 +1,14 @@
-"""One legacy table's stream during sync: its shards, their cursors and its last-pass summary."""
+"""One legacy table's streams during sync: every stream ListStreams shows, their shards and cursors.
+
+Disabling and re-enabling a stream creates a new stream (new label); the old one stays readable
+for 24 h with closed shards. So sync reads EVERY listed stream of the table, oldest label first,
+and finishes a stream before it touches the next (a key's older changes are in the older
+stream). Anything it can no longer read is a gap, recorded and reported, never skipped:
+- a saved, unfinished position whose shard (or whole stream) is no longer listed;
+- a listed shard whose parent is gone and was never read, once sync has run on the table before
+  (on the first run, missing parents are history that backfill copies: recorded as such);
+- TrimmedDataAccessException while reading (handled by `gap_trimmed`).
+"""
 
 from __future__ import annotations
 
@@ -10,33 +20,106 @@ from botocore.exceptions import ClientError
 
 from cutover.clock import iso
 from cutover.errors import NotFoundError
-from replicator.poller.shard_reader import ShardCursor
-from replicator.poller.shards import Shard, readable, shard_id
+from replicator.poller.shard_reader import EMPTY_PAGES, ShardCursor
+from replicator.poller.shards import Shard, shard_id
+from replicator.poller.streams import StreamView, describe_shards, list_streams, unreadable
 from replicator.positions import PositionStore
 
-REFRESH_SECONDS = 10.0  # how often to look for new (child) shards while running continuously
+REFRESH_SECONDS = 10.0  # how often to look for new (child) shards and streams while running continuously
 
 
 class TableSync:
-    def __init__(self, source: str, table: str, dynamodb: Any, streams: Any, positions: PositionStore) -> None:
+    def __init__(
+        self,
+        source: str,
+        table: str,
+        dynamodb: Any,
+        streams: Any,
+        positions: PositionStore,
+        empty_pages: int = EMPTY_PAGES,
+    ) -> None:
         self.source = source
         self.table = table
         self._dynamodb = dynamodb
         self._streams = streams
         self._positions = positions
-        self.stream_arn: str | None = None
-        self.shards: list[Shard] = []
-        self.cursors: dict[str, ShardCursor] = {}
+        self._empty_pages = empty_pages
+        self.views: dict[str, StreamView] = {}  # by ARN, oldest label first
+        self.gaps: list[dict[str, Any]] = []  # gaps found by this process
+        self.positions_refused = 0  # saves refused because another consumer is further on
         self.meta: dict[str, Any] | None = None  # loaded on first refresh, after the table is known to exist
         self._refreshed = 0.0
         self._meta_saved = 0.0
 
+    @property
+    def shards(self) -> list[Shard]:
+        return [s for v in self.views.values() for s in v.shards]
+
+    @property
+    def cursors(self) -> dict[str, ShardCursor]:
+        return {sid: c for v in self.views.values() for sid, c in v.cursors.items()}
+
+    @property
+    def stream_arn(self) -> str | None:
+        return next(reversed(self.views), None)
+
     def refresh(self, force: bool = False) -> None:
-        """Re-describe the stream (new shards appear when DynamoDB splits or rolls shards)."""
+        """Re-list the streams and re-describe their shards (splits, re-enabled streams, trimming)."""
         if not force and time.monotonic() - self._refreshed < REFRESH_SECONDS:
             return
+        self._check_table()
+        listed = list_streams(self._streams, self.table)
+        if not listed:
+            raise NotFoundError(
+                f"legacy table {self.table} has no stream: enable a NEW_AND_OLD_IMAGES stream on it "
+                "(cutover init does locally; CDK/console on AWS) and run sync again"
+            )
+        if self.meta is None:
+            self.meta = self._positions.meta(self.source) or {}
+        saved = self._positions.shard_positions(self.table)
+        first_run = not saved
+        views = {s["StreamArn"]: self.views.get(s["StreamArn"]) or StreamView(s["StreamArn"], s["StreamLabel"])
+                 for s in listed}  # fmt: skip
+        for view in views.values():
+            view.shards = describe_shards(self._streams, view.arn)
+        self._find_gaps(saved, views, first_run)
+        for view in views.values():
+            for shard in view.shards:
+                cursor = view.cursors.get(shard_id(shard))
+                if cursor is None:
+                    view.cursors[shard_id(shard)] = ShardCursor(
+                        self._streams, self.table, view.arn, shard, saved.get(shard_id(shard)), self._empty_pages
+                    )
+                else:
+                    cursor.update(shard)
+        self.views = views
+        self._refreshed = time.monotonic()
+
+    def _find_gaps(self, saved: dict[str, dict[str, Any]], views: dict[str, StreamView], first_run: bool) -> None:
+        for lost in unreadable(saved, views, first_run):
+            if lost.history:  # before sync ever ran on this table: backfill's job, not a gap
+                self._positions.save_shard(self.table, lost.shard, stream_arn=lost.arn, sequence=None, closed=True,
+                                           done=True)  # fmt: skip
+                saved[lost.shard] = {"stream_arn": lost.arn, "done": True}
+            else:
+                saved[lost.shard] = self._gap(lost.arn, lost.shard, lost.after, lost.why)
+
+    def _gap(self, arn: str, shard: str, after: str | None, why: str) -> dict[str, Any]:
+        self.gaps.append(self._positions.record_gap(self.table, arn, shard, after, why))
+        self._positions.save_shard(self.table, shard, stream_arn=arn, sequence=after, closed=True, done=True, gap=True)
+        return {"stream_arn": arn, "sequence": after, "done": True, "gap": True}
+
+    def gap_trimmed(self, cursor: ShardCursor) -> None:
+        """GetRecords/GetShardIterator said trimmed: record the gap, resume at the trim horizon."""
+        self.gaps.append(
+            self._positions.record_gap(self.table, cursor.stream_arn, cursor.shard_id, cursor.sequence, "trimmed")
+        )
+        cursor.from_horizon = True
+        cursor.rewind()
+
+    def _check_table(self) -> None:
         try:
-            desc = self._dynamodb.describe_table(TableName=self.table)["Table"]
+            self._dynamodb.describe_table(TableName=self.table)
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
                 raise
@@ -44,59 +127,42 @@ class TableSync:
                 f"legacy table {self.table} does not exist: check --service/--stage, or run `cutover "
                 f"init` on a local endpoint"
             ) from exc
-        arn = desc.get("LatestStreamArn")
-        if not arn or not desc.get("StreamSpecification", {}).get("StreamEnabled", True):
-            raise NotFoundError(
-                f"legacy table {self.table} has no stream: enable a NEW_AND_OLD_IMAGES stream on it "
-                "(cutover init does locally; CDK/console on AWS) and run sync again"
-            )
-        if self.meta is None:
-            self.meta = self._positions.meta(self.source) or {}
-        if arn != self.stream_arn:
-            self.stream_arn, self.cursors = arn, {}
-        self.shards = self._describe_shards(arn)
-        saved = self._positions.shard_positions(self.table)
-        for shard in self.shards:
-            cursor = self.cursors.get(shard_id(shard))
-            if cursor is None:
-                self.cursors[shard_id(shard)] = ShardCursor(
-                    self._streams, self.table, arn, shard, saved.get(shard_id(shard))
-                )
-            else:
-                cursor.update(shard)
-        self._refreshed = time.monotonic()
-
-    def _describe_shards(self, arn: str) -> list[Shard]:
-        shards: list[Shard] = []
-        kwargs: dict[str, Any] = {"StreamArn": arn}
-        while True:
-            desc = self._streams.describe_stream(**kwargs)["StreamDescription"]
-            shards += desc.get("Shards", [])
-            last = desc.get("LastEvaluatedShardId")
-            if not last:
-                return shards
-            kwargs["ExclusiveStartShardId"] = last
 
     def readable_cursors(self) -> list[ShardCursor]:
-        done = {sid for sid, c in self.cursors.items() if c.done}
-        return [self.cursors[shard_id(s)] for s in readable(self.shards, done)]
+        """The readable shards of the OLDEST stream that is not finished (older labels first)."""
+        for view in self.views.values():
+            if not view.finished:
+                return view.readable_cursors()
+        return []
 
     @property
     def caught_up(self) -> bool:
-        """Every shard is done, or open and its last read returned nothing (False before the first look)."""
-        return self.stream_arn is not None and all(c.caught_up and not c.closed for c in self.readable_cursors())
+        """Every shard of every stream is done, or open and caught up (False before the first look)."""
+        return bool(self.views) and all(c.caught_up and not (c.closed and not c.done) for c in self.cursors.values())
 
     def checkpoint(self, cursor: ShardCursor, sequence: str | None, done: bool = False) -> None:
         cursor.sequence = sequence if sequence is not None else cursor.sequence
         cursor.done = cursor.done or done
-        self._positions.save_shard(
+        if sequence is not None:
+            cursor.from_horizon = False
+        saved = self._positions.save_shard(
             self.table,
             cursor.shard_id,
             stream_arn=cursor.stream_arn,
             sequence=cursor.sequence,
             closed=cursor.closed,
             done=cursor.done,
+            caught_up_at=cursor.caught_up_at,
+            applied_created_at=cursor.applied_created_at,
         )
+        if not saved:  # another consumer is further on: never move its position back
+            self.positions_refused += 1
+
+    def save_marks(self) -> None:
+        """Persist each caught-up open shard's mark: the gate's lag is computed from these."""
+        for cursor in self.cursors.values():
+            if cursor.caught_up and not cursor.done and cursor.caught_up_at is not None:
+                self.checkpoint(cursor, None)
 
     def note_applied(self, sequence: str, created: datetime | None, lag_s: float | None) -> None:
         assert self.meta is not None, "records are read only after refresh()"
@@ -108,17 +174,20 @@ class TableSync:
         self.save_meta()
 
     def save_meta(self, every: float = 0.0) -> None:
-        """Persist the last-pass summary; `every` rate-limits writes from an idle polling loop."""
+        """Persist the last-pass summary and shard marks; `every` rate-limits writes from an idle loop."""
         now = time.monotonic()
         if self.meta is None or (every and now - self._meta_saved < every):
             return
         if self.caught_up:
             self.meta["caught_up_at"] = iso(datetime.now(UTC))
+        self.save_marks()
         self.meta.update(
             table=self.table,
             stream_arn=self.stream_arn,
+            streams=len(self.views),
             shards=len(self.shards),
             shards_done=sum(1 for c in self.cursors.values() if c.done),
+            gaps=len(self.gaps),
             last_run_at=iso(datetime.now(UTC)),
         )
         self._positions.save_meta(self.source, self.meta)

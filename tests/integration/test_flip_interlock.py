@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from cutover.clients import Clients
 from cutover.clock import iso
 from cutover.settings import Settings
-from cutover.state import FLIP, RECONCILE, CheckpointStore, ReportStore
+from cutover.state import BACKFILL_RUN, FLIP, RECONCILE, CheckpointStore, ReportStore
 from cutover_cli.app import main
 from cutover_cli.local_backend import init_backend
 from replicator.contract.errors import InvalidEmailError
@@ -66,19 +66,39 @@ def _flag(settings, clients) -> str:
     return clients.ssm.get_parameter(Name=settings.names.read_source_parameter)["Parameter"]["Value"]
 
 
-def prepare(settings, clients, *, clean=True, reconcile_age_h=1.0, lag_s: float | None = 5.0, quarantined=0) -> None:
-    """Write the evidence the interlock reads, directly through the stores."""
+def prepare(
+    settings,
+    clients,
+    *,
+    clean=True,
+    reconcile_age_h=1.0,
+    lag_s: float | None = 5.0,
+    quarantined=0,
+    sample=None,
+    sync_lag_at_start: float | None = 1.0,
+    backfill_after_reconcile=False,
+) -> None:
+    """Write the evidence the interlock reads, directly through the stores: a complete backfill, then
+    a full reconcile that started after it while sync was caught up, and per-shard sync positions."""
     n = settings.names
     now = datetime.now(UTC)
-    ReportStore(clients.dynamodb, n.reports_table).record(
+    finished = now - timedelta(hours=reconcile_age_h)
+    started = finished - timedelta(minutes=1)
+    reports = ReportStore(clients.dynamodb, n.reports_table)
+    backfill_done = started + timedelta(seconds=30) if backfill_after_reconcile else started - timedelta(minutes=10)
+    reports.record(BACKFILL_RUN, {"finished_at": iso(backfill_done), "complete": True}, at=iso(backfill_done))
+    reports.record(
         RECONCILE,
         {
-            "finished_at": iso(now - timedelta(hours=reconcile_age_h)),
+            "started_at": iso(started),
+            "finished_at": iso(finished),
             "clean": clean,
-            "sample": None,
+            "sample": sample,
             "report_path": None,
             "counts": {"compared": 10, "missing": 0 if clean else 2, "extra": 0, "different": 0, "quarantined": 0},
+            "at_start": {"sync_lag_seconds": sync_lag_at_start},
         },
+        at=iso(started),
     )
     if lag_s is not None:
         positions = PositionStore(CheckpointStore(clients.dynamodb, n.checkpoints_table))
@@ -86,6 +106,8 @@ def prepare(settings, clients, *, clean=True, reconcile_age_h=1.0, lag_s: float 
             positions.save_meta(
                 source, {"table": n.source_table(source), "caught_up_at": iso(now - timedelta(seconds=lag_s))}
             )
+            positions.save_shard(n.source_table(source), f"shard-{source}", stream_arn="arn:test", sequence="1",
+                                 closed=False, done=False, caught_up_at=now - timedelta(seconds=lag_s))  # fmt: skip
     store = QuarantineStore(clients.dynamodb, n.quarantine_table)
     for i in range(quarantined):
         store.put(
@@ -131,19 +153,25 @@ def test_v3_allowed_with_evidence_then_rollback_recorded_and_shown(world):
     settings, clients = world
     # Given a clean recent reconcile, low lag, and a quarantine accepted explicitly
     prepare(settings, clients, quarantined=1)
-    # When flipping to v3 with --accept-quarantine, then back to legacy
+    # When flipping to shadow, to v3 with --accept-quarantine, then back to legacy
+    assert _cli(settings, "flip", "shadow")[0] == 0
     assert _cli(settings, "flip", "v3")[0] == 1
     code, out = _cli(settings, "flip", "v3", "--accept-quarantine", "--reason", "known bad rows")
-    assert (code, out.strip()) == (0, "read-source: legacy -> v3")
+    assert (code, out.strip()) == (0, "read-source: shadow -> v3")
     assert _flag(settings, clients) == "v3"
     assert _cli(settings, "flip", "legacy")[0] == 0
-    # Then both flips are recorded, newest first, and `status --json` shows them and the verdict
+    # Then the flips are recorded, newest first, and `status --json` shows them and the verdict
     flips = ReportStore(clients.dynamodb, settings.names.reports_table).history(FLIP)
-    assert [(f["from"], f["to"], f["forced"]) for f in flips] == [("v3", "legacy", False), ("legacy", "v3", False)]
+    assert [(f["from"], f["to"], f["forced"]) for f in flips] == [
+        ("v3", "legacy", False),
+        ("shadow", "v3", False),
+        ("legacy", "shadow", False),
+    ]
     assert flips[1]["reason"] == "known bad rows" and flips[1]["who"]
+    assert flips[1]["quarantine_accepted"] == {"count": 1, "keys": ["users#bad0"]}
     code, out = _cli(settings, "status", "--json")
     status = json.loads(out)
-    assert code == 0 and status["read_source"] == "legacy" and len(status["flips"]) == 2
+    assert code == 0 and status["read_source"] == "legacy" and len(status["flips"]) == 3
     assert status["quarantine_open"] == 1 and not status["flip_to_v3"]["allowed"]
     assert status["replication"]["lag_seconds"] < 60 and len(status["replication"]["positions"]) == 2
 

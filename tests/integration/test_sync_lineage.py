@@ -53,6 +53,10 @@ class SplitStream:
         }
         self.iterators_requested = []
 
+    def list_streams(self, TableName, **_):
+        arn = self.users_arn if f"table/{TableName}/" in self.users_arn else f"{self.users_arn}-{TableName}"
+        return {"Streams": [{"StreamArn": arn, "TableName": TableName, "StreamLabel": "2026-01-01T00:00:00.000"}]}
+
     def describe_stream(self, StreamArn, **_):
         shards = list(self.shards.values()) if StreamArn == self.users_arn else []
         return {"StreamDescription": {"StreamArn": StreamArn, "Shards": shards}}

@@ -2,23 +2,36 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from controlplane.gate import Evidence, Thresholds, evaluate
+from controlplane.gate import Evidence, Thresholds, evaluate, loosened
 
 NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
 
 
-def _evidence(age_h=1.0, clean=True, quarantine=0, lag: float | None = 5.0, **report) -> Evidence:
+def _z(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _evidence(age_h=1.0, clean=True, quarantine=0, lag: float | None = 5.0, flag="shadow", **report) -> Evidence:
+    """Complete evidence (backfill, then a full reconcile started while sync was caught up, on shadow)."""
+    finished = NOW - timedelta(hours=age_h)
     rec = {
-        "finished_at": (NOW - timedelta(hours=age_h)).isoformat().replace("+00:00", "Z"),
+        "started_at": _z(finished - timedelta(minutes=1)),
+        "finished_at": _z(finished),
         "clean": clean,
+        "sample": None,
         "counts": {"missing": 0 if clean else 4},
+        "at_start": {"sync_lag_seconds": 1.0},
         **report,
     }
-    return Evidence(reconcile=rec, quarantine_open=quarantine, lag_seconds=lag, now=NOW)
+    backfill = {"finished_at": _z(finished - timedelta(minutes=5)), "complete": True}
+    return Evidence(
+        reconcile=rec, quarantine_open=quarantine, lag_seconds=lag, now=NOW, current_flag=flag, backfill=backfill
+    )
 
 
 def test_v3_allowed_with_full_evidence():
@@ -39,7 +52,9 @@ def test_every_failure_is_listed_at_once():
 
 
 def test_no_reconcile_at_all():
-    verdict = evaluate("v3", Evidence(reconcile=None, quarantine_open=0, lag_seconds=1.0, now=NOW))
+    verdict = evaluate(
+        "v3", Evidence(reconcile=None, quarantine_open=0, lag_seconds=1.0, now=NOW, current_flag="shadow")
+    )
     assert verdict.failures == ("no reconcile has been recorded: run `cutover reconcile` (runbooks/reconcile.md)",)
 
 
@@ -58,3 +73,26 @@ def test_unreadable_reconcile_time_fails_safe(finished_at):
 
 def test_naive_timestamp_is_read_as_utc():
     assert evaluate("v3", _evidence(finished_at=(NOW - timedelta(hours=1)).replace(tzinfo=None).isoformat())).allowed
+
+
+def test_skew_within_the_allowance_is_tolerated_beyond_it_refused():
+    # Given reports whose finish time is ahead of our clock by 2 minutes and by 2 hours
+    near, far = _evidence(age_h=-2 / 60), _evidence(age_h=-2)
+    # Then 2 minutes is inside the 300 s allowance and 2 hours is refused as clock skew
+    assert evaluate("v3", near).allowed
+    assert "clock skew" in " ".join(evaluate("v3", far).failures)
+
+
+def test_only_limits_above_the_policy_are_loosened():
+    assert loosened(Thresholds(max_lag_seconds=10, max_age_hours=2)) == {}
+    assert loosened(Thresholds(max_lag_seconds=61)) == {"max_lag_seconds": {"policy": 60.0, "given": 61}}
+
+
+def test_weak_evidence_is_refused_each_with_its_reason():
+    failures = " ".join(evaluate("v3", _evidence(sample=0.01, at_start={}), Thresholds()).failures)
+    assert "sampled" in failures and "not caught up (lag then: unknown" in failures
+    assert "not shadow" in evaluate("v3", _evidence(flag="legacy")).failures[0]
+    gap = {"detected_at": _z(NOW - timedelta(minutes=5)), "table": "t", "shard": "s", "why": "trimmed"}
+    assert "gap in t shard s" in evaluate("v3", dataclasses.replace(_evidence(), gaps=(gap,))).failures[0]
+    repaired = dataclasses.replace(_evidence(), gaps=(gap,), last_repair={"started_at": _z(NOW - timedelta(minutes=1))})
+    assert evaluate("v3", repaired).allowed

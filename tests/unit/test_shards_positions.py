@@ -24,6 +24,14 @@ class MemoryStore:
     def put(self, pk, sk, data):
         self.docs[(pk, sk)] = dict(data)
 
+    def put_if(self, pk, sk, data, extra, condition, values):
+        """The monotonic rule `save_shard` asks DynamoDB to enforce: sequence never lower, done never undone."""
+        old = self.docs.get((pk, sk))
+        if old is not None and (old["_extra"]["posSeq"] > extra["posSeq"] or (old["done"] and not data["done"])):
+            return False
+        self.docs[(pk, sk)] = {**data, "_extra": dict(extra)}
+        return True
+
     def query(self, pk):
         return {sk: d for (p, sk), d in self.docs.items() if p == pk}
 
@@ -42,6 +50,10 @@ def test_lag_is_age_of_what_v3_is_known_to_hold_and_grows_while_sync_is_stopped(
         "orders",
         {"table": "t-orders", "last_record_created_at": iso(NOW - timedelta(seconds=30)), "last_sequence": "42"},
     )
+    positions.save_shard("t-users", "s1", stream_arn="a", sequence="1", closed=False, done=False,
+                         caught_up_at=NOW - timedelta(seconds=5))  # fmt: skip
+    positions.save_shard("t-orders", "s2", stream_arn="a", sequence="42", closed=False, done=False,
+                         applied_created_at=NOW - timedelta(seconds=30))  # fmt: skip
     # Then the lag is the older of the two, and both tables are summarised
     assert positions.has_run("users") and positions.has_run("orders")
     assert positions.lag_seconds() == 30.0
