@@ -103,11 +103,12 @@ def _ordering_failures(report: dict[str, Any], backfill: dict[str, Any] | None, 
 
 
 def gap_failures(gaps: Iterable[dict[str, Any]], last_repair: dict[str, Any] | None) -> list[str]:
-    newest = max((g for g in gaps if parse(g.get("detected_at"))), key=lambda g: parse(g["detected_at"]), default=None)
-    if newest is None:
+    dated = [(when, g) for g in gaps if (when := parse(g.get("detected_at"))) is not None]
+    if not dated:
         return []
+    detected, newest = max(dated, key=lambda pair: pair[0])
     repaired = parse((last_repair or {}).get("started_at"))
-    if repaired is not None and repaired > parse(newest["detected_at"]):  # type: ignore[operator]
+    if repaired is not None and repaired > detected:
         return []
     return [
         f"sync lost records before applying them (gap in {newest.get('table')} shard {newest.get('shard')}, "
