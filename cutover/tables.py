@@ -6,10 +6,11 @@ Everything inward takes a `Tables` value, so no inner function knows where names
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from cutover.errors import UnknownTableError
+from cutover.errors import NotFoundError, UnknownTableError
 from cutover.names import ORDERS, SOURCES, USERS, Names
 
 
@@ -58,3 +59,22 @@ def check_source(source: str) -> str:
 def parse_tables(value: str) -> tuple[str, ...]:
     """`users`, `orders` or `all` (CLI spelling) -> source roles."""
     return SOURCES if value == "all" else (check_source(value),)
+
+
+def require_tables(client: Any, tables: Iterable[str], region: str) -> None:
+    """Fail before any work (and any progress bar) if a table this run needs does not exist.
+
+    Raises:
+        NotFoundError: naming every missing table, the region, and how to fix the names.
+    """
+    missing = []
+    for name in dict.fromkeys(tables):
+        try:
+            client.describe_table(TableName=name)
+        except client.exceptions.ResourceNotFoundException:
+            missing.append(name)
+    if missing:
+        raise NotFoundError(
+            f"table(s) {', '.join(missing)} do not exist in {region}: check --service/--stage/--region (and "
+            "--users-table/--orders-table for hand-named legacy tables), or run `cutover init` on a local endpoint"
+        )

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import cached_property, wraps
 from typing import Any
@@ -211,3 +214,40 @@ def resolve_published_names(settings: Settings, clients: Clients) -> Settings:
         ) from exc
     names = settings.names.with_published(published)
     return replace(settings, users_table=names.users_table, orders_table=names.orders_table)
+
+
+def writable_file(value: str) -> str:
+    """A file path whose directory exists and is writable, checked before any work starts."""
+    import os
+    from pathlib import Path
+
+    parent = Path(value).expanduser().resolve().parent
+    if not parent.is_dir():
+        raise click.BadParameter(f"{value}: directory {parent} does not exist; create it or pick another path")
+    if not os.access(parent, os.W_OK):
+        raise click.BadParameter(f"{value}: directory {parent} is not writable; pick another path")
+    return value
+
+
+@contextmanager
+def announce_interrupt(what_is_saved: str) -> Iterator[None]:
+    """On Ctrl-C, say at once what is being saved, then interrupt as usual (exit 130).
+
+    Long runs finish the pages already in flight before they exit; without this line the
+    terminal is silent for seconds and the operator presses Ctrl-C again.
+    """
+    previous = signal.getsignal(signal.SIGINT)
+
+    def handler(signum: int, frame: Any) -> None:
+        click.echo(f"interrupted: {what_is_saved}; run the same command again to resume", err=True)
+        signal.signal(signal.SIGINT, previous)  # a second Ctrl-C behaves as before
+        raise KeyboardInterrupt
+
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    if in_main_thread:
+        signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGINT, previous)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from backfill.runner import BackfillSummary, run_backfill
-from cutover.tables import parse_tables
-from cutover_cli._common import Runtime, common_options
+from cutover.tables import parse_tables, require_tables
+from cutover_cli._common import Runtime, announce_interrupt, common_options
 from cutover_cli.progress.backfill import make_progress
 
 
@@ -83,20 +83,25 @@ def command(
     skipped. Refuses to start (exit 2) if sync has never run for a table. The finished run is
     recorded and shown by `cutover status`.
     """
-    summary = run_backfill(
-        rt.settings,
-        rt.clients,
-        tables=parse_tables(table),
-        segments=segments,
-        workers=workers,
-        write_threads=write_threads,
-        rate=rate,
-        restart=restart,
-        require_sync=not sync_off,
-        progress=make_progress(not (quiet or rt.as_json)),
-        only_segment=segment,
-        page_size=page_size,
-    )
+    sources = parse_tables(table)
+    n = rt.settings.names
+    needed = [n.source_table(s) for s in sources] + [n.v3_table] + [spec.name for spec in n.own_specs()]
+    require_tables(rt.clients.dynamodb, needed, rt.clients.region)
+    with announce_interrupt("finishing the pages in flight and saving each segment's cursor"):
+        summary = run_backfill(
+            rt.settings,
+            rt.clients,
+            tables=sources,
+            segments=segments,
+            workers=workers,
+            write_threads=write_threads,
+            rate=rate,
+            restart=restart,
+            require_sync=not sync_off,
+            progress=make_progress(not (quiet or rt.as_json)),
+            only_segment=segment,
+            page_size=page_size,
+        )
     rt.emit(summary.to_dict(), lambda: _print(summary))
 
 

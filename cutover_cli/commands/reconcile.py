@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from cutover_cli._common import Runtime, common_options
+from cutover.tables import require_tables
+from cutover_cli._common import Runtime, common_options, writable_file
 from cutover_cli.app import EXIT_FINDING
 from cutover_cli.progress.backfill import make_progress
 from reconciler.report import ReconcileReport
@@ -29,6 +30,7 @@ from reconciler.run import DEFAULT_REPORT, run_reconcile
     "--report",
     "report_path",
     type=click.Path(dir_okay=False, writable=True),
+    callback=lambda ctx, param, value: writable_file(value),
     default=DEFAULT_REPORT,
     show_default=True,
     help="Where to write every difference as JSON.",
@@ -46,6 +48,9 @@ def command(
     Suspected differences are re-read with consistent reads before they are reported.
     Exit 0 clean, 1 differences remain, 2 error.
     """
+    n = rt.settings.names
+    own = [spec.name for spec in n.own_specs()]
+    require_tables(rt.clients.dynamodb, [n.users_table, n.orders_table, n.v3_table, *own], rt.clients.region)
     report = run_reconcile(
         rt.settings,
         rt.clients,

@@ -62,3 +62,12 @@ def test_help_shows_the_environment_variables():
     result = run("status", "--help")
     assert "CUTOVER_SERVICE" in result.output and "CUTOVER_STAGE" in result.output
     assert "CUTOVER_ENDPOINT_URL" in result.output
+
+
+def test_a_report_path_in_a_missing_directory_is_refused_before_any_work():
+    # Given a report path whose directory does not exist
+    result = run("reconcile", "--report", "/nonexistent-dir/r.json", "--endpoint-url", "http://127.0.0.1:1")
+    # Then one line names the path and the fix, exit 2, and no backend was contacted
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1 and "directory /nonexistent-dir does not exist" in result.output
+    assert "cannot reach the backend" not in result.output
