@@ -1,0 +1,132 @@
+"""`cutover status` for a person: one screen at 80 columns, one figure per question.
+
+Codes, keys, sequence numbers and times are never cut or wrapped mid-word (long values wrap at
+spaces onto an indented line); the full detail, sequence numbers included, is in `--json`.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import click
+
+from cutover.clock import now, parse_iso
+
+WIDTH = 80
+LABEL = 18
+
+
+def line(label: str, value: str) -> str:
+    """`label` padded to the value column; the value wrapped at spaces, never inside a word."""
+    body = textwrap.wrap(value, WIDTH - LABEL, break_long_words=False, break_on_hyphens=False) or [""]
+    return "\n".join([f"{label:<{LABEL}}{body[0]}", *(f"{'':<{LABEL}}{rest}" for rest in body[1:])]).rstrip()
+
+
+def ago(stamp: str | None, at: datetime | None = None) -> str:
+    """`3 min ago` for a stored timestamp; `never` for none."""
+    moment = parse_iso(stamp)
+    if moment is None:
+        return "never"
+    seconds = max(0.0, ((at or now()) - moment).total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.0f} {unit} ago"
+    return f"{seconds:.0f} s ago"
+
+
+def seconds(value: float | None) -> str:
+    return "unknown" if value is None else f"{value:,.1f} s"
+
+
+def replication(rep: dict[str, Any]) -> list[str]:
+    lags: dict[str, float | None] = rep.get("lag_by_source") or {}
+    worst = max(((v, s) for s, v in lags.items() if v is not None), default=None)
+    never = sorted(s for s, v in lags.items() if v is None)
+    if never:
+        lag = f"unknown: {', '.join(never)} never synced"
+    elif worst is None:
+        lag = "unknown: never synced"
+    else:
+        lag = (
+            f"{seconds(worst[0])} (worst shard, {worst[1]}; "
+            + ", ".join(f"{s} {seconds(v)}" for s, v in sorted(lags.items()))
+            + ")"
+        )
+    out = [line("replication lag", lag)]
+    for p in rep.get("positions") or []:
+        out.append(line(f"  {p['source']}", consumer_state(p)))
+    gaps = rep.get("gaps") or []
+    out.append(
+        line(
+            "sync gaps",
+            "none"
+            if not gaps
+            else f"{len(gaps)}, newest {gaps[-1].get('detected_at')}: run "
+            "`cutover reconcile --repair` (runbooks/sync.md)",
+        )
+    )
+    return out
+
+
+def consumer_state(p: dict[str, Any], stalled_after: float = 300.0) -> str:
+    shards, done = int(p.get("shards") or 0), int(p.get("shards_done") or 0)
+    caught = p.get("caught_up_at")
+    position = f"{done}/{shards} shards finished" if done else f"{shards} shard(s) open"
+    if caught:
+        position += f", caught up {ago(caught)}"
+    updated = parse_iso(p.get("updated"))
+    if updated is not None and (now() - updated).total_seconds() > stalled_after:
+        return f"STALLED: no report {ago(p.get('updated'))} ({position})"
+    return f"{position}; reported {ago(p.get('updated'))}"
+
+
+def backfill(runs: Iterable[dict[str, Any]]) -> str:
+    """The last run that did work (a run that found everything copied says nothing new)."""
+    runs = list(runs)
+    worked = next((r for r in runs if r.get("scanned_this_run")), runs[0] if runs else None)
+    if worked is None:
+        return "never run"
+    state = "complete" if worked.get("complete") else "INCOMPLETE (run it again to resume)"
+    tables = ", ".join(f"{t} {c.get('written', 0):,} written" for t, c in (worked.get("tables") or {}).items())
+    return f"{state}, {ago(worked.get('finished_at'))}: {tables}"
+
+
+def reconcile(rec: dict[str, Any] | None) -> str:
+    """One verdict: CLEAN or N differences, full or sampled, and its age."""
+    if not rec:
+        return "never run"
+    c = rec.get("counts") or {}
+    differences = sum(int(c.get(k, 0)) for k in ("missing", "extra", "different", "unquarantined"))
+    if rec.get("repair"):
+        differences = int(c.get("remaining", differences))
+    verdict = "CLEAN" if rec.get("clean") else f"{differences} difference(s)"
+    scope = f"sampled {rec['sample']:g}" if rec.get("sample") else "full"
+    return f"{verdict}, {scope}, {ago(rec.get('finished_at'))} ({int(c.get('compared', 0)):,} compared)"
+
+
+def render(d: dict[str, Any]) -> None:
+    verdict = d["flip_to_v3"]
+    tables = d.get("tables") or {}
+    out = [
+        f"cutover status: {d.get('service', '')}-{d.get('stage', '')}".rstrip(": -"),
+        line("read-source", f"{d['read_source'] or 'missing (apps serve legacy)'} ({d['read_source_parameter']})"),
+        *replication(d["replication"]),
+        line("last backfill", backfill(d.get("backfill_runs") or ([d["backfill"]] if d.get("backfill") else []))),
+        line("last reconcile", reconcile(d["reconcile"])),
+        line("quarantine", f"{d['quarantine_open']} open"),
+        line("flip to v3 now", "allowed" if verdict["allowed"] else "refused:"),
+        *(line("", f"- {why}") for why in ([] if verdict["allowed"] else verdict["failures"])),
+        line("tables", ", ".join(f"{role} {name}" for role, name in tables.items())),
+        line("recent flips", "none" if not d["flips"] else ""),
+        *(line("", flip(f)) for f in d["flips"]),
+    ]
+    click.echo("\n".join(x for x in out if x is not None))
+
+
+def flip(f: dict[str, Any]) -> str:
+    forced = " FORCED" if f.get("forced") else ""
+    reason = f": {f['reason']}" if f.get("reason") else ""
+    return f"{f.get('at')} {f.get('from')} -> {f.get('to')} by {f.get('who')}{forced}{reason}"

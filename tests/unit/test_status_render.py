@@ -1,0 +1,87 @@
+"""`cutover status` reads at a glance at 80 columns: one lag figure, verdict lines, nothing cut."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from cutover.clock import iso, now
+from cutover_cli.render.status import render
+
+
+def _data(**over):
+    t = now()
+    data = {
+        "service": "my-service",
+        "stage": "prod",
+        "read_source": "shadow",
+        "read_source_parameter": "/my-service/prod/cutover/read-source",
+        "replication": {
+            "lag_seconds": 5.8,
+            "lag_by_source": {"users": 0.4, "orders": 5.8},
+            "positions": [
+                {"source": "users", "shards": 1, "shards_done": 0, "caught_up_at": iso(t), "updated": iso(t)},
+                {
+                    "source": "orders",
+                    "shards": 3,
+                    "shards_done": 2,
+                    "caught_up_at": None,
+                    "updated": iso(t - timedelta(minutes=20)),
+                },
+            ],
+            "gaps": [],
+        },
+        "backfill_runs": [
+            {"scanned_this_run": 0, "complete": True, "finished_at": iso(t), "tables": {"users": {"written": 9}}},
+            {
+                "scanned_this_run": 3000,
+                "complete": True,
+                "finished_at": iso(t - timedelta(hours=2)),
+                "tables": {"users": {"written": 2500}, "orders": {"written": 500}},
+            },
+        ],
+        "reconcile": {
+            "clean": False,
+            "sample": 0.05,
+            "finished_at": iso(t - timedelta(minutes=3)),
+            "counts": {"compared": 150, "missing": 2, "extra": 1, "different": 0, "unquarantined": 0},
+        },
+        "quarantine_open": 7,
+        "flip_to_v3": {
+            "allowed": False,
+            "failures": [
+                "the last reconcile is a sample (0.05): run a full `cutover reconcile` (a sample proves nothing about "
+                "the rest) invalid_user_id_reason_code_kept_whole"
+            ],
+        },
+        "tables": {
+            "users": "my-service-prod-users",
+            "orders": "my-service-prod-orders",
+            "v3": "my-service-prod-users-v3",
+        },
+        "flips": [{"at": iso(t), "from": "legacy", "to": "shadow", "who": "ann@host", "reason": "cut-over day"}],
+    }
+    data.update(over)
+    return data
+
+
+def test_every_line_fits_80_columns_and_no_code_is_split(capsys):
+    render(_data())
+    out = capsys.readouterr().out
+    assert all(len(line) <= 80 for line in out.splitlines()), out
+    assert "invalid_user_id_reason_code_kept_whole" in out  # whole, on one line
+
+
+def test_one_lag_figure_with_its_source_and_consumer_states(capsys):
+    render(_data())
+    out = capsys.readouterr().out
+    assert out.count("replication lag") == 1 and "5.8 s (worst shard, orders;" in out
+    assert "1 shard(s) open, caught up" in out  # not "shards done 0/1"
+    assert "STALLED: no report 20 min ago" in out
+
+
+def test_reconcile_and_backfill_are_one_verdict_line_each(capsys):
+    render(_data())
+    out = capsys.readouterr().out
+    assert "3 difference(s), sampled 0.05, 3 min ago (150 compared)" in out
+    assert "complete, 2 h ago: users 2,500 written, orders 500 written" in out  # the last run that did work
+    assert "None" not in out
