@@ -6,7 +6,7 @@ precise (one finding, one reason) without hard-coding hashed logical ids.
 """
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, CfnElement, Stack, Validations
+from aws_cdk import Acknowledgment, CfnElement, Stack, Token, Validations
 from constructs import IConstruct
 
 
@@ -19,6 +19,19 @@ def logical_id(construct: IConstruct) -> str:
 def arn_ref(construct: IConstruct) -> str:
     """How cdk-nag prints `Fn::GetAtt [X, Arn]` inside a finding id."""
     return f"<{logical_id(construct)}.Arn>"
+
+
+def env_text(construct: IConstruct) -> tuple[str, str]:
+    """(region, account) as cdk-nag prints them inside an ARN for this construct's stack.
+
+    Environment-agnostic stacks print the pseudo parameters (`<AWS::Region>`); stacks synthesized
+    with `-c account=... -c region=...` (as runbooks/deploy.md does) print the concrete values, so
+    an acknowledgement written for only one form leaves the other finding unacknowledged.
+    """
+    stack = Stack.of(construct)
+    region = "<AWS::Region>" if Token.is_unresolved(stack.region) else stack.region
+    account = "<AWS::AccountId>" if Token.is_unresolved(stack.account) else stack.account
+    return region, account
 
 
 def acknowledge(construct: IConstruct, finding: str, reason: str) -> None:

@@ -21,7 +21,7 @@ from infra.config import StageConfig
 from infra.constructs.function import CutoverFunction, Placement
 from infra.constructs.refs import TableRef
 from infra.constructs.tables import READ, SCAN, WRITE, grant_table, own_spec
-from infra.nag import acknowledge, arn_ref, logical_id
+from infra.nag import acknowledge, arn_ref, env_text, logical_id
 
 HANDLER = "backfill.segment_lambda.lambda_handler"
 LAMBDA_TRANSIENT_ERRORS = [
@@ -88,7 +88,8 @@ class Backfill(Construct):
         )
         acknowledge(machine, f"AwsSolutions-IAM5[Resource::{arn_ref(self.function)}:*]",
                     "Step Functions may invoke the segment function's versions (the CDK LambdaInvoke grant).")
-        executions = ('arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:'
+        region, account = env_text(machine)
+        executions = (f'arn:<AWS::Partition>:states:{region}:{account}:execution:'
                       '{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"%s"}]}]}' % logical_id(machine))
         acknowledge(machine, "AwsSolutions-IAM5[Resource::*]",
                     "X-Ray tracing and CloudWatch Logs delivery actions have no resource-level permissions.")
