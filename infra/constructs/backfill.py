@@ -24,6 +24,10 @@ from infra.constructs.tables import READ, SCAN, WRITE, grant_table, own_spec
 from infra.nag import acknowledge, arn_ref, env_text, logical_id
 
 HANDLER = "backfill.segment_lambda.lambda_handler"
+# Exactly what a segment calls on v3 (backfill/segment.py, replicator/v3_writer.py): GetItem of the
+# current `_version`, then a PutItem conditional on it. No Update/Delete/BatchWrite, ever.
+V3_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem")
+QUARANTINE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem")  # conditional entry writes
 LAMBDA_TRANSIENT_ERRORS = [
     "Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
     "Lambda.TooManyRequestsException", "Lambda.ClientExecutionTimeoutException",
@@ -45,8 +49,9 @@ class Backfill(Construct):
         ).function
         grant_table(self.function, legacy["users"], names.users_spec(), READ + SCAN, indexes=False)
         grant_table(self.function, legacy["orders"], names.orders_spec(), READ + SCAN, indexes=False)
-        grant_table(self.function, tables["v3"].arn, names.v3_spec(), READ + WRITE, indexes=False)
-        for role in ("checkpoints", "quarantine", "reports"):
+        grant_table(self.function, tables["v3"].arn, names.v3_spec(), V3_ACTIONS, indexes=False)
+        grant_table(self.function, tables["quarantine"].arn, own_spec(names, "quarantine"), QUARANTINE_ACTIONS, indexes=False)
+        for role in ("checkpoints", "reports"):  # cutover's bookkeeping (run identity is being reworked)
             grant_table(self.function, tables[role].arn, own_spec(names, role), READ + WRITE)
         self.state_machine = self._state_machine(config)
 

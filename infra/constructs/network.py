@@ -5,12 +5,30 @@ Secrets Manager through interface endpoints (the API reads the flag and its secr
 """
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, Validations
+from typing import Any
+
+from aws_cdk import Acknowledgment, Fn, Stack, Validations
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
 from infra.constructs.function import Placement
 from infra.nag import acknowledge
+
+
+class NetworkStack(Stack):
+    """The network stack. Its AZs are always `Fn::GetAZs` picks, even with a concrete account/region.
+
+    Why: with `-c account -c region` (as the runbook synthesizes) CDK would otherwise look the
+    AZs up through a context provider, which needs credentials at synth and hard-codes AZ names
+    in the template (cfn-lint W3010); two GetAZs picks are resolved by CloudFormation instead.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+
+    @property
+    def availability_zones(self) -> list[str]:
+        return [Fn.select(index, Fn.get_azs()) for index in range(2)]
 
 
 class Network(Construct):

@@ -8,10 +8,10 @@ from aws_cdk import aws_backup as backup
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_secretsmanager as secretsmanager
-from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from infra.config import StageConfig
+from infra.constructs.flag import ReadSourceFlag
 from infra.constructs.legacy import LegacyTables
 from infra.constructs.tables import table_from_spec
 from infra.nag import acknowledge
@@ -34,10 +34,8 @@ class StatefulStack(Stack):
                                        pitr=config.point_in_time_recovery)
             for spec in names.own_specs()
         }
-        self.read_source = ssm.StringParameter(
-            self, "ReadSource", parameter_name=names.read_source_parameter, string_value="legacy",
-            description="cutover read-source flag: legacy | shadow | v3. Change with `cutover flip`, never by deploy.",
-        )
+        # Created by a deploy only if absent; a deploy never changes or deletes it (infra/constructs/flag.py).
+        self.read_source = ReadSourceFlag(self, "ReadSource", config=config)
         self.app_secret = secretsmanager.Secret(
             self, "AppSecret",
             secret_name=f"/{config.stage}/{config.service}/cutover/app",

@@ -30,7 +30,9 @@ def test_each_legacy_stream_has_a_bounded_event_source(synth):
         assert m["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         assert m["BisectBatchOnFunctionError"] is True
         assert 0 < m["MaximumRetryAttempts"] <= 10
-        assert 60 <= m["MaximumRecordAgeInSeconds"] <= 12 * 3600  # well inside the stream's 24 h
+        # never discard a record while the stream still holds it (first deploy at TRIM_HORIZON sees
+        # records up to 24 h old; an outage must not turn records into bare pointers)
+        assert m["MaximumRecordAgeInSeconds"] == -1
         assert m["ParallelizationFactor"] == factor
         assert "Fn::GetAtt" in m["DestinationConfig"]["OnFailure"]["Destination"]
 
@@ -136,3 +138,35 @@ def test_dashboard_outcome_metrics_match_what_the_replicator_emits():
 
     assert APP_NAMESPACE == handler.METRICS_NAMESPACE
     assert set(REPLICATOR_OUTCOMES) == set(handler._OUTCOME_METRICS.values())
+
+
+def _grants(synth, handler) -> dict[str, set[str]]:
+    """Table name -> DynamoDB actions granted to the function with `handler` (from its role's policy)."""
+    fn = [res for _, res in synth.resources("AWS::Lambda::Function", "replication") if res["Properties"]["Handler"] == handler][0]
+    role = fn["Properties"]["Role"]["Fn::GetAtt"][0]
+    grants: dict[str, set[str]] = {}
+    for _, policy in synth.resources("AWS::IAM::Policy", "replication"):
+        if {"Ref": role} not in policy["Properties"]["Roles"]:
+            continue
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            for resource in resources:
+                for table in re.findall(r"table/([A-Za-z0-9_.-]+)", json.dumps(resource)):
+                    grants.setdefault(table, set()).update(a for a in actions if a.startswith("dynamodb:"))
+    return grants
+
+
+def test_replicator_and_segment_get_exactly_the_v3_calls_they_make(synth):
+    v3, quarantine = f"my-service-{synth.stage}-users-v3", f"my-service-{synth.stage}-cutover-quarantine"
+    replicator = _grants(synth, "replicator.handler.lambda_handler")
+    # the replicator only ever writes v3 with a conditional PutItem
+    assert replicator[v3] == {"dynamodb:PutItem"}
+    assert replicator[quarantine] == {"dynamodb:PutItem", "dynamodb:UpdateItem"}
+    segment = _grants(synth, "backfill.segment_lambda.lambda_handler")
+    # a segment reads the current version, then writes conditionally on it
+    assert segment[v3] == {"dynamodb:GetItem", "dynamodb:PutItem"}
+    assert segment[quarantine] == {"dynamodb:PutItem", "dynamodb:UpdateItem"}
+    for grants in (replicator, segment):
+        assert not any(a in actions for actions in grants.values()
+                       for a in ("dynamodb:DeleteItem", "dynamodb:BatchWriteItem") if actions is grants.get(v3))

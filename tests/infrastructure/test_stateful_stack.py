@@ -70,12 +70,6 @@ def test_own_tables_use_the_cutover_prefix(synth):
     assert {prefix + r for r in ("checkpoints", "quarantine", "reports")} <= names
 
 
-def test_read_source_flag_starts_at_legacy(synth):
-    Template.from_json(synth.templates["stateful"]).has_resource_properties("AWS::SSM::Parameter", {
-        "Name": f"/my-service/{synth.stage}/cutover/read-source", "Value": "legacy", "Type": "String",
-    })
-
-
 def test_backup_plan_is_daily_with_stage_retention(synth):
     template = Template.from_json(synth.templates["stateful"])
     days = 30 if synth.stage == "prod" else 7
