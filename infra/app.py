@@ -36,13 +36,14 @@ def build_stacks(app: App, config: StageConfig) -> dict[str, Stack]:
         placement = Network(network_stack, "Network").placement
         stacks["network"] = network_stack
     stacks["stateful"] = StatefulStack(app, f"{prefix}-stateful", config=config, env=env,
-                                       description="cutover: v3 + own tables, flag, secret, backups, legacy checks")
+                                       description="cutover: v3 + own tables, flag, backups, legacy checks")
     stacks["replication"] = ReplicationStack(app, f"{prefix}-replication", config=config, placement=placement, env=env,
                                              description="cutover: replicator, distributed backfill, alarms")
     stacks["api"] = ApiStack(app, f"{prefix}-api", config=config, placement=placement, env=env,
                              description="cutover: REST API (IAM auth) over legacy/v3 by read-source flag")
     for role in ("replication", "api"):
-        stacks[role].add_stack_dependency(stacks["stateful"], "reads tables, flag and secret by name")
+        stacks[role].add_stack_dependency(stacks["stateful"], "reads tables and the flag by name")
+    stacks["api"].add_stack_dependency(stacks["replication"], "its alarms notify the replication stack's topic")
     for stack in stacks.values():
         for key, value in (("Service", config.service), ("Stage", config.stage),
                            ("CostCenter", config.cost_center), ("DataClassification", config.data_classification)):

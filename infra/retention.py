@@ -75,7 +75,7 @@ class RetentionCheck:
 
     @property
     def name(self) -> str:
-        return f"cutover-retention ({self._stage})"
+        return "cutover-retention"
 
     @property
     def version(self) -> str | None:

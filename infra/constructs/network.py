@@ -1,7 +1,7 @@
 """Optional VPC placement (context `vpc=true`) for teams whose functions must run in a VPC.
 
 Isolated subnets only (no NAT, no internet): DynamoDB through a gateway endpoint (free), SSM and
-Secrets Manager through interface endpoints (the API reads the flag and its secret).
+through an interface endpoint (the API reads the read-source flag; it reads no secret).
 """
 from __future__ import annotations
 
@@ -41,8 +41,7 @@ class Network(Construct):
             subnet_configuration=[ec2.SubnetConfiguration(name="private", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)],
             gateway_endpoints={"DynamoDB": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.DYNAMODB)},
         )
-        for name, service in (("Ssm", ec2.InterfaceVpcEndpointAwsService.SSM),
-                              ("Secrets", ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER)):
+        for name, service in (("Ssm", ec2.InterfaceVpcEndpointAwsService.SSM),):
             endpoint = self.vpc.add_interface_endpoint(name, service=service, private_dns_enabled=True)
             acknowledge(endpoint, "AwsSolutions-EC23", "The endpoint's security group admits HTTPS from the VPC CIDR "
                         "only; cdk-nag cannot evaluate the CIDR because it is a CloudFormation reference.")

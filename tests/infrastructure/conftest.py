@@ -108,3 +108,17 @@ def synth_stage(tmp_path_factory):
 @pytest.fixture(params=VARIANTS)
 def synth(request, synth_stage) -> Synth:
     return synth_stage(request.param)
+
+
+@pytest.fixture
+def synth_with(tmp_path):
+    """Callable (stage, **extra context) -> templates by role, synthesized the runbook's way (not cached)."""
+
+    def build(stage: str, **extra: str) -> dict[str, dict[str, Any]]:
+        from infra.app import build_app
+
+        app, stacks = build_app({**runbook_context(stage), **extra}, outdir=str(tmp_path / stage))
+        assembly = app.synth()
+        return {role: assembly.get_stack_by_name(stack.stack_name).template for role, stack in stacks.items()}
+
+    return build

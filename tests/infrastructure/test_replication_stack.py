@@ -1,6 +1,7 @@
 """Replication stack per stage: event sources, failure queues, backfill state machine, alarms."""
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import re
 
@@ -54,8 +55,13 @@ def test_functions_are_arm64_python312_with_powertools_and_valid_env(synth):
                                ("replication", "backfill.segment_lambda.lambda_handler", BACKFILL_SEGMENT_ENV)):
         props = _function(synth, role, handler)
         assert props["Runtime"] == "python3.12" and props["Architectures"] == ["arm64"]
-        layer = json.dumps(props["Layers"])
-        assert "AWSLambdaPowertoolsPythonV3-python312-arm64" in layer and "017000801446" in layer
+        # the layer ARN is a template parameter resolved from Powertools' public SSM parameter for
+        # exactly the installed (pinned, tested) version, never a guessed layer number
+        (ref,) = props["Layers"]
+        parameter = synth.templates[role]["Parameters"][ref["Ref"]]
+        assert parameter["Type"] == "AWS::SSM::Parameter::Value<String>"
+        version = importlib.metadata.version("aws-lambda-powertools")
+        assert parameter["Default"] == f"/aws/service/powertools/python/arm64/python3.12/{version}"
         variables = props["Environment"]["Variables"]
         # the same declaration the handler validates at cold start accepts what CDK deployed
         assert env.problems(variables) == []
@@ -105,6 +111,12 @@ def test_alarms_have_thresholds_and_notify_the_topic(synth):
     lag = _find(alarms, "replication lag")[0]
     assert lag["MetricName"] == "IteratorAge" and lag["Statistic"] == "Maximum"
     assert lag["Threshold"] == int(synth.ctx("iteratorAgeAlarmSeconds") or 300) * 1000
+    # failures are REPORTED (batchItemFailures), not raised, so Lambda Errors alone never fires
+    failed = _find(alarms, "reported failed")[0]
+    assert (failed["Namespace"], failed["MetricName"], failed["Statistic"], failed["Threshold"]) == (
+        "cutover", "RecordsFailed", "Sum", 1)
+    assert failed["Dimensions"] == [{"Name": "service", "Value": "my-service"}]
+    assert _find(alarms, "quarantined by replication")[0]["MetricName"] == "RecordsQuarantined"
     errors = _find(alarms, "replicator invocation errors")[0]
     assert errors["MetricName"] == "Errors" and errors["Threshold"] == 1
     throttles = _find(alarms, "throttled requests on the v3 table")[0]
@@ -170,3 +182,13 @@ def test_replicator_and_segment_get_exactly_the_v3_calls_they_make(synth):
     for grants in (replicator, segment):
         assert not any(a in actions for actions in grants.values()
                        for a in ("dynamodb:DeleteItem", "dynamodb:BatchWriteItem") if actions is grants.get(v3))
+
+
+def test_alarm_key_is_usable_by_cloudwatch_of_this_account_only(synth):
+    (key,) = [r["Properties"] for _, r in synth.resources("AWS::KMS::Key", "replication")]
+    statements = [s for s in key["KeyPolicy"]["Statement"]
+                  if s.get("Principal", {}).get("Service") == "cloudwatch.amazonaws.com"]
+    assert statements and all(s["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+                              if not synth.env_bound else
+                              s["Condition"]["StringEquals"]["aws:SourceAccount"] in ({"Ref": "AWS::AccountId"}, synth.context["account"])
+                              for s in statements)
