@@ -37,3 +37,11 @@ def env_text(construct: IConstruct) -> tuple[str, str]:
 def acknowledge(construct: IConstruct, finding: str, reason: str) -> None:
     """Acknowledge exactly one finding (rule id, optionally `[detail]`) with a written reason."""
     Validations.of(construct).acknowledge(Acknowledgment(id=finding, reason=reason))
+
+
+def checkov_skip(construct: IConstruct, check: str, reason: str) -> None:
+    """Skip one checkov check on one resource, with a reason (template Metadata, as checkov reads it)."""
+    element = construct if isinstance(construct, CfnElement) else construct.node.default_child
+    metadata = element.get_metadata("checkov") or {"skip": []}  # type: ignore[union-attr]
+    metadata["skip"].append({"id": check, "comment": reason})
+    element.add_metadata("checkov", metadata)  # type: ignore[union-attr]

@@ -19,7 +19,7 @@ from infra.config import StageConfig
 from infra.constructs.flag import ReadSourceFlag
 from infra.constructs.legacy import LegacyTables
 from infra.constructs.tables import table_from_spec
-from infra.nag import acknowledge
+from infra.nag import acknowledge, checkov_skip
 
 
 class StatefulStack(Stack):
@@ -75,7 +75,6 @@ class StatefulStack(Stack):
     def _acknowledge(self, config: StageConfig) -> None:
         if not config.point_in_time_recovery:
             for table in (self.v3, *self.own.values()):
-                Validations.of(table).acknowledge(Acknowledgment(
-                    id="AwsSolutions-DDB3",
-                    reason="dev only: data is seeded and disposable; PITR is on in staging and prod.",
-                ))
+                reason = "dev only: data is seeded and disposable; PITR is on in staging and prod."
+                Validations.of(table).acknowledge(Acknowledgment(id="AwsSolutions-DDB3", reason=reason))
+                checkov_skip(table, "CKV_AWS_28", reason)

@@ -125,7 +125,7 @@ def test_alarms_have_thresholds_and_notify_the_topic(synth):
     depth = _find(alarms, "exhausted retries")
     assert len(depth) == 2 and all(a["MetricName"] == "ApproximateNumberOfMessagesVisible" and a["Threshold"] == 1
                                    for a in depth)
-    quarantine = _find(alarms, "quarantine")[0]
+    quarantine = _find(alarms, "writes to the quarantine table")[0]
     assert quarantine["MetricName"] == "ConsumedWriteCapacityUnits"
     assert quarantine["Dimensions"] == [{"Name": "TableName", "Value": f"my-service-{synth.stage}-cutover-quarantine"}]
     for alarm in alarms.values():
