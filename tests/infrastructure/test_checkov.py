@@ -26,10 +26,21 @@ def _checkov(*dirs: Path) -> list[dict]:
         args += ["-d", str(directory)]
     result = subprocess.run(args, capture_output=True, text=True, timeout=240, cwd=ROOT)
     assert result.returncode in (0, 1), result.stderr[-3000:]  # 1 = findings, reported below
-    reports = json.loads(result.stdout or "[]")
-    reports = reports if isinstance(reports, list) else [reports]
+    reports = _documents(result.stdout)
+    assert reports and all(r["summary"]["resource_count"] > 0 for r in reports), result.stdout[-2000:]
     return [{"check": f["check_id"], "resource": f["resource"], "file": f["file_path"]}
             for r in reports for f in r.get("results", {}).get("failed_checks", [])]
+
+
+def _documents(text: str) -> list[dict]:
+    """checkov -o json prints one JSON document per scanned directory, back to back."""
+    decoder, docs, index = json.JSONDecoder(), [], 0
+    while index < len(text.rstrip()):
+        while text[index].isspace():
+            index += 1
+        doc, index = decoder.raw_decode(text, index)
+        docs.extend(doc if isinstance(doc, list) else [doc])
+    return docs
 
 
 def test_every_skip_is_reviewed_with_a_reason():
