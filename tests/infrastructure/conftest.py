@@ -111,6 +111,18 @@ def synth(request, synth_stage) -> Synth:
 
 
 @pytest.fixture
+def runbook_app(tmp_path):
+    """Callable (stage, **extra context) -> (app, stacks) built the runbook's way, NOT yet synthesized."""
+
+    def build(stage: str, **extra: str):
+        from infra.app import build_app
+
+        return build_app({**runbook_context(stage), **extra}, outdir=str(tmp_path / f"app-{stage}"))
+
+    return build
+
+
+@pytest.fixture
 def synth_with(tmp_path):
     """Callable (stage, **extra context) -> templates by role, synthesized the runbook's way (not cached)."""
 

@@ -89,3 +89,13 @@ def test_the_real_staging_and_prod_apps_retain_everything(variant, synth_stage):
         assert problems_in(template) == {RETAIN_RULE: [], PROTECTION_RULE: []}
     tables = synth.resources("AWS::DynamoDB::Table")
     assert tables and all(t["Properties"]["DeletionProtectionEnabled"] is True for _, t in tables)
+
+
+def test_the_real_prod_app_refuses_the_override_escape_hatch(runbook_app):
+    # Given the real prod app, with the v3 table's DeletionPolicy overridden after RETAIN was applied
+    app, stacks = runbook_app("prod")
+    stacks["stateful"].v3.node.default_child.add_override("DeletionPolicy", "Delete")
+    # When it is synthesized, then synthesis fails naming the v3 table
+    with pytest.raises(Exception, match="ValidationFailed") as error:
+        app.synth()
+    assert "V3Table" in str(error.value) and RETAIN_RULE in str(error.value)
