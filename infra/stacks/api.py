@@ -38,14 +38,16 @@ ROUTES = (("POST", "users"), ("GET", "users/{userId}"), ("GET", "users"),
 REQUIRED_PARAMETERS = {"users": {"method.request.querystring.email": True},
                        "users/{userId}": {"method.request.path.userId": True},
                        "users/{userId}/orders": {"method.request.path.userId": True}}
-_ID = {"type": "string", "minLength": 1, "maxLength": 128}
+# No maxLength: the models strip whitespace before measuring, so a length cap here could refuse
+# what the handler accepts. Optional ids may be null (pydantic's `Id | None`).
+_OPTIONAL_ID = {"type": ["string", "null"], "minLength": 1}
 BODY_SCHEMAS = {
     "users": {"title": "CreateUser", "type": "object", "required": ["email", "name"], "additionalProperties": False,
-              "properties": {"email": {"type": "string", "minLength": 3, "maxLength": 254},
-                             "name": {"type": "string", "minLength": 1, "maxLength": 200}, "userId": _ID}},
+              "properties": {"email": {"type": "string", "minLength": 3}, "name": {"type": "string", "minLength": 1},
+                             "userId": _OPTIONAL_ID}},
     "orders": {"title": "CreateOrder", "type": "object", "required": ["userId", "amount"], "additionalProperties": False,
-               "properties": {"userId": _ID, "amount": {"type": ["number", "string"]},
-                              "currency": {"type": "string", "minLength": 3, "maxLength": 3}, "orderId": _ID}},
+               "properties": {"userId": {"type": "string", "minLength": 1}, "amount": {"type": ["number", "string"]},
+                              "currency": {"type": "string", "minLength": 3, "maxLength": 3}, "orderId": _OPTIONAL_ID}},
 }
 LEGACY_WRITE = ("dynamodb:PutItem",)  # registrations and orders are written to legacy (source of truth)
 
@@ -119,7 +121,7 @@ class ApiStack(Stack):
 def _schema(schema: dict[str, Any]) -> dict[str, Any]:
     """Our plain JSON-schema dict -> `apigw.JsonSchema` keyword arguments (draft 4)."""
     kinds = {"object": apigw.JsonSchemaType.OBJECT, "string": apigw.JsonSchemaType.STRING,
-             "number": apigw.JsonSchemaType.NUMBER}
+             "number": apigw.JsonSchemaType.NUMBER, "null": apigw.JsonSchemaType.NULL}
     names = {"minLength": "min_length", "maxLength": "max_length", "additionalProperties": "additional_properties"}
     out: dict[str, Any] = {"schema": apigw.JsonSchemaVersion.DRAFT4} if "title" in schema else {}
     for key, value in schema.items():

@@ -111,3 +111,30 @@ def test_read_path_alarms_notify_the_alarm_topic(synth):
     assert by_metric["5XXError"]["Namespace"] == "AWS/ApiGateway"
     for alarm in alarms:
         assert f"my-service-{synth.stage}-cutover-alarms" in json.dumps(alarm["AlarmActions"])
+
+
+@pytest.mark.parametrize("path, model, body", [
+    ("users", "CreateUser", {"email": "  Someone@Example.com ", "name": " Ann "}),
+    ("users", "CreateUser", {"email": "a@b.co", "name": "A", "userId": None}),
+    ("orders", "CreateOrder", {"userId": "u-1", "amount": 12.5}),
+    ("orders", "CreateOrder", {"userId": "u-1", "amount": "12.50", "currency": "EUR", "orderId": None}),
+])
+def test_gateway_models_never_refuse_what_the_handler_accepts(path, model, body):
+    import jsonschema
+
+    from app_handlers import schemas
+    from infra.stacks.api import BODY_SCHEMAS
+
+    schemas.parse_data(dict(body), getattr(schemas, model))  # the handler accepts it...
+    jsonschema.validate(body, BODY_SCHEMAS[path])             # ...so API Gateway must too
+
+
+@pytest.mark.parametrize("path, body", [("users", {"name": "no email"}), ("orders", {"userId": "u"}),
+                                        ("users", {"email": "a@b.co", "name": "A", "_version": "x"})])
+def test_gateway_models_refuse_what_can_never_be_valid(path, body):
+    import jsonschema
+
+    from infra.stacks.api import BODY_SCHEMAS
+
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(body, BODY_SCHEMAS[path])
