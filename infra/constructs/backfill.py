@@ -47,8 +47,8 @@ class Backfill(Construct):
             values={"USERS_TABLE": config.legacy_users_table, "ORDERS_TABLE": config.legacy_orders_table,
                     **{f"{role.upper()}_TABLE": ref.name for role, ref in tables.items()}},
         ).function
-        grant_table(self.function, legacy["users"], names.users_spec(), READ + SCAN, indexes=False)
-        grant_table(self.function, legacy["orders"], names.orders_spec(), READ + SCAN, indexes=False)
+        grant_table(self.function, legacy["users"], names.users_spec(), SCAN, indexes=False)  # backfill/scan.py only
+        grant_table(self.function, legacy["orders"], names.orders_spec(), SCAN, indexes=False)
         grant_table(self.function, tables["v3"].arn, names.v3_spec(), V3_ACTIONS, indexes=False)
         grant_table(self.function, tables["quarantine"].arn, own_spec(names, "quarantine"), QUARANTINE_ACTIONS, indexes=False)
         for role in ("checkpoints", "reports"):  # cutover's bookkeeping (run identity is being reworked)
