@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 
-.PHONY: demo test lint bench unit integration e2e infra clean venv cdk-cli synth
+.PHONY: demo test lint bench unit integration e2e infra clean venv cdk-cli synth checkov
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,18 @@ $(NODE_STAMP): package.json package-lock.json
 
 cdk-cli: $(NODE_STAMP)
 
+# checkov (policy scanner over the synthesized templates) pins packages that conflict with ours
+# (boto3/botocore), so it gets its own venv inside .venv; tests/infrastructure/test_checkov.py runs it.
+CHECKOV_VERSION := 3.3.30
+CHECKOV_VENV := $(VENV)/checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
+$(CHECKOV_STAMP): $(STAMP)
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(BIN)/uv pip install --quiet --python $(CHECKOV_VENV)/bin/python checkov==$(CHECKOV_VERSION)
+	touch $@
+
+checkov: $(CHECKOV_STAMP)
+
 synth: $(STAMP) $(NODE_STAMP)
 	npx --no-install aws-cdk synth --no-notices -q
 
@@ -37,7 +49,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint $(STAMP) $(NODE_STAMP)
+test: lint $(STAMP) $(NODE_STAMP) $(CHECKOV_STAMP)
 	$(BIN)/python -m pytest tests -q
 
 # One layer each (the folder is the layer; tests/conftest.py adds the matching marker).

@@ -2,7 +2,8 @@
 
 Per stage: `<service>-<stage>-stateful`, `-replication`, `-api` (+ `-network` with vpc=true).
 Tags go on everything; cdk-nag AwsSolutions runs as a CDK policy-validation plugin (cdk-nag 3.x
-form) so an unacknowledged finding fails `cdk synth`; prod stacks get the RequireRetain aspect.
+form) so an unacknowledged finding fails `cdk synth`; outside dev the RetentionCheck plugin
+(infra/retention.py) fails synth if a synthesized template could delete state.
 """
 from __future__ import annotations
 
@@ -12,13 +13,13 @@ from typing import Any
 
 # Before aws_cdk loads jsii: the Node 20 end-of-life banner would bury a config error.
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-from aws_cdk import App, Aspects, Environment, Stack, Tags, Validations  # noqa: E402
+from aws_cdk import App, Environment, Stack, Tags, Validations  # noqa: E402
 from cdk_nag import AwsSolutionsChecks
 
 from cutover.errors import CutoverError
-from infra.aspects import RequireRetain
 from infra.config import StageConfig
-from infra.constructs.network import Network
+from infra.constructs.network import Network, NetworkStack
+from infra.retention import RetentionCheck
 from infra.stacks.api import ApiStack
 from infra.stacks.replication import ReplicationStack
 from infra.stacks.stateful import StatefulStack
@@ -31,23 +32,22 @@ def build_stacks(app: App, config: StageConfig) -> dict[str, Stack]:
     stacks: dict[str, Stack] = {}
     placement = None
     if config.vpc:
-        network_stack = Stack(app, f"{prefix}-network", env=env, description="cutover: optional VPC for the Lambdas")
+        network_stack = NetworkStack(app, f"{prefix}-network", env=env, description="cutover: optional VPC for the Lambdas")
         placement = Network(network_stack, "Network").placement
         stacks["network"] = network_stack
     stacks["stateful"] = StatefulStack(app, f"{prefix}-stateful", config=config, env=env,
-                                       description="cutover: v3 + own tables, flag, secret, backups, legacy checks")
+                                       description="cutover: v3 + own tables, flag, backups, legacy checks")
     stacks["replication"] = ReplicationStack(app, f"{prefix}-replication", config=config, placement=placement, env=env,
                                              description="cutover: replicator, distributed backfill, alarms")
     stacks["api"] = ApiStack(app, f"{prefix}-api", config=config, placement=placement, env=env,
                              description="cutover: REST API (IAM auth) over legacy/v3 by read-source flag")
     for role in ("replication", "api"):
-        stacks[role].add_stack_dependency(stacks["stateful"], "reads tables, flag and secret by name")
+        stacks[role].add_stack_dependency(stacks["stateful"], "reads tables and the flag by name")
+    stacks["api"].add_stack_dependency(stacks["replication"], "its alarms notify the replication stack's topic")
     for stack in stacks.values():
         for key, value in (("Service", config.service), ("Stage", config.stage),
                            ("CostCenter", config.cost_center), ("DataClassification", config.data_classification)):
             Tags.of(stack).add(key, value)
-        if config.is_prod:
-            Aspects.of(stack).add(RequireRetain())
     return stacks
 
 
@@ -57,6 +57,8 @@ def build_app(context: dict[str, Any] | None = None, outdir: str | None = None) 
     config = StageConfig.from_context(app.node.try_get_context)
     stacks = build_stacks(app, config)
     Validations.of(app).add_plugins(AwsSolutionsChecks(app, write_suppressions_to_cloud_formation=True))
+    if config.retain:
+        Validations.of(app).add_plugins(RetentionCheck(config.stage))
     return app, stacks
 
 

@@ -25,6 +25,7 @@ ACCOUNT_RE = re.compile(r"^\d{12}$")
 REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 TRUE = ("true", "1", "yes")
 FALSE = ("false", "0", "no", "")
+VAULT_LOCKS = ("off", "governance", "compliance")
 
 
 @dataclass(frozen=True)
@@ -43,10 +44,11 @@ class StageConfig:
     parallelization_factor: int = 1
     alarm_email: str | None = None
     backfill_max_concurrency: int = 10
-    powertools_layer_version: int = 27
     iterator_age_alarm_seconds: int = 300
     account: str | None = None
     region: str | None = None
+    api_gateway_cloudwatch_role: bool = False  # opt-in: sets the ACCOUNT-WIDE API Gateway logging role
+    backup_vault_lock: str = "off"             # off | governance | compliance (offer for prod)
 
     @property
     def names(self) -> Names:
@@ -91,8 +93,9 @@ class StageConfig:
 _KEYS = (
     "stage", "service", "legacyUsersTable", "legacyOrdersTable", "legacyUsersStreamArn",
     "legacyOrdersStreamArn", "costCenter", "dataClassification", "vpc", "parallelizationFactor",
-    "alarmEmail", "backfillMaxConcurrency", "powertoolsLayerVersion", "iteratorAgeAlarmSeconds",
-    "account", "region",
+    "alarmEmail", "backfillMaxConcurrency", "iteratorAgeAlarmSeconds", "account", "region",
+    "apiGatewayCloudWatchRole", "backupVaultLock",
+    "powertoolsLayerVersion",  # retired: read only to refuse it (the layer follows the pinned version)
 )
 
 
@@ -135,9 +138,15 @@ def _parse(raw: Mapping[str, Any]) -> StageConfig:
             problems.append(f"{stream_key} belongs to table {match.group(4)!r}, not {table_key}={tables[table_key]!r}")
     cost_center = need("costCenter", lambda v: len(v) <= 128, "a cost-center tag value")
     classification = _text(raw.get("dataClassification")) or "confidential"
-    vpc_text = _text(raw.get("vpc")).lower()
-    if vpc_text not in TRUE + FALSE:
-        problems.append(f"vpc={vpc_text!r} must be true or false")
+    flags = {}
+    for key in ("vpc", "apiGatewayCloudWatchRole"):
+        text = _text(raw.get(key)).lower()
+        if text not in TRUE + FALSE:
+            problems.append(f"{key}={text!r} must be true or false")
+        flags[key] = text in TRUE
+    lock = _text(raw.get("backupVaultLock")).lower() or "off"
+    if lock not in VAULT_LOCKS:
+        problems.append(f"backupVaultLock={lock!r} must be one of {'|'.join(VAULT_LOCKS)}")
     email = _text(raw.get("alarmEmail")) or None
     if email and not EMAIL_RE.match(email):
         problems.append(f"alarmEmail={email!r} is not an e-mail address")
@@ -147,10 +156,12 @@ def _parse(raw: Mapping[str, Any]) -> StageConfig:
     region = _text(raw.get("region")) or None
     if region and not REGION_RE.match(region):
         problems.append(f"region={region!r} is not an AWS region name")
+    if _text(raw.get("powertoolsLayerVersion")):
+        problems.append("powertoolsLayerVersion is no longer accepted: the Powertools layer is the version pinned in "
+                        "pyproject.toml, resolved from its public SSM parameter; drop the -c flag")
     ints = {
         "parallelization_factor": _int(raw, "parallelizationFactor", 1, 1, 10, problems),
         "backfill_max_concurrency": _int(raw, "backfillMaxConcurrency", 10, 1, 1000, problems),
-        "powertools_layer_version": _int(raw, "powertoolsLayerVersion", 27, 1, 10000, problems),
         "iterator_age_alarm_seconds": _int(raw, "iteratorAgeAlarmSeconds", 300, 1, 86400, problems),
     }
     if problems:
@@ -163,6 +174,7 @@ def _parse(raw: Mapping[str, Any]) -> StageConfig:
         legacy_users_table=tables["legacyUsersTable"], legacy_orders_table=tables["legacyOrdersTable"],
         legacy_users_stream_arn=streams["legacyUsersStreamArn"],
         legacy_orders_stream_arn=streams["legacyOrdersStreamArn"],
-        cost_center=cost_center, data_classification=classification, vpc=vpc_text in TRUE,
+        cost_center=cost_center, data_classification=classification, vpc=flags["vpc"],
+        api_gateway_cloudwatch_role=flags["apiGatewayCloudWatchRole"], backup_vault_lock=lock,
         alarm_email=email, account=account, region=region, **ints,
     )

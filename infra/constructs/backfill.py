@@ -21,9 +21,13 @@ from infra.config import StageConfig
 from infra.constructs.function import CutoverFunction, Placement
 from infra.constructs.refs import TableRef
 from infra.constructs.tables import READ, SCAN, WRITE, grant_table, own_spec
-from infra.nag import acknowledge, arn_ref, logical_id
+from infra.nag import acknowledge, arn_ref, env_text, logical_id
 
 HANDLER = "backfill.segment_lambda.lambda_handler"
+# Exactly what a segment calls on v3 (backfill/segment.py, replicator/v3_writer.py): GetItem of the
+# current `_version`, then a PutItem conditional on it. No Update/Delete/BatchWrite, ever.
+V3_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem")
+QUARANTINE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem")  # conditional entry writes
 LAMBDA_TRANSIENT_ERRORS = [
     "Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
     "Lambda.TooManyRequestsException", "Lambda.ClientExecutionTimeoutException",
@@ -43,10 +47,11 @@ class Backfill(Construct):
             values={"USERS_TABLE": config.legacy_users_table, "ORDERS_TABLE": config.legacy_orders_table,
                     **{f"{role.upper()}_TABLE": ref.name for role, ref in tables.items()}},
         ).function
-        grant_table(self.function, legacy["users"], names.users_spec(), READ + SCAN, indexes=False)
-        grant_table(self.function, legacy["orders"], names.orders_spec(), READ + SCAN, indexes=False)
-        grant_table(self.function, tables["v3"].arn, names.v3_spec(), READ + WRITE, indexes=False)
-        for role in ("checkpoints", "quarantine", "reports"):
+        grant_table(self.function, legacy["users"], names.users_spec(), SCAN, indexes=False)  # backfill/scan.py only
+        grant_table(self.function, legacy["orders"], names.orders_spec(), SCAN, indexes=False)
+        grant_table(self.function, tables["v3"].arn, names.v3_spec(), V3_ACTIONS, indexes=False)
+        grant_table(self.function, tables["quarantine"].arn, own_spec(names, "quarantine"), QUARANTINE_ACTIONS, indexes=False)
+        for role in ("checkpoints", "reports"):  # cutover's bookkeeping (run identity is being reworked)
             grant_table(self.function, tables[role].arn, own_spec(names, role), READ + WRITE)
         self.state_machine = self._state_machine(config)
 
@@ -88,7 +93,8 @@ class Backfill(Construct):
         )
         acknowledge(machine, f"AwsSolutions-IAM5[Resource::{arn_ref(self.function)}:*]",
                     "Step Functions may invoke the segment function's versions (the CDK LambdaInvoke grant).")
-        executions = ('arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:'
+        region, account = env_text(machine)
+        executions = (f'arn:<AWS::Partition>:states:{region}:{account}:execution:'
                       '{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"%s"}]}]}' % logical_id(machine))
         acknowledge(machine, "AwsSolutions-IAM5[Resource::*]",
                     "X-Ray tracing and CloudWatch Logs delivery actions have no resource-level permissions.")

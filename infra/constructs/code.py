@@ -8,6 +8,7 @@ repeated or concurrent synths reuse it and the asset hash only changes when code
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import importlib.util
 import os
 import shutil
@@ -15,8 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from aws_cdk import Aws
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,7 +25,7 @@ PACKAGES = ("cutover", "replicator", "backfill", "reconciler", "controlplane", "
 VENDORED = ("pynamodb",)  # pure Python, not in the Powertools layer
 RUNTIME = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE = lambda_.Architecture.ARM_64
-POWERTOOLS_ACCOUNT = "017000801446"  # AWS-published public layer account
+POWERTOOLS_PARAMETER = "/aws/service/powertools/python/arm64/python3.12/{version}"  # published by Powertools
 
 
 def _sources() -> list[tuple[Path, Path]]:
@@ -80,9 +81,20 @@ def lambda_code() -> lambda_.Code:
     return lambda_.Code.from_asset(str(build_lambda_bundle()))
 
 
-def powertools_layer(scope: Construct, version: int) -> lambda_.ILayerVersion:
-    """The public Powertools v3 layer for python3.12/arm64 in the stack's own region (a token,
-    not a lookup, so synth stays offline). Includes pydantic for the parser utility."""
-    arn = (f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{POWERTOOLS_ACCOUNT}:layer:"
-           f"AWSLambdaPowertoolsPythonV3-python312-arm64:{version}")
+def powertools_version() -> str:
+    """The aws-lambda-powertools version installed here: the one pinned in pyproject.toml, the one
+    every test ran against. The deployed layer is resolved from it, never guessed."""
+    return importlib.metadata.version("aws-lambda-powertools")
+
+
+def powertools_layer(scope: Construct) -> lambda_.ILayerVersion:
+    """The public Powertools v3 layer (python3.12/arm64, includes pydantic) for EXACTLY the tested
+    version, in the stack's own region.
+
+    The ARN comes from the public SSM parameter Powertools publishes per version
+    (`/aws/service/powertools/python/arm64/python3.12/<version>`), resolved by CloudFormation at
+    deploy time: synth stays offline, and a version with no published layer fails the deploy
+    (ParameterNotFound) instead of shipping a different Powertools than the tests ran.
+    """
+    arn = ssm.StringParameter.value_for_string_parameter(scope, POWERTOOLS_PARAMETER.format(version=powertools_version()))
     return lambda_.LayerVersion.from_layer_version_arn(scope, "PowertoolsLayer", arn)

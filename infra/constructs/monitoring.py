@@ -1,12 +1,17 @@
 """Alarms, the SNS topic they notify, and the cutover dashboard.
 
-Quarantine growth is measured as consumed write capacity on the quarantine table: every new
-quarantine entry is a write there, and it needs no custom metric from application code.
+Every metric a runbook tells the operator to watch has an alarm here or in the API stack
+(`api_alarms`): records the replicator REPORTS failed (`RecordsFailed`: failures are reported in
+batchItemFailures, not raised, so Lambda's `Errors` stays 0), quarantine growth, lag, failure
+queues, throttles, backfill failures; and on the read path `ShadowMismatch`, `FlagInvalid`,
+`V3Fallback`, `V3Error` and API 5XX. Quarantine growth is counted twice: the replicator's
+`RecordsQuarantined` and the quarantine table's consumed writes (backfill and re-drive too).
 v3 throttling uses the table's own `ThrottledRequests` per operation, not account-level metrics.
 """
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Aws, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_dynamodb as dynamodb
@@ -25,6 +30,15 @@ PERIOD = Duration.minutes(5)
 # Emitted by the replicator via Powertools metrics (replicator/handler.py; a test keeps them in step).
 APP_NAMESPACE = "cutover"
 REPLICATOR_OUTCOMES = ("RecordsApplied", "RecordsSkipped", "RecordsQuarantined", "RecordsFailed")
+# Read-path metrics (app_handlers/telemetry.py) -> (threshold per 5 minutes, what it means).
+# V3Fallback is normal for a second after a write (replication lag), so only a burst alarms.
+API_METRIC_ALARMS = {
+    "ShadowMismatch": (1, "shadow reads where v3 differs from transform(legacy) (runbooks/cutover.md)"),
+    "FlagInvalid": (1, "reads that found an invalid read-source flag value and fell back to legacy"),
+    "V3Fallback": (100, "v3 misses served from legacy (normal only right after writes)"),
+    "V3Error": (1, "v3 reads that failed while serving from v3 (runbooks/rollback.md)"),
+}
+API_5XX_THRESHOLD = 5
 V3_OPERATIONS = [dynamodb.Operation.PUT_ITEM, dynamodb.Operation.UPDATE_ITEM, dynamodb.Operation.GET_ITEM,
                  dynamodb.Operation.QUERY, dynamodb.Operation.BATCH_WRITE_ITEM]
 
@@ -39,8 +53,13 @@ class Monitoring(Construct):
         key = kms.Key(self, "TopicKey", enable_key_rotation=True,
                       removal_policy=RemovalPolicy.RETAIN if config.retain else RemovalPolicy.DESTROY,
                       description="Encrypts the cutover alarm topic (CloudWatch must be able to use it)")
-        key.grant(iam.ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*")
-        self.topic = sns.Topic(self, "Alarms", topic_name=f"{config.names.prefix}-cutover-alarms",
+        # CloudWatch may use the key only for alarms in THIS account (confused-deputy guard).
+        key.add_to_resource_policy(iam.PolicyStatement(
+            sid="CloudWatchAlarmsOfThisAccount", principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+            actions=["kms:Decrypt", "kms:GenerateDataKey*"], resources=["*"],
+            conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+        ))
+        self.topic = sns.Topic(self, "Alarms", topic_name=topic_name(config),
                                master_key=key, enforce_ssl=True)
         if config.alarm_email:
             self.topic.add_subscription(subs.EmailSubscription(config.alarm_email))
@@ -49,6 +68,10 @@ class Monitoring(Construct):
                     config.iterator_age_alarm_seconds * 1000, periods=5,
                     what="replication lag (oldest stream record age, ms)")
         self._alarm("ReplicatorErrors", replicator.metric_errors(period=PERIOD), 1, what="replicator invocation errors")
+        self._alarm("RecordsFailed", app_metric(config, "RecordsFailed"), 1,
+                    what="stream records the replicator reported failed (retried, then sent to a failure queue)")
+        self._alarm("RecordsQuarantined", app_metric(config, "RecordsQuarantined"), 1,
+                    what="stream records quarantined by replication (new bad legacy items)")
         self._alarm("V3Throttles", v3.metric_throttled_requests_for_operations(operations=V3_OPERATIONS, period=PERIOD),
                     1, what="throttled requests on the v3 table")
         for source, queue in failure_queues.items():
@@ -61,14 +84,7 @@ class Monitoring(Construct):
         self.dashboard = self._dashboard(config, replicator, failure_queues, v3, quarantine)
 
     def _alarm(self, name: str, metric: cw.IMetric, threshold: float, *, what: str, periods: int = 1) -> None:
-        alarm = cw.Alarm(
-            self, name, metric=metric, threshold=threshold, evaluation_periods=periods,
-            comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
-            alarm_description=f"cutover: {what} >= {threshold:g}. See runbooks/.",
-        )
-        alarm.add_alarm_action(cw_actions.SnsAction(self.topic))
-        self.alarms[name] = alarm
+        self.alarms[name] = add_alarm(self, name, metric, threshold, topic=self.topic, what=what, periods=periods)
 
     def _dashboard(self, config: StageConfig, replicator: lambda_.IFunction, queues: dict[str, sqs.IQueue],
                    v3: dynamodb.ITable, quarantine: dynamodb.ITable) -> cw.Dashboard:
@@ -85,7 +101,39 @@ class Monitoring(Construct):
                 quarantine.metric_consumed_write_capacity_units(period=PERIOD),
                 *[q.metric_approximate_number_of_messages_visible(period=Duration.minutes(1)) for q in queues.values()]]),
             cw.GraphWidget(title="Replicator record outcomes", left=[
-                cw.Metric(namespace=APP_NAMESPACE, metric_name=name, dimensions_map={"service": config.service},
-                          statistic="Sum", period=PERIOD) for name in REPLICATOR_OUTCOMES]),
+                app_metric(config, name) for name in REPLICATOR_OUTCOMES]),
+            cw.GraphWidget(title="Read path", left=[app_metric(config, name) for name in API_METRIC_ALARMS]),
         )
         return dashboard
+
+
+def topic_name(config: StageConfig) -> str:
+    return f"{config.names.prefix}-cutover-alarms"
+
+
+def app_metric(config: StageConfig, name: str) -> cw.Metric:
+    """A Powertools EMF metric of ours (namespace `cutover`, dimension service = POWERTOOLS_SERVICE_NAME)."""
+    return cw.Metric(namespace=APP_NAMESPACE, metric_name=name, dimensions_map={"service": config.service},
+                     statistic="Sum", period=PERIOD)
+
+
+def add_alarm(scope: Construct, name: str, metric: cw.IMetric, threshold: float, *, topic: sns.ITopic,
+              what: str, periods: int = 1) -> cw.Alarm:
+    alarm = cw.Alarm(
+        scope, name, metric=metric, threshold=threshold, evaluation_periods=periods,
+        comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+        alarm_description=f"cutover: {what} >= {threshold:g}. See runbooks/.",
+    )
+    alarm.add_alarm_action(cw_actions.SnsAction(topic))
+    return alarm
+
+
+def api_alarms(scope: Construct, *, config: StageConfig, api: apigw.RestApi) -> dict[str, cw.Alarm]:
+    """The read path's alarms (API stack), notifying the replication stack's topic by its name."""
+    topic = sns.Topic.from_topic_arn(scope, "AlarmTopic", Stack.of(scope).format_arn(service="sns", resource=topic_name(config)))
+    alarms = {name: add_alarm(scope, f"{name}Alarm", app_metric(config, name), threshold, topic=topic, what=what)
+              for name, (threshold, what) in API_METRIC_ALARMS.items()}
+    alarms["Api5XX"] = add_alarm(scope, "Api5XXAlarm", api.metric_server_error(period=PERIOD, statistic="Sum"),
+                                 API_5XX_THRESHOLD, topic=topic, what="API responses with a 5XX status")
+    return alarms

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import ArnFormat, Stack
+from aws_cdk import Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
-
-from infra.config import StageConfig
 
 
 @dataclass(frozen=True)
@@ -30,10 +28,3 @@ def table_ref(scope: Construct, construct_id: str, name: str) -> TableRef:
 def parameter_arn(scope: Construct, parameter_name: str) -> str:
     """SSM parameter ARN; `parameter_name` starts with '/', which the ARN form drops."""
     return Stack.of(scope).format_arn(service="ssm", resource="parameter", resource_name=parameter_name.lstrip("/"))
-
-
-def app_secret_arn(scope: Construct, config: StageConfig) -> str:
-    """Partial secret ARN (no random suffix): valid as SecretId and as an IAM resource with -??????."""
-    return Stack.of(scope).format_arn(service="secretsmanager", resource="secret",
-                                      resource_name=f"/{config.stage}/{config.service}/cutover/app",
-                                      arn_format=ArnFormat.COLON_RESOURCE_NAME)

@@ -1,7 +1,15 @@
-"""The replicator Lambda and one DynamoDB event source per legacy stream."""
+"""The replicator Lambda and one DynamoDB event source per legacy stream.
+
+Record age: -1 (never discard). A stream keeps records 24 h; a first deploy starts at
+TRIM_HORIZON, so records up to 24 h old arrive at once, and any outage longer than a finite
+MaximumRecordAge would send still-readable records to the on-failure queue as bare pointers
+(useless once the stream trims them). With -1 nothing is discarded while it is still in the
+stream; only what the handler REPORTS failed (ReportBatchItemFailures, bisected) is retried, at
+most RETRY_ATTEMPTS times, and then goes to the failure queue. DESIGN.md explains the trade-off.
+"""
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Names
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
@@ -14,13 +22,18 @@ from infra.config import StageConfig
 from infra.constructs.function import CutoverFunction, Placement
 from infra.constructs.queues import failure_queue
 from infra.constructs.refs import TableRef
-from infra.constructs.tables import READ, WRITE, grant_table, own_spec
+from infra.constructs.tables import grant_table, own_spec
 from infra.nag import acknowledge
 
 HANDLER = "replicator.handler.lambda_handler"
 BATCH_SIZE = 100
 RETRY_ATTEMPTS = 10          # with bisection, enough to isolate one poison record in a batch of 100
-MAX_RECORD_AGE = Duration.hours(6)  # leaves 18 h of the stream's 24 h to re-drive from the queue
+MAX_RECORD_AGE_SECONDS = -1  # never discard a record while it is still in the stream (module doc)
+# Exactly what the replicator calls (replicator/v3_writer.py, replicator/quarantine.py): conditional
+# PutItem on v3 (writes and tombstones); conditional PutItem, and UpdateItem for the writer's
+# conditional quarantine paths, on quarantine. Nothing reads, deletes or batch-writes.
+V3_ACTIONS = ("dynamodb:PutItem",)
+QUARANTINE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem")
 
 
 class Replicator(Construct):
@@ -37,8 +50,8 @@ class Replicator(Construct):
             values={"USERS_TABLE": config.legacy_users_table, "ORDERS_TABLE": config.legacy_orders_table,
                     "V3_TABLE": v3.name, "QUARANTINE_TABLE": quarantine.name},
         ).function
-        grant_table(self.function, v3.arn, names.v3_spec(), READ + WRITE, indexes=False)
-        grant_table(self.function, quarantine.arn, own_spec(names, "quarantine"), READ + WRITE)
+        grant_table(self.function, v3.arn, names.v3_spec(), V3_ACTIONS, indexes=False)
+        grant_table(self.function, quarantine.arn, own_spec(names, "quarantine"), QUARANTINE_ACTIONS, indexes=False)
         self.failure_queues: dict[str, sqs.Queue] = {}
         self.event_sources: dict[str, sources.DynamoEventSource] = {}
         for source in (USERS, ORDERS):
@@ -52,11 +65,13 @@ class Replicator(Construct):
                 bisect_batch_on_error=True,
                 report_batch_item_failures=True,
                 retry_attempts=RETRY_ATTEMPTS,
-                max_record_age=MAX_RECORD_AGE,
                 parallelization_factor=config.parallelization_factor,
                 on_failure=sources.SqsDlq(queue),
             )
             self.function.add_event_source(event_source)
+            # CDK's max_record_age is a Duration (>= 60 s); -1 is only expressible on the L1 resource.
+            mapping = self.function.node.find_child(f"DynamoDBEventSource:{Names.node_unique_id(legacy[source].node)}")
+            mapping.node.default_child.add_property_override("MaximumRecordAgeInSeconds", MAX_RECORD_AGE_SECONDS)
             self.failure_queues[source] = queue
             self.event_sources[source] = event_source
         acknowledge(self.function, "AwsSolutions-IAM5[Resource::*]",

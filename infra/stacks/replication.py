@@ -23,7 +23,7 @@ class ReplicationStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig, placement: Placement | None = None, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
         names = config.names
-        layer = powertools_layer(self, config.powertools_layer_version)
+        layer = powertools_layer(self)
         tables = {spec.role: table_ref(self, f"{spec.role.title()}Ref", spec.name)
                   for spec in (names.v3_spec(), *names.own_specs())}
         # Legacy tables are imported here from config (exact ARNs, no cross-stack export).

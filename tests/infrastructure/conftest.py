@@ -1,4 +1,9 @@
-"""Synthesize each stage ONCE per session (jsii synthesis is slow) and share the templates."""
+"""Synthesize each stage ONCE per session (jsii synthesis is slow) and share the templates.
+
+Every stage is synthesized twice: environment-agnostic (`dev`, what a fresh clone does) and the
+way runbooks/deploy.md does it, with `-c account=... -c region=...` (`dev@env`). The two resolve
+ARNs differently, so a cdk-nag acknowledgement written for only one form fails the other.
+"""
 from __future__ import annotations
 
 import json
@@ -13,10 +18,18 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 ROOT = Path(__file__).resolve().parents[2]
 STAGES = ("dev", "staging", "prod")
+ACCOUNTS = {"dev": "111111111111", "staging": "222222222222", "prod": "333333333333"}
+REGIONS = {"dev": "us-east-1", "staging": "eu-west-1", "prod": "eu-west-1"}  # where each stage's streams are
+VARIANTS = STAGES + tuple(f"{stage}@env" for stage in STAGES)
 
 
 def stream_arn(account: str, table: str) -> str:
     return f"arn:aws:dynamodb:eu-west-1:{account}:table/{table}/stream/2025-02-03T04:05:06.789"
+
+
+def runbook_context(stage: str) -> dict[str, Any]:
+    """`stage_context` plus the account and region runbooks/deploy.md passes with -c."""
+    return {**stage_context(stage), "account": ACCOUNTS[stage], "region": REGIONS[stage]}
 
 
 def stage_context(stage: str) -> dict[str, Any]:
@@ -24,7 +37,7 @@ def stage_context(stage: str) -> dict[str, Any]:
     base = json.loads((ROOT / "cdk.json").read_text())["context"]
     if stage == "dev":
         return base
-    account = {"staging": "222222222222", "prod": "333333333333"}[stage]
+    account = ACCOUNTS[stage]
     extra = {
         "stage": stage, "costCenter": f"cc-{stage}",
         "legacyUsersTable": f"legacy-{stage}-users", "legacyOrdersTable": f"legacy-{stage}-orders",
@@ -45,6 +58,7 @@ class Synth:
     """One synthesized stage: templates by role (`stateful`, `replication`, `api`, maybe `network`)."""
 
     stage: str
+    env_bound: bool  # synthesized with account and region (as the runbook does)
     context: dict[str, Any]
     stacks: dict[str, Any]
     templates: dict[str, dict[str, Any]]
@@ -74,22 +88,49 @@ def synth_stage(tmp_path_factory):
     """Callable stage -> Synth, synthesizing each stage at most once per session."""
     import time
 
-    def get(stage: str) -> Synth:
-        if stage not in _CACHE:
+    def get(variant: str) -> Synth:
+        if variant not in _CACHE:
             from infra.app import build_app
 
+            stage, _, env = variant.partition("@")
             started = time.monotonic()
-            outdir = tmp_path_factory.mktemp(f"cdk-{stage}")
-            context = stage_context(stage)
+            outdir = tmp_path_factory.mktemp(f"cdk-{stage}-{env or 'agnostic'}")
+            context = runbook_context(stage) if env else stage_context(stage)
             app, stacks = build_app(context, outdir=str(outdir))
-            assembly = app.synth()  # cdk-nag runs here as a validation plugin: findings raise
+            assembly = app.synth()  # cdk-nag and the retention check run here as validation plugins
             templates = {role: assembly.get_stack_by_name(stack.stack_name).template for role, stack in stacks.items()}
-            _CACHE[stage] = Synth(stage, context, stacks, templates, outdir, time.monotonic() - started)
-        return _CACHE[stage]
+            _CACHE[variant] = Synth(stage, bool(env), context, stacks, templates, outdir, time.monotonic() - started)
+        return _CACHE[variant]
 
     return get
 
 
-@pytest.fixture(params=STAGES)
+@pytest.fixture(params=VARIANTS)
 def synth(request, synth_stage) -> Synth:
     return synth_stage(request.param)
+
+
+@pytest.fixture
+def runbook_app(tmp_path):
+    """Callable (stage, **extra context) -> (app, stacks) built the runbook's way, NOT yet synthesized."""
+
+    def build(stage: str, **extra: str):
+        from infra.app import build_app
+
+        return build_app({**runbook_context(stage), **extra}, outdir=str(tmp_path / f"app-{stage}"))
+
+    return build
+
+
+@pytest.fixture
+def synth_with(tmp_path):
+    """Callable (stage, **extra context) -> templates by role, synthesized the runbook's way (not cached)."""
+
+    def build(stage: str, **extra: str) -> dict[str, dict[str, Any]]:
+        from infra.app import build_app
+
+        app, stacks = build_app({**runbook_context(stage), **extra}, outdir=str(tmp_path / stage))
+        assembly = app.synth()
+        return {role: assembly.get_stack_by_name(stack.stack_name).template for role, stack in stacks.items()}
+
+    return build

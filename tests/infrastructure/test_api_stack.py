@@ -51,12 +51,90 @@ def test_api_function_env_and_grants(synth):
     assert len(api) == 1
     variables = api[0]["Environment"]["Variables"]
     literal = {k: v for k, v in variables.items() if isinstance(v, str)}
-    assert API_ENV.problems(literal) == []  # only the secret ARN is a CloudFormation expression
-    assert set(variables) - set(literal) == {"APP_SECRET_ARN"}
+    assert API_ENV.problems(literal) == []
+    assert set(variables) == set(literal)  # no CloudFormation expressions: in particular no secret ARN
     assert variables["READ_SOURCE_PARAMETER"] == f"/my-service/{synth.stage}/cutover/read-source"
     policy = json.dumps([r["Properties"] for _, r in synth.resources("AWS::IAM::Policy", "api")])
     # exact index ARNs for every GSI the API queries, on legacy and v3
     for index in ("email-index", "userId-index", "EmailLookupIndex", "TimeSeriesIndex"):
         assert f"/index/{index}" in policy
     assert "ssm:GetParameter" in policy and "parameter/my-service/" in policy
-    assert "secretsmanager:GetSecretValue" in policy and f"/{synth.stage}/my-service/cutover/app-??????" in policy
+    # no handler reads a secret, so the API is granted none (the runtime stage check would never run)
+    assert "secretsmanager" not in policy
+
+
+def _methods(template: dict) -> dict[tuple[str, str], dict]:
+    paths = _paths(template)
+    return {(r["Properties"]["HttpMethod"], paths[r["Properties"]["ResourceId"]["Ref"]]): r["Properties"]
+            for r in template["Resources"].values() if r["Type"] == "AWS::ApiGateway::Method"}
+
+
+def test_the_validator_validates_something_on_every_method(synth):
+    template = synth.templates["api"]
+    methods = _methods(template)
+    models = {lid: r["Properties"] for lid, r in template["Resources"].items() if r["Type"] == "AWS::ApiGateway::Model"}
+    # POST bodies are checked against JSON-schema models with the handler's required fields
+    for path, required in (("/users", ["email", "name"]), ("/orders", ["userId", "amount"])):
+        ref = methods[("POST", path)]["RequestModels"]["application/json"]["Ref"]
+        assert models[ref]["Schema"]["required"] == required
+        assert models[ref]["Schema"]["additionalProperties"] is False
+    # GETs require their path / query parameters by name
+    assert methods[("GET", "/users")]["RequestParameters"] == {"method.request.querystring.email": True}
+    for path in ("/users/{userId}", "/users/{userId}/orders"):
+        assert methods[("GET", path)]["RequestParameters"] == {"method.request.path.userId": True}
+    validators = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::ApiGateway::RequestValidator"]
+    assert validators == [{"RestApiId": validators[0]["RestApiId"], "ValidateRequestBody": True,
+                           "ValidateRequestParameters": True}]
+
+
+def test_regional_endpoint_and_no_account_wide_side_effect(synth):
+    template = synth.templates["api"]
+    (api,) = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::ApiGateway::RestApi"]
+    assert api["EndpointConfiguration"] == {"Types": ["REGIONAL"]}
+    # AWS::ApiGateway::Account sets the logging role of every API in the account: opt-in only
+    assert not synth.resources("AWS::ApiGateway::Account", "api")
+
+
+def test_account_logging_role_only_when_opted_in(synth_with):
+    template = synth_with("staging", apiGatewayCloudWatchRole="true")["api"]
+    accounts = [r for r in template["Resources"].values() if r["Type"] == "AWS::ApiGateway::Account"]
+    assert len(accounts) == 1 and accounts[0]["DeletionPolicy"] == "Retain"
+
+
+def test_read_path_alarms_notify_the_alarm_topic(synth):
+    alarms = [r["Properties"] for _, r in synth.resources("AWS::CloudWatch::Alarm", "api")]
+    by_metric = {a["MetricName"]: a for a in alarms}
+    for metric in ("ShadowMismatch", "FlagInvalid", "V3Fallback", "V3Error"):
+        assert by_metric[metric]["Namespace"] == "cutover"
+        assert by_metric[metric]["Dimensions"] == [{"Name": "service", "Value": "my-service"}]
+    assert by_metric["ShadowMismatch"]["Threshold"] == 1 and by_metric["FlagInvalid"]["Threshold"] == 1
+    assert by_metric["5XXError"]["Namespace"] == "AWS/ApiGateway"
+    for alarm in alarms:
+        assert f"my-service-{synth.stage}-cutover-alarms" in json.dumps(alarm["AlarmActions"])
+
+
+@pytest.mark.parametrize("path, model, body", [
+    ("users", "CreateUser", {"email": "  Someone@Example.com ", "name": " Ann "}),
+    ("users", "CreateUser", {"email": "a@b.co", "name": "A", "userId": None}),
+    ("orders", "CreateOrder", {"userId": "u-1", "amount": 12.5}),
+    ("orders", "CreateOrder", {"userId": "u-1", "amount": "12.50", "currency": "EUR", "orderId": None}),
+])
+def test_gateway_models_never_refuse_what_the_handler_accepts(path, model, body):
+    import jsonschema
+
+    from app_handlers import schemas
+    from infra.stacks.api import BODY_SCHEMAS
+
+    schemas.parse_data(dict(body), getattr(schemas, model))  # the handler accepts it...
+    jsonschema.validate(body, BODY_SCHEMAS[path])             # ...so API Gateway must too
+
+
+@pytest.mark.parametrize("path, body", [("users", {"name": "no email"}), ("orders", {"userId": "u"}),
+                                        ("users", {"email": "a@b.co", "name": "A", "_version": "x"})])
+def test_gateway_models_refuse_what_can_never_be_valid(path, body):
+    import jsonschema
+
+    from infra.stacks.api import BODY_SCHEMAS
+
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(body, BODY_SCHEMAS[path])

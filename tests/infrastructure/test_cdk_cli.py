@@ -43,3 +43,28 @@ def test_cli_refuses_a_prod_synth_with_missing_context(tmp_path):
         assert f"{key} is missing" in result.stderr
     assert "Traceback" not in result.stderr
     assert not list(tmp_path.glob("*.template.json"))
+
+
+def _runbook_flags(stage: str) -> list[str]:
+    """The -c flags runbooks/deploy.md step 2 builds into $CTX (with the optional ones it documents)."""
+    account = {"staging": "222222222222", "prod": "333333333333"}[stage]
+    arn = f"arn:aws:dynamodb:eu-west-1:{account}:table/my-service-{stage}-{{}}/stream/2025-01-01T00:00:00.000"
+    context = {"stage": stage, "service": "my-service", "account": account, "region": "eu-west-1",
+               "legacyUsersTable": f"my-service-{stage}-users", "legacyOrdersTable": f"my-service-{stage}-orders",
+               "legacyUsersStreamArn": arn.format("users"), "legacyOrdersStreamArn": arn.format("orders"),
+               "costCenter": "CC-1234", "alarmEmail": "oncall@example.com"}
+    if stage == "staging":
+        context["vpc"] = "true"
+    else:
+        context["backupVaultLock"] = "governance"
+    return [flag for key, value in context.items() for flag in ("-c", f"{key}={value}")]
+
+
+@pytest.mark.parametrize("stage", ["prod"])  # staging (with vpc) is synthesized the same way in-process (conftest)
+def test_cli_synthesizes_prod_with_the_runbooks_full_context(stage, tmp_path):
+    # When the CLI synthesizes as runbooks/deploy.md step 4 does (account, region and all values)
+    result = _cdk(*_runbook_flags(stage), outdir=tmp_path)
+    # Then cdk-nag, the retention check and CDK's own validation pass, and every stack is written
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    roles = ("api", "network", "replication", "stateful") if stage == "staging" else ("api", "replication", "stateful")
+    assert sorted(p.name for p in tmp_path.glob("*.template.json")) == [f"my-service-{stage}-{r}.template.json" for r in roles]

@@ -59,3 +59,9 @@ def test_dev_defaults_apply_only_to_dev():
     # ...but a staging deploy that forgot its own values fails instead of inheriting dev's
     with pytest.raises(ConfigError, match="legacyUsersStreamArn is missing"):
         StageConfig.from_context({**context, "stage": "staging"}.get)
+
+
+def test_a_guessed_powertools_layer_version_is_refused():
+    # The layer follows the pinned aws-lambda-powertools version; a -c override would ship another one
+    with pytest.raises(ConfigError, match="powertoolsLayerVersion is no longer accepted"):
+        StageConfig.from_context({**GOOD, "powertoolsLayerVersion": "27"}.get)

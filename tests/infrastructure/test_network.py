@@ -21,3 +21,11 @@ def test_vpc_flag_places_every_app_function_in_isolated_subnets(synth):
     endpoints = [r["Properties"] for r in network if r["Type"] == "AWS::EC2::VPCEndpoint"]
     assert any(e.get("VpcEndpointType", "Gateway") == "Gateway" and "dynamodb" in str(e["ServiceName"]) for e in endpoints)
     assert not [r for r in network if r["Type"] in ("AWS::EC2::NatGateway", "AWS::EC2::InternetGateway")]
+
+
+def test_network_never_hardcodes_availability_zones(synth):
+    # With -c account/region (the runbook) CDK would look AZs up and bake in their names
+    if "network" in synth.templates:
+        assert "dummy1" not in str(synth.templates["network"])
+        subnets = [r["Properties"] for r in synth.templates["network"]["Resources"].values() if r["Type"] == "AWS::EC2::Subnet"]
+        assert subnets and all("Fn::GetAZs" in str(s["AvailabilityZone"]) for s in subnets)

@@ -1,6 +1,7 @@
 """Replication stack per stage: event sources, failure queues, backfill state machine, alarms."""
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import re
 
@@ -30,7 +31,9 @@ def test_each_legacy_stream_has_a_bounded_event_source(synth):
         assert m["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         assert m["BisectBatchOnFunctionError"] is True
         assert 0 < m["MaximumRetryAttempts"] <= 10
-        assert 60 <= m["MaximumRecordAgeInSeconds"] <= 12 * 3600  # well inside the stream's 24 h
+        # never discard a record while the stream still holds it (first deploy at TRIM_HORIZON sees
+        # records up to 24 h old; an outage must not turn records into bare pointers)
+        assert m["MaximumRecordAgeInSeconds"] == -1
         assert m["ParallelizationFactor"] == factor
         assert "Fn::GetAtt" in m["DestinationConfig"]["OnFailure"]["Destination"]
 
@@ -52,8 +55,13 @@ def test_functions_are_arm64_python312_with_powertools_and_valid_env(synth):
                                ("replication", "backfill.segment_lambda.lambda_handler", BACKFILL_SEGMENT_ENV)):
         props = _function(synth, role, handler)
         assert props["Runtime"] == "python3.12" and props["Architectures"] == ["arm64"]
-        layer = json.dumps(props["Layers"])
-        assert "AWSLambdaPowertoolsPythonV3-python312-arm64" in layer and "017000801446" in layer
+        # the layer ARN is a template parameter resolved from Powertools' public SSM parameter for
+        # exactly the installed (pinned, tested) version, never a guessed layer number
+        (ref,) = props["Layers"]
+        parameter = synth.templates[role]["Parameters"][ref["Ref"]]
+        assert parameter["Type"] == "AWS::SSM::Parameter::Value<String>"
+        version = importlib.metadata.version("aws-lambda-powertools")
+        assert parameter["Default"] == f"/aws/service/powertools/python/arm64/python3.12/{version}"
         variables = props["Environment"]["Variables"]
         # the same declaration the handler validates at cold start accepts what CDK deployed
         assert env.problems(variables) == []
@@ -103,6 +111,12 @@ def test_alarms_have_thresholds_and_notify_the_topic(synth):
     lag = _find(alarms, "replication lag")[0]
     assert lag["MetricName"] == "IteratorAge" and lag["Statistic"] == "Maximum"
     assert lag["Threshold"] == int(synth.ctx("iteratorAgeAlarmSeconds") or 300) * 1000
+    # failures are REPORTED (batchItemFailures), not raised, so Lambda Errors alone never fires
+    failed = _find(alarms, "reported failed")[0]
+    assert (failed["Namespace"], failed["MetricName"], failed["Statistic"], failed["Threshold"]) == (
+        "cutover", "RecordsFailed", "Sum", 1)
+    assert failed["Dimensions"] == [{"Name": "service", "Value": "my-service"}]
+    assert _find(alarms, "quarantined by replication")[0]["MetricName"] == "RecordsQuarantined"
     errors = _find(alarms, "replicator invocation errors")[0]
     assert errors["MetricName"] == "Errors" and errors["Threshold"] == 1
     throttles = _find(alarms, "throttled requests on the v3 table")[0]
@@ -111,7 +125,7 @@ def test_alarms_have_thresholds_and_notify_the_topic(synth):
     depth = _find(alarms, "exhausted retries")
     assert len(depth) == 2 and all(a["MetricName"] == "ApproximateNumberOfMessagesVisible" and a["Threshold"] == 1
                                    for a in depth)
-    quarantine = _find(alarms, "quarantine")[0]
+    quarantine = _find(alarms, "writes to the quarantine table")[0]
     assert quarantine["MetricName"] == "ConsumedWriteCapacityUnits"
     assert quarantine["Dimensions"] == [{"Name": "TableName", "Value": f"my-service-{synth.stage}-cutover-quarantine"}]
     for alarm in alarms.values():
@@ -136,3 +150,45 @@ def test_dashboard_outcome_metrics_match_what_the_replicator_emits():
 
     assert APP_NAMESPACE == handler.METRICS_NAMESPACE
     assert set(REPLICATOR_OUTCOMES) == set(handler._OUTCOME_METRICS.values())
+
+
+def _grants(synth, handler) -> dict[str, set[str]]:
+    """Table name -> DynamoDB actions granted to the function with `handler` (from its role's policy)."""
+    fn = [res for _, res in synth.resources("AWS::Lambda::Function", "replication") if res["Properties"]["Handler"] == handler][0]
+    role = fn["Properties"]["Role"]["Fn::GetAtt"][0]
+    grants: dict[str, set[str]] = {}
+    for _, policy in synth.resources("AWS::IAM::Policy", "replication"):
+        if {"Ref": role} not in policy["Properties"]["Roles"]:
+            continue
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            for resource in resources:
+                for table in re.findall(r"table/([A-Za-z0-9_.-]+)", json.dumps(resource)):
+                    grants.setdefault(table, set()).update(a for a in actions if a.startswith("dynamodb:"))
+    return grants
+
+
+def test_replicator_and_segment_get_exactly_the_v3_calls_they_make(synth):
+    v3, quarantine = f"my-service-{synth.stage}-users-v3", f"my-service-{synth.stage}-cutover-quarantine"
+    replicator = _grants(synth, "replicator.handler.lambda_handler")
+    # the replicator only ever writes v3 with a conditional PutItem
+    assert replicator[v3] == {"dynamodb:PutItem"}
+    assert replicator[quarantine] == {"dynamodb:PutItem", "dynamodb:UpdateItem"}
+    segment = _grants(synth, "backfill.segment_lambda.lambda_handler")
+    # a segment reads the current version, then writes conditionally on it
+    assert segment[v3] == {"dynamodb:GetItem", "dynamodb:PutItem"}
+    assert segment[quarantine] == {"dynamodb:PutItem", "dynamodb:UpdateItem"}
+    # and it only scans the legacy tables (never writes or even reads single items there)
+    for source in ("legacyUsersTable", "legacyOrdersTable"):
+        assert segment[synth.ctx(source)] == {"dynamodb:Scan"}
+
+
+def test_alarm_key_is_usable_by_cloudwatch_of_this_account_only(synth):
+    (key,) = [r["Properties"] for _, r in synth.resources("AWS::KMS::Key", "replication")]
+    statements = [s for s in key["KeyPolicy"]["Statement"]
+                  if s.get("Principal", {}).get("Service") == "cloudwatch.amazonaws.com"]
+    # every statement letting CloudWatch use the key is limited to alarms of this account
+    assert statements
+    for statement in statements:
+        assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}

@@ -93,3 +93,14 @@ def test_no_plaintext_secret_reaches_a_template(synth):
                     # only ever an ARN (a CloudFormation expression building arn:...:secret:...)
                     assert name.endswith("_ARN") and ":secret:" in json.dumps(value), f"{role}: {name}"
         assert not re.search(r"(?i)(password|api[_-]?key|secret)\"\s*:\s*\"[A-Za-z0-9+/=]{16,}\"", text), role
+
+
+@pytest.mark.parametrize("stage", ["dev", "staging", "prod"])
+def test_every_stage_synthesizes_as_the_runbook_does_with_account_and_region(stage, synth_stage):
+    # Given the stage synthesized with -c account=... -c region=... (runbooks/deploy.md step 3)
+    synth = synth_stage(f"{stage}@env")
+    # Then synthesis succeeded (no plugin reported anything) and the stacks are bound to that environment
+    report = synth.outdir / "validation-report.json"
+    assert not report.exists() or json.loads(report.read_text())["pluginReports"] == []
+    for stack in synth.stacks.values():
+        assert (stack.account, stack.region) == (synth.context["account"], synth.context["region"])

@@ -70,12 +70,6 @@ def test_own_tables_use_the_cutover_prefix(synth):
     assert {prefix + r for r in ("checkpoints", "quarantine", "reports")} <= names
 
 
-def test_read_source_flag_starts_at_legacy(synth):
-    Template.from_json(synth.templates["stateful"]).has_resource_properties("AWS::SSM::Parameter", {
-        "Name": f"/my-service/{synth.stage}/cutover/read-source", "Value": "legacy", "Type": "String",
-    })
-
-
 def test_backup_plan_is_daily_with_stage_retention(synth):
     template = Template.from_json(synth.templates["stateful"])
     days = 30 if synth.stage == "prod" else 7
@@ -84,6 +78,8 @@ def test_backup_plan_is_daily_with_stage_retention(synth):
     selection = synth.resources("AWS::Backup::BackupSelection", "stateful")[0][1]
     resources = str(selection["Properties"]["BackupSelection"]["Resources"])
     assert "V3Table" in resources  # v3 by reference...
+    for own in ("QuarantineTable", "ReportsTable", "CheckpointsTable"):
+        assert own in resources  # quarantine holds the only copy of a bad item as seen
     assert synth.legacy_arn("users") in resources and synth.legacy_arn("orders") in resources  # legacy by exact ARN
 
 
@@ -91,9 +87,18 @@ def test_termination_protection_only_in_prod(synth):
     assert synth.stacks["stateful"].termination_protection is (synth.stage == "prod")
 
 
-def test_app_secret_is_stage_namespaced_and_generated(synth):
-    secrets = synth.resources("AWS::SecretsManager::Secret", "stateful")
-    assert len(secrets) == 1
-    props = secrets[0][1]["Properties"]
-    assert props["Name"] == f"/{synth.stage}/my-service/cutover/app"
-    assert "GenerateSecretString" in props and "SecretString" not in props
+def test_no_secret_is_created_since_no_handler_reads_one(synth):
+    assert synth.resources("AWS::SecretsManager::Secret") == []
+
+
+@pytest.mark.parametrize("mode, grace", [("governance", None), ("compliance", 3)])
+def test_backup_vault_lock_is_a_documented_opt_in(mode, grace, synth_with):
+    template = synth_with("prod", backupVaultLock=mode)["stateful"]
+    (vault,) = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::Backup::BackupVault"]
+    assert vault["LockConfiguration"]["MinRetentionDays"] == 30
+    assert vault["LockConfiguration"].get("ChangeableForDays") == grace
+
+
+def test_no_vault_lock_unless_asked(synth):
+    (vault,) = [r["Properties"] for _, r in synth.resources("AWS::Backup::BackupVault", "stateful")]
+    assert "LockConfiguration" not in vault

@@ -3,7 +3,10 @@
 The legacy tables are imported, never managed, so CloudFormation would happily deploy a
 replicator pointed at a table that does not exist or has no NEW_AND_OLD_IMAGES stream. This
 custom resource (via the CDK Provider framework: raising fails the deploy) describes each table,
-logs its item count and size for the audit trail, and refuses anything not ACTIVE or streamless.
+logs its item count and size for the audit trail, and refuses anything not ACTIVE or streamless,
+and any table without point-in-time recovery or deletion protection: the tables still belong to
+the Serverless Framework stack, and those two are what stand between a `serverless remove` (or a
+bad script) and four years of customer data. It runs on every deploy (its properties change).
 """
 from __future__ import annotations
 
@@ -17,12 +20,20 @@ LOG = logging.getLogger()
 LOG.setLevel(logging.INFO)
 
 
-def problems_of(expected_stream_arn: str, description: dict[str, Any]) -> list[str]:
-    """Pure: what is wrong with one DescribeTable()["Table"] result (empty list = fine)."""
+FIX = "set it in serverless.yml and `serverless deploy` (runbooks/deploy.md step 0)"
+
+
+def problems_of(expected_stream_arn: str, description: dict[str, Any], pitr_status: str | None) -> list[str]:
+    """Pure: what is wrong with one DescribeTable()["Table"] result and its point-in-time
+    recovery status (DescribeContinuousBackups; None if unknown). Empty list = fine."""
     name = description.get("TableName", "?")
     found: list[str] = []
     if description.get("TableStatus") != "ACTIVE":
         found.append(f"table {name} is {description.get('TableStatus')}, not ACTIVE")
+    if pitr_status != "ENABLED":
+        found.append(f"table {name} has point-in-time recovery {pitr_status or 'unknown'}, not ENABLED: {FIX}")
+    if description.get("DeletionProtectionEnabled") is not True:
+        found.append(f"table {name} has deletion protection off: {FIX}")
     spec = description.get("StreamSpecification") or {}
     if not spec.get("StreamEnabled") or spec.get("StreamViewType") != "NEW_AND_OLD_IMAGES":
         found.append(f"table {name} has no NEW_AND_OLD_IMAGES stream (enable it: "
@@ -35,7 +46,7 @@ def problems_of(expected_stream_arn: str, description: dict[str, Any]) -> list[s
 
 
 def on_event(event: dict[str, Any], _context: Any) -> dict[str, Any]:
-    """CloudFormation Create/Update: check every table; Delete: nothing to undo."""
+    """CloudFormation Create/Update (every deploy): check every table; Delete: nothing to undo."""
     if event["RequestType"] == "Delete":
         return {"PhysicalResourceId": event.get("PhysicalResourceId", "legacy-check")}
     tables: dict[str, str] = json.loads(event["ResourceProperties"]["Tables"])  # name -> stream ARN
@@ -49,7 +60,9 @@ def on_event(event: dict[str, Any], _context: Any) -> dict[str, Any]:
             continue
         LOG.info(json.dumps({"audit": "legacy-table", "table": name, "itemCount": table.get("ItemCount"),
                              "sizeBytes": table.get("TableSizeBytes"), "status": table.get("TableStatus")}))
-        problems += problems_of(stream_arn, table)
+        backups = client.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"]
+        pitr = (backups.get("PointInTimeRecoveryDescription") or {}).get("PointInTimeRecoveryStatus")
+        problems += problems_of(stream_arn, table, pitr)
     if problems:
         raise RuntimeError("legacy table check failed: " + "; ".join(problems))
     return {"PhysicalResourceId": "legacy-check-" + "-".join(sorted(tables))}
