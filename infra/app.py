@@ -5,6 +5,7 @@ Tags go on everything; cdk-nag AwsSolutions runs as a CDK policy-validation plug
 form) so an unacknowledged finding fails `cdk synth`; outside dev the RetentionCheck plugin
 (infra/retention.py) fails synth if a synthesized template could delete state.
 """
+
 from __future__ import annotations
 
 import os
@@ -13,7 +14,7 @@ from typing import Any
 
 # Before aws_cdk loads jsii: the Node 20 end-of-life banner would bury a config error.
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-from aws_cdk import App, Environment, Stack, Tags, Validations  # noqa: E402
+from aws_cdk import App, Environment, Stack, Tags, Validations
 from cdk_nag import AwsSolutionsChecks
 
 from cutover.errors import CutoverError
@@ -32,21 +33,44 @@ def build_stacks(app: App, config: StageConfig) -> dict[str, Stack]:
     stacks: dict[str, Stack] = {}
     placement = None
     if config.vpc:
-        network_stack = NetworkStack(app, f"{prefix}-network", env=env, description="cutover: optional VPC for the Lambdas")
+        network_stack = NetworkStack(
+            app, f"{prefix}-network", env=env, description="cutover: optional VPC for the Lambdas"
+        )
         placement = Network(network_stack, "Network").placement
         stacks["network"] = network_stack
-    stacks["stateful"] = StatefulStack(app, f"{prefix}-stateful", config=config, env=env,
-                                       description="cutover: v3 + own tables, flag, backups, legacy checks")
-    stacks["replication"] = ReplicationStack(app, f"{prefix}-replication", config=config, placement=placement, env=env,
-                                             description="cutover: replicator, distributed backfill, alarms")
-    stacks["api"] = ApiStack(app, f"{prefix}-api", config=config, placement=placement, env=env,
-                             description="cutover: REST API (IAM auth) over legacy/v3 by read-source flag")
+    stacks["stateful"] = StatefulStack(
+        app,
+        f"{prefix}-stateful",
+        config=config,
+        env=env,
+        description="cutover: v3 + own tables, flag, backups, legacy checks",
+    )
+    stacks["replication"] = ReplicationStack(
+        app,
+        f"{prefix}-replication",
+        config=config,
+        placement=placement,
+        env=env,
+        description="cutover: replicator, distributed backfill, alarms",
+    )
+    stacks["api"] = ApiStack(
+        app,
+        f"{prefix}-api",
+        config=config,
+        placement=placement,
+        env=env,
+        description="cutover: REST API (IAM auth) over legacy/v3 by read-source flag",
+    )
     for role in ("replication", "api"):
         stacks[role].add_stack_dependency(stacks["stateful"], "reads tables and the flag by name")
     stacks["api"].add_stack_dependency(stacks["replication"], "its alarms notify the replication stack's topic")
     for stack in stacks.values():
-        for key, value in (("Service", config.service), ("Stage", config.stage),
-                           ("CostCenter", config.cost_center), ("DataClassification", config.data_classification)):
+        for key, value in (
+            ("Service", config.service),
+            ("Stage", config.stage),
+            ("CostCenter", config.cost_center),
+            ("DataClassification", config.data_classification),
+        ):
             Tags.of(stack).add(key, value)
     return stacks
 

@@ -4,6 +4,7 @@ Why: a deploy with a missing or malformed value must fail at `cdk synth` on a la
 3 a.m. in CloudFormation. Dev defaults live under the `devDefaults` context key in cdk.json and
 are applied ONLY when stage is dev, so a staging/prod deploy can never silently inherit them.
 """
+
 from __future__ import annotations
 
 import re
@@ -48,7 +49,7 @@ class StageConfig:
     account: str | None = None
     region: str | None = None
     api_gateway_cloudwatch_role: bool = False  # opt-in: sets the ACCOUNT-WIDE API Gateway logging role
-    backup_vault_lock: str = "off"             # off | governance | compliance (offer for prod)
+    backup_vault_lock: str = "off"  # off | governance | compliance (offer for prod)
 
     @property
     def names(self) -> Names:
@@ -91,10 +92,23 @@ class StageConfig:
 
 # every context key the app reads (plus devDefaults, which supplies any of them for dev only)
 _KEYS = (
-    "stage", "service", "legacyUsersTable", "legacyOrdersTable", "legacyUsersStreamArn",
-    "legacyOrdersStreamArn", "costCenter", "dataClassification", "vpc", "parallelizationFactor",
-    "alarmEmail", "backfillMaxConcurrency", "iteratorAgeAlarmSeconds", "account", "region",
-    "apiGatewayCloudWatchRole", "backupVaultLock",
+    "stage",
+    "service",
+    "legacyUsersTable",
+    "legacyOrdersTable",
+    "legacyUsersStreamArn",
+    "legacyOrdersStreamArn",
+    "costCenter",
+    "dataClassification",
+    "vpc",
+    "parallelizationFactor",
+    "alarmEmail",
+    "backfillMaxConcurrency",
+    "iteratorAgeAlarmSeconds",
+    "account",
+    "region",
+    "apiGatewayCloudWatchRole",
+    "backupVaultLock",
     "powertoolsLayerVersion",  # retired: read only to refuse it (the layer follows the pinned version)
 )
 
@@ -126,13 +140,22 @@ def _parse(raw: Mapping[str, Any]) -> StageConfig:
 
     stage = need("stage", lambda v: v in STAGES, "|".join(STAGES))
     service = need("service", lambda v: bool(NAME_RE.match(v)), "lower-case letters, digits and '-'")
-    tables = {k: need(k, lambda v: bool(TABLE_NAME_RE.match(v)), "a DynamoDB table name")
-              for k in ("legacyUsersTable", "legacyOrdersTable")}
-    streams = {k: need(k, lambda v: bool(STREAM_ARN_RE.match(v)),
-                       "arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/YYYY-MM-DDTHH:MM:SS.mmm")
-               for k in ("legacyUsersStreamArn", "legacyOrdersStreamArn")}
-    for table_key, stream_key in (("legacyUsersTable", "legacyUsersStreamArn"),
-                                  ("legacyOrdersTable", "legacyOrdersStreamArn")):
+    tables = {
+        k: need(k, lambda v: bool(TABLE_NAME_RE.match(v)), "a DynamoDB table name")
+        for k in ("legacyUsersTable", "legacyOrdersTable")
+    }
+    streams = {
+        k: need(
+            k,
+            lambda v: bool(STREAM_ARN_RE.match(v)),
+            "arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/YYYY-MM-DDTHH:MM:SS.mmm",
+        )
+        for k in ("legacyUsersStreamArn", "legacyOrdersStreamArn")
+    }
+    for table_key, stream_key in (
+        ("legacyUsersTable", "legacyUsersStreamArn"),
+        ("legacyOrdersTable", "legacyOrdersStreamArn"),
+    ):
         match = STREAM_ARN_RE.match(streams[stream_key])
         if match and tables[table_key] and match.group(4) != tables[table_key]:
             problems.append(f"{stream_key} belongs to table {match.group(4)!r}, not {table_key}={tables[table_key]!r}")
@@ -157,8 +180,10 @@ def _parse(raw: Mapping[str, Any]) -> StageConfig:
     if region and not REGION_RE.match(region):
         problems.append(f"region={region!r} is not an AWS region name")
     if _text(raw.get("powertoolsLayerVersion")):
-        problems.append("powertoolsLayerVersion is no longer accepted: the Powertools layer is the version pinned in "
-                        "pyproject.toml, resolved from its public SSM parameter; drop the -c flag")
+        problems.append(
+            "powertoolsLayerVersion is no longer accepted: the Powertools layer is the version pinned in "
+            "pyproject.toml, resolved from its public SSM parameter; drop the -c flag"
+        )
     ints = {
         "parallelization_factor": _int(raw, "parallelizationFactor", 1, 1, 10, problems),
         "backfill_max_concurrency": _int(raw, "backfillMaxConcurrency", 10, 1, 1000, problems),
@@ -166,15 +191,24 @@ def _parse(raw: Mapping[str, Any]) -> StageConfig:
     }
     if problems:
         raise ConfigError(
-            "CDK context is invalid: " + "; ".join(problems)
+            "CDK context is invalid: "
+            + "; ".join(problems)
             + ". Pass each value with -c KEY=VALUE (see runbooks/deploy.md)."
         )
     return StageConfig(
-        stage=stage, service=service,
-        legacy_users_table=tables["legacyUsersTable"], legacy_orders_table=tables["legacyOrdersTable"],
+        stage=stage,
+        service=service,
+        legacy_users_table=tables["legacyUsersTable"],
+        legacy_orders_table=tables["legacyOrdersTable"],
         legacy_users_stream_arn=streams["legacyUsersStreamArn"],
         legacy_orders_stream_arn=streams["legacyOrdersStreamArn"],
-        cost_center=cost_center, data_classification=classification, vpc=flags["vpc"],
-        api_gateway_cloudwatch_role=flags["apiGatewayCloudWatchRole"], backup_vault_lock=lock,
-        alarm_email=email, account=account, region=region, **ints,
+        cost_center=cost_center,
+        data_classification=classification,
+        vpc=flags["vpc"],
+        api_gateway_cloudwatch_role=flags["apiGatewayCloudWatchRole"],
+        backup_vault_lock=lock,
+        alarm_email=email,
+        account=account,
+        region=region,
+        **ints,
     )

@@ -8,6 +8,7 @@ CDK tokens (a table name that CloudFormation resolves at deploy time) stringify 
 `${Token[...]}`: they are real values, not forgotten placeholders, so they skip the placeholder
 and format checks; literal strings get both.
 """
+
 from __future__ import annotations
 
 import re
@@ -30,8 +31,10 @@ def build_environment(env: FunctionEnv, values: Mapping[str, str], stage: str) -
     """
     full = env.with_defaults(values, stage)
     declared = {v.name for v in env.variables}
-    problems = [f"{name} is not declared for {env.function} (add it to cutover/environment.py)"
-                for name in sorted(set(full) - declared)]
+    problems = [
+        f"{name} is not declared for {env.function} (add it to cutover/environment.py)"
+        for name in sorted(set(full) - declared)
+    ]
     for var in env.variables:
         value = full.get(var.name)
         if isinstance(value, str) and Token.is_unresolved(value):
@@ -42,7 +45,8 @@ def build_environment(env: FunctionEnv, values: Mapping[str, str], stage: str) -
         problems += FunctionEnv(env.function, (var,)).problems(full)
     if problems:
         raise ConfigError(
-            f"{env.function}: environment is invalid: " + "; ".join(problems)
+            f"{env.function}: environment is invalid: "
+            + "; ".join(problems)
             + ". Fix the values passed to build_environment (infra/) and synth again."
         )
     return {name: full[name] for name in declared if full.get(name)}

@@ -4,6 +4,7 @@ cdk-nag 3 acknowledges each finding by its exact id, e.g. `AwsSolutions-IAM5[Res
 and the id embeds the resource's logical id. Computing it from the construct keeps suppressions
 precise (one finding, one reason) without hard-coding hashed logical ids.
 """
+
 from __future__ import annotations
 
 from aws_cdk import Acknowledgment, CfnElement, Stack, Token, Validations

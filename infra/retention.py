@@ -8,6 +8,7 @@ override, so what it approves is what gets deployed. Synthesis fails naming each
 It runs for every stage whose data must survive (staging and prod: `StageConfig.retain`); dev is
 disposable by design (seeded data, DESTROY so a sandbox can be torn down).
 """
+
 from __future__ import annotations
 
 import json
@@ -15,21 +16,34 @@ from pathlib import Path
 from typing import Any
 
 import jsii
-from aws_cdk import (IPolicyValidationContextBeta1, IPolicyValidationPluginBeta1, PolicyValidationPluginReportBeta1,
-                     PolicyViolatingResourceBeta1, PolicyViolationBeta1)
+from aws_cdk import (
+    IPolicyValidationContextBeta1,
+    IPolicyValidationPluginBeta1,
+    PolicyValidationPluginReportBeta1,
+    PolicyViolatingResourceBeta1,
+    PolicyViolationBeta1,
+)
 
 # Every resource type that holds state a deploy must never delete or replace away.
-STATEFUL_TYPES = frozenset({
-    "AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable",   # data
-    "AWS::SecretsManager::Secret", "AWS::SSM::Parameter",    # secrets, flags
-    "AWS::KMS::Key",                                         # losing a key loses what it encrypted
-    "AWS::Backup::BackupVault",                              # recovery points
-    "AWS::SQS::Queue",                                       # ours hold failed stream records
-    "AWS::Logs::LogGroup",                                   # audit trail (legacy-table audit, access logs)
-    "AWS::S3::Bucket", "AWS::Kinesis::Stream", "AWS::RDS::DBInstance", "AWS::RDS::DBCluster",
-    "AWS::EFS::FileSystem", "AWS::Cognito::UserPool",
-    "Custom::ReadSourceFlag",                                # the read-source flag (infra/constructs/flag.py)
-})
+STATEFUL_TYPES = frozenset(
+    {
+        "AWS::DynamoDB::Table",
+        "AWS::DynamoDB::GlobalTable",  # data
+        "AWS::SecretsManager::Secret",
+        "AWS::SSM::Parameter",  # secrets, flags
+        "AWS::KMS::Key",  # losing a key loses what it encrypted
+        "AWS::Backup::BackupVault",  # recovery points
+        "AWS::SQS::Queue",  # ours hold failed stream records
+        "AWS::Logs::LogGroup",  # audit trail (legacy-table audit, access logs)
+        "AWS::S3::Bucket",
+        "AWS::Kinesis::Stream",
+        "AWS::RDS::DBInstance",
+        "AWS::RDS::DBCluster",
+        "AWS::EFS::FileSystem",
+        "AWS::Cognito::UserPool",
+        "Custom::ReadSourceFlag",  # the read-source flag (infra/constructs/flag.py)
+    }
+)
 TABLE_TYPES = frozenset({"AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable"})
 RETAIN_RULE = "cutover-RetainState"
 PROTECTION_RULE = "cutover-TableDeletionProtection"
@@ -57,12 +71,16 @@ def _protected(kind: str, props: dict[str, Any]) -> bool:
 
 
 _DESCRIPTIONS = {
-    RETAIN_RULE: ("A resource that holds state has a DeletionPolicy or UpdateReplacePolicy other than Retain in "
-                  "the synthesized template: a stack deletion or a replacing change would delete its data.",
-                  "Use RemovalPolicy.RETAIN (infra/ does this outside dev) and remove any "
-                  "add_override/add_deletion_override of DeletionPolicy or UpdateReplacePolicy."),
-    PROTECTION_RULE: ("A DynamoDB table has no deletion protection: anyone (or any tool) with DeleteTable could drop it.",
-                      "Pass deletion_protection=True (table_from_spec does this outside dev)."),
+    RETAIN_RULE: (
+        "A resource that holds state has a DeletionPolicy or UpdateReplacePolicy other than Retain in "
+        "the synthesized template: a stack deletion or a replacing change would delete its data.",
+        "Use RemovalPolicy.RETAIN (infra/ does this outside dev) and remove any "
+        "add_override/add_deletion_override of DeletionPolicy or UpdateReplacePolicy.",
+    ),
+    PROTECTION_RULE: (
+        "A DynamoDB table has no deletion protection: anyone (or any tool) with DeleteTable could drop it.",
+        "Pass deletion_protection=True (table_from_spec does this outside dev).",
+    ),
 }
 
 
@@ -90,11 +108,21 @@ class RetentionCheck:
         for path in context.template_paths:
             template = json.loads(Path(path).read_text())
             for rule, lids in problems_in(template).items():
-                offenders[rule] += [PolicyViolatingResourceBeta1(resource_logical_id=lid, template_path=path,
-                                                                 locations=[f"Resources/{lid}"]) for lid in lids]
+                offenders[rule] += [
+                    PolicyViolatingResourceBeta1(
+                        resource_logical_id=lid, template_path=path, locations=[f"Resources/{lid}"]
+                    )
+                    for lid in lids
+                ]
         violations = [
-            PolicyViolationBeta1(rule_name=rule, description=_DESCRIPTIONS[rule][0], fix=_DESCRIPTIONS[rule][1],
-                                 severity="error", violating_resources=resources)
-            for rule, resources in offenders.items() if resources
+            PolicyViolationBeta1(
+                rule_name=rule,
+                description=_DESCRIPTIONS[rule][0],
+                fix=_DESCRIPTIONS[rule][1],
+                severity="error",
+                violating_resources=resources,
+            )
+            for rule, resources in offenders.items()
+            if resources
         ]
         return PolicyValidationPluginReportBeta1(success=not violations, violations=violations)

@@ -5,6 +5,7 @@ either in the Powertools layer (powertools, pydantic) or pure Python (pynamodb),
 is a correct bundle. The asset directory is content-addressed under build/lambda/<hash>, so
 repeated or concurrent synths reuse it and the asset hash only changes when code changes.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -96,5 +97,7 @@ def powertools_layer(scope: Construct) -> lambda_.ILayerVersion:
     deploy time: synth stays offline, and a version with no published layer fails the deploy
     (ParameterNotFound) instead of shipping a different Powertools than the tests ran.
     """
-    arn = ssm.StringParameter.value_for_string_parameter(scope, POWERTOOLS_PARAMETER.format(version=powertools_version()))
+    arn = ssm.StringParameter.value_for_string_parameter(
+        scope, POWERTOOLS_PARAMETER.format(version=powertools_version())
+    )
     return lambda_.LayerVersion.from_layer_version_arn(scope, "PowertoolsLayer", arn)

@@ -1,4 +1,5 @@
 """The read-source flag, created by a deploy only if absent (infra/functions/read_source_flag)."""
+
 from __future__ import annotations
 
 from aws_cdk import CustomResource, RemovalPolicy
@@ -22,14 +23,28 @@ class ReadSourceFlag(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig) -> None:
         super().__init__(scope, construct_id)
         self.parameter_name = config.names.read_source_parameter
-        creator = DeployTimeFunction(self, "Create", config=config, name="read_source_flag",
-                                     description="Creates the read-source flag if absent; never changes or deletes it")
-        iam.Grant.add_to_principal(grantee=creator.function, actions=["ssm:PutParameter"],
-                                   resource_arns=[parameter_arn(self, self.parameter_name)])
+        creator = DeployTimeFunction(
+            self,
+            "Create",
+            config=config,
+            name="read_source_flag",
+            description="Creates the read-source flag if absent; never changes or deletes it",
+        )
+        iam.Grant.add_to_principal(
+            grantee=creator.function,
+            actions=["ssm:PutParameter"],
+            resource_arns=[parameter_arn(self, self.parameter_name)],
+        )
         self.resource = CustomResource(
-            self, "Flag", service_token=creator.service_token, resource_type="Custom::ReadSourceFlag",
-            properties={"Name": self.parameter_name, "InitialValue": INITIAL_VALUE,
-                        "Description": "cutover read-source flag: legacy | shadow | v3. "
-                                       "Change with `cutover flip`, never by deploy."},
+            self,
+            "Flag",
+            service_token=creator.service_token,
+            resource_type="Custom::ReadSourceFlag",
+            properties={
+                "Name": self.parameter_name,
+                "InitialValue": INITIAL_VALUE,
+                "Description": "cutover read-source flag: legacy | shadow | v3. "
+                "Change with `cutover flip`, never by deploy.",
+            },
             removal_policy=RemovalPolicy.RETAIN,
         )

@@ -1,4 +1,5 @@
 """One way to build a cutover Lambda: arm64, python3.12, Powertools layer, validated env, logs."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -31,21 +32,32 @@ class CutoverFunction(Construct):
     """
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, config: StageConfig, handler: str,
-        env: FunctionEnv, values: Mapping[str, str], layer: lambda_.ILayerVersion,
-        timeout: Duration, memory_mb: int = 512, placement: Placement | None = None,
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        handler: str,
+        env: FunctionEnv,
+        values: Mapping[str, str],
+        layer: lambda_.ILayerVersion,
+        timeout: Duration,
+        memory_mb: int = 512,
+        placement: Placement | None = None,
         description: str = "",
     ) -> None:
         super().__init__(scope, construct_id)
         common = {"SERVICE": config.service, "STAGE": config.stage, "POWERTOOLS_SERVICE_NAME": config.service}
         environment = build_environment(env, {**common, **values}, config.stage)
         self.log_group = logs.LogGroup(
-            self, "Logs",
+            self,
+            "Logs",
             retention=logs.RetentionDays.THREE_MONTHS if config.is_prod else logs.RetentionDays.ONE_MONTH,
             removal_policy=RemovalPolicy.RETAIN if config.retain else RemovalPolicy.DESTROY,
         )
         self.function = lambda_.Function(
-            self, "Function",
+            self,
+            "Function",
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
             handler=handler,
@@ -64,16 +76,18 @@ class CutoverFunction(Construct):
             Acknowledgment(
                 id="AwsSolutions-L1",
                 reason="python3.12 is pinned on purpose: it is the runtime the Powertools arm64 layer "
-                       "and our tests target; upgrade deliberately, not by default.",
+                "and our tests target; upgrade deliberately, not by default.",
             ),
             Acknowledgment(
                 id="AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
                 reason="AWS-managed basic execution policy only grants writing this function's own "
-                       "CloudWatch logs; data access is granted separately to exact ARNs.",
+                "CloudWatch logs; data access is granted separately to exact ARNs.",
             ),
         )
         if placement:
-            Validations.of(self).acknowledge(Acknowledgment(
-                id="AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]",
-                reason="vpc flag only: the AWS-managed policy that lets Lambda manage its ENIs in our subnets.",
-            ))
+            Validations.of(self).acknowledge(
+                Acknowledgment(
+                    id="AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]",
+                    reason="vpc flag only: the AWS-managed policy that lets Lambda manage its ENIs in our subnets.",
+                )
+            )

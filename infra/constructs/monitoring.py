@@ -8,6 +8,7 @@ queues, throttles, backfill failures; and on the read path `ShadowMismatch`, `Fl
 `RecordsQuarantined` and the quarantine table's consumed writes (backfill and re-drive too).
 v3 throttling uses the table's own `ThrottledRequests` per operation, not account-level metrics.
 """
+
 from __future__ import annotations
 
 from aws_cdk import Aws, Duration, RemovalPolicy, Stack
@@ -39,69 +40,139 @@ API_METRIC_ALARMS = {
     "V3Error": (1, "v3 reads that failed while serving from v3 (runbooks/rollback.md)"),
 }
 API_5XX_THRESHOLD = 5
-V3_OPERATIONS = [dynamodb.Operation.PUT_ITEM, dynamodb.Operation.UPDATE_ITEM, dynamodb.Operation.GET_ITEM,
-                 dynamodb.Operation.QUERY, dynamodb.Operation.BATCH_WRITE_ITEM]
+V3_OPERATIONS = [
+    dynamodb.Operation.PUT_ITEM,
+    dynamodb.Operation.UPDATE_ITEM,
+    dynamodb.Operation.GET_ITEM,
+    dynamodb.Operation.QUERY,
+    dynamodb.Operation.BATCH_WRITE_ITEM,
+]
 
 
 class Monitoring(Construct):
     """Attributes: `topic`, `alarms` (name -> Alarm), `dashboard`."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig, replicator: lambda_.IFunction,
-                 failure_queues: dict[str, sqs.IQueue], v3: dynamodb.ITable, quarantine: dynamodb.ITable,
-                 backfill: sfn.IStateMachine) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        replicator: lambda_.IFunction,
+        failure_queues: dict[str, sqs.IQueue],
+        v3: dynamodb.ITable,
+        quarantine: dynamodb.ITable,
+        backfill: sfn.IStateMachine,
+    ) -> None:
         super().__init__(scope, construct_id)
-        key = kms.Key(self, "TopicKey", enable_key_rotation=True,
-                      removal_policy=RemovalPolicy.RETAIN if config.retain else RemovalPolicy.DESTROY,
-                      description="Encrypts the cutover alarm topic (CloudWatch must be able to use it)")
+        key = kms.Key(
+            self,
+            "TopicKey",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.RETAIN if config.retain else RemovalPolicy.DESTROY,
+            description="Encrypts the cutover alarm topic (CloudWatch must be able to use it)",
+        )
         # CloudWatch may use the key only for alarms in THIS account (confused-deputy guard).
-        key.add_to_resource_policy(iam.PolicyStatement(
-            sid="CloudWatchAlarmsOfThisAccount", principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-            actions=["kms:Decrypt", "kms:GenerateDataKey*"], resources=["*"],
-            conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
-        ))
-        self.topic = sns.Topic(self, "Alarms", topic_name=topic_name(config),
-                               master_key=key, enforce_ssl=True)
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchAlarmsOfThisAccount",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],
+                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+            )
+        )
+        self.topic = sns.Topic(self, "Alarms", topic_name=topic_name(config), master_key=key, enforce_ssl=True)
         if config.alarm_email:
             self.topic.add_subscription(subs.EmailSubscription(config.alarm_email))
         self.alarms: dict[str, cw.Alarm] = {}
-        self._alarm("IteratorAge", replicator.metric("IteratorAge", statistic="Maximum", period=Duration.minutes(1)),
-                    config.iterator_age_alarm_seconds * 1000, periods=5,
-                    what="replication lag (oldest stream record age, ms)")
+        self._alarm(
+            "IteratorAge",
+            replicator.metric("IteratorAge", statistic="Maximum", period=Duration.minutes(1)),
+            config.iterator_age_alarm_seconds * 1000,
+            periods=5,
+            what="replication lag (oldest stream record age, ms)",
+        )
         self._alarm("ReplicatorErrors", replicator.metric_errors(period=PERIOD), 1, what="replicator invocation errors")
-        self._alarm("RecordsFailed", app_metric(config, "RecordsFailed"), 1,
-                    what="stream records the replicator reported failed (retried, then sent to a failure queue)")
-        self._alarm("RecordsQuarantined", app_metric(config, "RecordsQuarantined"), 1,
-                    what="stream records quarantined by replication (new bad legacy items)")
-        self._alarm("V3Throttles", v3.metric_throttled_requests_for_operations(operations=V3_OPERATIONS, period=PERIOD),
-                    1, what="throttled requests on the v3 table")
+        self._alarm(
+            "RecordsFailed",
+            app_metric(config, "RecordsFailed"),
+            1,
+            what="stream records the replicator reported failed (retried, then sent to a failure queue)",
+        )
+        self._alarm(
+            "RecordsQuarantined",
+            app_metric(config, "RecordsQuarantined"),
+            1,
+            what="stream records quarantined by replication (new bad legacy items)",
+        )
+        self._alarm(
+            "V3Throttles",
+            v3.metric_throttled_requests_for_operations(operations=V3_OPERATIONS, period=PERIOD),
+            1,
+            what="throttled requests on the v3 table",
+        )
         for source, queue in failure_queues.items():
-            self._alarm(f"{source.title()}FailureQueueDepth",
-                        queue.metric_approximate_number_of_messages_visible(period=Duration.minutes(1), statistic="Maximum"),
-                        1, what=f"{source} stream batches that exhausted retries (re-drive them)")
-        self._alarm("QuarantineGrowth", quarantine.metric_consumed_write_capacity_units(period=PERIOD, statistic="Sum"),
-                    1, what="writes to the quarantine table (new bad legacy items)")
+            self._alarm(
+                f"{source.title()}FailureQueueDepth",
+                queue.metric_approximate_number_of_messages_visible(period=Duration.minutes(1), statistic="Maximum"),
+                1,
+                what=f"{source} stream batches that exhausted retries (re-drive them)",
+            )
+        self._alarm(
+            "QuarantineGrowth",
+            quarantine.metric_consumed_write_capacity_units(period=PERIOD, statistic="Sum"),
+            1,
+            what="writes to the quarantine table (new bad legacy items)",
+        )
         self._alarm("BackfillFailed", backfill.metric_failed(period=PERIOD), 1, what="failed backfill executions")
         self.dashboard = self._dashboard(config, replicator, failure_queues, v3, quarantine)
 
     def _alarm(self, name: str, metric: cw.IMetric, threshold: float, *, what: str, periods: int = 1) -> None:
         self.alarms[name] = add_alarm(self, name, metric, threshold, topic=self.topic, what=what, periods=periods)
 
-    def _dashboard(self, config: StageConfig, replicator: lambda_.IFunction, queues: dict[str, sqs.IQueue],
-                   v3: dynamodb.ITable, quarantine: dynamodb.ITable) -> cw.Dashboard:
+    def _dashboard(
+        self,
+        config: StageConfig,
+        replicator: lambda_.IFunction,
+        queues: dict[str, sqs.IQueue],
+        v3: dynamodb.ITable,
+        quarantine: dynamodb.ITable,
+    ) -> cw.Dashboard:
         dashboard = cw.Dashboard(self, "Dashboard", dashboard_name=f"{config.names.prefix}-cutover")
         dashboard.add_widgets(
-            cw.GraphWidget(title="Replication lag (IteratorAge max, ms)",
-                           left=[replicator.metric("IteratorAge", statistic="Maximum", period=Duration.minutes(1))]),
-            cw.GraphWidget(title="Throughput", left=[replicator.metric_invocations(period=PERIOD),
-                                                     v3.metric_consumed_write_capacity_units(period=PERIOD)]),
-            cw.GraphWidget(title="Errors and throttles", left=[
-                replicator.metric_errors(period=PERIOD), replicator.metric_throttles(period=PERIOD),
-                v3.metric_throttled_requests_for_operations(operations=V3_OPERATIONS, period=PERIOD)]),
-            cw.GraphWidget(title="Quarantine writes and failure queues", left=[
-                quarantine.metric_consumed_write_capacity_units(period=PERIOD),
-                *[q.metric_approximate_number_of_messages_visible(period=Duration.minutes(1)) for q in queues.values()]]),
-            cw.GraphWidget(title="Replicator record outcomes", left=[
-                app_metric(config, name) for name in REPLICATOR_OUTCOMES]),
+            cw.GraphWidget(
+                title="Replication lag (IteratorAge max, ms)",
+                left=[replicator.metric("IteratorAge", statistic="Maximum", period=Duration.minutes(1))],
+            ),
+            cw.GraphWidget(
+                title="Throughput",
+                left=[
+                    replicator.metric_invocations(period=PERIOD),
+                    v3.metric_consumed_write_capacity_units(period=PERIOD),
+                ],
+            ),
+            cw.GraphWidget(
+                title="Errors and throttles",
+                left=[
+                    replicator.metric_errors(period=PERIOD),
+                    replicator.metric_throttles(period=PERIOD),
+                    v3.metric_throttled_requests_for_operations(operations=V3_OPERATIONS, period=PERIOD),
+                ],
+            ),
+            cw.GraphWidget(
+                title="Quarantine writes and failure queues",
+                left=[
+                    quarantine.metric_consumed_write_capacity_units(period=PERIOD),
+                    *[
+                        q.metric_approximate_number_of_messages_visible(period=Duration.minutes(1))
+                        for q in queues.values()
+                    ],
+                ],
+            ),
+            cw.GraphWidget(
+                title="Replicator record outcomes", left=[app_metric(config, name) for name in REPLICATOR_OUTCOMES]
+            ),
             cw.GraphWidget(title="Read path", left=[app_metric(config, name) for name in API_METRIC_ALARMS]),
         )
         return dashboard
@@ -113,14 +184,24 @@ def topic_name(config: StageConfig) -> str:
 
 def app_metric(config: StageConfig, name: str) -> cw.Metric:
     """A Powertools EMF metric of ours (namespace `cutover`, dimension service = POWERTOOLS_SERVICE_NAME)."""
-    return cw.Metric(namespace=APP_NAMESPACE, metric_name=name, dimensions_map={"service": config.service},
-                     statistic="Sum", period=PERIOD)
+    return cw.Metric(
+        namespace=APP_NAMESPACE,
+        metric_name=name,
+        dimensions_map={"service": config.service},
+        statistic="Sum",
+        period=PERIOD,
+    )
 
 
-def add_alarm(scope: Construct, name: str, metric: cw.IMetric, threshold: float, *, topic: sns.ITopic,
-              what: str, periods: int = 1) -> cw.Alarm:
+def add_alarm(
+    scope: Construct, name: str, metric: cw.IMetric, threshold: float, *, topic: sns.ITopic, what: str, periods: int = 1
+) -> cw.Alarm:
     alarm = cw.Alarm(
-        scope, name, metric=metric, threshold=threshold, evaluation_periods=periods,
+        scope,
+        name,
+        metric=metric,
+        threshold=threshold,
+        evaluation_periods=periods,
         comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
         alarm_description=f"cutover: {what} >= {threshold:g}. See runbooks/.",
@@ -131,9 +212,19 @@ def add_alarm(scope: Construct, name: str, metric: cw.IMetric, threshold: float,
 
 def api_alarms(scope: Construct, *, config: StageConfig, api: apigw.RestApi) -> dict[str, cw.Alarm]:
     """The read path's alarms (API stack), notifying the replication stack's topic by its name."""
-    topic = sns.Topic.from_topic_arn(scope, "AlarmTopic", Stack.of(scope).format_arn(service="sns", resource=topic_name(config)))
-    alarms = {name: add_alarm(scope, f"{name}Alarm", app_metric(config, name), threshold, topic=topic, what=what)
-              for name, (threshold, what) in API_METRIC_ALARMS.items()}
-    alarms["Api5XX"] = add_alarm(scope, "Api5XXAlarm", api.metric_server_error(period=PERIOD, statistic="Sum"),
-                                 API_5XX_THRESHOLD, topic=topic, what="API responses with a 5XX status")
+    topic = sns.Topic.from_topic_arn(
+        scope, "AlarmTopic", Stack.of(scope).format_arn(service="sns", resource=topic_name(config))
+    )
+    alarms = {
+        name: add_alarm(scope, f"{name}Alarm", app_metric(config, name), threshold, topic=topic, what=what)
+        for name, (threshold, what) in API_METRIC_ALARMS.items()
+    }
+    alarms["Api5XX"] = add_alarm(
+        scope,
+        "Api5XXAlarm",
+        api.metric_server_error(period=PERIOD, statistic="Sum"),
+        API_5XX_THRESHOLD,
+        topic=topic,
+        what="API responses with a 5XX status",
+    )
     return alarms

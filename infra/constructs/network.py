@@ -3,6 +3,7 @@
 Isolated subnets only (no NAT, no internet): DynamoDB through a gateway endpoint (free), SSM and
 through an interface endpoint (the API reads the read-source flag; it reads no secret).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -37,18 +38,34 @@ class Network(Construct):
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
         self.vpc = ec2.Vpc(
-            self, "Vpc", max_azs=2, nat_gateways=0,
+            self,
+            "Vpc",
+            max_azs=2,
+            nat_gateways=0,
             subnet_configuration=[ec2.SubnetConfiguration(name="private", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)],
-            gateway_endpoints={"DynamoDB": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.DYNAMODB)},
+            gateway_endpoints={
+                "DynamoDB": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.DYNAMODB)
+            },
         )
         for name, service in (("Ssm", ec2.InterfaceVpcEndpointAwsService.SSM),):
             endpoint = self.vpc.add_interface_endpoint(name, service=service, private_dns_enabled=True)
-            acknowledge(endpoint, "AwsSolutions-EC23", "The endpoint's security group admits HTTPS from the VPC CIDR "
-                        "only; cdk-nag cannot evaluate the CIDR because it is a CloudFormation reference.")
-        security_group = ec2.SecurityGroup(self, "FunctionsSg", vpc=self.vpc, allow_all_outbound=True,
-                                           description="cutover Lambda functions (egress to VPC endpoints only)")
+            acknowledge(
+                endpoint,
+                "AwsSolutions-EC23",
+                "The endpoint's security group admits HTTPS from the VPC CIDR "
+                "only; cdk-nag cannot evaluate the CIDR because it is a CloudFormation reference.",
+            )
+        security_group = ec2.SecurityGroup(
+            self,
+            "FunctionsSg",
+            vpc=self.vpc,
+            allow_all_outbound=True,
+            description="cutover Lambda functions (egress to VPC endpoints only)",
+        )
         self.placement = Placement(vpc=self.vpc, security_group=security_group)
-        Validations.of(self.vpc).acknowledge(Acknowledgment(
-            id="AwsSolutions-VPC7",
-            reason="Isolated subnets with endpoints only; flow logs are the platform team's account-level choice.",
-        ))
+        Validations.of(self.vpc).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-VPC7",
+                reason="Isolated subnets with endpoints only; flow logs are the platform team's account-level choice.",
+            )
+        )

@@ -4,6 +4,7 @@ Why: cross-stack exports lock the stateful stack (an exported value cannot chang
 stack imports it), which turns a routine change into a two-step deploy. Names are deterministic,
 so the consuming stacks rebuild exact ARNs in their own account/region instead.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -7,6 +7,7 @@ MaximumRecordAge would send still-readable records to the on-failure queue as ba
 stream; only what the handler REPORTS failed (ReportBatchItemFailures, bisected) is retried, at
 most RETRY_ATTEMPTS times, and then goes to the failure queue. DESIGN.md explains the trade-off.
 """
+
 from __future__ import annotations
 
 from aws_cdk import Duration, Names
@@ -27,7 +28,7 @@ from infra.nag import acknowledge
 
 HANDLER = "replicator.handler.lambda_handler"
 BATCH_SIZE = 100
-RETRY_ATTEMPTS = 10          # with bisection, enough to isolate one poison record in a batch of 100
+RETRY_ATTEMPTS = 10  # with bisection, enough to isolate one poison record in a batch of 100
 MAX_RECORD_AGE_SECONDS = -1  # never discard a record while it is still in the stream (module doc)
 # Exactly what the replicator calls (replicator/v3_writer.py, replicator/quarantine.py): conditional
 # PutItem on v3 (writes and tombstones); conditional PutItem, and UpdateItem for the writer's
@@ -39,24 +40,48 @@ QUARANTINE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem")
 class Replicator(Construct):
     """Attributes: `function`, `failure_queues` (source -> Queue), `event_sources`."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig,
-                 legacy: dict[str, dynamodb.ITable], v3: TableRef, quarantine: TableRef,
-                 layer: lambda_.ILayerVersion, placement: Placement | None) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        legacy: dict[str, dynamodb.ITable],
+        v3: TableRef,
+        quarantine: TableRef,
+        layer: lambda_.ILayerVersion,
+        placement: Placement | None,
+    ) -> None:
         super().__init__(scope, construct_id)
         names = config.names
         self.function = CutoverFunction(
-            self, "Replicator", config=config, handler=HANDLER, env=REPLICATOR_ENV, layer=layer,
-            timeout=Duration.minutes(2), memory_mb=1024, placement=placement,
-            values={"USERS_TABLE": config.legacy_users_table, "ORDERS_TABLE": config.legacy_orders_table,
-                    "V3_TABLE": v3.name, "QUARANTINE_TABLE": quarantine.name},
+            self,
+            "Replicator",
+            config=config,
+            handler=HANDLER,
+            env=REPLICATOR_ENV,
+            layer=layer,
+            timeout=Duration.minutes(2),
+            memory_mb=1024,
+            placement=placement,
+            values={
+                "USERS_TABLE": config.legacy_users_table,
+                "ORDERS_TABLE": config.legacy_orders_table,
+                "V3_TABLE": v3.name,
+                "QUARANTINE_TABLE": quarantine.name,
+            },
         ).function
         grant_table(self.function, v3.arn, names.v3_spec(), V3_ACTIONS, indexes=False)
         grant_table(self.function, quarantine.arn, own_spec(names, "quarantine"), QUARANTINE_ACTIONS, indexes=False)
         self.failure_queues: dict[str, sqs.Queue] = {}
         self.event_sources: dict[str, sources.DynamoEventSource] = {}
         for source in (USERS, ORDERS):
-            queue = failure_queue(self, f"{source.title()}Failures", name=f"{names.prefix}-cutover-{source}-stream-failures",
-                                  retain=config.retain)
+            queue = failure_queue(
+                self,
+                f"{source.title()}Failures",
+                name=f"{names.prefix}-cutover-{source}-stream-failures",
+                retain=config.retain,
+            )
             event_source = sources.DynamoEventSource(
                 legacy[source],
                 starting_position=lambda_.StartingPosition.TRIM_HORIZON,
@@ -74,6 +99,9 @@ class Replicator(Construct):
             mapping.node.default_child.add_property_override("MaximumRecordAgeInSeconds", MAX_RECORD_AGE_SECONDS)
             self.failure_queues[source] = queue
             self.event_sources[source] = event_source
-        acknowledge(self.function, "AwsSolutions-IAM5[Resource::*]",
-                    "Only dynamodb:ListStreams (added by the stream event source) has Resource '*': the action "
-                    "has no resource-level permissions and returns stream ARNs, never data.")
+        acknowledge(
+            self.function,
+            "AwsSolutions-IAM5[Resource::*]",
+            "Only dynamodb:ListStreams (added by the stream event source) has Resource '*': the action "
+            "has no resource-level permissions and returns stream ARNs, never data.",
+        )

@@ -1,4 +1,5 @@
 """Replication stack: replicator + stream event sources, distributed backfill, monitoring."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -20,27 +21,56 @@ from infra.constructs.replicator import Replicator
 class ReplicationStack(Stack):
     """Attributes: `replicator`, `backfill`, `monitoring`."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig, placement: Placement | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        placement: Placement | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         names = config.names
         layer = powertools_layer(self)
-        tables = {spec.role: table_ref(self, f"{spec.role.title()}Ref", spec.name)
-                  for spec in (names.v3_spec(), *names.own_specs())}
+        tables = {
+            spec.role: table_ref(self, f"{spec.role.title()}Ref", spec.name)
+            for spec in (names.v3_spec(), *names.own_specs())
+        }
         # Legacy tables are imported here from config (exact ARNs, no cross-stack export).
-        legacy_arns = {USERS: config.legacy_table_arn(config.legacy_users_stream_arn),
-                       ORDERS: config.legacy_table_arn(config.legacy_orders_stream_arn)}
+        legacy_arns = {
+            USERS: config.legacy_table_arn(config.legacy_users_stream_arn),
+            ORDERS: config.legacy_table_arn(config.legacy_orders_stream_arn),
+        }
         legacy_tables = {
             source: dynamodb.Table.from_table_attributes(
-                self, f"Legacy{source.title()}", table_arn=legacy_arns[source],
-                table_stream_arn=config.legacy_users_stream_arn if source == USERS else config.legacy_orders_stream_arn)
+                self,
+                f"Legacy{source.title()}",
+                table_arn=legacy_arns[source],
+                table_stream_arn=config.legacy_users_stream_arn if source == USERS else config.legacy_orders_stream_arn,
+            )
             for source in (USERS, ORDERS)
         }
-        self.replicator = Replicator(self, "Replication", config=config, legacy=legacy_tables, v3=tables["v3"],
-                                     quarantine=tables["quarantine"], layer=layer, placement=placement)
-        self.backfill = Backfill(self, "Backfill", config=config, legacy=legacy_arns,
-                                 tables=tables, layer=layer, placement=placement)
+        self.replicator = Replicator(
+            self,
+            "Replication",
+            config=config,
+            legacy=legacy_tables,
+            v3=tables["v3"],
+            quarantine=tables["quarantine"],
+            layer=layer,
+            placement=placement,
+        )
+        self.backfill = Backfill(
+            self, "Backfill", config=config, legacy=legacy_arns, tables=tables, layer=layer, placement=placement
+        )
         self.monitoring = Monitoring(
-            self, "Monitoring", config=config, replicator=self.replicator.function,
-            failure_queues=self.replicator.failure_queues, v3=tables["v3"].table,
-            quarantine=tables["quarantine"].table, backfill=self.backfill.state_machine,
+            self,
+            "Monitoring",
+            config=config,
+            replicator=self.replicator.function,
+            failure_queues=self.replicator.failure_queues,
+            v3=tables["v3"].table,
+            quarantine=tables["quarantine"].table,
+            backfill=self.backfill.state_machine,
         )

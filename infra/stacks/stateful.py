@@ -5,6 +5,7 @@ copy of a bad legacy item as it was seen; reports are the flip's evidence). `-c 
 `governance|compliance` adds an AWS Backup Vault Lock (offered for prod; compliance mode cannot
 be undone after its 3-day grace period, see runbooks/deploy.md).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -33,14 +34,18 @@ class StatefulStack(Stack):
         super().__init__(scope, construct_id, termination_protection=config.is_prod, **kwargs)
         names = config.names
         self.legacy = LegacyTables(self, "Legacy", config=config)
-        self.v3 = table_from_spec(self, "V3Table", names.v3_spec(), retain=config.retain, pitr=config.point_in_time_recovery)
+        self.v3 = table_from_spec(
+            self, "V3Table", names.v3_spec(), retain=config.retain, pitr=config.point_in_time_recovery
+        )
         self.own: dict[str, dynamodb.Table] = {
-            spec.role: table_from_spec(self, f"{spec.role.title()}Table", spec, retain=config.retain,
-                                       pitr=config.point_in_time_recovery)
+            spec.role: table_from_spec(
+                self, f"{spec.role.title()}Table", spec, retain=config.retain, pitr=config.point_in_time_recovery
+            )
             for spec in names.own_specs()
         }
-        self.api_table = table_from_spec(self, "ApiTable", names.api_spec(), retain=config.retain,
-                                         pitr=config.point_in_time_recovery)  # e-mail claims + recent writes
+        self.api_table = table_from_spec(
+            self, "ApiTable", names.api_spec(), retain=config.retain, pitr=config.point_in_time_recovery
+        )  # e-mail claims + recent writes
         # Created by a deploy only if absent; a deploy never changes or deletes it (infra/constructs/flag.py).
         self.read_source = ReadSourceFlag(self, "ReadSource", config=config)
         self._backup(config)
@@ -55,24 +60,38 @@ class StatefulStack(Stack):
                 changeable_for=Duration.days(3) if config.backup_vault_lock == "compliance" else None,
             )
         self.vault = vault = backup.BackupVault(
-            self, "Vault", backup_vault_name=f"{config.names.prefix}-cutover", lock_configuration=lock,
+            self,
+            "Vault",
+            backup_vault_name=f"{config.names.prefix}-cutover",
+            lock_configuration=lock,
             removal_policy=RemovalPolicy.RETAIN if config.retain else RemovalPolicy.DESTROY,
         )
-        plan = backup.BackupPlan(self, "BackupPlan", backup_plan_name=f"{config.names.prefix}-cutover", backup_vault=vault)
-        plan.add_rule(backup.BackupPlanRule(
-            rule_name="daily",
-            schedule_expression=events.Schedule.cron(hour="3", minute="0"),
-            delete_after=Duration.days(config.backup_retention_days),
-        ))
-        selection = plan.add_selection("Tables", resources=[
-            backup.BackupResource.from_dynamo_db_table(self.v3),
-            *[backup.BackupResource.from_dynamo_db_table(table) for table in self.own.values()],
-            backup.BackupResource.from_arn(self.legacy.users_arn),
-            backup.BackupResource.from_arn(self.legacy.orders_arn),
-        ])
-        acknowledge(selection, "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-                    "AWSBackupServiceRolePolicyForBackup]",
-                    "AWS Backup's own managed service-role policy is the supported way to let it snapshot tables.")
+        plan = backup.BackupPlan(
+            self, "BackupPlan", backup_plan_name=f"{config.names.prefix}-cutover", backup_vault=vault
+        )
+        plan.add_rule(
+            backup.BackupPlanRule(
+                rule_name="daily",
+                schedule_expression=events.Schedule.cron(hour="3", minute="0"),
+                delete_after=Duration.days(config.backup_retention_days),
+            )
+        )
+        selection = plan.add_selection(
+            "Tables",
+            resources=[
+                backup.BackupResource.from_dynamo_db_table(self.v3),
+                *[backup.BackupResource.from_dynamo_db_table(table) for table in self.own.values()],
+                backup.BackupResource.from_dynamo_db_table(self.api_table),
+                backup.BackupResource.from_arn(self.legacy.users_arn),
+                backup.BackupResource.from_arn(self.legacy.orders_arn),
+            ],
+        )
+        acknowledge(
+            selection,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+            "AWSBackupServiceRolePolicyForBackup]",
+            "AWS Backup's own managed service-role policy is the supported way to let it snapshot tables.",
+        )
 
     def _acknowledge(self, config: StageConfig) -> None:
         if not config.point_in_time_recovery:

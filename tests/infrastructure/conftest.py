@@ -4,6 +4,7 @@ Every stage is synthesized twice: environment-agnostic (`dev`, what a fresh clon
 way runbooks/deploy.md does it, with `-c account=... -c region=...` (`dev@env`). The two resolve
 ARNs differently, so a cdk-nag acknowledgement written for only one form fails the other.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,17 +40,25 @@ def stage_context(stage: str) -> dict[str, Any]:
         return base
     account = ACCOUNTS[stage]
     extra = {
-        "stage": stage, "costCenter": f"cc-{stage}",
-        "legacyUsersTable": f"legacy-{stage}-users", "legacyOrdersTable": f"legacy-{stage}-orders",
+        "stage": stage,
+        "costCenter": f"cc-{stage}",
+        "legacyUsersTable": f"legacy-{stage}-users",
+        "legacyOrdersTable": f"legacy-{stage}-orders",
         "legacyUsersStreamArn": stream_arn(account, f"legacy-{stage}-users"),
         "legacyOrdersStreamArn": stream_arn(account, f"legacy-{stage}-orders"),
     }
     if stage == "staging":
         extra["vpc"] = "true"
     if stage == "prod":
-        extra.update({"parallelizationFactor": "4", "alarmEmail": "oncall@example.com",
-                      "backfillMaxConcurrency": "25", "iteratorAgeAlarmSeconds": "120",
-                      "dataClassification": "restricted"})
+        extra.update(
+            {
+                "parallelizationFactor": "4",
+                "alarmEmail": "oncall@example.com",
+                "backfillMaxConcurrency": "25",
+                "iteratorAgeAlarmSeconds": "120",
+                "dataClassification": "restricted",
+            }
+        )
     return {**base, **extra}
 
 
@@ -76,8 +85,12 @@ class Synth:
 
     def resources(self, cfn_type: str, role: str | None = None) -> list[tuple[str, dict[str, Any]]]:
         roles = [role] if role else list(self.templates)
-        return [(lid, res) for r in roles for lid, res in self.templates[r].get("Resources", {}).items()
-                if res["Type"] == cfn_type]
+        return [
+            (lid, res)
+            for r in roles
+            for lid, res in self.templates[r].get("Resources", {}).items()
+            if res["Type"] == cfn_type
+        ]
 
 
 _CACHE: dict[str, Synth] = {}

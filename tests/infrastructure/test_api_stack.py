@@ -1,4 +1,5 @@
 """API stack per stage: REST API, IAM auth on every method, access logs, throttling, routes."""
+
 from __future__ import annotations
 
 import json
@@ -10,13 +11,20 @@ from cutover.environment import API_ENV
 
 pytestmark = pytest.mark.infra
 
-ROUTES = {("POST", "/users"), ("GET", "/users/{userId}"), ("GET", "/users"), ("GET", "/users/{userId}/orders"),
-          ("POST", "/orders")}
+ROUTES = {
+    ("POST", "/users"),
+    ("GET", "/users/{userId}"),
+    ("GET", "/users"),
+    ("GET", "/users/{userId}/orders"),
+    ("POST", "/orders"),
+}
 
 
 def _paths(template: dict) -> dict[str, str]:
     """Logical id of each API resource -> its full path (rebuilt from ParentId references)."""
-    resources = {lid: r["Properties"] for lid, r in template["Resources"].items() if r["Type"] == "AWS::ApiGateway::Resource"}
+    resources = {
+        lid: r["Properties"] for lid, r in template["Resources"].items() if r["Type"] == "AWS::ApiGateway::Resource"
+    }
 
     def path(lid: str) -> str:
         parent = resources[lid]["ParentId"]
@@ -38,11 +46,16 @@ def test_every_route_exists_and_requires_iam(synth):
 
 
 def test_stage_has_access_logs_and_throttling(synth):
-    Template.from_json(synth.templates["api"]).has_resource_properties("AWS::ApiGateway::Stage", {
-        "StageName": synth.stage,
-        "AccessLogSetting": {"DestinationArn": Match.any_value(), "Format": Match.string_like_regexp("requestId")},
-        "MethodSettings": Match.array_with([Match.object_like({"ThrottlingRateLimit": 100, "ThrottlingBurstLimit": 200})]),
-    })
+    Template.from_json(synth.templates["api"]).has_resource_properties(
+        "AWS::ApiGateway::Stage",
+        {
+            "StageName": synth.stage,
+            "AccessLogSetting": {"DestinationArn": Match.any_value(), "Format": Match.string_like_regexp("requestId")},
+            "MethodSettings": Match.array_with(
+                [Match.object_like({"ThrottlingRateLimit": 100, "ThrottlingBurstLimit": 200})]
+            ),
+        },
+    )
 
 
 def test_api_function_env_and_grants(synth):
@@ -65,8 +78,11 @@ def test_api_function_env_and_grants(synth):
 
 def _methods(template: dict) -> dict[tuple[str, str], dict]:
     paths = _paths(template)
-    return {(r["Properties"]["HttpMethod"], paths[r["Properties"]["ResourceId"]["Ref"]]): r["Properties"]
-            for r in template["Resources"].values() if r["Type"] == "AWS::ApiGateway::Method"}
+    return {
+        (r["Properties"]["HttpMethod"], paths[r["Properties"]["ResourceId"]["Ref"]]): r["Properties"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::ApiGateway::Method"
+    }
 
 
 def test_the_validator_validates_something_on_every_method(synth):
@@ -82,9 +98,12 @@ def test_the_validator_validates_something_on_every_method(synth):
     assert methods[("GET", "/users")]["RequestParameters"] == {"method.request.querystring.email": True}
     for path in ("/users/{userId}", "/users/{userId}/orders"):
         assert methods[("GET", path)]["RequestParameters"] == {"method.request.path.userId": True}
-    validators = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::ApiGateway::RequestValidator"]
-    assert validators == [{"RestApiId": validators[0]["RestApiId"], "ValidateRequestBody": True,
-                           "ValidateRequestParameters": True}]
+    validators = [
+        r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::ApiGateway::RequestValidator"
+    ]
+    assert validators == [
+        {"RestApiId": validators[0]["RestApiId"], "ValidateRequestBody": True, "ValidateRequestParameters": True}
+    ]
 
 
 def test_regional_endpoint_and_no_account_wide_side_effect(synth):
@@ -113,12 +132,15 @@ def test_read_path_alarms_notify_the_alarm_topic(synth):
         assert f"my-service-{synth.stage}-cutover-alarms" in json.dumps(alarm["AlarmActions"])
 
 
-@pytest.mark.parametrize("path, model, body", [
-    ("users", "CreateUser", {"email": "  Someone@Example.com ", "name": " Ann "}),
-    ("users", "CreateUser", {"email": "a@b.co", "name": "A", "userId": None}),
-    ("orders", "CreateOrder", {"userId": "u-1", "amount": 12.5}),
-    ("orders", "CreateOrder", {"userId": "u-1", "amount": "12.50", "currency": "EUR", "orderId": None}),
-])
+@pytest.mark.parametrize(
+    "path, model, body",
+    [
+        ("users", "CreateUser", {"email": "  Someone@Example.com ", "name": " Ann "}),
+        ("users", "CreateUser", {"email": "a@b.co", "name": "A", "userId": None}),
+        ("orders", "CreateOrder", {"userId": "u-1", "amount": 12.5}),
+        ("orders", "CreateOrder", {"userId": "u-1", "amount": "12.50", "currency": "EUR", "orderId": None}),
+    ],
+)
 def test_gateway_models_never_refuse_what_the_handler_accepts(path, model, body):
     import jsonschema
 
@@ -126,11 +148,17 @@ def test_gateway_models_never_refuse_what_the_handler_accepts(path, model, body)
     from infra.stacks.api import BODY_SCHEMAS
 
     schemas.parse_data(dict(body), getattr(schemas, model))  # the handler accepts it...
-    jsonschema.validate(body, BODY_SCHEMAS[path])             # ...so API Gateway must too
+    jsonschema.validate(body, BODY_SCHEMAS[path])  # ...so API Gateway must too
 
 
-@pytest.mark.parametrize("path, body", [("users", {"name": "no email"}), ("orders", {"userId": "u"}),
-                                        ("users", {"email": "a@b.co", "name": "A", "_version": "x"})])
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("users", {"name": "no email"}),
+        ("orders", {"userId": "u"}),
+        ("users", {"email": "a@b.co", "name": "A", "_version": "x"}),
+    ],
+)
 def test_gateway_models_refuse_what_can_never_be_valid(path, body):
     import jsonschema
 

@@ -1,5 +1,6 @@
 """The real CDK CLI (pinned in package.json, installed into ./node_modules by `make`) synthesizes
 the app from cdk.json with no -c flags, no credentials and no Docker, and refuses bad context."""
+
 from __future__ import annotations
 
 import os
@@ -17,12 +18,22 @@ CDK = ROOT / "node_modules" / ".bin" / "cdk"
 def _cdk(*args: str, outdir: Path) -> subprocess.CompletedProcess:
     if not CDK.exists():
         pytest.fail("the CDK CLI is not installed: run `make cdk-cli` (make test does it)")
-    env = {**os.environ, "AWS_EC2_METADATA_DISABLED": "true", "CDK_DISABLE_CLI_TELEMETRY": "true",
-           "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    env = {
+        **os.environ,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "CDK_DISABLE_CLI_TELEMETRY": "true",
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+    }
     for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
         env.pop(var, None)  # prove synth needs no credentials
-    return subprocess.run([str(CDK), "synth", "--no-notices", "--no-version-reporting", "-q", "-o", str(outdir), *args],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
+    return subprocess.run(
+        [str(CDK), "synth", "--no-notices", "--no-version-reporting", "-q", "-o", str(outdir), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
 
 
 def test_cli_synthesizes_dev_from_a_fresh_clone(tmp_path):
@@ -49,10 +60,18 @@ def _runbook_flags(stage: str) -> list[str]:
     """The -c flags runbooks/deploy.md step 2 builds into $CTX (with the optional ones it documents)."""
     account = {"staging": "222222222222", "prod": "333333333333"}[stage]
     arn = f"arn:aws:dynamodb:eu-west-1:{account}:table/my-service-{stage}-{{}}/stream/2025-01-01T00:00:00.000"
-    context = {"stage": stage, "service": "my-service", "account": account, "region": "eu-west-1",
-               "legacyUsersTable": f"my-service-{stage}-users", "legacyOrdersTable": f"my-service-{stage}-orders",
-               "legacyUsersStreamArn": arn.format("users"), "legacyOrdersStreamArn": arn.format("orders"),
-               "costCenter": "CC-1234", "alarmEmail": "oncall@example.com"}
+    context = {
+        "stage": stage,
+        "service": "my-service",
+        "account": account,
+        "region": "eu-west-1",
+        "legacyUsersTable": f"my-service-{stage}-users",
+        "legacyOrdersTable": f"my-service-{stage}-orders",
+        "legacyUsersStreamArn": arn.format("users"),
+        "legacyOrdersStreamArn": arn.format("orders"),
+        "costCenter": "CC-1234",
+        "alarmEmail": "oncall@example.com",
+    }
     if stage == "staging":
         context["vpc"] = "true"
     else:
@@ -67,4 +86,6 @@ def test_cli_synthesizes_prod_with_the_runbooks_full_context(stage, tmp_path):
     # Then cdk-nag, the retention check and CDK's own validation pass, and every stack is written
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     roles = ("api", "network", "replication", "stateful") if stage == "staging" else ("api", "replication", "stateful")
-    assert sorted(p.name for p in tmp_path.glob("*.template.json")) == [f"my-service-{stage}-{r}.template.json" for r in roles]
+    assert sorted(p.name for p in tmp_path.glob("*.template.json")) == [
+        f"my-service-{stage}-{r}.template.json" for r in roles
+    ]

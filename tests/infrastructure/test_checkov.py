@@ -1,5 +1,6 @@
 """checkov (its own venv: `make checkov`, a dependency of `make test`) finds nothing unreviewed in
 any stage's synthesized templates, environment-agnostic or synthesized the runbook's way."""
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,17 @@ VARIANTS = ("dev", "staging", "prod", "dev@env", "staging@env", "prod@env")
 def _checkov(*dirs: Path) -> tuple[list[dict], set[str]]:
     if not CHECKOV.exists():
         pytest.fail("checkov is not installed: run `make checkov` (make test does it)")
-    args = [str(CHECKOV), "--framework", "cloudformation", "--quiet", "--compact", "-o", "json",
-            "--skip-check", ",".join(CHECKOV_SKIPS)]
+    args = [
+        str(CHECKOV),
+        "--framework",
+        "cloudformation",
+        "--quiet",
+        "--compact",
+        "-o",
+        "json",
+        "--skip-check",
+        ",".join(CHECKOV_SKIPS),
+    ]
     # explicit files: checkov with several -d options does not scan each directory reliably
     for template in sorted(t for directory in dirs for t in directory.glob("*.template.json")):
         args += ["-f", str(template)]
@@ -29,8 +39,11 @@ def _checkov(*dirs: Path) -> tuple[list[dict], set[str]]:
     assert result.returncode in (0, 1), result.stderr[-3000:]  # 1 = findings, reported below
     reports = _documents(result.stdout)
     assert reports and all(r["summary"]["resource_count"] > 0 for r in reports), result.stdout[-2000:]
-    findings = [{"check": f["check_id"], "resource": f["resource"], "file": f.get("file_abs_path") or f["file_path"]}
-                for r in reports for f in r.get("results", {}).get("failed_checks", [])]
+    findings = [
+        {"check": f["check_id"], "resource": f["resource"], "file": f.get("file_abs_path") or f["file_path"]}
+        for r in reports
+        for f in r.get("results", {}).get("failed_checks", [])
+    ]
     return findings, {r["summary"]["checkov_version"] for r in reports}
 
 
@@ -57,7 +70,9 @@ def test_checkov_finds_nothing_unreviewed_in_any_stage(synth_stage, tmp_path):
     outdirs = [synth_stage(variant).outdir for variant in VARIANTS]
     canary = tmp_path / "canary"
     canary.mkdir()
-    (canary / "canary.template.json").write_text(json.dumps({"Resources": {"Bucket": {"Type": "AWS::S3::Bucket", "Properties": {}}}}))
+    (canary / "canary.template.json").write_text(
+        json.dumps({"Resources": {"Bucket": {"Type": "AWS::S3::Bucket", "Properties": {}}}})
+    )
     findings, versions = _checkov(*outdirs, canary)
     # Then the pinned checkov reported the canary (so it really scanned, with our skips)...
     assert versions == {CHECKOV_VERSION}

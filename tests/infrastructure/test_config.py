@@ -1,4 +1,5 @@
 """CDK context validation: every missing or malformed value named at once, dev defaults dev-only."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,9 +8,15 @@ from cutover.errors import ConfigError
 from infra.config import StageConfig
 
 ARN = "arn:aws:dynamodb:eu-west-1:123456789012:table/{}/stream/2025-01-01T00:00:00.000"
-GOOD = {"stage": "staging", "service": "my-service", "legacyUsersTable": "u", "legacyOrdersTable": "o",
-        "legacyUsersStreamArn": ARN.format("users-tbl"), "legacyOrdersStreamArn": ARN.format("orders-tbl"),
-        "costCenter": "cc"}
+GOOD = {
+    "stage": "staging",
+    "service": "my-service",
+    "legacyUsersTable": "u",
+    "legacyOrdersTable": "o",
+    "legacyUsersStreamArn": ARN.format("users-tbl"),
+    "legacyOrdersStreamArn": ARN.format("orders-tbl"),
+    "costCenter": "cc",
+}
 GOOD = {**GOOD, "legacyUsersTable": "users-tbl", "legacyOrdersTable": "orders-tbl"}
 DEV_DEFAULTS = {k: v for k, v in GOOD.items() if k not in ("stage", "service")}
 
@@ -17,7 +24,10 @@ DEV_DEFAULTS = {k: v for k, v in GOOD.items() if k not in ("stage", "service")}
 def test_valid_context_builds_a_config():
     config = StageConfig.from_context({**GOOD, "parallelizationFactor": "3", "vpc": "true"}.get)
     assert (config.stage, config.parallelization_factor, config.vpc) == ("staging", 3, True)
-    assert config.legacy_table_arn(config.legacy_users_stream_arn) == "arn:aws:dynamodb:eu-west-1:123456789012:table/users-tbl"
+    assert (
+        config.legacy_table_arn(config.legacy_users_stream_arn)
+        == "arn:aws:dynamodb:eu-west-1:123456789012:table/users-tbl"
+    )
 
 
 def test_every_missing_value_is_named_in_one_error():
@@ -34,8 +44,14 @@ def test_every_missing_value_is_named_in_one_error():
 
 
 def test_malformed_values_are_named():
-    context = {**GOOD, "legacyUsersStreamArn": "arn:aws:dynamodb:eu-west-1:123:table/x", "parallelizationFactor": "11",
-               "alarmEmail": "not-an-address", "vpc": "maybe", "stage": "qa"}
+    context = {
+        **GOOD,
+        "legacyUsersStreamArn": "arn:aws:dynamodb:eu-west-1:123:table/x",
+        "parallelizationFactor": "11",
+        "alarmEmail": "not-an-address",
+        "vpc": "maybe",
+        "stage": "qa",
+    }
     with pytest.raises(ConfigError) as error:
         StageConfig.from_context(context.get)
     message = str(error.value)
@@ -47,7 +63,9 @@ def test_malformed_values_are_named():
 
 def test_stream_of_another_table_is_refused():
     context = {**GOOD, "legacyOrdersStreamArn": ARN.format("users-tbl")}
-    with pytest.raises(ConfigError, match="legacyOrdersStreamArn belongs to table 'users-tbl', not legacyOrdersTable='orders-tbl'"):
+    with pytest.raises(
+        ConfigError, match="legacyOrdersStreamArn belongs to table 'users-tbl', not legacyOrdersTable='orders-tbl'"
+    ):
         StageConfig.from_context(context.get)
 
 

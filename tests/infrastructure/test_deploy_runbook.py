@@ -1,5 +1,6 @@
 """runbooks/deploy.md starts by making the legacy tables safe in serverless.yml, and never has the
 operator change them behind the Serverless stack's back."""
+
 from __future__ import annotations
 
 import re
@@ -11,7 +12,7 @@ RUNBOOK = Path(__file__).resolve().parents[2] / "runbooks" / "deploy.md"
 def _sections() -> list[tuple[str, str]]:
     text = RUNBOOK.read_text()
     parts = re.split(r"^## (.+)$", text, flags=re.M)
-    return list(zip(parts[1::2], parts[2::2]))
+    return list(zip(parts[1::2], parts[2::2], strict=True))
 
 
 def test_first_step_is_the_serverless_framework_change_with_exact_yaml():
@@ -22,8 +23,13 @@ def test_first_step_is_the_serverless_framework_change_with_exact_yaml():
     for table in ("UsersTable", "OrdersTable"):
         block = yaml.split(f"{table}:", 1)[1]
         block = block.split("Table:\n", 1)[0] if table == "UsersTable" else block
-        for line in ("DeletionPolicy: Retain", "UpdateReplacePolicy: Retain", "DeletionProtectionEnabled: true",
-                     "PointInTimeRecoveryEnabled: true", "StreamViewType: NEW_AND_OLD_IMAGES"):
+        for line in (
+            "DeletionPolicy: Retain",
+            "UpdateReplacePolicy: Retain",
+            "DeletionProtectionEnabled: true",
+            "PointInTimeRecoveryEnabled: true",
+            "StreamViewType: NEW_AND_OLD_IMAGES",
+        ):
             assert line in block, (table, line)
     assert "serverless deploy" in body and "--enable-termination-protection" in body
 

@@ -1,4 +1,5 @@
 """The environment builder: same declarations as the handlers' cold-start check, tokens allowed."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,10 +11,23 @@ from infra.environment import build_environment
 
 pytestmark = pytest.mark.infra  # needs aws_cdk (jsii), though it synthesizes nothing
 
-API_BASE = {"SERVICE": "my-service", "STAGE": "prod", "POWERTOOLS_SERVICE_NAME": "my-service",
-            "USERS_TABLE": "u", "ORDERS_TABLE": "o", "V3_TABLE": "v3"}
-BASE = {"SERVICE": "my-service", "STAGE": "prod", "POWERTOOLS_SERVICE_NAME": "my-service",
-        "USERS_TABLE": "u", "ORDERS_TABLE": "o", "V3_TABLE": "v3", "QUARANTINE_TABLE": "q"}
+API_BASE = {
+    "SERVICE": "my-service",
+    "STAGE": "prod",
+    "POWERTOOLS_SERVICE_NAME": "my-service",
+    "USERS_TABLE": "u",
+    "ORDERS_TABLE": "o",
+    "V3_TABLE": "v3",
+}
+BASE = {
+    "SERVICE": "my-service",
+    "STAGE": "prod",
+    "POWERTOOLS_SERVICE_NAME": "my-service",
+    "USERS_TABLE": "u",
+    "ORDERS_TABLE": "o",
+    "V3_TABLE": "v3",
+    "QUARANTINE_TABLE": "q",
+}
 
 
 def test_stage_defaults_are_applied():
@@ -43,10 +57,14 @@ def test_cdk_tokens_are_real_values_not_placeholders():
     token = stack.format_arn(service="secretsmanager", resource="secret", resource_name="/prod/s/cutover/app")
     assert "${Token[" in token
     # Then it passes, while a literal placeholder glued to a token does not
-    env = build_environment(API_ENV, {**API_BASE, "READ_SOURCE_PARAMETER": "/s/prod/cutover/read-source", "APP_SECRET_ARN": token}, "prod")
+    env = build_environment(
+        API_ENV, {**API_BASE, "READ_SOURCE_PARAMETER": "/s/prod/cutover/read-source", "APP_SECRET_ARN": token}, "prod"
+    )
     assert env["APP_SECRET_ARN"] == token
     with pytest.raises(ConfigError, match="APP_SECRET_ARN"):
-        build_environment(API_ENV, {**API_BASE, "READ_SOURCE_PARAMETER": "/p", "APP_SECRET_ARN": token + "${SUFFIX}"}, "prod")
+        build_environment(
+            API_ENV, {**API_BASE, "READ_SOURCE_PARAMETER": "/p", "APP_SECRET_ARN": token + "${SUFFIX}"}, "prod"
+        )
 
 
 def test_undeclared_variable_is_rejected():

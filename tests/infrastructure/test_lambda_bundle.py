@@ -1,6 +1,7 @@
 """The Lambda bundle (built without Docker) holds every handler the stacks point at, and the
 handlers import with only what Lambda provides: the bundle, the Powertools layer (with pydantic)
 and the runtime's boto3. A CLI-only dependency leaking into a handler fails here, not at 3 a.m."""
+
 from __future__ import annotations
 
 import subprocess
@@ -9,8 +10,8 @@ import textwrap
 
 import pytest
 
-from infra.constructs.code import build_lambda_bundle
 from infra.constructs.backfill import HANDLER as SEGMENT
+from infra.constructs.code import build_lambda_bundle
 from infra.constructs.replicator import HANDLER as REPLICATOR
 from infra.stacks.api import HANDLER as API
 
@@ -37,8 +38,7 @@ def test_handler_imports_from_the_bundle_alone(handler, tmp_path):
         assert m.__file__.startswith({str(bundle)!r}), m.__file__
         assert callable(getattr(m, {function!r}))
     """)
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
-                            cwd=tmp_path)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=tmp_path)
     # Then it imports and exposes the entry point
     assert result.returncode == 0, result.stderr[-2000:]
 
@@ -55,8 +55,15 @@ def test_bundle_ships_no_operator_tools(tmp_path):
     bundle = build_lambda_bundle(tmp_path)
     # Then the CLI, the demo and the local moto launcher are not in it
     assert not (bundle / "cutover_cli").exists()
-    assert {p.name for p in bundle.iterdir()} == {"cutover", "replicator", "backfill", "reconciler", "controlplane",
-                                                  "app_handlers", "pynamodb"}
+    assert {p.name for p in bundle.iterdir()} == {
+        "cutover",
+        "replicator",
+        "backfill",
+        "reconciler",
+        "controlplane",
+        "app_handlers",
+        "pynamodb",
+    }
 
 
 def test_operator_tools_are_an_optional_extra_not_a_runtime_dependency():

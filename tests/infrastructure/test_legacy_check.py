@@ -1,4 +1,5 @@
 """The deploy-time legacy table check (custom resource handler), against in-process moto."""
+
 from __future__ import annotations
 
 import json
@@ -13,11 +14,18 @@ from infra.functions.legacy_check.index import on_event, problems_of
 def _create(client, name, stream=True, pitr=True, protected=True):
     """A legacy table as runbooks/deploy.md step 0 leaves it (unless told otherwise)."""
     kwargs = {"StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}} if stream else {}
-    table = client.create_table(TableName=name, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-                                AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-                                BillingMode="PAY_PER_REQUEST", DeletionProtectionEnabled=protected, **kwargs)["TableDescription"]
+    table = client.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        DeletionProtectionEnabled=protected,
+        **kwargs,
+    )["TableDescription"]
     if pitr:
-        client.update_continuous_backups(TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+        client.update_continuous_backups(
+            TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+        )
     return table
 
 
@@ -64,8 +72,13 @@ def test_table_without_pitr_or_deletion_protection_fails_the_deploy(missing, mon
     assert "serverless.yml" in str(error.value)
 
 
-DESCRIPTION = {"TableName": "t", "TableStatus": "ACTIVE", "LatestStreamArn": "new", "DeletionProtectionEnabled": True,
-               "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}}
+DESCRIPTION = {
+    "TableName": "t",
+    "TableStatus": "ACTIVE",
+    "LatestStreamArn": "new",
+    "DeletionProtectionEnabled": True,
+    "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+}
 
 
 def test_stale_stream_arn_is_reported():

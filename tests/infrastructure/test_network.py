@@ -1,4 +1,5 @@
 """The optional VPC (staging is synthesized with vpc=true; dev and prod without)."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,8 +8,9 @@ pytestmark = pytest.mark.infra
 
 
 def test_vpc_flag_places_every_app_function_in_isolated_subnets(synth):
-    functions = [r["Properties"] for role in ("replication", "api")
-                 for _, r in synth.resources("AWS::Lambda::Function", role)]
+    functions = [
+        r["Properties"] for role in ("replication", "api") for _, r in synth.resources("AWS::Lambda::Function", role)
+    ]
     placed = [f for f in functions if "VpcConfig" in f]
     if synth.ctx("vpc") != "true":
         # Then without the flag there is no network stack and nothing is in a VPC
@@ -19,7 +21,9 @@ def test_vpc_flag_places_every_app_function_in_isolated_subnets(synth):
     network = synth.templates["network"]["Resources"].values()
     # ...with a DynamoDB gateway endpoint and no route to the internet
     endpoints = [r["Properties"] for r in network if r["Type"] == "AWS::EC2::VPCEndpoint"]
-    assert any(e.get("VpcEndpointType", "Gateway") == "Gateway" and "dynamodb" in str(e["ServiceName"]) for e in endpoints)
+    assert any(
+        e.get("VpcEndpointType", "Gateway") == "Gateway" and "dynamodb" in str(e["ServiceName"]) for e in endpoints
+    )
     assert not [r for r in network if r["Type"] in ("AWS::EC2::NatGateway", "AWS::EC2::InternetGateway")]
 
 
@@ -27,5 +31,7 @@ def test_network_never_hardcodes_availability_zones(synth):
     # With -c account/region (the runbook) CDK would look AZs up and bake in their names
     if "network" in synth.templates:
         assert "dummy1" not in str(synth.templates["network"])
-        subnets = [r["Properties"] for r in synth.templates["network"]["Resources"].values() if r["Type"] == "AWS::EC2::Subnet"]
+        subnets = [
+            r["Properties"] for r in synth.templates["network"]["Resources"].values() if r["Type"] == "AWS::EC2::Subnet"
+        ]
         assert subnets and all("Fn::GetAZs" in str(s["AvailabilityZone"]) for s in subnets)

@@ -1,4 +1,5 @@
 """A deploy never changes the read-source flag: it is created only if absent, and never deleted."""
+
 from __future__ import annotations
 
 import boto3
@@ -11,8 +12,12 @@ NAME = "/my-service/prod/cutover/read-source"
 
 
 def _event(kind: str, **extra) -> dict:
-    return {"RequestType": kind, "PhysicalResourceId": NAME,
-            "ResourceProperties": {"Name": NAME, "InitialValue": "legacy", "Description": "flag"}, **extra}
+    return {
+        "RequestType": kind,
+        "PhysicalResourceId": NAME,
+        "ResourceProperties": {"Name": NAME, "InitialValue": "legacy", "Description": "flag"},
+        **extra,
+    }
 
 
 @pytest.fixture
@@ -52,8 +57,12 @@ def test_stack_delete_never_deletes_the_flag(ssm):
 @pytest.mark.infra
 def test_no_stack_owns_the_flag_value(synth):
     # Given the synthesized stacks
-    params = [r["Properties"] for t in synth.templates.values() for r in t["Resources"].values()
-              if r["Type"] == "AWS::SSM::Parameter"]
+    params = [
+        r["Properties"]
+        for t in synth.templates.values()
+        for r in t["Resources"].values()
+        if r["Type"] == "AWS::SSM::Parameter"
+    ]
     # Then CloudFormation owns no SSM parameter (it would write `legacy` back on update/replace)...
     assert params == []
     flags = synth.resources("Custom::ReadSourceFlag", "stateful")

@@ -1,4 +1,5 @@
 """Replication stack per stage: event sources, failure queues, backfill state machine, alarms."""
+
 from __future__ import annotations
 
 import importlib.metadata
@@ -14,7 +15,9 @@ pytestmark = pytest.mark.infra
 
 
 def _function(synth, role, handler):
-    found = [res for _, res in synth.resources("AWS::Lambda::Function", role) if res["Properties"].get("Handler") == handler]
+    found = [
+        res for _, res in synth.resources("AWS::Lambda::Function", role) if res["Properties"].get("Handler") == handler
+    ]
     assert len(found) == 1, f"expected one function with handler {handler}"
     return found[0]["Properties"]
 
@@ -24,7 +27,8 @@ def test_each_legacy_stream_has_a_bounded_event_source(synth):
     mappings = [res["Properties"] for _, res in synth.resources("AWS::Lambda::EventSourceMapping", "replication")]
     # Then there is one per legacy stream, with every safety setting
     assert sorted(m["EventSourceArn"] for m in mappings) == sorted(
-        [synth.ctx("legacyOrdersStreamArn"), synth.ctx("legacyUsersStreamArn")])
+        [synth.ctx("legacyOrdersStreamArn"), synth.ctx("legacyUsersStreamArn")]
+    )
     factor = int(synth.ctx("parallelizationFactor") or 1)
     for m in mappings:
         assert m["StartingPosition"] == "TRIM_HORIZON"
@@ -46,13 +50,24 @@ def test_failure_queues_are_encrypted_retained_and_tls_only(synth):
         assert queue["Properties"]["SqsManagedSseEnabled"] is True
         assert queue["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
         assert queue["DeletionPolicy"] == ("Delete" if synth.stage == "dev" else "Retain")
-    template.resource_properties_count_is("AWS::SQS::QueuePolicy", {"PolicyDocument": {"Statement": Match.array_with([
-        Match.object_like({"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}})])}}, 2)
+    template.resource_properties_count_is(
+        "AWS::SQS::QueuePolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [Match.object_like({"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}})]
+                )
+            }
+        },
+        2,
+    )
 
 
 def test_functions_are_arm64_python312_with_powertools_and_valid_env(synth):
-    for role, handler, env in (("replication", "replicator.handler.lambda_handler", REPLICATOR_ENV),
-                               ("replication", "backfill.segment_lambda.lambda_handler", BACKFILL_SEGMENT_ENV)):
+    for role, handler, env in (
+        ("replication", "replicator.handler.lambda_handler", REPLICATOR_ENV),
+        ("replication", "backfill.segment_lambda.lambda_handler", BACKFILL_SEGMENT_ENV),
+    ):
         props = _function(synth, role, handler)
         assert props["Runtime"] == "python3.12" and props["Architectures"] == ["arm64"]
         # the layer ARN is a template parameter resolved from Powertools' public SSM parameter for
@@ -96,8 +111,10 @@ def test_backfill_is_a_distributed_map_looping_each_segment_until_done(synth):
 
 
 def _alarms(synth) -> dict[str, dict]:
-    return {res["Properties"]["AlarmDescription"]: res["Properties"]
-            for _, res in synth.resources("AWS::CloudWatch::Alarm", "replication")}
+    return {
+        res["Properties"]["AlarmDescription"]: res["Properties"]
+        for _, res in synth.resources("AWS::CloudWatch::Alarm", "replication")
+    }
 
 
 def _find(alarms, fragment):
@@ -114,7 +131,11 @@ def test_alarms_have_thresholds_and_notify_the_topic(synth):
     # failures are REPORTED (batchItemFailures), not raised, so Lambda Errors alone never fires
     failed = _find(alarms, "reported failed")[0]
     assert (failed["Namespace"], failed["MetricName"], failed["Statistic"], failed["Threshold"]) == (
-        "cutover", "RecordsFailed", "Sum", 1)
+        "cutover",
+        "RecordsFailed",
+        "Sum",
+        1,
+    )
     assert failed["Dimensions"] == [{"Name": "service", "Value": "my-service"}]
     assert _find(alarms, "quarantined by replication")[0]["MetricName"] == "RecordsQuarantined"
     errors = _find(alarms, "replicator invocation errors")[0]
@@ -123,8 +144,9 @@ def test_alarms_have_thresholds_and_notify_the_topic(synth):
     metrics = json.dumps(throttles["Metrics"])
     assert "ThrottledRequests" in metrics and f"my-service-{synth.stage}-users-v3" in metrics
     depth = _find(alarms, "exhausted retries")
-    assert len(depth) == 2 and all(a["MetricName"] == "ApproximateNumberOfMessagesVisible" and a["Threshold"] == 1
-                                   for a in depth)
+    assert len(depth) == 2 and all(
+        a["MetricName"] == "ApproximateNumberOfMessagesVisible" and a["Threshold"] == 1 for a in depth
+    )
     quarantine = _find(alarms, "writes to the quarantine table")[0]
     assert quarantine["MetricName"] == "ConsumedWriteCapacityUnits"
     assert quarantine["Dimensions"] == [{"Name": "TableName", "Value": f"my-service-{synth.stage}-cutover-quarantine"}]
@@ -154,7 +176,11 @@ def test_dashboard_outcome_metrics_match_what_the_replicator_emits():
 
 def _grants(synth, handler) -> dict[str, set[str]]:
     """Table name -> DynamoDB actions granted to the function with `handler` (from its role's policy)."""
-    fn = [res for _, res in synth.resources("AWS::Lambda::Function", "replication") if res["Properties"]["Handler"] == handler][0]
+    fn = [
+        res
+        for _, res in synth.resources("AWS::Lambda::Function", "replication")
+        if res["Properties"]["Handler"] == handler
+    ][0]
     role = fn["Properties"]["Role"]["Fn::GetAtt"][0]
     grants: dict[str, set[str]] = {}
     for _, policy in synth.resources("AWS::IAM::Policy", "replication"):
@@ -186,8 +212,9 @@ def test_replicator_and_segment_get_exactly_the_v3_calls_they_make(synth):
 
 def test_alarm_key_is_usable_by_cloudwatch_of_this_account_only(synth):
     (key,) = [r["Properties"] for _, r in synth.resources("AWS::KMS::Key", "replication")]
-    statements = [s for s in key["KeyPolicy"]["Statement"]
-                  if s.get("Principal", {}).get("Service") == "cloudwatch.amazonaws.com"]
+    statements = [
+        s for s in key["KeyPolicy"]["Statement"] if s.get("Principal", {}).get("Service") == "cloudwatch.amazonaws.com"
+    ]
     # every statement letting CloudWatch use the key is limited to alarms of this account
     assert statements
     for statement in statements:

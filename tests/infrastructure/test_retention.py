@@ -1,4 +1,5 @@
 """The retention check reads the SYNTHESIZED templates: no override, resource type or stage escapes it."""
+
 from __future__ import annotations
 
 import pytest
@@ -22,8 +23,13 @@ def _app(tmp_path) -> tuple[App, Stack]:
 
 
 def _table(stack: Stack, construct_id: str = "Orphan") -> dynamodb.Table:
-    return dynamodb.Table(stack, construct_id, partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
-                          removal_policy=RemovalPolicy.RETAIN, deletion_protection=True)
+    return dynamodb.Table(
+        stack,
+        construct_id,
+        partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+        removal_policy=RemovalPolicy.RETAIN,
+        deletion_protection=True,
+    )
 
 
 def test_override_of_a_retained_table_to_delete_fails_synthesis(tmp_path):
@@ -47,13 +53,17 @@ def test_table_without_deletion_protection_fails(tmp_path):
     assert PROTECTION_RULE in (tmp_path / "validation-report.json").read_text()
 
 
-@pytest.mark.parametrize("build", [
-    lambda s: ssm.StringParameter(s, "Flag", string_value="legacy"),
-    lambda s: logs.LogGroup(s, "Logs", removal_policy=RemovalPolicy.DESTROY),
-    lambda s: s3.Bucket(s, "Bucket", removal_policy=RemovalPolicy.DESTROY),
-    lambda s: sqs.Queue(s, "Queue", removal_policy=RemovalPolicy.DESTROY),
-    lambda s: CfnResource(s, "Raw", type="AWS::DynamoDB::Table", properties={}),
-], ids=["ssm-parameter", "log-group", "s3-bucket", "sqs-queue", "raw-cfn-table"])
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda s: ssm.StringParameter(s, "Flag", string_value="legacy"),
+        lambda s: logs.LogGroup(s, "Logs", removal_policy=RemovalPolicy.DESTROY),
+        lambda s: s3.Bucket(s, "Bucket", removal_policy=RemovalPolicy.DESTROY),
+        lambda s: sqs.Queue(s, "Queue", removal_policy=RemovalPolicy.DESTROY),
+        lambda s: CfnResource(s, "Raw", type="AWS::DynamoDB::Table", properties={}),
+    ],
+    ids=["ssm-parameter", "log-group", "s3-bucket", "sqs-queue", "raw-cfn-table"],
+)
 def test_every_stateful_type_is_checked(build, tmp_path):
     app, stack = _app(tmp_path)
     build(stack)
@@ -70,12 +80,18 @@ def test_retained_stateful_resources_pass(tmp_path):
 
 
 def test_problems_in_is_pure_and_names_each_offender():
-    template = {"Resources": {
-        "T": {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Snapshot",
-              "Properties": {"DeletionProtectionEnabled": True}},
-        "P": {"Type": "AWS::SSM::Parameter", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"},
-        "F": {"Type": "AWS::Lambda::Function"},
-    }}
+    template = {
+        "Resources": {
+            "T": {
+                "Type": "AWS::DynamoDB::Table",
+                "DeletionPolicy": "Retain",
+                "UpdateReplacePolicy": "Snapshot",
+                "Properties": {"DeletionProtectionEnabled": True},
+            },
+            "P": {"Type": "AWS::SSM::Parameter", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"},
+            "F": {"Type": "AWS::Lambda::Function"},
+        }
+    }
     assert problems_in(template) == {RETAIN_RULE: ["T"], PROTECTION_RULE: []}
     assert {"AWS::SSM::Parameter", "AWS::Logs::LogGroup", "AWS::S3::Bucket", "AWS::SQS::Queue"} <= STATEFUL_TYPES
 

@@ -1,4 +1,5 @@
 """Cross-stack checks per stage: least-privilege IAM, tags, cdk-nag, cfn-lint, no plaintext secrets."""
+
 from __future__ import annotations
 
 import json
@@ -17,7 +18,9 @@ def _statements(synth):
     for role, template in synth.templates.items():
         for lid, res in template["Resources"].items():
             if res["Type"] in ("AWS::IAM::Policy", "AWS::IAM::Role"):
-                docs = [res["Properties"].get("PolicyDocument")] + [p["PolicyDocument"] for p in res["Properties"].get("Policies", [])]
+                docs = [res["Properties"].get("PolicyDocument")] + [
+                    p["PolicyDocument"] for p in res["Properties"].get("Policies", [])
+                ]
                 for doc in filter(None, docs):
                     for statement in doc["Statement"]:
                         yield role, lid, statement
@@ -38,14 +41,18 @@ def test_dynamodb_data_access_is_scoped_to_exact_arns(synth):
         if actions == ["dynamodb:ListStreams"]:
             continue  # no resource-level permissions exist for it; returns stream ARNs, never data
         assert '"*"' not in resources, f"{role}/{lid}: {actions} on '*'"
-        assert not any(re.search(r"/\*", r) or "*\"" in r for r in resources), f"{role}/{lid}: wildcard in {resources}"
+        assert not any(re.search(r"/\*", r) or '*"' in r for r in resources), f"{role}/{lid}: wildcard in {resources}"
         assert not any(a in ("dynamodb:*", "dynamodb:Get*", "dynamodb:Put*") for a in actions)
     assert checked >= 4  # replicator, segment, api, legacy check all have statements
 
 
 def test_every_taggable_resource_carries_the_four_tags(synth):
-    expected = {"Service": "my-service", "Stage": synth.stage, "CostCenter": synth.ctx("costCenter"),
-                "DataClassification": synth.ctx("dataClassification") or "confidential"}
+    expected = {
+        "Service": "my-service",
+        "Stage": synth.stage,
+        "CostCenter": synth.ctx("costCenter"),
+        "DataClassification": synth.ctx("dataClassification") or "confidential",
+    }
     tagged = 0
     for role, template in synth.templates.items():
         for lid, res in template["Resources"].items():
@@ -66,8 +73,12 @@ def test_cdk_nag_has_no_unacknowledged_findings(synth):
     # Then no violation was reported...
     assert not report.exists() or "ERROR" not in report.read_text()
     # ...and every acknowledgement (written to template Metadata for the audit trail) has a real reason
-    acks = [rule for template in synth.templates.values() for res in template["Resources"].values()
-            for rule in res.get("Metadata", {}).get("cdk_nag", {}).get("rules_to_suppress", [])]
+    acks = [
+        rule
+        for template in synth.templates.values()
+        for res in template["Resources"].values()
+        for rule in res.get("Metadata", {}).get("cdk_nag", {}).get("rules_to_suppress", [])
+    ]
     assert acks, "expected the acknowledgements to be recorded in the templates"
     for rule in acks:
         assert len(rule.get("reason", "").strip()) >= 30, rule  # a sentence, not a shrug
@@ -77,7 +88,9 @@ def test_cfn_lint_passes_on_every_template(synth):
     from cfnlint.api import ManualArgs, lint_file
 
     for template in sorted(synth.outdir.glob("*.template.json")):
-        matches = lint_file(template, config=ManualArgs(regions=["us-east-1", "eu-west-1"], ignore_checks=list(CFN_LINT_IGNORED)))
+        matches = lint_file(
+            template, config=ManualArgs(regions=["us-east-1", "eu-west-1"], ignore_checks=list(CFN_LINT_IGNORED))
+        )
         assert [str(m) for m in matches] == [], template.name
 
 

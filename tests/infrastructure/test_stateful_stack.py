@@ -1,4 +1,5 @@
 """Stateful stack per stage: the v3 table exactly per CONTRACT.md, own tables, flag, backups."""
+
 from __future__ import annotations
 
 import pytest
@@ -9,13 +10,21 @@ pytestmark = pytest.mark.infra
 # Literal contract values (../shared/CONTRACT.md), deliberately NOT read from cutover.names.
 V3_KEYS = [{"AttributeName": "userId", "KeyType": "HASH"}, {"AttributeName": "recordType", "KeyType": "RANGE"}]
 V3_GSIS = {
-    "EmailLookupIndex": [{"AttributeName": "email", "KeyType": "HASH"}, {"AttributeName": "recordType", "KeyType": "RANGE"}],
-    "TimeSeriesIndex": [{"AttributeName": "entityType", "KeyType": "HASH"}, {"AttributeName": "timestamp", "KeyType": "RANGE"}],
+    "EmailLookupIndex": [
+        {"AttributeName": "email", "KeyType": "HASH"},
+        {"AttributeName": "recordType", "KeyType": "RANGE"},
+    ],
+    "TimeSeriesIndex": [
+        {"AttributeName": "entityType", "KeyType": "HASH"},
+        {"AttributeName": "timestamp", "KeyType": "RANGE"},
+    ],
 }
 
 
 def _table(synth, name):
-    found = [res for _, res in synth.resources("AWS::DynamoDB::Table", "stateful") if res["Properties"]["TableName"] == name]
+    found = [
+        res for _, res in synth.resources("AWS::DynamoDB::Table", "stateful") if res["Properties"]["TableName"] == name
+    ]
     assert len(found) == 1, f"expected exactly one table {name}"
     return found[0]
 
@@ -34,7 +43,13 @@ def test_v3_table_matches_the_contract(synth):
         assert gsis[name]["Projection"] == {"ProjectionType": "KEYS_ONLY"}
     assert props["BillingMode"] == "PAY_PER_REQUEST"
     assert props["SSESpecification"] == {"SSEEnabled": True}
-    assert {d["AttributeName"] for d in props["AttributeDefinitions"]} == {"userId", "recordType", "email", "entityType", "timestamp"}
+    assert {d["AttributeName"] for d in props["AttributeDefinitions"]} == {
+        "userId",
+        "recordType",
+        "email",
+        "entityType",
+        "timestamp",
+    }
 
 
 def test_retention_and_pitr_follow_the_stage(synth):
@@ -73,8 +88,18 @@ def test_own_tables_use_the_cutover_prefix(synth):
 def test_backup_plan_is_daily_with_stage_retention(synth):
     template = Template.from_json(synth.templates["stateful"])
     days = 30 if synth.stage == "prod" else 7
-    template.has_resource_properties("AWS::Backup::BackupPlan", {"BackupPlan": {"BackupPlanRule": [
-        Match.object_like({"ScheduleExpression": "cron(0 3 * * ? *)", "Lifecycle": {"DeleteAfterDays": days}})]}})
+    template.has_resource_properties(
+        "AWS::Backup::BackupPlan",
+        {
+            "BackupPlan": {
+                "BackupPlanRule": [
+                    Match.object_like(
+                        {"ScheduleExpression": "cron(0 3 * * ? *)", "Lifecycle": {"DeleteAfterDays": days}}
+                    )
+                ]
+            }
+        },
+    )
     selection = synth.resources("AWS::Backup::BackupSelection", "stateful")[0][1]
     resources = str(selection["Properties"]["BackupSelection"]["Resources"])
     assert "V3Table" in resources  # v3 by reference...

@@ -8,6 +8,7 @@ and any table without point-in-time recovery or deletion protection: the tables 
 the Serverless Framework stack, and those two are what stand between a `serverless remove` (or a
 bad script) and four years of customer data. It runs on every deploy (its properties change).
 """
+
 from __future__ import annotations
 
 import json
@@ -36,12 +37,16 @@ def problems_of(expected_stream_arn: str, description: dict[str, Any], pitr_stat
         found.append(f"table {name} has deletion protection off: {FIX}")
     spec = description.get("StreamSpecification") or {}
     if not spec.get("StreamEnabled") or spec.get("StreamViewType") != "NEW_AND_OLD_IMAGES":
-        found.append(f"table {name} has no NEW_AND_OLD_IMAGES stream (enable it: "
-                     f"aws dynamodb update-table --table-name {name} --stream-specification "
-                     "StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES)")
+        found.append(
+            f"table {name} has no NEW_AND_OLD_IMAGES stream (enable it: "
+            f"aws dynamodb update-table --table-name {name} --stream-specification "
+            "StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES)"
+        )
     elif description.get("LatestStreamArn") != expected_stream_arn:
-        found.append(f"table {name}'s current stream is {description.get('LatestStreamArn')}, "
-                     f"but the deploy was given {expected_stream_arn}: pass the current ARN with -c")
+        found.append(
+            f"table {name}'s current stream is {description.get('LatestStreamArn')}, "
+            f"but the deploy was given {expected_stream_arn}: pass the current ARN with -c"
+        )
     return found
 
 
@@ -58,8 +63,17 @@ def on_event(event: dict[str, Any], _context: Any) -> dict[str, Any]:
         except client.exceptions.ResourceNotFoundException:
             problems.append(f"legacy table {name} does not exist in this account/region")
             continue
-        LOG.info(json.dumps({"audit": "legacy-table", "table": name, "itemCount": table.get("ItemCount"),
-                             "sizeBytes": table.get("TableSizeBytes"), "status": table.get("TableStatus")}))
+        LOG.info(
+            json.dumps(
+                {
+                    "audit": "legacy-table",
+                    "table": name,
+                    "itemCount": table.get("ItemCount"),
+                    "sizeBytes": table.get("TableSizeBytes"),
+                    "status": table.get("TableStatus"),
+                }
+            )
+        )
         backups = client.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"]
         pitr = (backups.get("PointInTimeRecoveryDescription") or {}).get("PointInTimeRecoveryStatus")
         problems += problems_of(stream_arn, table, pitr)

@@ -5,6 +5,7 @@ would be drift, and any update or replacement of that resource would write `lega
 delete the parameter), silently undoing a cut-over. Here a deploy only ever creates the flag
 (PutParameter with Overwrite=false); an existing value, whatever it is, is left exactly as is.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,7 +32,9 @@ def on_event(event: dict[str, Any], _context: Any) -> dict[str, Any]:
     props = event.get("ResourceProperties", {})
     name = props.get("Name") or event.get("PhysicalResourceId", "read-source-flag")
     if event["RequestType"] == "Delete":
-        LOG.info(json.dumps({"audit": "read-source-flag", "name": name, "action": "kept (stack delete never deletes it)"}))
+        LOG.info(
+            json.dumps({"audit": "read-source-flag", "name": name, "action": "kept (stack delete never deletes it)"})
+        )
         return {"PhysicalResourceId": event.get("PhysicalResourceId", name)}
     outcome = ensure(boto3.client("ssm"), name, props["InitialValue"], props.get("Description", ""))
     LOG.info(json.dumps({"audit": "read-source-flag", "name": name, "action": outcome}))
