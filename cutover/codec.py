@@ -8,11 +8,12 @@ from boto3's — `tests/properties/test_ddb_json_properties.py` checks that equi
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, cast
 
-from boto3.dynamodb.types import DYNAMODB_CONTEXT, TypeDeserializer, TypeSerializer
+from boto3.dynamodb.types import DYNAMODB_CONTEXT, Binary, TypeDeserializer, TypeSerializer
 
 _DESERIALIZER = TypeDeserializer()
 _SERIALIZER = TypeSerializer()
@@ -30,6 +31,16 @@ def _de(value: Mapping[str, Any]) -> Any:
     return _DESERIALIZER.deserialize(cast(Any, value))  # stubs type the value as a TypedDict
 
 
+def _binary(raw: Any) -> Binary:
+    """`B` as boto3 returns it (bytes) or as Lambda delivers it in event JSON (a base64 string).
+
+    Lambda's stream events are JSON, so binaries arrive base64-encoded
+    (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_AttributeValue.html: "B ...
+    Binary data, base64-encoded in JSON"); the item is the same either way.
+    """
+    return Binary(base64.b64decode(raw, validate=True) if isinstance(raw, str) else raw)
+
+
 _READERS: dict[str, Callable[[Any], Any]] = {
     "S": lambda raw: raw,
     "N": _create_decimal,
@@ -39,6 +50,8 @@ _READERS: dict[str, Callable[[Any], Any]] = {
     "L": lambda raw: [_de(v) for v in raw],
     "SS": set,
     "NS": lambda raw: {_create_decimal(v) for v in raw},
+    "B": _binary,
+    "BS": lambda raw: {_binary(v) for v in raw},
 }
 
 

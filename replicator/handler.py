@@ -46,9 +46,23 @@ cold_start: ColdStart[Replicator] = ColdStart(
 )
 
 
-def _record_metrics(replicator: Replicator, batch: BatchResult) -> None:
+def is_ttl_delete(record: dict[str, Any]) -> bool:
+    """A delete DynamoDB's TTL made, not an application (it tombstones like any other delete).
+
+    https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/time-to-live-ttl-streams.html
+    """
+    who = record.get("userIdentity") or {}
+    return (
+        record.get("eventName") == "REMOVE"
+        and who.get("type") == "Service"
+        and who.get("principalId") == "dynamodb.amazonaws.com"
+    )
+
+
+def _record_metrics(replicator: Replicator, batch: BatchResult, records: list[dict[str, Any]]) -> None:
     for outcome, name in _OUTCOME_METRICS.items():
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=batch.count(outcome))
+    metrics.add_metric(name="TtlDeletes", unit=MetricUnit.Count, value=sum(map(is_ttl_delete, records)))
     lag = replicator.lag_ms(batch)
     if lag is not None:
         metrics.add_metric(name="ReplicationLagMs", unit=MetricUnit.Milliseconds, value=lag)
@@ -58,8 +72,9 @@ def _record_metrics(replicator: Replicator, batch: BatchResult) -> None:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     replicator = cold_start.get()
-    batch = replicator.process(event.get("Records") or [])
-    _record_metrics(replicator, batch)
+    records = event.get("Records") or []
+    batch = replicator.process(records)
+    _record_metrics(replicator, batch, records)
     errors = batch.errors_by_id()
 
     def record_handler(record: DynamoDBRecord) -> None:

@@ -146,7 +146,7 @@ def test_a_missing_table_error_names_the_tables_this_run_looked_for(moto_server)
     # Then one line names the tables and the fix, exit 2
     assert result.exit_code == 2, result.output
     line = result.stderr.strip()
-    assert line.count("\n") == 0 and line.startswith("error: AWS refused")
+    assert line.count("\n") == 0 and line.startswith("error: table(s) never-made-staging-users")
     assert "never-made-staging-users" in line and "never-made-staging-users-v3" in line
     assert "check --service/--stage/--region" in line
 
