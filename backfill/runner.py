@@ -197,7 +197,8 @@ def _table_summary(layout: SegmentCheckpoints, segments: int, seconds: float) ->
 def _require_sync(client: Any, names: Tables, sources: tuple[str, ...]) -> None:
     from replicator.positions import PositionStore  # written by the sync unit; imported when needed
 
-    positions = PositionStore(CheckpointStore(client, names.checkpoints))
+    tables = {source: names.source_table(source) for source in sources}
+    positions = PositionStore(CheckpointStore(client, names.checkpoints), tables=tables)
     for source in sources:
         if not call_with_retry(partial(positions.has_run, source)):
             raise SyncNeverRanError(source, names.source_table(source))

@@ -109,7 +109,16 @@ _WRITE_CONCURRENCY = EnvVar("WRITE_CONCURRENCY", is_positive_int, "a positive in
 
 REPLICATOR_ENV = FunctionEnv(
     "replicator",
-    (*_COMMON, *_DATA_TABLES, EnvVar("QUARANTINE_TABLE"), _WRITE_CONCURRENCY),
+    (
+        *_COMMON,
+        *_DATA_TABLES,
+        EnvVar("QUARANTINE_TABLE"),
+        # where it reports what it applied (the same store `cutover sync` writes positions to)
+        EnvVar("CHECKPOINTS_TABLE"),
+        _WRITE_CONCURRENCY,
+        # the event source's batch size: a batch smaller than it means the stream had nothing more
+        EnvVar("STREAM_BATCH_SIZE", is_positive_int, "a positive integer", defaults={"*": "100"}),
+    ),
 )
 
 BACKFILL_SEGMENT_ENV = FunctionEnv(

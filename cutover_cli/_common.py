@@ -12,7 +12,7 @@ from functools import cached_property, wraps
 from typing import Any
 
 import click
-from botocore.exceptions import ClientError, NoCredentialsError
+from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
 from cutover.clients import Clients
 from cutover.errors import ConfigError
@@ -23,8 +23,8 @@ from cutover.settings import Settings
 class Runtime:
     """What a command receives: validated settings, lazily-built clients and the output mode."""
 
-    requested: Settings
-    as_json: bool
+    requested: Settings  # as given; `settings` adds what the deployment published (commands that never
+    as_json: bool  # touch a deployment, like `demo` and `init`, use `requested`)
 
     @cached_property
     def clients(self) -> Clients:
@@ -199,8 +199,8 @@ def resolve_published_names(settings: Settings, clients: Clients) -> Settings:
         value = clients.ssm.get_parameter(Name=parameter)["Parameter"]["Value"]
     except clients.ssm.exceptions.ParameterNotFound:
         return settings
-    except NoCredentialsError:
-        return settings  # the first real call reports the missing credentials, in one line
+    except (NoCredentialsError, EndpointConnectionError):
+        return settings  # the first real call reports the missing credentials or network, in one line
     except ClientError as exc:
         raise ConfigError(
             f"cannot read the deployment's names at {parameter} ({exc.response.get('Error', {}).get('Code')}): "

@@ -11,6 +11,8 @@ import, so a broken environment is reported as one ConfigError naming every bad 
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -19,10 +21,14 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from cutover.clients import Clients
 from cutover.coldstart import ColdStart
 from cutover.environment import REPLICATOR_ENV
+from cutover.state import CheckpointStore
+from replicator import consumer_report
 from replicator.batch import BatchResult
 from replicator.engine import Replicator, ReplicatorConfig
+from replicator.positions import PositionStore
 from replicator.record_apply import RecordOutcome
 from replicator.stream_record import record_id
 
@@ -41,9 +47,28 @@ metrics = Metrics(namespace=METRICS_NAMESPACE)
 # All-failed batches are reported like any other (every record in batchItemFailures) instead of
 # raising, so the response always matches `Replicator.handle`.
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
-cold_start: ColdStart[Replicator] = ColdStart(
-    REPLICATOR_ENV, lambda env, clients: Replicator(ReplicatorConfig.from_env(env), clients.dynamodb, logger=logger)
-)
+
+
+@dataclass(frozen=True)
+class LambdaRuntime:
+    """What one container keeps: the engine, where it reports progress, the event source's batch size."""
+
+    replicator: Replicator
+    positions: PositionStore
+    batch_size: int
+
+    def close(self) -> None:
+        self.replicator.close()
+
+
+def _build(env: dict[str, str], clients: Clients) -> LambdaRuntime:
+    config = ReplicatorConfig.from_env(env)
+    consumer = f"lambda:{os.environ.get('AWS_LAMBDA_FUNCTION_NAME', env['POWERTOOLS_SERVICE_NAME'])}"
+    positions = PositionStore(CheckpointStore(clients.dynamodb, env["CHECKPOINTS_TABLE"]), consumer=consumer)
+    return LambdaRuntime(Replicator(config, clients.dynamodb, logger=logger), positions, int(env["STREAM_BATCH_SIZE"]))
+
+
+cold_start: ColdStart[LambdaRuntime] = ColdStart(REPLICATOR_ENV, _build)
 
 
 def is_ttl_delete(record: dict[str, Any]) -> bool:
@@ -71,10 +96,12 @@ def _record_metrics(replicator: Replicator, batch: BatchResult, records: list[di
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    replicator = cold_start.get()
+    rt = cold_start.get()
     records = event.get("Records") or []
-    batch = replicator.process(records)
-    _record_metrics(replicator, batch, records)
+    batch = rt.replicator.process(records)
+    _record_metrics(rt.replicator, batch, records)
+    tables = set(rt.replicator.config.sources)
+    consumer_report.report(rt.positions, records, batch, batch_size=rt.batch_size, tables=tables)
     errors = batch.errors_by_id()
 
     def record_handler(record: DynamoDBRecord) -> None:

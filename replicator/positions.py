@@ -10,6 +10,11 @@ Layout (JSON documents through `CheckpointStore`):
   disappeared before sync applied it. The flip gate refuses until a full `reconcile --repair`
   started after the newest gap.
 - pk `sync#<source>` (users|orders), sk `meta`: the table's last pass, for `status`.
+- pk `consumer#<legacy table>`, sk `<consumer>` (e.g. `lambda:<function>`): what the deployed
+  replicator Lambda reports after each batch (`record_consumer`): the last record applied, its
+  creation time, when it ran, and `caught_up_at` when the batch was not full (the event source
+  had nothing more to give). Lambda events carry no shard id, so this is per consumer and
+  stream, not per shard; writes only move forward (conditional on the record's stream version).
 
 Lag (what the gate checks) is per shard, over every shard of every source: see `lag_seconds`.
 """
@@ -26,8 +31,10 @@ from typing import Any
 from cutover.clock import iso, parse_iso
 from cutover.names import SOURCES
 from cutover.state import CheckpointStore
+from replicator.contract.versioning import stream_version
 
 META = "meta"
+CONSUMERS = "consumer"
 GAPS = "sync-gap"
 SEQ = "posSeq"  # top-level fixed-width sequence the conditional write compares
 DONE = "posDone"  # top-level copy of `done` for the same condition
@@ -117,10 +124,47 @@ class PositionStore:
     def meta(self, source: str) -> dict[str, Any] | None:
         return self._store.get(f"sync#{source}", META)
 
+    # --- the deployed Lambda's reports ------------------------------------------------------
+    def record_consumer(
+        self,
+        table: str,
+        *,
+        stream_arn: str,
+        sequence: str,
+        applied_created_at: datetime | None,
+        caught_up: bool,
+    ) -> bool:
+        """One small conditional write per stream per invocation. False if a report of a later
+        record is already stored (a retry or an older concurrent batch never moves it back)."""
+        at = self._clock()
+        data = {
+            "stream_arn": stream_arn,
+            "sequence": sequence,
+            "consumer": self.consumer,
+            "applied_created_at": None if applied_created_at is None else iso(applied_created_at),
+            "caught_up_at": iso(at) if caught_up else None,
+            "updated": iso(at),
+        }
+        version = stream_version(stream_arn, sequence)
+        return self._store.put_if(
+            f"{CONSUMERS}#{table}",
+            self.consumer,
+            data,
+            {SEQ: version},
+            f"attribute_not_exists({SEQ}) OR {SEQ} <= :seq",
+            {":seq": version},
+        )
+
+    def consumers(self, table: str) -> dict[str, dict[str, Any]]:
+        """Every consumer that reported on `table` (the deployed Lambda), by consumer id."""
+        return self._store.query(f"{CONSUMERS}#{table}")
+
     # --- the fixed read interface ------------------------------------------------------------
     def has_run(self, source: str) -> bool:
-        """True once sync has completed at least one pass or batch over that legacy table."""
-        return self.meta(source) is not None
+        """True once sync has completed a pass or batch over that legacy table, or the deployed
+        Lambda has reported applying a batch of it."""
+        table = self._tables.get(source) or (self.meta(source) or {}).get("table")
+        return self.meta(source) is not None or bool(table and self.consumers(table))
 
     def source_lags(self) -> dict[str, float | None]:
         """Per source, seconds v3 may be behind now; None: never synced (no shard position).
@@ -141,6 +185,10 @@ class PositionStore:
                 mark = None if None in open_marks else min(open_marks)  # type: ignore[type-var]
             else:
                 mark = max((m for _, m in marks if m), default=None)
+            # Every consumer applies every record (the version guard makes that safe), so v3 is
+            # as current as the most current consumer: the deployed Lambda or `cutover sync`.
+            reported = [self._mark(d) for d in (self.consumers(table).values() if table else [])]
+            mark = max((m for m in (mark, *reported) if m is not None), default=None)
             out[source] = None if mark is None else max(0.0, (now - mark).total_seconds())
         return out
 
@@ -155,25 +203,42 @@ class PositionStore:
         return max(times) if times else None
 
     def summary(self) -> list[dict[str, Any]]:
-        """Per legacy table: shards, last sequence, measured lag and when it was updated."""
+        """Per legacy table and consumer: `cutover sync`'s last pass (shards, last sequence) and
+        each deployed Lambda's last report, with the source's lag and when each was updated."""
         lags = self.source_lags()
         rows = []
         for source in SOURCES:
             doc = self.meta(source)
-            if doc is None:
-                continue
-            rows.append(
-                {
-                    "source": source,
-                    "table": doc.get("table"),
-                    "stream_arn": doc.get("stream_arn"),
-                    "shards": doc.get("shards", 0),
-                    "shards_done": doc.get("shards_done", 0),
-                    "last_sequence": doc.get("last_sequence"),
-                    "last_record_created_at": doc.get("last_record_created_at"),
-                    "lag_seconds": None if lags.get(source) is None else round(lags[source], 3),  # type: ignore[arg-type]
-                    "caught_up_at": doc.get("caught_up_at"),
-                    "updated": doc.get("updated"),
-                }
-            )
+            lag = None if lags.get(source) is None else round(lags[source], 3)  # type: ignore[arg-type]
+            if doc is not None:
+                rows.append(
+                    {
+                        "source": source,
+                        "consumer": "sync",
+                        "table": doc.get("table"),
+                        "stream_arn": doc.get("stream_arn"),
+                        "shards": doc.get("shards", 0),
+                        "shards_done": doc.get("shards_done", 0),
+                        "last_sequence": doc.get("last_sequence"),
+                        "last_record_created_at": doc.get("last_record_created_at"),
+                        "lag_seconds": lag,
+                        "caught_up_at": doc.get("caught_up_at"),
+                        "updated": doc.get("updated"),
+                    }
+                )
+            table = self._tables.get(source) or (doc or {}).get("table")
+            for consumer, report in sorted((self.consumers(table) if table else {}).items()):
+                rows.append(
+                    {
+                        "source": source,
+                        "consumer": consumer,
+                        "table": table,
+                        "stream_arn": report.get("stream_arn"),
+                        "last_sequence": report.get("sequence"),
+                        "last_record_created_at": report.get("applied_created_at"),
+                        "lag_seconds": lag,
+                        "caught_up_at": report.get("caught_up_at"),
+                        "updated": report.get("updated"),
+                    }
+                )
         return rows

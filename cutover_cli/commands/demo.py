@@ -46,7 +46,7 @@ def command(
         seed=random_seed,
     )
     say = (lambda _msg: None) if rt.as_json else (lambda msg: click.echo(msg, err=True))
-    ctx = DemoContext(rt.settings, options, say=say)
+    ctx = DemoContext(rt.requested, options, say=say)
     total = None
     try:
         total = run_steps(ctx, STEPS)

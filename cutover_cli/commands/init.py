@@ -22,12 +22,12 @@ def command(rt: Runtime, wait: float) -> None:
 
     Only for a local endpoint (--endpoint-url); refuses real AWS, where CDK owns the resources.
     """
-    if wait and rt.settings.endpoint_url:
-        wait_for_endpoint(rt.settings.endpoint_url, wait)
-    created = init_backend(rt.settings, rt.clients)
+    if wait and rt.requested.endpoint_url:
+        wait_for_endpoint(rt.requested.endpoint_url, wait)
+    created = init_backend(rt.requested, rt.clients)
     rt.emit(
-        {"endpoint": rt.settings.endpoint_url, "created": created},
+        {"endpoint": rt.requested.endpoint_url, "created": created},
         lambda: click.echo(
-            f"{rt.settings.endpoint_url}: created {len(created)}: {', '.join(created) or 'nothing (all present)'}"
+            f"{rt.requested.endpoint_url}: created {len(created)}: {', '.join(created) or 'nothing (all present)'}"
         ),
     )

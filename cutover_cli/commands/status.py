@@ -10,7 +10,7 @@ from controlplane.evidence import Stores
 from controlplane.gate import POLICY, evaluate
 from cutover.state import BACKFILL_RUN
 from cutover_cli._common import Runtime, common_options
-from cutover_cli.render.status import render
+from cutover_cli.render.status import is_stalled, render
 
 
 @click.command("status")
@@ -28,8 +28,15 @@ from cutover_cli.render.status import render
     show_default=True,
     help="Replication lag the v3 interlock accepts.",
 )
+@click.option(
+    "--stalled-after",
+    type=click.FloatRange(min=1),
+    default=300,
+    show_default=True,
+    help="Seconds without a report after which a consumer (sync or the Lambda) is shown as stalled.",
+)
 @common_options
-def command(rt: Runtime, max_age_hours: float, max_lag_seconds: float) -> None:
+def command(rt: Runtime, max_age_hours: float, max_lag_seconds: float, stalled_after: float) -> None:
     """Show the read-source flag, replication lag and positions, the last backfill and reconcile,
     the quarantine, recent flips, and whether a flip to v3 would be allowed now (and why not)."""
     stores = Stores.build(rt.settings, rt.clients)
@@ -38,4 +45,6 @@ def command(rt: Runtime, max_age_hours: float, max_lag_seconds: float) -> None:
     data["flip_to_v3"] = evaluate("v3", stores.evidence(), limits).to_dict()
     data.update(service=rt.settings.service, stage=rt.settings.stage, tables=rt.settings.names.describe())
     data["backfill_runs"] = stores.reports.history(BACKFILL_RUN, limit=20)
+    for row in data["replication"]["positions"]:
+        row["stalled"] = is_stalled(row.get("updated"), stalled_after)
     rt.emit(data, lambda: render(data))

@@ -71,14 +71,23 @@ def replication(rep: dict[str, Any]) -> list[str]:
     return out
 
 
+def is_stalled(updated: str | None, stalled_after: float) -> bool:
+    """A consumer that has not reported for longer than `stalled_after` seconds has stopped."""
+    moment = parse_iso(updated)
+    return moment is not None and (now() - moment).total_seconds() > stalled_after
+
+
 def consumer_state(p: dict[str, Any], stalled_after: float = 300.0) -> str:
-    shards, done = int(p.get("shards") or 0), int(p.get("shards_done") or 0)
+    who = p.get("consumer") or "sync"
+    if who == "sync":
+        shards, done = int(p.get("shards") or 0), int(p.get("shards_done") or 0)
+        position = f"sync: {done}/{shards} shards finished" if done else f"sync: {shards} shard(s) open"
+    else:
+        position = who
     caught = p.get("caught_up_at")
-    position = f"{done}/{shards} shards finished" if done else f"{shards} shard(s) open"
     if caught:
         position += f", caught up {ago(caught)}"
-    updated = parse_iso(p.get("updated"))
-    if updated is not None and (now() - updated).total_seconds() > stalled_after:
+    if p.get("stalled", is_stalled(p.get("updated"), stalled_after)):
         return f"STALLED: no report {ago(p.get('updated'))} ({position})"
     return f"{position}; reported {ago(p.get('updated'))}"
 

@@ -35,6 +35,7 @@ MAX_RECORD_AGE_SECONDS = -1  # never discard a record while it is still in the s
 # conditional quarantine paths, on quarantine. Nothing reads, deletes or batch-writes.
 V3_ACTIONS = ("dynamodb:PutItem",)
 QUARANTINE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem")
+CHECKPOINT_ACTIONS = ("dynamodb:PutItem",)
 
 
 class Replicator(Construct):
@@ -49,6 +50,7 @@ class Replicator(Construct):
         legacy: dict[str, dynamodb.ITable],
         v3: TableRef,
         quarantine: TableRef,
+        checkpoints: TableRef,
         layer: lambda_.ILayerVersion,
         placement: Placement | None,
     ) -> None:
@@ -69,10 +71,14 @@ class Replicator(Construct):
                 "ORDERS_TABLE": config.legacy_orders_table,
                 "V3_TABLE": v3.name,
                 "QUARANTINE_TABLE": quarantine.name,
+                "CHECKPOINTS_TABLE": checkpoints.name,
+                "STREAM_BATCH_SIZE": str(BATCH_SIZE),
             },
         ).function
         grant_table(self.function, v3.arn, names.v3_spec(), V3_ACTIONS, indexes=False)
         grant_table(self.function, quarantine.arn, own_spec(names, "quarantine"), QUARANTINE_ACTIONS, indexes=False)
+        # one conditional progress report per stream per batch (replicator.consumer_report)
+        grant_table(self.function, checkpoints.arn, own_spec(names, "checkpoints"), CHECKPOINT_ACTIONS, indexes=False)
         self.failure_queues: dict[str, sqs.Queue] = {}
         self.event_sources: dict[str, sources.DynamoEventSource] = {}
         for source in (USERS, ORDERS):

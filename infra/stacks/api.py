@@ -68,7 +68,7 @@ BODY_SCHEMAS = {
         "additionalProperties": False,
         "properties": {
             "userId": {"type": "string", "minLength": 1},
-            "amount": {"type": ["number", "string"]},
+            "amount": {"type": "number"},
             "currency": {"type": "string", "minLength": 3, "maxLength": 3},
             "orderId": _OPTIONAL_ID,
         },

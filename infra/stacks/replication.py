@@ -58,6 +58,7 @@ class ReplicationStack(Stack):
             legacy=legacy_tables,
             v3=tables["v3"],
             quarantine=tables["quarantine"],
+            checkpoints=tables["checkpoints"],
             layer=layer,
             placement=placement,
         )

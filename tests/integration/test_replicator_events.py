@@ -42,6 +42,7 @@ def lambda_env(settings) -> dict[str, str]:
         "ORDERS_TABLE": names.orders_table,
         "V3_TABLE": names.v3_table,
         "QUARANTINE_TABLE": names.quarantine_table,
+        "CHECKPOINTS_TABLE": names.checkpoints_table,
         "WRITE_CONCURRENCY": "4",
         "CUTOVER_ENDPOINT_URL": settings.endpoint_url,
         "AWS_REGION": "us-east-1",
@@ -114,7 +115,7 @@ def test_redelivered_event_is_a_no_op(settings, clients, cold_handler, monkeypat
     # Then nothing fails and nothing changes
     assert response == {"batchItemFailures": []}
     assert v3(clients, settings, "u-101", "PROFILE") == before
-    assert cold_handler.cold_start.built.outcomes["skipped"] == 4
+    assert cold_handler.cold_start.built.replicator.outcomes["skipped"] == 4
 
 
 @pytest.mark.filterwarnings("ignore:No application metrics to publish")
@@ -160,7 +161,8 @@ def test_adapter_reports_exactly_the_failed_records(settings, clients, monkeypat
     replicator = handler.Replicator(
         handler.ReplicatorConfig.from_names(settings.names, write_concurrency=4), clients.dynamodb
     )
-    monkeypatch.setattr(handler.cold_start, "_value", replicator)
+    positions = handler.PositionStore(handler.CheckpointStore(clients.dynamodb, settings.names.checkpoints_table))
+    monkeypatch.setattr(handler.cold_start, "_value", handler.LambdaRuntime(replicator, positions, 100))
 
     def throttle(params, **_):
         item = params.get("Item", {})

@@ -43,6 +43,7 @@ def lambda_handler(settings, monkeypatch):
         "ORDERS_TABLE": names.orders_table,
         "V3_TABLE": names.v3_table,
         "QUARANTINE_TABLE": names.quarantine_table,
+        "CHECKPOINTS_TABLE": names.checkpoints_table,
         "CUTOVER_ENDPOINT_URL": settings.endpoint_url,
         "AWS_REGION": "us-east-1",
     }

@@ -17,6 +17,7 @@ REQUIRED = {
     "ORDERS_TABLE": "o",
     "V3_TABLE": "v",
     "QUARANTINE_TABLE": "q",
+    "CHECKPOINTS_TABLE": "c",
 }
 
 

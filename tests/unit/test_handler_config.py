@@ -17,6 +17,7 @@ GOOD_ENV = {
     "ORDERS_TABLE": "my-service-dev-orders",
     "V3_TABLE": "my-service-dev-users-v3",
     "QUARANTINE_TABLE": "my-service-dev-cutover-quarantine",
+    "CHECKPOINTS_TABLE": "my-service-dev-cutover-checkpoints",
     "WRITE_CONCURRENCY": "8",
 }
 

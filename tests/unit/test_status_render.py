@@ -75,7 +75,7 @@ def test_one_lag_figure_with_its_source_and_consumer_states(capsys):
     render(_data())
     out = capsys.readouterr().out
     assert out.count("replication lag") == 1 and "5.8 s (worst shard, orders;" in out
-    assert "1 shard(s) open, caught up" in out  # not "shards done 0/1"
+    assert "sync: 1 shard(s) open, caught up" in out  # not "shards done 0/1"
     assert "STALLED: no report 20 min ago" in out
 
 
