@@ -13,6 +13,7 @@ import click
 from cutover_cli._common import Runtime, common_options
 from cutover_cli.app import EXIT_FINDING
 from cutover_cli.progress.sync import Progress as SyncStatus
+from cutover_cli.render.numbers import ms
 from replicator.poller.sync import SyncOptions, run_sync
 from replicator.poller.sync_stats import SyncResult
 
@@ -55,16 +56,8 @@ def command(rt: Runtime, once: bool, batch_size: int, quiet: bool) -> None:
 
 
 def _human(result: SyncResult, interrupted: bool) -> None:
-    data = result.as_dict()
-    lag = data["lag_ms"]
-    click.echo(
-        f"sync {'stopped' if interrupted else 'done'}: {data['applied']:,} records applied in "
-        f"{data['duration_s']:.1f}s "
-        f"({data['records_per_s']:,.0f}/s): {data['written']:,} written, {data['tombstoned']:,} tombstoned, "
-        f"{data['skipped']:,} skipped (already current), {data['quarantined']:,} quarantined, "
-        f"{data['failed_retried']:,} retried; lag p50 {lag['p50']} ms, p99 {lag['p99']} ms, max {lag['max']} ms"
-    )
-    if data["quarantined"]:
+    click.echo(summary(result, interrupted))
+    if result.quarantined:
         click.echo("see `cutover quarantine list` for the quarantined items")
     for gap in result.gaps:
         click.echo(
@@ -73,6 +66,23 @@ def _human(result: SyncResult, interrupted: bool) -> None:
             "caught up; `cutover flip v3` refuses until then (runbooks/sync.md)",
             err=True,
         )
+
+
+def summary(result: SyncResult, interrupted: bool = False) -> str:
+    """Three lines whose counts add up: records (applied = changed + skipped + quarantined), the
+    v3 writes they made, and lag (`-` when no record carried a creation time)."""
+    r = result
+    lag = r.as_dict()["lag_ms"]
+    return "\n".join(
+        [
+            f"sync {'stopped' if interrupted else 'done'}: {r.applied:,} records in {r.duration_s:.1f}s "
+            f"({r.records_per_s:,.0f}/s): {r.changed:,} changed v3, {r.skipped:,} already current, "
+            f"{r.quarantined:,} quarantined; {r.failed_retried:,} retried",
+            f"  v3 writes: {r.written:,} written, {r.tombstoned:,} tombstoned (source deletes and moves), "
+            f"{r.tombstoned_bad:,} tombstoned (the item turned bad)",
+            f"  lag p50 {ms(lag['p50'])}, p99 {ms(lag['p99'])}, max {ms(lag['max'])}",
+        ]
+    )
 
 
 @contextmanager

@@ -8,13 +8,10 @@ from typing import Any
 
 from rich.console import Console
 
+from cutover_cli.render.numbers import ms
 from replicator.poller.sync_stats import SyncResult
 
 _WINDOW_S = 5.0
-
-
-def _ms(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.0f} ms"
 
 
 class Progress:
@@ -28,6 +25,7 @@ class Progress:
         self._samples: deque[tuple[float, int]] = deque()
         self._shown = 0.0
         self._printed = 0.0
+        self._last: tuple[SyncResult, list[Any]] | None = None
 
     def __enter__(self) -> Progress:
         if self.enabled and self.console.is_terminal:
@@ -38,6 +36,8 @@ class Progress:
     def __exit__(self, *exc: object) -> None:
         if self._status is not None:
             self._status.stop()
+        if self.enabled and self._last is not None:  # the final line matches the summary's counts
+            self.console.print(self.line(*self._last), highlight=False)
 
     def rate(self, applied: int) -> float:
         """Records/s over the last few seconds (not since start, so it shows the current pace)."""
@@ -51,14 +51,15 @@ class Progress:
     def line(self, result: SyncResult, tables: list[Any]) -> str:
         state = " ".join(f"{t.source}{'✓' if t.caught_up else '…'}" for t in tables)
         return (
-            f"sync: {result.applied:,} applied ({self.rate(result.applied):,.0f}/s) · "
-            f"lag p50 {_ms(result.lag_ms(0.5))} p99 {_ms(result.lag_ms(0.99))} · {result.quarantined} "
-            f"quarantined · {state}"
+            f"sync: {result.applied:,} records ({self.rate(result.applied):,.0f}/s): {result.changed:,} changed, "
+            f"{result.skipped:,} current, {result.quarantined:,} quarantined · lag p50 {ms(result.lag_ms(0.5))} · "
+            f"{state}"
         )
 
     def __call__(self, result: SyncResult, tables: list[Any]) -> None:
         if not self.enabled:
             return
+        self._last = (result, tables)
         now = time.monotonic()
         if now - self._shown < 0.25:
             return

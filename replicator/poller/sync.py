@@ -30,9 +30,10 @@ from cutover.names import SOURCES
 from cutover.progress import NullStatus, StatusDisplay
 from cutover.settings import Settings
 from cutover.state import CheckpointStore
+from replicator.batch import BatchResult
 from replicator.poller.lambda_events import created_at, sequence_number, to_lambda_event
 from replicator.poller.shard_reader import EMPTY_PAGES, ShardCursor, ShardTrimmed
-from replicator.poller.sync_stats import SyncResult, snapshot, totals_delta
+from replicator.poller.sync_stats import SyncResult
 from replicator.poller.table_sync import TableSync
 from replicator.positions import PositionStore
 
@@ -154,12 +155,17 @@ class _Delivery:
         pending = records
         attempt = 0
         while True:
-            failed, error = self._handle(pending, cursor.stream_arn)
-            first = next((i for i, r in enumerate(pending) if sequence_number(r) in failed), None)
-            if failed and first is None:
-                first = 0  # a failure id we do not recognise: retry the whole remainder
+            batch, error = self._handle(pending, cursor.stream_arn)
+            failed = {f["itemIdentifier"] for f in batch.failures()} if batch is not None else None
+            if failed is None:
+                first: int | None = 0  # the whole batch failed
+            else:
+                first = next((i for i, r in enumerate(pending) if sequence_number(r) in failed), None)
+                if failed and first is None:
+                    first = 0  # a failure id we do not recognise: retry the whole remainder
             done = pending if first is None else pending[:first]
-            if done:
+            if done and batch is not None:
+                self.result.add_done(batch.results[: len(done)])
                 self._applied(table, cursor, done)
             if first is None:
                 return True
@@ -176,19 +182,15 @@ class _Delivery:
             if self.stop.wait(delay):
                 return False
 
-    def _handle(self, records: list[dict[str, Any]], stream_arn: str) -> tuple[set[str], str | None]:
-        before = snapshot(getattr(self.replicator, "totals", None))
+    def _handle(self, records: list[dict[str, Any]], stream_arn: str) -> tuple[BatchResult | None, str | None]:
+        """The batch's own result (None if it failed as a whole), as Lambda's handler would see it."""
+        self.result.batches += 1
         try:
-            response = self.replicator.handle(to_lambda_event(records, stream_arn, self.region)) or {}
-            failed = {str(f["itemIdentifier"]) for f in response.get("batchItemFailures", [])}
-            error = None
+            return self.replicator.process(to_lambda_event(records, stream_arn, self.region)["Records"]), None
         except CutoverError:
             raise  # configuration problems do not heal by retrying
         except Exception as exc:  # noqa: BLE001 - the whole batch failed; retried like Lambda would
-            failed, error = {sequence_number(records[0])}, f"{type(exc).__name__}: {exc}"
-        self.result.add_totals(totals_delta(snapshot(getattr(self.replicator, "totals", None)), before))
-        self.result.batches += 1
-        return failed, error
+            return None, f"{type(exc).__name__}: {exc}"
 
     def _applied(self, table: TableSync, cursor: ShardCursor, records: list[dict[str, Any]]) -> None:
         now = datetime.now(UTC)
@@ -198,7 +200,6 @@ class _Delivery:
             if moment is not None:
                 self.result.add_lag(max(0.0, (now - moment).total_seconds() * 1000))
                 newest = moment if newest is None else max(newest, moment)
-        self.result.applied += len(records)
         self.result.tables[table.source] = self.result.tables.get(table.source, 0) + len(records)
         last = sequence_number(records[-1])
         if newest is not None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from replicator.apply import ApplyResult
+from replicator.record_apply import RecordOutcome, RecordResult
 
 _SAMPLES = 100_000  # lag samples kept for percentiles; older ones are dropped on long runs
 
@@ -24,14 +25,23 @@ def percentile(values: list[float], fraction: float) -> float | None:
 
 @dataclass
 class SyncResult:
-    """Counts are records delivered to the handler; `applied` excludes retries of failed records."""
+    """What a sync run did, counted once per record that was applied and checkpointed.
+
+    Record counts add up: `applied` (records done) = `changed` + `skipped` + `quarantined`.
+    v3 writes are counted apart, because one record can write one key and tombstone another (an
+    order moving to another user): `written`, `tombstoned` (source deletes and moves) and
+    `tombstoned_bad` (the key of an item that turned bad, so v3 stops serving it).
+    Records of a failed attempt are counted when the retry that gets them through is.
+    """
 
     records_read: int = 0
     applied: int = 0
-    written: int = 0
-    tombstoned: int = 0
+    changed: int = 0
     skipped: int = 0
     quarantined: int = 0
+    written: int = 0
+    tombstoned: int = 0
+    tombstoned_bad: int = 0
     failed_retried: int = 0
     batches: int = 0
     tables: dict[str, int] = field(default_factory=dict)
@@ -43,11 +53,21 @@ class SyncResult:
     consumer: str | None = None  # this process's id, recorded with every position it wrote
     _lags: deque[float] = field(default_factory=lambda: deque(maxlen=_SAMPLES), repr=False)
 
-    def add_totals(self, delta: ApplyResult) -> None:
-        self.written += delta.written
-        self.tombstoned += delta.tombstoned
-        self.skipped += delta.skipped
-        self.quarantined += delta.quarantined
+    def add_done(self, results: Iterable[RecordResult]) -> None:
+        """Count records that were applied and checkpointed (their outcome, and their v3 writes)."""
+        for result in results:
+            self.applied += 1
+            writes = result.applied
+            self.written += writes.written
+            if result.outcome is RecordOutcome.QUARANTINED:
+                self.quarantined += 1
+                self.tombstoned_bad += writes.tombstoned
+            else:
+                self.tombstoned += writes.tombstoned
+                if result.outcome is RecordOutcome.SKIPPED:
+                    self.skipped += 1
+                else:
+                    self.changed += 1
 
     def add_lag(self, lag_ms: float) -> None:
         self._lags.append(lag_ms)
@@ -71,10 +91,12 @@ class SyncResult:
         return {
             "records_read": self.records_read,
             "applied": self.applied,
-            "written": self.written,
-            "tombstoned": self.tombstoned,
+            "changed": self.changed,
             "skipped": self.skipped,
             "quarantined": self.quarantined,
+            "written": self.written,
+            "tombstoned": self.tombstoned,
+            "tombstoned_bad": self.tombstoned_bad,
             "failed_retried": self.failed_retried,
             "batches": self.batches,
             "tables": dict(self.tables),
@@ -85,18 +107,3 @@ class SyncResult:
             "consumer": self.consumer,
             "lag_ms": {"p50": rnd(self.lag_ms(0.5)), "p99": rnd(self.lag_ms(0.99)), "max": rnd(self.lag_max_ms)},
         }
-
-
-def totals_delta(after: ApplyResult, before: ApplyResult) -> ApplyResult:
-    return ApplyResult(
-        written=after.written - before.written,
-        skipped=after.skipped - before.skipped,
-        tombstoned=after.tombstoned - before.tombstoned,
-        quarantined=after.quarantined - before.quarantined,
-    )
-
-
-def snapshot(totals: ApplyResult | None) -> ApplyResult:
-    if totals is None:
-        return ApplyResult()
-    return ApplyResult(totals.written, totals.skipped, totals.tombstoned, totals.quarantined)

@@ -8,10 +8,12 @@ import pytest
 
 from cutover.codec import from_ddb, to_ddb
 from cutover.state import CheckpointStore
+from replicator.batch import BatchResult
 from replicator.contract.errors import TransformError
 from replicator.contract.transform import transform
 from replicator.poller.sync import SyncOptions, SyncStalledError, run_sync
 from replicator.positions import PositionStore
+from replicator.record_apply import RecordOutcome, RecordResult
 
 pytestmark = pytest.mark.server
 
@@ -114,16 +116,12 @@ class CrashAfterApply:
     def __init__(self, inner, crash_on_batch):
         self.inner, self.crash_on_batch, self.calls = inner, crash_on_batch, 0
 
-    @property
-    def totals(self):
-        return self.inner.totals
-
-    def handle(self, event):
+    def process(self, records):
         self.calls += 1
-        response = self.inner.handle(event)
+        batch = self.inner.process(records)
         if self.calls == self.crash_on_batch:
             raise Crash()
-        return response
+        return batch
 
 
 def test_crash_mid_stream_then_restart_skips_nothing_and_reapplies_only_the_last_batch(settings, clients):
@@ -176,19 +174,15 @@ class AlwaysFailsOn:
     def __init__(self, inner, bad_index):
         self.inner, self.bad_index, self.seen = inner, bad_index, []
 
-    @property
-    def totals(self):
-        return self.inner.totals
-
-    def handle(self, event):
-        records = event["Records"]
+    def process(self, records):
         self.seen.append([r["dynamodb"]["SequenceNumber"] for r in records])
         bad = [r for r in records if r["dynamodb"]["Keys"]["userId"]["S"] == f"u{self.bad_index}"]
         if not bad:
-            return self.inner.handle(event)
+            return self.inner.process(records)
         cut = records.index(bad[0])
-        self.inner.handle({"Records": records[:cut]})
-        return {"batchItemFailures": [{"itemIdentifier": bad[0]["dynamodb"]["SequenceNumber"]}]}
+        head = self.inner.process(records[:cut])
+        failed = [RecordResult(RecordOutcome.FAILED, error=RuntimeError("poison")) for _ in records[cut:]]
+        return BatchResult(list(records), [*head.results, *failed])
 
 
 def test_a_failing_record_is_retried_with_backoff_then_stops_sync_without_skipping(settings, clients):
