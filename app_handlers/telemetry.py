@@ -12,18 +12,20 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-NAMESPACE = "cutover"
-SHADOW_MISMATCH = "ShadowMismatch"
-SHADOW_ERROR = "ShadowV3Error"
-SHADOW_UNCOMPARABLE = "ShadowUncomparable"
-SHADOW_SKIPPED = "ShadowSkipped"  # every shadow slot busy (v3 slow or hanging): not compared
-SHADOW_EMAIL_IMPROVEMENT = "ShadowEmailImprovement"  # v3 finds a normalised e-mail legacy's index misses
-V3_READ_THROUGH = "V3ReadThrough"  # v3 hit on a key written recently through the API: legacy answered
-V3_FALLBACK = "V3Fallback"
-V3_ERROR = "V3Error"
-FLAG_INVALID = "FlagInvalid"  # the flag is missing or holds an unknown value (operator fix)
-FLAG_UNREADABLE = "FlagUnreadable"  # SSM could not be reached or refused the read (not the flag's fault)
-BACKEND_UNAVAILABLE = "BackendUnavailable"  # a table read/write failed: the request got 503
+from cutover.metrics import (  # noqa: F401 - the read path's metric names, re-exported for its modules
+    BACKEND_UNAVAILABLE,
+    FLAG_INVALID,
+    FLAG_UNREADABLE,
+    NAMESPACE,
+    SHADOW_EMAIL_IMPROVEMENT,
+    SHADOW_ERROR,
+    SHADOW_MISMATCH,
+    SHADOW_SKIPPED,
+    SHADOW_UNCOMPARABLE,
+    V3_ERROR,
+    V3_FALLBACK,
+    V3_READ_THROUGH,
+)
 
 
 class Telemetry:

@@ -87,3 +87,16 @@ def from_ddb(image: Mapping[str, Any]) -> dict[str, Any]:
 
 def to_ddb(item: Mapping[str, Any]) -> dict[str, Any]:
     return {k: _ser(v) for k, v in item.items()}
+
+
+def json_default(value: Any) -> Any:
+    """Plain values that `json` cannot write, as every JSON document cutover writes spells them
+    (reports, stored documents, CLI output): numbers stay numbers, sets become sorted lists,
+    binaries base64 text; anything else its `str`."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, (set, frozenset)):
+        return sorted(json_default(v) if isinstance(v, Decimal) else v for v in value)
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(bytes(value)).decode()
+    return str(value)

@@ -21,7 +21,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from cutover.clock import utc_now
-from cutover.codec import from_ddb, to_ddb
+from cutover.codec import from_ddb, json_default, to_ddb
 
 BACKFILL_RUN = "backfill-run"
 RECONCILE = "reconcile"
@@ -51,7 +51,12 @@ class _JsonTable:
         values: dict[str, Any] | None = None,
     ) -> bool:
         """Write one item; with `condition`, False (nothing written) when DynamoDB refuses it."""
-        item = {"pk": pk, "sk": sk, "data": json.dumps(data, sort_keys=True, default=str), "updatedAt": utc_now()}
+        item = {
+            "pk": pk,
+            "sk": sk,
+            "data": json.dumps(data, sort_keys=True, default=json_default),
+            "updatedAt": utc_now(),
+        }
         kwargs: dict[str, Any] = {"TableName": self.table_name, "Item": to_ddb({**item, **(extra or {})})}
         if condition:
             kwargs["ConditionExpression"] = condition

@@ -15,6 +15,7 @@ import click
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
 from cutover.clients import Clients
+from cutover.codec import json_default
 from cutover.errors import ConfigError
 from cutover.settings import Settings
 
@@ -39,11 +40,11 @@ class Runtime:
     def emit(self, data: Any, human: Callable[[], None] | None = None) -> None:
         """Print `data` as JSON with --json, else call `human` (or pretty-print data)."""
         if self.as_json:
-            click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+            click.echo(json.dumps(data, indent=2, sort_keys=True, default=json_default))
         elif human is not None:
             human()
         else:
-            click.echo(json.dumps(data, indent=2, default=str))
+            click.echo(json.dumps(data, indent=2, default=json_default))
 
 
 _ACTIVE: list[Runtime] = []

@@ -9,15 +9,15 @@ names; a copy is then published at `<path>` for convenience (the last run to fin
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import shutil
 import threading
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
+
+from cutover.codec import json_default
 
 SHOWN = 20
 COUNT_NAMES = (
@@ -57,16 +57,6 @@ class Difference:
             "repaired": self.repaired,
             "remaining": self.remaining,
         }
-
-
-def json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, (set, frozenset)):
-        return sorted(json_default(v) if isinstance(v, Decimal) else v for v in value)
-    if isinstance(value, (bytes, bytearray)):
-        return base64.b64encode(bytes(value)).decode()
-    return str(value)
 
 
 class DifferenceSink:

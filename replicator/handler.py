@@ -21,6 +21,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from cutover import metrics as m
 from cutover.clients import Clients
 from cutover.coldstart import ColdStart
 from cutover.environment import REPLICATOR_ENV
@@ -34,12 +35,12 @@ from replicator.stream_record import record_id
 
 __all__ = ["ReplicatorConfig", "Replicator", "lambda_handler"]
 
-METRICS_NAMESPACE = "cutover"
+METRICS_NAMESPACE = m.NAMESPACE
 _OUTCOME_METRICS = {
-    RecordOutcome.APPLIED: "RecordsApplied",
-    RecordOutcome.SKIPPED: "RecordsSkipped",
-    RecordOutcome.QUARANTINED: "RecordsQuarantined",
-    RecordOutcome.FAILED: "RecordsFailed",
+    RecordOutcome.APPLIED: m.RECORDS_APPLIED,
+    RecordOutcome.SKIPPED: m.RECORDS_SKIPPED,
+    RecordOutcome.QUARANTINED: m.RECORDS_QUARANTINED,
+    RecordOutcome.FAILED: m.RECORDS_FAILED,
 }
 
 logger = Logger()
@@ -87,10 +88,10 @@ def is_ttl_delete(record: dict[str, Any]) -> bool:
 def _record_metrics(replicator: Replicator, batch: BatchResult, records: list[dict[str, Any]]) -> None:
     for outcome, name in _OUTCOME_METRICS.items():
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=batch.count(outcome))
-    metrics.add_metric(name="TtlDeletes", unit=MetricUnit.Count, value=sum(map(is_ttl_delete, records)))
+    metrics.add_metric(name=m.TTL_DELETES, unit=MetricUnit.Count, value=sum(map(is_ttl_delete, records)))
     lag = replicator.lag_ms(batch)
     if lag is not None:
-        metrics.add_metric(name="ReplicationLagMs", unit=MetricUnit.Milliseconds, value=lag)
+        metrics.add_metric(name=m.REPLICATION_LAG_MS, unit=MetricUnit.Milliseconds, value=lag)
 
 
 @logger.inject_lambda_context

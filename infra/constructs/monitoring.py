@@ -25,19 +25,20 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from cutover import metrics as m
 from infra.config import StageConfig
 
 PERIOD = Duration.minutes(5)
 # Emitted by the replicator via Powertools metrics (replicator/handler.py; a test keeps them in step).
-APP_NAMESPACE = "cutover"
-REPLICATOR_OUTCOMES = ("RecordsApplied", "RecordsSkipped", "RecordsQuarantined", "RecordsFailed")
+APP_NAMESPACE = m.NAMESPACE
+REPLICATOR_OUTCOMES = m.REPLICATOR_OUTCOMES
 # Read-path metrics (app_handlers/telemetry.py) -> (threshold per 5 minutes, what it means).
 # V3Fallback is normal for a second after a write (replication lag), so only a burst alarms.
 API_METRIC_ALARMS = {
-    "ShadowMismatch": (1, "shadow reads where v3 differs from transform(legacy) (runbooks/cutover.md)"),
-    "FlagInvalid": (1, "reads that found an invalid read-source flag value and fell back to legacy"),
-    "V3Fallback": (100, "v3 misses served from legacy (normal only right after writes)"),
-    "V3Error": (1, "v3 reads that failed while serving from v3 (runbooks/rollback.md)"),
+    m.SHADOW_MISMATCH: (1, "shadow reads where v3 differs from transform(legacy) (runbooks/cutover.md)"),
+    m.FLAG_INVALID: (1, "reads that found an invalid read-source flag value and fell back to legacy"),
+    m.V3_FALLBACK: (100, "v3 misses served from legacy (normal only right after writes)"),
+    m.V3_ERROR: (1, "v3 reads that failed while serving from v3 (runbooks/rollback.md)"),
 }
 API_5XX_THRESHOLD = 5
 V3_OPERATIONS = [
@@ -95,14 +96,14 @@ class Monitoring(Construct):
         )
         self._alarm("ReplicatorErrors", replicator.metric_errors(period=PERIOD), 1, what="replicator invocation errors")
         self._alarm(
-            "RecordsFailed",
-            app_metric(config, "RecordsFailed"),
+            m.RECORDS_FAILED,
+            app_metric(config, m.RECORDS_FAILED),
             1,
             what="stream records the replicator reported failed (retried, then sent to a failure queue)",
         )
         self._alarm(
-            "RecordsQuarantined",
-            app_metric(config, "RecordsQuarantined"),
+            m.RECORDS_QUARANTINED,
+            app_metric(config, m.RECORDS_QUARANTINED),
             1,
             what="stream records quarantined by replication (new bad legacy items)",
         )
