@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from backfill.checkpoint import COUNT_NAMES, SegmentCheckpoints, SegmentProgress
 from cutover.clients import Clients
 from cutover.codec import from_ddb
@@ -27,10 +29,10 @@ from cutover.settings import Settings
 from cutover.state import CheckpointStore
 from cutover.tables import Tables, check_source
 from replicator.contract.errors import TransformError
-from replicator.contract.transform import source_key, transform
+from replicator.contract.transform import SOURCE_KEY, source_key, transform
 from replicator.contract.versioning import BACKFILL_VERSION
 from replicator.quarantine import QuarantineStore, entry_for
-from replicator.v3_writer import Outcome, V3Writer
+from replicator.v3_writer import Outcome, V3Writer, is_rejected, rejected_error
 
 Deadline = Callable[[], float]  # remaining seconds; <= 0 means stop after the current page
 PageCallback = Callable[[str, dict[str, int]], None]
@@ -184,7 +186,7 @@ class _PageFiller:
                     counts["quarantined"] += 1
                     continue
                 ref = f"{self.source}#{source_key(self.source, item)}"
-                futures += [pool.submit(self._write, v3_item, ref) for v3_item in v3_items]
+                futures += [pool.submit(self._write, v3_item, ref, item) for v3_item in v3_items]
         except BaseException:
             wait(futures)  # let in-flight writes land before the error leaves this page uncheckpointed
             raise
@@ -192,11 +194,34 @@ class _PageFiller:
             counts[outcome] += 1
         return counts
 
-    def _write(self, item: dict[str, Any], source_ref: str) -> str:
-        """Fill one item; name what happened: written, already_filled or skipped_newer."""
-        if call_with_retry(lambda: self.writer.fill(item, source_ref)) is Outcome.WRITTEN:
+    def _write(self, item: dict[str, Any], source_ref: str, legacy: dict[str, Any]) -> str:
+        """Fill one item; name what happened: written, already_filled, skipped_newer or quarantined.
+
+        An item DynamoDB refuses for good (over 400 KB, ...) is quarantined (`write_rejected`), so the
+        page still completes and is checkpointed: raising would fail every re-run on the same item.
+        """
+        try:
+            outcome = call_with_retry(lambda: self.writer.fill(item, source_ref))
+        except ClientError as exc:
+            if not is_rejected(exc):
+                raise
+            self._quarantine_rejected(exc, source_ref, legacy)
+            return "quarantined"
+        if outcome is Outcome.WRITTEN:
             return "written"
         return "already_filled" if self._holder_version(item) == BACKFILL_VERSION else "skipped_newer"
+
+    def _quarantine_rejected(self, exc: ClientError, source_ref: str, legacy: dict[str, Any]) -> None:
+        key = source_ref.partition("#")[2]
+        error = rejected_error(self.source, key, exc, "nothing was written")
+        entry = entry_for(error, self.table_name, legacy, BACKFILL_VERSION, "backfill")
+        try:
+            call_with_retry(partial(self.quarantine.put, entry))
+        except ClientError as too_big:  # the raw item itself is over the limit: keep only its key
+            if not is_rejected(too_big):
+                raise
+            small = entry_for(error, self.table_name, {SOURCE_KEY[self.source]: key}, BACKFILL_VERSION, "backfill")
+            call_with_retry(partial(self.quarantine.put, small))
 
     def _holder_version(self, item: dict[str, Any]) -> str | None:
         """The `_version` at a key fill was refused: "0" means an earlier (crashed or restarted) backfill

@@ -3,6 +3,11 @@
 The first pass reads cheaply (eventually consistent Scan/BatchGetItem). Anything that looks
 wrong is read again here with ConsistentRead on both sides, so an item replication is about to
 write is not reported as loss. With `repair`, the fix is applied and the key read once more.
+
+Read order matters (DESIGN.md "Non-stream writes"): a snapshot reads v3 first and the legacy
+item after it (a first legacy read only finds the v3 key), and a repair is conditional on exactly
+the v3 state of that snapshot. A snapshot whose legacy item changed across the v3 read, or a
+repair whose condition failed, is taken again: replication moved on, so judge the new state.
 """
 
 from __future__ import annotations
@@ -10,16 +15,32 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from cutover.batch_get import get_item
 from cutover.retry import call_with_retry
 from cutover.tables import Tables
 from reconciler.compare import EXTRA, UNKNOWN_RECORD, UNQUARANTINED, legacy_finding, source_of_v3, v3_finding, v3_key
-from reconciler.repair import repair_extra, repair_put, repair_quarantine
+from reconciler.repair import Rejected, repair_extra, repair_put, repair_quarantine
 from reconciler.report import Difference, DifferenceSink
 from replicator.contract.errors import TransformError
-from replicator.contract.transform import SOURCE_KEY, V3Key, transform
-from replicator.quarantine import OPEN, QuarantineStore
-from replicator.v3_writer import V3Writer, is_tombstone
+from replicator.contract.transform import SOURCE_KEY, Item, V3Key, transform
+from replicator.contract.versioning import bump
+from replicator.quarantine import OPEN, QuarantineStore, entry_for
+from replicator.v3_writer import Outcome, V3Writer, WriteRejectedError, is_rejected, is_tombstone
+
+MAX_ATTEMPTS = 5  # snapshots / conditional writes per key before it is reported as still changing
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Legacy read after v3: `expected` = transform(legacy) (None if bad), `actual` = v3 at its key."""
+
+    legacy: Item | None
+    expected: Item | None = None
+    error: TransformError | None = None
+    actual: Item | None = None
+    stable: bool = True  # False: legacy kept changing across the v3 read; never repair from it
 
 
 @dataclass
@@ -44,44 +65,107 @@ class Checker:
         entry = call_with_retry(lambda: self.quarantine.get(source, key))
         return entry is not None and entry.status == OPEN
 
+    def snapshot(self, source: str, key: str) -> Snapshot:
+        """Read legacy (to find the key), v3, then legacy again; retried while legacy moves under it."""
+        first = self.legacy(source, key)
+        for _ in range(MAX_ATTEMPTS):
+            if first is None:
+                return Snapshot(None)
+            try:
+                expected = transform(source, first)[0]
+            except TransformError as err:
+                return Snapshot(first, error=err)
+            actual = self.v3(v3_key(expected))
+            fresh = self.legacy(source, key)
+            if fresh == first:
+                return Snapshot(first, expected, actual=actual)
+            first = fresh
+        return Snapshot(first, stable=False)
+
     # -- direction 1: legacy item -> its v3 item ------------------------------------------------
     def confirm_legacy(self, source: str, key: str) -> None:
-        legacy = self.legacy(source, key)
-        if legacy is None:
+        snap = self.snapshot(source, key)
+        if snap.legacy is None:
             return  # deleted meanwhile; any v3 leftover is the other direction's "extra"
-        try:
-            expected = transform(source, legacy)[0]
-        except TransformError as err:
-            self.bad_item(source, key, err, legacy)
+        if snap.error is not None:
+            self.bad_item(source, key, snap.error, snap.legacy)
             return
-        actual = self.v3(v3_key(expected))
-        finding = legacy_finding(expected, actual)
+        if not snap.stable or snap.expected is None:
+            self.sink.add(Difference("different", source, key, None, detail="kept changing while being checked"))
+            return
+        finding = legacy_finding(snap.expected, snap.actual)
         if finding is None:
+            return
+        if not self.repair and self.is_rejected_write(source, key):
+            self.sink.count("quarantined")  # DynamoDB refused it: quarantined, which the contract allows
             return
         kind, attrs = finding
         diff = Difference(
             kind,
             source,
             key,
-            v3_key(expected),
+            v3_key(snap.expected),
             attributes=attrs,
-            detail=f"v3 _version {actual.get('_version') if actual else None}",
+            detail=f"v3 _version {snap.actual.get('_version') if snap.actual else None}",
         )
         if self.repair:
-            repair_put(self.writer, expected, f"{source}#{key}", actual)
             diff.repaired = True
-            diff.remaining = self._still_differs(source, key)
+            diff.remaining = self._repair_legacy(source, key, snap)
         self.sink.add(diff)
 
-    def _still_differs(self, source: str, key: str) -> bool:
-        legacy = self.legacy(source, key)
-        if legacy is None:
-            return False
+    def _repair_legacy(self, source: str, key: str, snap: Snapshot) -> bool:
+        """Write transform(L) over exactly the v3 state of a snapshot; re-check on a failed condition.
+
+        Returns whether the key still differs afterwards."""
+        for _ in range(MAX_ATTEMPTS):
+            if snap.legacy is None:
+                return False
+            if snap.error is not None:
+                return not self.is_quarantined(source, key)
+            if snap.stable and snap.expected is not None:
+                if legacy_finding(snap.expected, snap.actual) is None:
+                    return False
+                try:
+                    outcome = repair_put(self.writer, snap.expected, f"{source}#{key}", snap.actual)
+                except Rejected as rejected:
+                    self._quarantine_rejected(rejected.error, source, snap)
+                    return not self.is_quarantined(source, key)
+                if outcome is Outcome.WRITTEN:
+                    return self._still_differs(source, key)
+            snap = self.snapshot(source, key)  # replication changed the key: judge what it holds now
+        return True
+
+    def _quarantine_rejected(self, error: TransformError, source: str, snap: Snapshot) -> None:
+        """DynamoDB refuses transform(L): quarantine it, and tombstone the stale v3 item it would replace."""
+        if snap.actual is not None and not is_tombstone(snap.actual) and snap.expected is not None:
+            repair_extra(self.writer, v3_key(snap.expected), snap.actual)
+        existing = call_with_retry(lambda: self.quarantine.get(error.source, str(error.key)))
+        entry = entry_for(
+            error,
+            self.tables.source_table(source),
+            snap.legacy or {},
+            bump(existing.floor if existing else None),
+            "reconcile",
+        )
         try:
-            expected = transform(source, legacy)[0]
-        except TransformError:
+            call_with_retry(lambda: self.quarantine.put(entry))
+        except ClientError as exc:  # the raw item itself is too large to keep: keep its key
+            if not is_rejected(exc):
+                raise
+            small = entry_for(error, entry.table, {SOURCE_KEY[source]: str(error.key)}, entry.version, "reconcile")
+            call_with_retry(lambda: self.quarantine.put(small))
+
+    def is_rejected_write(self, source: str, key: str) -> bool:
+        entry = call_with_retry(lambda: self.quarantine.get(source, key))
+        return entry is not None and entry.status == OPEN and entry.reason == WriteRejectedError.reason
+
+    def _still_differs(self, source: str, key: str) -> bool:
+        snap = self.snapshot(source, key)
+        if snap.legacy is None:
+            return False
+        if snap.error is not None:
             return not self.is_quarantined(source, key)
-        return legacy_finding(expected, self.v3(v3_key(expected))) is not None
+        return not snap.stable or snap.expected is None or legacy_finding(snap.expected, snap.actual) is not None
 
     def bad_item(self, source: str, key: str, err: TransformError, legacy: dict[str, Any]) -> None:
         """A legacy item the transform rejects: fine if quarantined, a difference if not."""
@@ -116,10 +200,21 @@ class Checker:
             return
         diff = Difference(EXTRA, origin[0] if origin else None, origin[1] if origin else None, key, detail=reason)
         if self.repair:
-            repair_extra(self.writer, key, current)
             diff.repaired = True
-            diff.remaining = self._extra_reason(key)[2] is not None
+            diff.remaining = self._repair_extra(key, current)
         self.sink.add(diff)
+
+    def _repair_extra(self, key: V3Key, current: dict[str, Any] | None) -> bool:
+        """Tombstone exactly the live item read (before its source was read); re-check if it changed."""
+        for _ in range(MAX_ATTEMPTS):
+            if current is None:
+                return False
+            if repair_extra(self.writer, key, current) is Outcome.WRITTEN:
+                return self._extra_reason(key)[2] is not None
+            current, _, reason = self._extra_reason(key)
+            if reason is None:
+                return False
+        return True
 
     def _extra_reason(self, key: V3Key) -> tuple[dict[str, Any] | None, tuple[str, str] | None, str | None]:
         """(live v3 item, its source, why it should not exist) from consistent reads of both sides."""

@@ -2,6 +2,11 @@
 
 One entry per source item (pk = source role, sk = source key), so a repeatedly-bad item is one
 entry, updated, not a growing pile. The raw item is kept as DynamoDB JSON so nothing is lost.
+
+Entries are monotonic in version (DESIGN.md "Quarantine"): a put lands only with a version above
+the entry's own and above the version that resolved it (`resolvedBy`), so a replayed old record
+can neither overwrite a newer entry nor re-open one a newer good version resolved; a resolve lands
+only on the exact open entry version the resolver looked at, so it never closes a newer entry.
 """
 
 from __future__ import annotations
@@ -33,9 +38,16 @@ class QuarantineEntry:
     origin: str  # replication | backfill | reconcile | redrive
     seen_at: str
     status: str = OPEN
+    resolved_by: str = ""  # the (good) version that resolved it; older records can never re-open it
+
+    @property
+    def floor(self) -> str:
+        """Every later put must carry a version above this."""
+        return max(self.version, self.resolved_by)
 
     def to_item(self) -> dict[str, Any]:
-        return {
+        extra = {"resolvedBy": self.resolved_by} if self.resolved_by else {}
+        return extra | {
             "pk": self.source,
             "sk": self.key,
             "table": self.table,
@@ -61,6 +73,7 @@ class QuarantineEntry:
             origin=item["origin"],
             seen_at=item["seenAt"],
             status=item.get("status", OPEN),
+            resolved_by=item.get("resolvedBy", ""),
         )
 
     def legacy_item(self) -> dict[str, Any]:
@@ -100,20 +113,29 @@ class QuarantineStore:
         self.table_name = table_name
 
     def put(self, entry: QuarantineEntry) -> bool:
-        """Record an entry unless a newer delivery of the same item already did (False then)."""
-        try:
-            self._client.put_item(
+        """Record an entry unless the stored one is as new or newer, or was resolved by a version as new
+        or newer (False then): a replay (redelivery, second consumer, crash before checkpoint) is a no-op."""
+        return self._conditional(
+            lambda: self._client.put_item(
                 TableName=self.table_name,
                 Item=to_ddb(entry.to_item()),
-                ConditionExpression="attribute_not_exists(pk) OR #v <= :v",
-                ExpressionAttributeNames={"#v": "version"},
+                ConditionExpression="attribute_not_exists(pk) OR (#v < :v AND (attribute_not_exists(#rb) OR #rb < :v))",
+                ExpressionAttributeNames={"#v": "version", "#rb": "resolvedBy"},
                 ExpressionAttributeValues={":v": {"S": entry.version}},
             )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        )
+
+    def replace(self, entry: QuarantineEntry, seen_version: str) -> bool:
+        """Overwrite exactly the entry version `seen_version` (a re-drive that found the item still bad)."""
+        return self._conditional(
+            lambda: self._client.put_item(
+                TableName=self.table_name,
+                Item=to_ddb(entry.to_item()),
+                ConditionExpression="#v = :seen",
+                ExpressionAttributeNames={"#v": "version"},
+                ExpressionAttributeValues={":seen": {"S": seen_version}},
+            )
+        )
 
     def get(self, source: str, key: str) -> QuarantineEntry | None:
         resp = self._client.get_item(
@@ -121,16 +143,40 @@ class QuarantineStore:
         )
         return QuarantineEntry.from_item(from_ddb(resp["Item"])) if "Item" in resp else None
 
-    def resolve(self, source: str, key: str) -> None:
-        """Mark an entry resolved (the item was re-driven, fixed or deleted at the source)."""
-        self._client.update_item(
-            TableName=self.table_name,
-            Key=to_ddb({"pk": source, "sk": key}),
-            UpdateExpression="SET #s = :r",
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":r": {"S": RESOLVED}},
+    def resolve(self, source: str, key: str, seen_version: str, resolved_by: str = "") -> bool:
+        """Resolve the open entry the caller looked at (version `seen_version`); False if it changed since.
+
+        `resolved_by` is the good version that fixed it (at least `seen_version`): records up to it
+        can never re-open the entry.
+        """
+        resolved_by = max(seen_version, resolved_by)
+        return self._set_resolved(source, key, "#s = :open AND #v = :seen", seen_version, resolved_by)
+
+    def resolve_older(self, source: str, key: str, good_version: str) -> bool:
+        """Replication applied a good `good_version`: resolve the entry if it is open and older (else no-op)."""
+        return self._set_resolved(source, key, "#s = :open AND #v < :seen", good_version, good_version)
+
+    def _set_resolved(self, source: str, key: str, condition: str, seen: str, resolved_by: str) -> bool:
+        return self._conditional(
+            lambda: self._client.update_item(
+                TableName=self.table_name,
+                Key=to_ddb({"pk": source, "sk": key}),
+                UpdateExpression="SET #s = :r, #rb = :rb",
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#s": "status", "#v": "version", "#rb": "resolvedBy"},
+                ExpressionAttributeValues=to_ddb({":r": RESOLVED, ":open": OPEN, ":seen": seen, ":rb": resolved_by}),
+            )
         )
+
+    @staticmethod
+    def _conditional(call: Callable[[], Any]) -> bool:
+        try:
+            call()
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     def entries(self, include_resolved: bool = False) -> Iterator[QuarantineEntry]:
         paginator = self._client.get_paginator("scan")

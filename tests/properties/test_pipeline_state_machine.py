@@ -99,7 +99,7 @@ class Faults:
                 self.race_after -= 1
         if self.crash_after is not None:
             if self.crash_after == 0:
-                return _error("ValidationException")  # non-retryable: the segment dies mid-page
+                return _error("AccessDeniedException")  # non-retryable (not a refusal of the item): the segment dies
             self.crash_after -= 1
         return None
 
