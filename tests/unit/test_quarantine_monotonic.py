@@ -25,7 +25,11 @@ def env():
         for spec in settings.names.all_specs():
             clients.dynamodb.create_table(**spec.create_table_kwargs())
         names = settings.names
-        yield names, QuarantineStore(clients.dynamodb, names.quarantine_table), V3Writer(clients.dynamodb, names.v3_table)
+        yield (
+            names,
+            QuarantineStore(clients.dynamodb, names.quarantine_table),
+            V3Writer(clients.dynamodb, names.v3_table),
+        )
 
 
 def _bad_entry(names, version: str):
