@@ -29,7 +29,7 @@ from cutover.settings import Settings
 from cutover.state import CheckpointStore
 from cutover.tables import Tables, check_source
 from replicator.contract.errors import TransformError
-from replicator.contract.transform import SOURCE_KEY, source_key, transform
+from replicator.contract.transform import source_key, transform
 from replicator.contract.versioning import BACKFILL_VERSION
 from replicator.quarantine import QuarantineStore, entry_for
 from replicator.v3_writer import Outcome, V3Writer, is_rejected, rejected_error
@@ -215,13 +215,7 @@ class _PageFiller:
         key = source_ref.partition("#")[2]
         error = rejected_error(self.source, key, exc, "nothing was written")
         entry = entry_for(error, self.table_name, legacy, BACKFILL_VERSION, "backfill")
-        try:
-            call_with_retry(partial(self.quarantine.put, entry))
-        except ClientError as too_big:  # the raw item itself is over the limit: keep only its key
-            if not is_rejected(too_big):
-                raise
-            small = entry_for(error, self.table_name, {SOURCE_KEY[self.source]: key}, BACKFILL_VERSION, "backfill")
-            call_with_retry(partial(self.quarantine.put, small))
+        call_with_retry(partial(self.quarantine.put, entry))  # a raw item too large to keep is stored as its key
 
     def _holder_version(self, item: dict[str, Any]) -> str | None:
         """The `_version` at a key fill was refused: "0" means an earlier (crashed or restarted) backfill

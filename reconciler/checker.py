@@ -15,8 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from cutover.batch_get import get_item
 from cutover.retry import call_with_retry
 from cutover.tables import Tables
@@ -27,7 +25,7 @@ from replicator.contract.errors import TransformError
 from replicator.contract.transform import SOURCE_KEY, Item, V3Key, transform
 from replicator.contract.versioning import bump
 from replicator.quarantine import OPEN, QuarantineStore, entry_for
-from replicator.v3_writer import Outcome, V3Writer, WriteRejectedError, is_rejected, is_tombstone
+from replicator.v3_writer import Outcome, V3Writer, WriteRejectedError, is_tombstone
 
 MAX_ATTEMPTS = 5  # snapshots / conditional writes per key before it is reported as still changing
 
@@ -147,13 +145,7 @@ class Checker:
             bump(existing.floor if existing else None),
             "reconcile",
         )
-        try:
-            call_with_retry(lambda: self.quarantine.put(entry))
-        except ClientError as exc:  # the raw item itself is too large to keep: keep its key
-            if not is_rejected(exc):
-                raise
-            small = entry_for(error, entry.table, {SOURCE_KEY[source]: str(error.key)}, entry.version, "reconcile")
-            call_with_retry(lambda: self.quarantine.put(small))
+        call_with_retry(lambda: self.quarantine.put(entry))
 
     def is_rejected_write(self, source: str, key: str) -> bool:
         entry = call_with_retry(lambda: self.quarantine.get(source, key))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -21,6 +21,7 @@ from botocore.exceptions import ClientError
 from cutover.clock import utc_now
 from cutover.codec import from_ddb, to_ddb
 from replicator.contract.errors import TransformError
+from replicator.contract.transform import SOURCE_KEY
 
 OPEN = "open"
 RESOLVED = "resolved"
@@ -112,13 +113,29 @@ class QuarantineStore:
         self._client = client
         self.table_name = table_name
 
+    def _put_item(self, entry: QuarantineEntry, **condition: Any) -> None:
+        """PutItem; if the raw item itself is over DynamoDB's limit, keep only its key (and say so)."""
+        try:
+            self._client.put_item(TableName=self.table_name, Item=to_ddb(entry.to_item()), **condition)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ValidationException":
+                raise
+            key_only = (
+                {SOURCE_KEY[entry.source]: entry.key} if entry.source in SOURCE_KEY else {"record": "<too large>"}
+            )
+            smaller = replace(
+                entry,
+                raw=to_ddb(key_only),
+                detail=entry.detail + " (raw item too large to keep: only its key is stored)",
+            )
+            self._client.put_item(TableName=self.table_name, Item=to_ddb(smaller.to_item()), **condition)
+
     def put(self, entry: QuarantineEntry) -> bool:
         """Record an entry unless the stored one is as new or newer, or was resolved by a version as new
         or newer (False then): a replay (redelivery, second consumer, crash before checkpoint) is a no-op."""
         return self._conditional(
-            lambda: self._client.put_item(
-                TableName=self.table_name,
-                Item=to_ddb(entry.to_item()),
+            lambda: self._put_item(
+                entry,
                 ConditionExpression="attribute_not_exists(pk) OR (#v < :v AND (attribute_not_exists(#rb) OR #rb < :v))",
                 ExpressionAttributeNames={"#v": "version", "#rb": "resolvedBy"},
                 ExpressionAttributeValues={":v": {"S": entry.version}},
@@ -128,9 +145,8 @@ class QuarantineStore:
     def replace(self, entry: QuarantineEntry, seen_version: str) -> bool:
         """Overwrite exactly the entry version `seen_version` (a re-drive that found the item still bad)."""
         return self._conditional(
-            lambda: self._client.put_item(
-                TableName=self.table_name,
-                Item=to_ddb(entry.to_item()),
+            lambda: self._put_item(
+                entry,
                 ConditionExpression="#v = :seen",
                 ExpressionAttributeNames={"#v": "version"},
                 ExpressionAttributeValues={":seen": {"S": seen_version}},
