@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -121,26 +121,37 @@ def run_segment_on(
     pool = executor or ThreadPoolExecutor(
         max_workers=max(1, write_threads), thread_name_prefix=f"fill-{table}-{segment}"
     )
+
+    def pages_from(start: SegmentProgress) -> tuple[SegmentProgress, bool]:
+        """Scan from `start`, saving each page. Returns (progress, lost): `lost` means another process
+        advanced the checkpoint first, and `progress` is then the stored state to continue from."""
+        current = start
+        scan = scan_pages(
+            client,
+            tables.source_table(table),
+            segment=segment,
+            segments=segments,
+            start_key=current.cursor,
+            limit=page_size,
+        )
+        for page in scan:
+            counts = filler.fill(page.items, pool)  # every write finished (or raised) here
+            step = replace(current, cursor=page.next_key, done=page.next_key is None, pages=current.pages + 1)
+            step.counts = {name: current.counts[name] + counts.get(name, 0) for name in current.counts}
+            if on_page is not None:
+                on_page(table, counts)
+            if not checkpoints.save(segment, step):
+                return checkpoints.load(segment), True
+            current = step
+            if current.done or _expired(deadline):
+                break
+        return current, False
+
     try:
-        if not _expired(deadline):
-            for page in scan_pages(
-                client,
-                tables.source_table(table),
-                segment=segment,
-                segments=segments,
-                start_key=progress.cursor,
-                limit=page_size,
-            ):
-                counts = filler.fill(page.items, pool)  # every write finished (or raised) here
-                progress.cursor, progress.done = page.next_key, page.next_key is None
-                progress.pages += 1
-                for name, n in counts.items():
-                    progress.counts[name] += n
-                checkpoints.save(segment, progress)
-                if on_page is not None:
-                    on_page(table, counts)
-                if progress.done or _expired(deadline):
-                    break
+        while not progress.done and not _expired(deadline):
+            progress, lost = pages_from(progress)
+            if not lost:
+                break
     finally:
         if executor is None:
             pool.shutdown(wait=True)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from cutover.clock import utc_now
 from cutover.codec import from_ddb, to_ddb
 
@@ -66,6 +68,32 @@ class CheckpointStore(_JsonTable):
 
     def put(self, pk: str, sk: str, data: dict[str, Any]) -> None:
         self._put(pk, sk, data)
+
+    def put_if_revision(self, pk: str, sk: str, data: dict[str, Any], revision: int) -> bool:
+        """Write `data` as revision `revision + 1` only if the stored revision is still `revision`
+        (0: no item, or one written without a revision). False if another writer got there first."""
+        condition = "attribute_not_exists(#rev)" if revision == 0 else "#rev = :rev"
+        try:
+            self._client.put_item(
+                TableName=self.table_name,
+                Item=to_ddb(
+                    {
+                        "pk": pk,
+                        "sk": sk,
+                        "data": json.dumps(data, sort_keys=True, default=str),
+                        "updatedAt": utc_now(),
+                        "rev": revision + 1,
+                    }
+                ),
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#rev": "rev"},
+                **({"ExpressionAttributeValues": to_ddb({":rev": revision})} if revision else {}),
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     def delete(self, pk: str, sk: str) -> None:
         self._client.delete_item(TableName=self.table_name, Key=to_ddb({"pk": pk, "sk": sk}))
