@@ -160,14 +160,19 @@ class Checker:
         return not snap.stable or snap.expected is None or legacy_finding(snap.expected, snap.actual) is not None
 
     def bad_item(self, source: str, key: str, err: TransformError, legacy: dict[str, Any]) -> None:
-        """A legacy item the transform rejects: fine if quarantined, a difference if not."""
-        if self.is_quarantined(source, key):
-            self.sink.count("quarantined")
-            return
-        fresh = self.legacy(source, key)
-        if fresh is None:
-            return
-        if fresh != legacy:
+        """A legacy item the transform rejects: fine if quarantined, a difference if not.
+
+        The entry is read before the legacy item is read again, and a repair writes only over that
+        entry state: if replication quarantined (or the item turned good and resolved it) meanwhile,
+        the repair does not add a stale entry."""
+        for _ in range(MAX_ATTEMPTS):
+            seen = call_with_retry(lambda: self.quarantine.get(source, key))
+            if seen is not None and seen.status == OPEN:
+                self.sink.count("quarantined")
+                return
+            fresh = self.legacy(source, key)
+            if fresh is None:
+                return
             try:
                 transform(source, fresh)
             except TransformError as again:
@@ -175,15 +180,30 @@ class Checker:
             else:
                 self.confirm_legacy(source, key)  # fixed at the source meanwhile: judge it as a good item
                 return
-            if self.is_quarantined(source, key):
-                self.sink.count("quarantined")
+            diff = Difference(UNQUARANTINED, source, key, None, detail=f"{err.reason}: {err.detail}")
+            if not self.repair:
+                self.sink.add(diff)
                 return
-        diff = Difference(UNQUARANTINED, source, key, None, detail=f"{err.reason}: {err.detail}")
-        if self.repair:
-            repair_quarantine(self.quarantine, err, self.tables.source_table(source), legacy)
-            diff.repaired = True
-            diff.remaining = not self.is_quarantined(source, key)
+            opened = repair_quarantine(self.quarantine, err, self.tables.source_table(source), legacy, seen)
+            if opened is not None:
+                self._unless_fixed_meanwhile(source, key, opened.version)
+                diff.repaired = True
+                diff.remaining = not self.is_quarantined(source, key)
+                self.sink.add(diff)
+                return
+        diff = Difference(UNQUARANTINED, source, key, None, detail="kept changing while being checked")
         self.sink.add(diff)
+
+    def _unless_fixed_meanwhile(self, source: str, key: str, version: str) -> None:
+        """Legacy read after the entry was opened: if the item is good (or gone) by now, its good record
+        may have been applied before the entry existed; resolve what we opened (only that version)."""
+        after = self.legacy(source, key)
+        try:
+            if after is not None:
+                transform(source, after)
+        except TransformError:
+            return
+        call_with_retry(lambda: self.quarantine.resolve(source, key, version, version))
 
     # -- direction 2: live v3 item -> its source ------------------------------------------------
     def confirm_v3(self, key: V3Key) -> None:

@@ -16,7 +16,7 @@ from cutover.retry import call_with_retry
 from replicator.contract.errors import TransformError
 from replicator.contract.transform import Item, V3Key
 from replicator.contract.versioning import bump
-from replicator.quarantine import QuarantineStore, entry_for
+from replicator.quarantine import QuarantineEntry, QuarantineStore, entry_for
 from replicator.v3_writer import Outcome, V3Writer, is_rejected, rejected_error
 
 
@@ -50,8 +50,10 @@ def repair_extra(writer: V3Writer, key: V3Key, observed: Item) -> Outcome:
     return call_with_retry(lambda: writer.tombstone_over(key, observed, ref))
 
 
-def repair_quarantine(store: QuarantineStore, error: TransformError, table: str, legacy: Item) -> bool:
-    """An unquarantined bad item: (re)open its entry above the entry's version and the one that resolved it."""
-    existing = call_with_retry(lambda: store.get(error.source, str(error.key)))
-    entry = entry_for(error, table, legacy, bump(existing.floor if existing else None), "reconcile")
-    return call_with_retry(lambda: store.put(entry))
+def repair_quarantine(
+    store: QuarantineStore, error: TransformError, table: str, legacy: Item, seen: QuarantineEntry | None
+) -> QuarantineEntry | None:
+    """An unquarantined bad item: (re)open its entry above the version and `resolvedBy` of `seen` (the entry
+    read before `legacy`), and only if the entry is still exactly `seen`; None (re-check) if it changed."""
+    entry = entry_for(error, table, legacy, bump(seen.floor if seen else None), "reconcile")
+    return entry if call_with_retry(lambda: store.put_over(entry, seen)) else None

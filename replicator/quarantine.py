@@ -142,6 +142,19 @@ class QuarantineStore:
             )
         )
 
+    def put_over(self, entry: QuarantineEntry, seen: QuarantineEntry | None) -> bool:
+        """Write `entry` only if the stored entry is still exactly `seen` (same version and status; None: absent)."""
+        if seen is None:
+            return self._conditional(lambda: self._put_item(entry, ConditionExpression="attribute_not_exists(pk)"))
+        return self._conditional(
+            lambda: self._put_item(
+                entry,
+                ConditionExpression="#v = :seen AND #s = :status",
+                ExpressionAttributeNames={"#v": "version", "#s": "status"},
+                ExpressionAttributeValues=to_ddb({":seen": seen.version, ":status": seen.status}),
+            )
+        )
+
     def replace(self, entry: QuarantineEntry, seen_version: str) -> bool:
         """Overwrite exactly the entry version `seen_version` (a re-drive that found the item still bad)."""
         return self._conditional(

@@ -301,14 +301,20 @@ class Pipeline(RuleBasedStateMachine):
 
     # -- backfill ------------------------------------------------------------------------------------
     def _segment(
-        self, source: str, segment: int, deadline=None, clients: Clients | None = None, page_size: int = 2
+        self,
+        source: str,
+        segment: int,
+        deadline=None,
+        clients: Clients | None = None,
+        page_size: int = 2,
+        segments: int = SEGMENTS,
     ) -> None:
         run_segment(
             self.settings,
             clients or self.backfill_clients,
             table=source,
             segment=segment,
-            segments=SEGMENTS,
+            segments=segments,
             run_id="prop",
             deadline=deadline,
             write_threads=1,
@@ -451,28 +457,40 @@ class Pipeline(RuleBasedStateMachine):
 
         self._raced(at, after, seed, run)
 
-    @rule(source=SOURCES, segment=st.integers(0, SEGMENTS - 1), after=st.integers(1, 8), pages=st.integers(1, 3))
-    def second_backfill(self, source, segment, after, pages):
-        """Two runners on one segment: runner B saves `pages` pages in the middle of runner A's work."""
-
+    @rule(source=SOURCES, at_save=st.integers(0, 2), pages=st.integers(1, 4), pages_a=st.integers(1, 3))
+    def second_backfill(self, source, at_save, pages, pages_a):
+        """Two runners on one segment: runner B saves `pages` pages just before runner A's `at_save`-th
+        checkpoint save; A runs `pages_a` pages. One page per item and one segment for the whole table
+        (its own checkpoint layout), so there are enough pages to race on."""
         checkpoints = SegmentCheckpoints(
-            CheckpointStore(self.legacy_client, self.settings.names.checkpoints_table), source, SEGMENTS
+            CheckpointStore(self.legacy_client, self.settings.names.checkpoints_table), source, 1
         )
-        checkpoints.reset(segment)  # both runners start from scratch, so there is work to race on
+        checkpoints.reset(0)  # both runners start from scratch
         after_b = []
 
         def runner_b(_operation: str, _params: dict[str, Any]) -> None:
             count = itertools.count()
-            self._segment(source, segment, deadline=lambda: 1.0 if next(count) < pages else 0.0, page_size=1)
-            after_b.append(checkpoints.load(segment))
+            self._segment(source, 0, deadline=lambda: 1.0 if next(count) < pages else 0.0, page_size=1, segments=1)
+            after_b.append(checkpoints.load(0))
 
-        self.faults.path_after, self.faults.path_action = after, runner_b
+        table = self.settings.names.checkpoints_table
+        self.faults.path_counts = lambda operation, body: operation == "PutItem" and body.get("TableName") == table
+        self.faults.path_after, self.faults.path_action = at_save, runner_b
         try:
-            self._segment(source, segment, clients=self.path_clients, page_size=1)
+            count_a = itertools.count()
+            self._segment(
+                source,
+                0,
+                deadline=lambda: 1.0 if next(count_a) < pages_a else 0.0,
+                clients=self.path_clients,
+                page_size=1,
+                segments=1,
+            )
         finally:
             self.faults.path_after = None
+            self.faults.path_counts = Faults.path_counts
         # progress is monotonic: runner A never moves the checkpoint behind what runner B stored
-        stored = checkpoints.load(segment)
+        stored = checkpoints.load(0)
         for seen in after_b:
             assert stored.done or not seen.done, "a finished segment went back to unfinished"
             assert stored.counts["scanned"] >= seen.counts["scanned"], (stored.counts, seen.counts)

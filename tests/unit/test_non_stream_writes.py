@@ -197,3 +197,29 @@ def test_sweep_never_resolves_a_newer_entry_replication_opened_meanwhile(env):
     assert fired
     assert store.get("users", "u1").status == OPEN and store.get("users", "u1").version == "7"
     assert checker.sink.counts["quarantine_resolved"] == 0
+
+
+def test_repair_does_not_open_an_entry_for_an_item_fixed_and_replicated_meanwhile(env):
+    settings, app = env
+    names = settings.names
+    bad = {"userId": "u1", "email": 42}
+    good = {"userId": "u1", "email": "fixed@b"}
+    _legacy_put(app, settings, "users", bad)  # bad, and replication has not quarantined it yet
+    store = QuarantineStore(app, names.quarantine_table)
+    client, checker = _checker(settings)
+
+    def fix_and_replicate():
+        from replicator.apply import apply_plan
+        from replicator.changes import Change, plan
+
+        _legacy_put(app, settings, "users", good)
+        change = Change("users", "MODIFY", {"userId": "u1"}, bad, good, "5")
+        apply_plan(plan(change), V3Writer(app, names.v3_table), store, names.users_table)
+
+    # Given the item is fixed at the source and replicated just before the repair opens its entry
+    fired = _once_before(client, "PutItem", names.quarantine_table, fix_and_replicate)
+    checker.confirm_legacy("users", "u1")
+    # Then no open entry is left for the (now good) item: it would block the flip for nothing
+    assert fired
+    entry = store.get("users", "u1")
+    assert entry is None or entry.status != OPEN
