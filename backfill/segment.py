@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 
 from backfill.checkpoint import COUNT_NAMES, SegmentCheckpoints, SegmentProgress
 from cutover.clients import Clients
-from cutover.codec import from_ddb
+from cutover.codec import from_ddb, to_ddb
 from cutover.errors import InvalidSegmentError
 from cutover.rate import TokenBucket
 from cutover.retry import call_with_retry
@@ -29,7 +29,7 @@ from cutover.settings import Settings
 from cutover.state import CheckpointStore
 from cutover.tables import Tables, check_source
 from replicator.contract.errors import TransformError
-from replicator.contract.transform import source_key, transform
+from replicator.contract.transform import SOURCE_KEY, source_key, transform
 from replicator.contract.versioning import BACKFILL_VERSION
 from replicator.quarantine import QuarantineStore, entry_for
 from replicator.v3_writer import Outcome, V3Writer, is_rejected, rejected_error
@@ -193,7 +193,8 @@ class _PageFiller:
                     v3_items = transform(self.source, item)
                 except TransformError as err:
                     entry = entry_for(err, self.table_name, item, BACKFILL_VERSION, "backfill")
-                    call_with_retry(partial(self.quarantine.put, entry))
+                    if call_with_retry(partial(self.quarantine.put, entry)):
+                        self._unless_fixed_meanwhile(entry.key)
                     counts["quarantined"] += 1
                     continue
                 ref = f"{self.source}#{source_key(self.source, item)}"
@@ -204,6 +205,21 @@ class _PageFiller:
         for outcome in [f.result() for f in futures]:  # waits for all; re-raises a non-transient error
             counts[outcome] += 1
         return counts
+
+    def _unless_fixed_meanwhile(self, key: str) -> None:
+        """The Scan page may be stale: if the item is good (or gone) now, its fix may have been replicated
+        before this entry existed, so nothing else would resolve it. Resolve exactly what was written."""
+        resp = call_with_retry(
+            lambda: self.client.get_item(
+                TableName=self.table_name, Key=to_ddb({SOURCE_KEY[self.source]: key}), ConsistentRead=True
+            )
+        )
+        if "Item" in resp:
+            try:
+                transform(self.source, from_ddb(resp["Item"]))
+            except TransformError:
+                return  # still bad: the entry stands
+        call_with_retry(lambda: self.quarantine.resolve(self.source, key, BACKFILL_VERSION, BACKFILL_VERSION))
 
     def _write(self, item: dict[str, Any], source_ref: str, legacy: dict[str, Any]) -> str:
         """Fill one item; name what happened: written, already_filled, skipped_newer or quarantined.

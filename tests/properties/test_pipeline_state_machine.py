@@ -512,6 +512,11 @@ class Pipeline(RuleBasedStateMachine):
         report = run_reconcile(self.settings, self.backfill_clients, segments=SEGMENTS, workers=2, record=False)
         assert report.clean, [d.to_dict() for d in report.shown]
         self._check_v3_directly()
+        # and after that reconcile (its sweep), quarantine holds exactly the bad items: nothing blocks the flip
+        store = QuarantineStore(self.legacy_client, self.settings.names.quarantine_table)
+        open_keys = {(e.source, e.key) for e in store.entries()}
+        bad = {(s, k) for s, items in self.model.items() for k, i in items.items() if not _good(s, i)}
+        assert open_keys == bad, (open_keys, bad)
 
     def _check_v3_directly(self, partial: bool = False) -> None:
         """v3 == transform(legacy) and every bad item is in open quarantine. `partial` (mid-run, stream

@@ -153,3 +153,32 @@ def test_backfill_on_aws_rules_quarantines_orders_with_a_bad_email_up_front(env)
     store = QuarantineStore(clients.dynamodb, settings.names.quarantine_table)
     assert {store.get("orders", k).reason for k in ("e", "n")} == {"invalid_index_key"}
     assert from_ddb(json.loads(json.dumps(store.get("orders", "n").raw)))["email"] == 42
+
+
+def test_backfill_does_not_leave_an_open_entry_for_an_item_fixed_and_replicated_meanwhile(env):
+    settings, clients = env
+    names = settings.names
+    bad = {"userId": "u1", "email": 42}
+    good = {"userId": "u1", "email": "fixed@b"}
+    clients.dynamodb.put_item(TableName=names.users_table, Item=to_ddb(bad))
+    app = Clients(settings).dynamodb
+    store = QuarantineStore(app, names.quarantine_table)
+    fired = []
+
+    def fix_and_replicate(params, **_):
+        if not fired and json.loads(params["body"]).get("TableName") == names.quarantine_table:
+            from replicator.apply import apply_plan
+            from replicator.changes import Change, plan
+            from replicator.v3_writer import V3Writer
+
+            fired.append(1)
+            app.put_item(TableName=names.users_table, Item=to_ddb(good))
+            change = Change("users", "MODIFY", {"userId": "u1"}, bad, good, "5")
+            apply_plan(plan(change), V3Writer(app, names.v3_table), store, names.users_table)
+
+    # Given backfill scanned the bad item, and its fix is replicated just before backfill quarantines it
+    clients.dynamodb.meta.events.register("before-call.dynamodb.PutItem", fix_and_replicate)
+    run_backfill(settings, clients, tables=("users",), segments=1, require_sync=False)
+    # Then no open entry is left for the good item (it would block the flip for nothing)
+    entry = store.get("users", "u1")
+    assert fired and entry is not None and entry.status != OPEN
