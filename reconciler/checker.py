@@ -19,12 +19,11 @@ from cutover.batch_get import get_item
 from cutover.retry import call_with_retry
 from cutover.tables import Tables
 from reconciler.compare import EXTRA, UNKNOWN_RECORD, UNQUARANTINED, legacy_finding, source_of_v3, v3_finding, v3_key
-from reconciler.repair import Rejected, repair_extra, repair_put, repair_quarantine
+from reconciler.repair import Rejected, quarantine_rejected, repair_extra, repair_put, repair_quarantine
 from reconciler.report import Difference, DifferenceSink
 from replicator.contract.errors import TransformError
 from replicator.contract.transform import SOURCE_KEY, Item, V3Key, transform
-from replicator.contract.versioning import bump
-from replicator.quarantine import OPEN, QuarantineStore, entry_for
+from replicator.quarantine import OPEN, QuarantineStore
 from replicator.v3_writer import Outcome, V3Writer, WriteRejectedError, is_tombstone
 
 MAX_ATTEMPTS = 5  # snapshots / conditional writes per key before it is reported as still changing
@@ -126,26 +125,13 @@ class Checker:
                 try:
                     outcome = repair_put(self.writer, snap.expected, f"{source}#{key}", snap.actual)
                 except Rejected as rejected:
-                    self._quarantine_rejected(rejected.error, source, snap)
+                    table = self.tables.source_table(source)
+                    quarantine_rejected(self.writer, self.quarantine, rejected.error, table, snap.legacy, snap.actual)
                     return not self.is_quarantined(source, key)
                 if outcome is Outcome.WRITTEN:
                     return self._still_differs(source, key)
             snap = self.snapshot(source, key)  # replication changed the key: judge what it holds now
         return True
-
-    def _quarantine_rejected(self, error: TransformError, source: str, snap: Snapshot) -> None:
-        """DynamoDB refuses transform(L): quarantine it, and tombstone the stale v3 item it would replace."""
-        if snap.actual is not None and not is_tombstone(snap.actual) and snap.expected is not None:
-            repair_extra(self.writer, v3_key(snap.expected), snap.actual)
-        existing = call_with_retry(lambda: self.quarantine.get(error.source, str(error.key)))
-        entry = entry_for(
-            error,
-            self.tables.source_table(source),
-            snap.legacy or {},
-            bump(existing.floor if existing else None),
-            "reconcile",
-        )
-        call_with_retry(lambda: self.quarantine.put(entry))
 
     def is_rejected_write(self, source: str, key: str) -> bool:
         entry = call_with_retry(lambda: self.quarantine.get(source, key))

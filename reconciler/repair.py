@@ -17,7 +17,7 @@ from replicator.contract.errors import TransformError
 from replicator.contract.transform import Item, V3Key
 from replicator.contract.versioning import bump
 from replicator.quarantine import QuarantineEntry, QuarantineStore, entry_for
-from replicator.v3_writer import Outcome, V3Writer, is_rejected, rejected_error
+from replicator.v3_writer import Outcome, V3Writer, is_rejected, is_tombstone, rejected_error
 
 
 class Rejected(Exception):
@@ -48,6 +48,18 @@ def repair_extra(writer: V3Writer, key: V3Key, observed: Item) -> Outcome:
     user_id, record_type = key
     ref = str(observed.get("_source") or f"v3#{user_id}#{record_type}")
     return call_with_retry(lambda: writer.tombstone_over(key, observed, ref))
+
+
+def quarantine_rejected(
+    writer: V3Writer, store: QuarantineStore, error: TransformError, table: str, legacy: Item, actual: Item | None
+) -> None:
+    """DynamoDB refuses transform(L): tombstone the stale live v3 item it would have replaced (exactly
+    that version), and open a `write_rejected` entry above any earlier one."""
+    if actual is not None and not is_tombstone(actual):
+        repair_extra(writer, (actual["userId"], actual["recordType"]), actual)
+    existing = call_with_retry(lambda: store.get(error.source, str(error.key)))
+    entry = entry_for(error, table, legacy, bump(existing.floor if existing else None), "reconcile")
+    call_with_retry(lambda: store.put(entry))
 
 
 def repair_quarantine(
