@@ -12,13 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from backfill.checkpoint import COUNT_NAMES, SegmentCheckpoints, SegmentProgress
 from cutover.clients import Clients
-from cutover.codec import from_ddb
+from cutover.codec import from_ddb, to_ddb
 from cutover.errors import InvalidSegmentError
 from cutover.rate import TokenBucket
 from cutover.retry import call_with_retry
@@ -27,10 +29,10 @@ from cutover.settings import Settings
 from cutover.state import CheckpointStore
 from cutover.tables import Tables, check_source
 from replicator.contract.errors import TransformError
-from replicator.contract.transform import source_key, transform
+from replicator.contract.transform import SOURCE_KEY, source_key, transform
 from replicator.contract.versioning import BACKFILL_VERSION
 from replicator.quarantine import QuarantineStore, entry_for
-from replicator.v3_writer import Outcome, V3Writer
+from replicator.v3_writer import Outcome, V3Writer, is_rejected, rejected_error
 
 Deadline = Callable[[], float]  # remaining seconds; <= 0 means stop after the current page
 PageCallback = Callable[[str, dict[str, int]], None]
@@ -119,26 +121,37 @@ def run_segment_on(
     pool = executor or ThreadPoolExecutor(
         max_workers=max(1, write_threads), thread_name_prefix=f"fill-{table}-{segment}"
     )
+
+    def pages_from(start: SegmentProgress) -> tuple[SegmentProgress, bool]:
+        """Scan from `start`, saving each page. Returns (progress, lost): `lost` means another process
+        advanced the checkpoint first, and `progress` is then the stored state to continue from."""
+        current = start
+        scan = scan_pages(
+            client,
+            tables.source_table(table),
+            segment=segment,
+            segments=segments,
+            start_key=current.cursor,
+            limit=page_size,
+        )
+        for page in scan:
+            counts = filler.fill(page.items, pool)  # every write finished (or raised) here
+            step = replace(current, cursor=page.next_key, done=page.next_key is None, pages=current.pages + 1)
+            step.counts = {name: current.counts[name] + counts.get(name, 0) for name in current.counts}
+            if on_page is not None:
+                on_page(table, counts)
+            if not checkpoints.save(segment, step):
+                return checkpoints.load(segment), True
+            current = step
+            if current.done or _expired(deadline):
+                break
+        return current, False
+
     try:
-        if not _expired(deadline):
-            for page in scan_pages(
-                client,
-                tables.source_table(table),
-                segment=segment,
-                segments=segments,
-                start_key=progress.cursor,
-                limit=page_size,
-            ):
-                counts = filler.fill(page.items, pool)  # every write finished (or raised) here
-                progress.cursor, progress.done = page.next_key, page.next_key is None
-                progress.pages += 1
-                for name, n in counts.items():
-                    progress.counts[name] += n
-                checkpoints.save(segment, progress)
-                if on_page is not None:
-                    on_page(table, counts)
-                if progress.done or _expired(deadline):
-                    break
+        while not progress.done and not _expired(deadline):
+            progress, lost = pages_from(progress)
+            if not lost:
+                break
     finally:
         if executor is None:
             pool.shutdown(wait=True)
@@ -180,11 +193,12 @@ class _PageFiller:
                     v3_items = transform(self.source, item)
                 except TransformError as err:
                     entry = entry_for(err, self.table_name, item, BACKFILL_VERSION, "backfill")
-                    call_with_retry(partial(self.quarantine.put, entry))
+                    if call_with_retry(partial(self.quarantine.put, entry)):
+                        self._unless_fixed_meanwhile(entry.key)
                     counts["quarantined"] += 1
                     continue
                 ref = f"{self.source}#{source_key(self.source, item)}"
-                futures += [pool.submit(self._write, v3_item, ref) for v3_item in v3_items]
+                futures += [pool.submit(self._write, v3_item, ref, item) for v3_item in v3_items]
         except BaseException:
             wait(futures)  # let in-flight writes land before the error leaves this page uncheckpointed
             raise
@@ -192,11 +206,43 @@ class _PageFiller:
             counts[outcome] += 1
         return counts
 
-    def _write(self, item: dict[str, Any], source_ref: str) -> str:
-        """Fill one item; name what happened: written, already_filled or skipped_newer."""
-        if call_with_retry(lambda: self.writer.fill(item, source_ref)) is Outcome.WRITTEN:
+    def _unless_fixed_meanwhile(self, key: str) -> None:
+        """The Scan page may be stale: if the item is good (or gone) now, its fix may have been replicated
+        before this entry existed, so nothing else would resolve it. Resolve exactly what was written."""
+        resp = call_with_retry(
+            lambda: self.client.get_item(
+                TableName=self.table_name, Key=to_ddb({SOURCE_KEY[self.source]: key}), ConsistentRead=True
+            )
+        )
+        if "Item" in resp:
+            try:
+                transform(self.source, from_ddb(resp["Item"]))
+            except TransformError:
+                return  # still bad: the entry stands
+        call_with_retry(lambda: self.quarantine.resolve(self.source, key, BACKFILL_VERSION, BACKFILL_VERSION))
+
+    def _write(self, item: dict[str, Any], source_ref: str, legacy: dict[str, Any]) -> str:
+        """Fill one item; name what happened: written, already_filled, skipped_newer or quarantined.
+
+        An item DynamoDB refuses for good (over 400 KB, ...) is quarantined (`write_rejected`), so the
+        page still completes and is checkpointed: raising would fail every re-run on the same item.
+        """
+        try:
+            outcome = call_with_retry(lambda: self.writer.fill(item, source_ref))
+        except ClientError as exc:
+            if not is_rejected(exc):
+                raise
+            self._quarantine_rejected(exc, source_ref, legacy)
+            return "quarantined"
+        if outcome is Outcome.WRITTEN:
             return "written"
         return "already_filled" if self._holder_version(item) == BACKFILL_VERSION else "skipped_newer"
+
+    def _quarantine_rejected(self, exc: ClientError, source_ref: str, legacy: dict[str, Any]) -> None:
+        key = source_ref.partition("#")[2]
+        error = rejected_error(self.source, key, exc, "nothing was written")
+        entry = entry_for(error, self.table_name, legacy, BACKFILL_VERSION, "backfill")
+        call_with_retry(partial(self.quarantine.put, entry))  # a raw item too large to keep is stored as its key
 
     def _holder_version(self, item: dict[str, Any]) -> str | None:
         """The `_version` at a key fill was refused: "0" means an earlier (crashed or restarted) backfill

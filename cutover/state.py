@@ -108,6 +108,12 @@ class CheckpointStore(_JsonTable):
         """A conditional put: `extra` top-level attributes are what `condition` compares. False if refused."""
         return self._put(pk, sk, data, extra, condition, values)
 
+    def put_if_revision(self, pk: str, sk: str, data: dict[str, Any], revision: int) -> bool:
+        """Write `data` as revision `revision + 1` only if the stored revision is still `revision`
+        (0: no item, or one written without a revision). False if another writer got there first."""
+        condition = "attribute_not_exists(rev)" if revision == 0 else "rev = :rev"
+        return self._put(pk, sk, data, {"rev": revision + 1}, condition, {":rev": revision} if revision else None)
+
     def delete(self, pk: str, sk: str) -> None:
         self._client.delete_item(TableName=self.table_name, Key=to_ddb({"pk": pk, "sk": sk}))
 

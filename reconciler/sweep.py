@@ -2,6 +2,10 @@
 
 Reconcile is where quarantine is cleaned up, so an operator's list shows only items that still
 need a fix. An entry stays open while its source item is still bad, or v3 does not match yet.
+The judgement uses the checker's snapshot (v3 read, then legacy), and the resolve is conditional
+on the entry version listed: if replication re-quarantined the item meanwhile (a newer version),
+the newer entry stays open. `resolvedBy` records the v3 version that was seen matching, so a
+replay of an older bad record cannot re-open the entry.
 """
 
 from __future__ import annotations
@@ -14,10 +18,9 @@ from cutover.names import SOURCES
 from cutover.retry import call_with_retry
 from cutover.scan import scan_pages
 from reconciler.checker import Checker
-from reconciler.compare import legacy_finding, sampled, v3_key
-from replicator.contract.errors import TransformError
-from replicator.contract.transform import transform
+from reconciler.compare import legacy_finding, sampled
 from replicator.quarantine import OPEN, QuarantineEntry
+from replicator.v3_writer import version_of
 
 
 def sweep_quarantine(checker: Checker, sample: float | None) -> None:
@@ -28,16 +31,16 @@ def sweep_quarantine(checker: Checker, sample: float | None) -> None:
             or not sampled(entry.source, entry.key, sample)
         ):
             continue
-        legacy = checker.legacy(entry.source, entry.key)
-        if legacy is not None:
-            try:
-                expected = transform(entry.source, legacy)[0]
-            except TransformError:
-                continue  # still bad: stays open
-            if legacy_finding(expected, checker.v3(v3_key(expected))) is not None:
+        snap = checker.snapshot(entry.source, entry.key)
+        resolved_by = entry.version
+        if snap.legacy is not None:
+            if snap.error is not None or not snap.stable or snap.expected is None:
+                continue  # still bad (or changing): stays open
+            if legacy_finding(snap.expected, snap.actual) is not None:
                 continue  # good now, but v3 does not show it yet (direction 1 reports/repairs that)
-        call_with_retry(partial(checker.quarantine.resolve, entry.source, entry.key))
-        checker.sink.count("quarantine_resolved")
+            resolved_by = version_of(snap.actual) or entry.version
+        if call_with_retry(partial(checker.quarantine.resolve, entry.source, entry.key, entry.version, resolved_by)):
+            checker.sink.count("quarantine_resolved")
 
 
 def _open_entries(checker: Checker) -> Iterator[QuarantineEntry]:

@@ -1,10 +1,16 @@
-"""Execute a Plan against v3 and quarantine. Tombstones first, so a key move never shows two live copies."""
+"""Execute a Plan against v3 and quarantine. Tombstones first, so a key move never shows two live copies.
+
+A good change whose OLD image was bad means the item was quarantined and is fixed now: its open,
+older entry is resolved (conditionally, so a newer entry stays open). Only such records pay the
+extra write; the test is a pure transform of the old image, so the hot path costs no extra I/O.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from replicator.changes import Plan
+from replicator.changes import Change, Plan
+from replicator.contract.transform import v3_keys
 from replicator.quarantine import QuarantineStore, entry_for
 from replicator.v3_writer import Outcome, V3Writer
 
@@ -15,12 +21,14 @@ class ApplyResult:
     skipped: int = 0
     tombstoned: int = 0
     quarantined: int = 0
+    resolved: int = 0
 
     def add(self, other: ApplyResult) -> None:
         self.written += other.written
         self.skipped += other.skipped
         self.tombstoned += other.tombstoned
         self.quarantined += other.quarantined
+        self.resolved += other.resolved
 
 
 def apply_plan(
@@ -41,4 +49,11 @@ def apply_plan(
     if plan.quarantine is not None:
         quarantine.put(entry_for(plan.quarantine.error, table, plan.quarantine.raw, change.version, origin))
         result.quarantined += 1
+    elif _was_bad(change) and quarantine.resolve_older(change.source, change.source_key, change.version):
+        result.resolved += 1
     return result
+
+
+def _was_bad(change: Change) -> bool:
+    """The previous image failed the transform, so the item may have an open entry to resolve."""
+    return change.old is not None and bool(change.source_key) and not v3_keys(change.source, change.old)

@@ -31,15 +31,7 @@ from replicator.stream_record import (
     raw_record_item,
     table_hint,
 )
-from replicator.v3_writer import Outcome, V3Writer
-
-PERMANENT_WRITE_ERRORS = frozenset({"ValidationException"})
-
-
-class WriteRejectedError(TransformError):
-    """DynamoDB refused the v3 write for good (not throttling): retrying cannot help."""
-
-    reason = "write_rejected"
+from replicator.v3_writer import PERMANENT_WRITE_ERRORS, Outcome, V3Writer, WriteRejectedError
 
 
 class RecordOutcome(enum.Enum):

@@ -1,8 +1,12 @@
 """Re-drive a quarantined item after its source was fixed: re-read it, then write, re-quarantine or resolve.
 
-The legacy item is re-read with a consistent read, because the entry's raw copy is what was
-bad, not what is there now. A good item is written with `bump(entry.version)`: above the
-version that was quarantined, below any later stream record, so a newer change always wins.
+Like every non-stream write (DESIGN.md "Non-stream writes"): read v3 at the item's key first,
+then the legacy item (consistent read) and write conditional on exactly that v3 state, with
+`bump(its version)`: a change replication applies after the v3 read either makes the condition
+fail (then re-check) or carries a later version that overwrites the re-drive. A legacy read after
+the v3 read is what makes the written item current: the old order (legacy, then v3) could write a
+deleted or moved item back above its tombstone. The quarantine entry is resolved (or replaced,
+if still bad) only if it is still the version the re-drive started from.
 """
 
 from __future__ import annotations
@@ -11,13 +15,17 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from cutover.codec import from_ddb, to_ddb
 from cutover.names import SOURCES, Names
 from replicator.contract.errors import TransformError
-from replicator.contract.transform import SOURCE_KEY, transform
+from replicator.contract.transform import SOURCE_KEY, Item, transform
 from replicator.contract.versioning import bump
 from replicator.quarantine import QuarantineEntry, QuarantineStore, entry_for
-from replicator.v3_writer import Outcome, V3Writer
+from replicator.v3_writer import Outcome, V3Writer, is_rejected, rejected_error, same_visible, version_of
+
+MAX_ATTEMPTS = 5  # re-checks when the item changes under the re-drive; then report it as changing
 
 
 class Redriven(enum.Enum):
@@ -26,6 +34,7 @@ class Redriven(enum.Enum):
     GONE = "gone"  # deleted at the source; resolved
     STILL_BAD = "still-bad"  # re-read and still fails the transform; entry updated
     CANNOT = "cannot-redrive"  # not a legacy item (unparseable stream record or no key)
+    CHANGING = "changing"  # kept changing (or a newer entry appeared) while re-driving: run again
 
     @property
     def resolved(self) -> bool:
@@ -67,20 +76,63 @@ class Redriver:
                 entry.reason,
                 "not a legacy item with a key: fix the source, then let the stream or backfill deliver it",
             )
-        table = self._names.source_table(entry.source)
-        resp = self._dynamodb.get_item(
-            TableName=table, Key=to_ddb({SOURCE_KEY[entry.source]: entry.key}), ConsistentRead=True
+        for _ in range(MAX_ATTEMPTS):
+            result = self._attempt(entry)
+            if result is not None:
+                return result
+        return RedriveResult(
+            entry.source, entry.key, Redriven.CHANGING, entry.reason, "the item kept changing; re-drive it again"
         )
-        if "Item" not in resp:
-            self.quarantine.resolve(entry.source, entry.key)
-            return RedriveResult(entry.source, entry.key, Redriven.GONE)
-        item = from_ddb(resp["Item"])
+
+    def _legacy(self, entry: QuarantineEntry) -> Item | None:
+        resp = self._dynamodb.get_item(
+            TableName=self._names.source_table(entry.source),
+            Key=to_ddb({SOURCE_KEY[entry.source]: entry.key}),
+            ConsistentRead=True,
+        )
+        return from_ddb(resp["Item"]) if "Item" in resp else None
+
+    def _v3(self, key: tuple[str, str]) -> Item | None:
+        resp = self._dynamodb.get_item(
+            TableName=self._names.v3_table, Key=to_ddb({"userId": key[0], "recordType": key[1]}), ConsistentRead=True
+        )
+        return from_ddb(resp["Item"]) if "Item" in resp else None
+
+    def _attempt(self, entry: QuarantineEntry) -> RedriveResult | None:
+        """One read-v3, read-legacy, conditional write; None means "changed meanwhile, re-check"."""
+        table = self._names.source_table(entry.source)
+        first = self._legacy(entry)  # only to learn the v3 key (an order's userId)
+        if first is None:
+            return self._resolved(entry, Redriven.GONE, entry.version)
         try:
-            v3_items = transform(entry.source, item)
+            v3_item = transform(entry.source, first)[0]
         except TransformError as err:
-            self.quarantine.put(entry_for(err, table, item, entry.version, "redrive"))
-            return RedriveResult(entry.source, entry.key, Redriven.STILL_BAD, err.reason, err.detail)
-        outcomes = [self._writer.put(v3, bump(entry.version), f"{entry.source}#{entry.key}") for v3 in v3_items]
-        self.quarantine.resolve(entry.source, entry.key)
-        written = any(o is Outcome.WRITTEN for o in outcomes)
-        return RedriveResult(entry.source, entry.key, Redriven.WRITTEN if written else Redriven.NEWER_IN_V3)
+            return self._still_bad(entry, err, table, first)
+        seen = self._v3((v3_item["userId"], v3_item["recordType"]))
+        if self._legacy(entry) != first:  # the legacy read that counts comes after the v3 read
+            return None
+        if same_visible(v3_item, seen):
+            return self._resolved(entry, Redriven.NEWER_IN_V3, version_of(seen) or "")
+        try:
+            outcome = self._writer.put_over(v3_item, seen, f"{entry.source}#{entry.key}")
+        except ClientError as exc:
+            if not is_rejected(exc):
+                raise
+            return self._still_bad(
+                entry, rejected_error(entry.source, entry.key, exc, "nothing was written"), table, first
+            )
+        if outcome is Outcome.SKIPPED:
+            return None  # v3 changed after we read it: re-check
+        return self._resolved(entry, Redriven.WRITTEN, bump(version_of(seen)))
+
+    def _resolved(self, entry: QuarantineEntry, outcome: Redriven, resolved_by: str) -> RedriveResult:
+        if not self.quarantine.resolve(entry.source, entry.key, entry.version, resolved_by):
+            return RedriveResult(
+                entry.source, entry.key, Redriven.CHANGING, entry.reason, "a newer quarantine entry appeared meanwhile"
+            )
+        return RedriveResult(entry.source, entry.key, outcome)
+
+    def _still_bad(self, entry: QuarantineEntry, err: TransformError, table: str, item: Item) -> RedriveResult:
+        """Replace exactly the entry looked at, one step above its version (a newer stream record still wins)."""
+        self.quarantine.replace(entry_for(err, table, item, bump(entry.version), "redrive"), entry.version)
+        return RedriveResult(entry.source, entry.key, Redriven.STILL_BAD, err.reason, err.detail)

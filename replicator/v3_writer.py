@@ -1,9 +1,10 @@
-"""The only code that writes the v3 table. Every write is conditional on `_version`.
+"""The only code that writes the v3 table. Every write is conditional.
 
-Replication and repair use `put` / `tombstone` (newer version wins); backfill uses `fill`
-(only keys nobody has written, so it never overwrites the stream or resurrects a tombstone).
-A failed condition is an expected outcome (SKIPPED), not an error; anything else propagates so
-the caller can retry (Lambda) or back off (backfill).
+Stream writes (`put` / `tombstone`) carry the record's version: newer version wins. Every other
+write is conditional on the exact v3 state it was derived from (DESIGN.md "Non-stream writes"):
+`fill` (backfill) on the key's absence, `put_over` / `tombstone_over` (repair, re-drive) on the
+`_version` the caller read (or the key's absence). A failed condition is an expected outcome
+(SKIPPED), not an error; anything else propagates so the caller can retry, re-check or quarantine.
 """
 
 from __future__ import annotations
@@ -14,16 +15,41 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from cutover.codec import to_ddb
+from replicator.contract.errors import TransformError
 from replicator.contract.transform import Item, V3Key
-from replicator.contract.versioning import BACKFILL_VERSION
+from replicator.contract.versioning import BACKFILL_VERSION, bump
 
 _NEWER_WINS = "attribute_not_exists(#pk) OR attribute_not_exists(#ver) OR #ver < :ver"
 _ABSENT = "attribute_not_exists(#pk)"
+_SAME_VERSION = "#ver = :seen"
+_UNVERSIONED = "attribute_exists(#pk) AND attribute_not_exists(#ver)"
+PERMANENT_WRITE_ERRORS = frozenset({"ValidationException"})  # DynamoDB refuses the item for good
 
 
 class Outcome(enum.Enum):
     WRITTEN = "written"
-    SKIPPED = "skipped"  # v3 already holds this version or a newer one (or, for fill, anything)
+    SKIPPED = "skipped"  # the condition failed: v3 holds this version or newer, or is no longer what was read
+
+
+class WriteRejectedError(TransformError):
+    """DynamoDB refused the v3 write for good (ValidationException, not throttling): retrying cannot help."""
+
+    reason = "write_rejected"
+
+
+def is_rejected(exc: BaseException) -> bool:
+    """A permanent refusal of the item itself (over 400 KB, bad index key type...), not a transient error."""
+    return isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") in PERMANENT_WRITE_ERRORS
+
+
+def rejected_error(source: str, key: str, exc: ClientError, what_happened: str) -> WriteRejectedError:
+    error = exc.response.get("Error", {})
+    return WriteRejectedError(
+        source,
+        key,
+        f"DynamoDB rejected the v3 write ({error.get('Code')}: {error.get('Message', exc)}); {what_happened}. "
+        "Fix the source item (e.g. keep it under 400 KB) and re-drive it",
+    )
 
 
 def tombstone_item(key: V3Key, version: str, source_ref: str) -> Item:
@@ -36,32 +62,60 @@ def is_tombstone(item: Item | None) -> bool:
     return bool(item and item.get("_deleted"))
 
 
+def version_of(item: Item | None) -> str | None:
+    """The `_version` of a v3 item as read (None if absent or unversioned)."""
+    return None if item is None or item.get("_version") is None else str(item["_version"])
+
+
+def same_visible(expected: Item, actual: Item | None) -> bool:
+    """v3 already serves `expected`: live, and equal ignoring `_` bookkeeping attributes."""
+    if actual is None or is_tombstone(actual):
+        return False
+    return {k: v for k, v in expected.items() if not k.startswith("_")} == {
+        k: v for k, v in actual.items() if not k.startswith("_")
+    }
+
+
 class V3Writer:
     def __init__(self, client: Any, table_name: str) -> None:
         self._client = client
         self.table_name = table_name
 
+    # -- the stream: newer version wins --------------------------------------------------------
     def put(self, item: Item, version: str, source_ref: str) -> Outcome:
         """Write `item` unless v3 already holds `version` or newer at its key."""
-        return self._put({**item, "_version": version, "_source": source_ref}, _NEWER_WINS, version)
+        return self._put({**item, "_version": version, "_source": source_ref}, _NEWER_WINS, {":ver": version})
 
     def tombstone(self, key: V3Key, version: str, source_ref: str) -> Outcome:
-        return self._put(tombstone_item(key, version, source_ref), _NEWER_WINS, version)
+        return self._put(tombstone_item(key, version, source_ref), _NEWER_WINS, {":ver": version})
 
+    # -- everything else: conditional on the exact state it was derived from --------------------
     def fill(self, item: Item, source_ref: str) -> Outcome:
         """Backfill: write only if replication (or an earlier fill) never touched the key."""
-        return self._put({**item, "_version": BACKFILL_VERSION, "_source": source_ref}, _ABSENT, None)
+        return self._put({**item, "_version": BACKFILL_VERSION, "_source": source_ref}, _ABSENT, {})
 
-    def _put(self, item: Item, condition: str, version: str | None) -> Outcome:
+    def put_over(self, item: Item, seen: Item | None, source_ref: str) -> Outcome:
+        """Repair/re-drive: replace exactly `seen` (the v3 item read before the legacy read; None = absent).
+
+        Carries `bump(seen's version)`: above it, below any later stream record, which therefore
+        still wins. If v3 changed since `seen` was read, SKIPPED: the caller must re-check.
+        """
+        return self._put({**item, "_version": bump(version_of(seen)), "_source": source_ref}, *_exactly(seen))
+
+    def tombstone_over(self, key: V3Key, seen: Item, source_ref: str) -> Outcome:
+        """Repair of a live item whose source is gone or moved: tombstone exactly `seen`, nothing newer."""
+        return self._put(tombstone_item(key, bump(version_of(seen)), source_ref), *_exactly(seen))
+
+    def _put(self, item: Item, condition: str, values: dict[str, str]) -> Outcome:
+        names = {k: v for k, v in (("#pk", "userId"), ("#ver", "_version")) if k in condition}  # AWS refuses unused
         kwargs: dict[str, Any] = {
             "TableName": self.table_name,
             "Item": to_ddb(item),
             "ConditionExpression": condition,
-            "ExpressionAttributeNames": {"#pk": "userId"},
+            "ExpressionAttributeNames": names,
         }
-        if version is not None:
-            kwargs["ExpressionAttributeNames"]["#ver"] = "_version"
-            kwargs["ExpressionAttributeValues"] = {":ver": {"S": version}}
+        if values:
+            kwargs["ExpressionAttributeValues"] = {k: {"S": v} for k, v in values.items()}
         try:
             self._client.put_item(**kwargs)
         except ClientError as exc:
@@ -69,3 +123,13 @@ class V3Writer:
                 return Outcome.SKIPPED
             raise
         return Outcome.WRITTEN
+
+
+def _exactly(seen: Item | None) -> tuple[str, dict[str, str]]:
+    """The condition "v3 still holds exactly `seen`" (same `_version`, or still absent)."""
+    if seen is None:
+        return _ABSENT, {}
+    version = version_of(seen)
+    if version is None:
+        return _UNVERSIONED, {}
+    return _SAME_VERSION, {":seen": version}

@@ -34,6 +34,16 @@ class InvalidTimestampError(TransformError):
     reason = "invalid_timestamp"
 
 
+class InvalidIndexKeyError(TransformError):
+    """The v3 item would carry a GSI key attribute (email, entityType, timestamp) that is not a non-empty string.
+
+    DynamoDB refuses such a write (empty string or wrong type for an index key), and a refusal
+    would otherwise surface only at write time, on every path separately.
+    """
+
+    reason = "invalid_index_key"
+
+
 class ReservedAttributeError(TransformError):
     """The item carries an attribute the transform owns (`_*`, recordType, entityType, timestamp).
 

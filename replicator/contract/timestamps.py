@@ -33,7 +33,7 @@ def _from_epoch(value: int | float | Decimal) -> datetime:
         number = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
         if not number.is_finite():
             raise UnparseableTimestamp(f"{value!r} is not a finite number")
-        millis = number if abs(number) >= MILLIS_THRESHOLD else number * 1000
+        millis = number if number >= MILLIS_THRESHOLD else number * 1000  # negatives are always seconds
         whole_ms = int(millis.to_integral_value(rounding="ROUND_FLOOR"))
         return _EPOCH + timedelta(milliseconds=whole_ms)
     except (OverflowError, InvalidOperation, ValueError) as exc:

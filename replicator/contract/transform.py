@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from cutover.names import ORDERS, USERS
+from cutover.names import EMAIL_LOOKUP_INDEX, ORDERS, TIME_SERIES_INDEX, USERS
 from replicator.contract.errors import (
     InvalidEmailError,
+    InvalidIndexKeyError,
     InvalidTimestampError,
     InvalidUserIdError,
     MissingKeyError,
@@ -27,6 +28,8 @@ PROFILE = "PROFILE"
 ORDER_PREFIX = "ORDER#"
 SOURCE_KEY = {USERS: "userId", ORDERS: "orderId"}
 _OWNED = frozenset({"recordType", "entityType", "timestamp"})
+# v3 GSI key attributes: DynamoDB refuses an item whose index key is "" or not a string (type S)
+_INDEX_KEYS = {"email": EMAIL_LOOKUP_INDEX, "entityType": TIME_SERIES_INDEX, "timestamp": TIME_SERIES_INDEX}
 
 
 def source_key(source: str, item: Mapping[str, Any]) -> str:
@@ -40,7 +43,9 @@ def source_key(source: str, item: Mapping[str, Any]) -> str:
 
 def transform(source: str, item: Mapping[str, Any]) -> list[Item]:
     """Map one legacy item to the v3 items it becomes (exactly one for users and orders)."""
-    return [_TRANSFORMS[source](item)]
+    out = _TRANSFORMS[source](item)
+    _check_index_keys(source, item, out)
+    return [out]
 
 
 def v3_keys(source: str, item: Mapping[str, Any]) -> list[V3Key]:
@@ -102,6 +107,18 @@ def _reject_reserved(source: str, key: str, item: Mapping[str, Any]) -> None:
             key,
             f"carries attribute(s) {', '.join(clashes)} that the v3 transform owns; rename them at the source",
         )
+
+
+def _check_index_keys(source: str, item: Mapping[str, Any], out: Item) -> None:
+    """Reject up front what DynamoDB would refuse at write time: a GSI key that is not a non-empty string."""
+    for name, index in _INDEX_KEYS.items():
+        if name in out and (not isinstance(out[name], str) or not out[name]):
+            raise InvalidIndexKeyError(
+                source,
+                source_key(source, item),
+                f"{name} is a key of the v3 index {index} and must be a non-empty string, got {_kind(out[name])}; "
+                f"fix or remove {name} at the source",
+            )
 
 
 def _kind(value: object) -> str:

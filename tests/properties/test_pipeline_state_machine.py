@@ -3,12 +3,16 @@
 Hypothesis interleaves legacy puts/updates/deletes (bad items and order userId moves included),
 Lambda-shaped stream deliveries through `Replicator.handle` (in order, with partial failures
 that are retried later, duplicates and redelivery of old batches) and backfill segments that
-run a few pages, stop at a deadline, or crash mid-page and resume. After draining (every record
-delivered, every segment finished) the contract must hold: `run_reconcile` is clean and v3,
-read directly, equals transform(legacy) for every good item, every bad item is in open
+run a few pages, stop at a deadline, or crash mid-page and resume. The non-stream writers run
+too, each with a legacy mutation of the key it is working on, plus that mutation's replication,
+injected before one of its reads or writes (a botocore before-call hook on its client):
+`reconcile --repair`, the quarantine sweep, `quarantine redrive`, and a second backfill runner
+that saves pages in the middle of another's page. After draining (every record delivered, every
+segment finished) the contract must hold: `run_reconcile` is clean and v3, read directly, equals
+transform(legacy) for every good item (so no zombie, no rollback), every bad item is in open
 quarantine, and no other live v3 item exists.
 
-Runs in-process moto (`mock_aws`) sized for CI (~60 s on a 2-core box). Long soak locally:
+Runs in-process moto (`mock_aws`) sized for CI (about a minute on a shared 2-core box). Long soak locally:
 
     CUTOVER_SOAK_EXAMPLES=2000 CUTOVER_SOAK_STEPS=60 .venv/bin/python -m pytest \
         tests/properties/test_pipeline_state_machine.py -q -p no:cacheprovider --timeout 0
@@ -43,14 +47,19 @@ from cutover.clients import Clients
 from cutover.codec import from_ddb, to_ddb
 from cutover.settings import Settings
 from cutover.state import CheckpointStore
+from cutover.tables import Tables
 from cutover_cli.local_backend import init_backend
+from reconciler.checker import Checker
+from reconciler.report import DifferenceSink
 from reconciler.run import run_reconcile
+from reconciler.sweep import sweep_quarantine
 from replicator.contract.errors import TransformError
 from replicator.contract.transform import transform
 from replicator.handler import Replicator, ReplicatorConfig
 from replicator.quarantine import OPEN, QuarantineStore
+from replicator.redrive import Redriver
 
-EXAMPLES = int(os.environ.get("CUTOVER_SOAK_EXAMPLES", "100"))
+EXAMPLES = int(os.environ.get("CUTOVER_SOAK_EXAMPLES", "80"))
 STEPS = int(os.environ.get("CUTOVER_SOAK_STEPS", "40"))
 ENDPOINT = os.environ.get("CUTOVER_SOAK_ENDPOINT") or None
 SEGMENTS = 2
@@ -82,6 +91,8 @@ class Faults:
         self.crash_after: int | None = None
         self.race_after: int | None = None
         self.race: Any = None  # callable(source, key): a legacy change + its delivery, mid-page
+        self.path_after: int | None = None  # a non-stream path's call (read or write) before which...
+        self.path_action: Any = None  # ...this runs once: callable(operation, params)
 
     def maybe_throttle(self, **_: Any):
         if self.fail_rate and self.rng.random() < self.fail_rate:
@@ -99,13 +110,33 @@ class Faults:
                 self.race_after -= 1
         if self.crash_after is not None:
             if self.crash_after == 0:
-                return _error("ValidationException")  # non-retryable: the segment dies mid-page
+                return _error("AccessDeniedException")  # non-retryable (not a refusal of the item): the segment dies
             self.crash_after -= 1
         return None
 
+    def maybe_race_path(self, params: dict[str, Any], model: Any, **_: Any):
+        if self.path_after is None or model.name not in _PATH_OPERATIONS:
+            return None
+        body = json.loads(params["body"])
+        if not self.path_counts(model.name, body):
+            return None
+        if self.path_after == 0:
+            self.path_after = None
+            self.path_action(model.name, body)
+        else:
+            self.path_after -= 1
+        return None
+
+    path_counts: Any = staticmethod(lambda _operation, _body: True)  # which calls count towards path_after
+
+
+_PATH_OPERATIONS = frozenset({"GetItem", "PutItem", "UpdateItem"})
+# Where a race is injected: before the n-th read of v3, of legacy or of quarantine, or before the n-th write
+RACE_POINTS = st.sampled_from(["v3-read", "legacy-read", "quarantine-read", "write"])
+
 
 @lru_cache(maxsize=1)
-def _shared() -> tuple[Any, Clients, Any, Faults]:
+def _shared() -> tuple[Any, Clients, Any, Faults, Clients]:
     """Clients built once: creating boto3 clients costs ~0.4 s each, far more than an example.
 
     moto's mock intercepts every client while it is active, whenever the client was created.
@@ -116,13 +147,15 @@ def _shared() -> tuple[Any, Clients, Any, Faults]:
     backfill_clients.dynamodb.meta.events.register("before-call.dynamodb.PutItem", faults.maybe_crash)
     replicator_client = Clients(base).dynamodb
     replicator_client.meta.events.register("before-call.dynamodb.PutItem", faults.maybe_throttle)
-    return Clients(base).dynamodb, backfill_clients, replicator_client, faults
+    path_clients = Clients(base)  # repair, sweep, re-drive and the second backfill runner
+    path_clients.dynamodb.meta.events.register("before-call.dynamodb", faults.maybe_race_path)
+    return Clients(base).dynamodb, backfill_clients, replicator_client, faults, path_clients
 
 
 class Pipeline(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
-        self.legacy_client, self.backfill_clients, replicator_client, self.faults = _shared()
+        self.legacy_client, self.backfill_clients, replicator_client, self.faults, self.path_clients = _shared()
         self.faults.rng = random.Random(0)  # same faults on replay: hypothesis needs determinism
         self.mock = None
         if ENDPOINT is None:
@@ -267,17 +300,25 @@ class Pipeline(RuleBasedStateMachine):
         self._deliver(source, self.log[source][start:end])  # an old batch again: must change nothing
 
     # -- backfill ------------------------------------------------------------------------------------
-    def _segment(self, source: str, segment: int, deadline=None) -> None:
+    def _segment(
+        self,
+        source: str,
+        segment: int,
+        deadline=None,
+        clients: Clients | None = None,
+        page_size: int = 2,
+        segments: int = SEGMENTS,
+    ) -> None:
         run_segment(
             self.settings,
-            self.backfill_clients,
+            clients or self.backfill_clients,
             table=source,
             segment=segment,
-            segments=SEGMENTS,
+            segments=segments,
             run_id="prop",
             deadline=deadline,
             write_threads=1,
-            page_size=2,
+            page_size=page_size,
         )
 
     @rule(source=SOURCES, segment=st.integers(0, SEGMENTS - 1), pages=st.integers(1, 3))
@@ -322,6 +363,138 @@ class Pipeline(RuleBasedStateMachine):
             assert not self._deliver(source, batch), "a delivery without injected faults failed"
             self.delivered[source] = start + len(batch)
 
+    # -- non-stream writers, each raced by a change of the key it works on ------------------------------
+    def _mutate(self, source: str, key: str, rng: random.Random) -> None:
+        """A random legacy change of (source, key) (delete, good or bad update, order move), then its delivery."""
+        current = self.model[source].get(key)
+        choice = rng.choice(["delete", "update", "bad", "move"])
+        if choice == "delete" and current is not None:
+            self._write(source, key, None)
+        elif source == "users":
+            email = "bad" if choice == "bad" else rng.choice(["ann@example.com", "bob@x.org"])
+            self._write(source, key, {"userId": key, "email": email if email != "bad" else 42, "plan": "raced"})
+        else:
+            user = 7 if choice == "bad" else rng.choice(["u0", "u1", "u2", "u3"])
+            self._write(source, key, {**(current or {}), "orderId": key, "userId": user, "total": rng.randint(0, 3)})
+        self._drain_stream(source)
+
+    def _race_key(self, params: dict[str, Any]) -> tuple[str, str] | None:
+        """The legacy (source, key) a request of a non-stream path is about."""
+        table, key = params.get("TableName"), from_ddb(params.get("Key") or params.get("Item") or {})
+        names = self.settings.names
+        if table == names.users_table and "userId" in key:
+            return "users", str(key["userId"])
+        if table == names.orders_table and "orderId" in key:
+            return "orders", str(key["orderId"])
+        if table == names.v3_table and "recordType" in key:
+            record_type = str(key["recordType"])
+            return ("users", str(key["userId"])) if record_type == "PROFILE" else ("orders", record_type[6:])
+        if table == names.quarantine_table and "pk" in key and key["pk"] in self.tables:
+            return str(key["pk"]), str(key["sk"])
+        return None
+
+    def _point(self, at: str):
+        names = self.settings.names
+        legacy = {names.users_table, names.orders_table}
+
+        def counts(operation: str, body: dict[str, Any]) -> bool:
+            table = body.get("TableName")
+            if at == "write":
+                return operation != "GetItem" and table in (names.v3_table, names.quarantine_table)
+            if operation != "GetItem":
+                return False
+            wanted = {"v3-read": {names.v3_table}, "legacy-read": legacy, "quarantine-read": {names.quarantine_table}}
+            return table in wanted[at]
+
+        return counts
+
+    def _raced(self, at: str, after: int, seed: int, run: Any) -> None:
+        """Run a non-stream path with one legacy change + its replication injected before its `after`-th
+        call of kind `at` (a read of v3, of legacy, of quarantine, or a write)."""
+        rng = random.Random(seed)
+        self.faults.path_counts = self._point(at)
+
+        def action(_operation: str, params: dict[str, Any]) -> None:
+            target = self._race_key(params)
+            if target is not None:
+                self._mutate(*target, rng)
+
+        self.faults.path_after, self.faults.path_action = after, action
+        try:
+            run()
+        finally:
+            self.faults.path_after = None
+            self.faults.path_counts = Faults.path_counts
+        for source in ("users", "orders"):
+            self._drain_stream(source)
+        self._check_v3_directly(partial=True)  # at once: a later step could otherwise mask a zombie
+
+    @rule(at=RACE_POINTS, after=st.integers(0, 4), seed=st.integers(0, 2**16))
+    def reconcile_repair(self, at, after, seed):
+        self._raced(
+            at,
+            after,
+            seed,
+            lambda: run_reconcile(
+                self.settings, self.path_clients, segments=SEGMENTS, workers=1, repair=True, record=False
+            ),
+        )
+
+    @rule(at=RACE_POINTS, after=st.integers(0, 3), seed=st.integers(0, 2**16))
+    def quarantine_sweep(self, at, after, seed):
+        checker = Checker(
+            self.path_clients.dynamodb, Tables.from_names(self.settings.names), DifferenceSink(None), repair=False
+        )
+        self._raced(at, after, seed, lambda: sweep_quarantine(checker, None))
+
+    @rule(at=RACE_POINTS, after=st.integers(0, 3), seed=st.integers(0, 2**16))
+    def quarantine_redrive(self, at, after, seed):
+        redriver = Redriver(self.path_clients.dynamodb, self.settings.names)
+
+        def run() -> None:
+            for entry in list(redriver.quarantine.entries()):
+                redriver.redrive(entry)
+
+        self._raced(at, after, seed, run)
+
+    @rule(source=SOURCES, at_save=st.integers(0, 2), pages=st.integers(1, 4), pages_a=st.integers(1, 3))
+    def second_backfill(self, source, at_save, pages, pages_a):
+        """Two runners on one segment: runner B saves `pages` pages just before runner A's `at_save`-th
+        checkpoint save; A runs `pages_a` pages. One page per item and one segment for the whole table
+        (its own checkpoint layout), so there are enough pages to race on."""
+        checkpoints = SegmentCheckpoints(
+            CheckpointStore(self.legacy_client, self.settings.names.checkpoints_table), source, 1
+        )
+        checkpoints.reset(0)  # both runners start from scratch
+        after_b = []
+
+        def runner_b(_operation: str, _params: dict[str, Any]) -> None:
+            count = itertools.count()
+            self._segment(source, 0, deadline=lambda: 1.0 if next(count) < pages else 0.0, page_size=1, segments=1)
+            after_b.append(checkpoints.load(0))
+
+        table = self.settings.names.checkpoints_table
+        self.faults.path_counts = lambda operation, body: operation == "PutItem" and body.get("TableName") == table
+        self.faults.path_after, self.faults.path_action = at_save, runner_b
+        try:
+            count_a = itertools.count()
+            self._segment(
+                source,
+                0,
+                deadline=lambda: 1.0 if next(count_a) < pages_a else 0.0,
+                clients=self.path_clients,
+                page_size=1,
+                segments=1,
+            )
+        finally:
+            self.faults.path_after = None
+            self.faults.path_counts = Faults.path_counts
+        # progress is monotonic: runner A never moves the checkpoint behind what runner B stored
+        stored = checkpoints.load(0)
+        for seen in after_b:
+            assert stored.done or not seen.done, "a finished segment went back to unfinished"
+            assert stored.counts["scanned"] >= seen.counts["scanned"], (stored.counts, seen.counts)
+
     # -- drain and prove -----------------------------------------------------------------------------
     def teardown(self) -> None:
         try:
@@ -339,8 +512,16 @@ class Pipeline(RuleBasedStateMachine):
         report = run_reconcile(self.settings, self.backfill_clients, segments=SEGMENTS, workers=2, record=False)
         assert report.clean, [d.to_dict() for d in report.shown]
         self._check_v3_directly()
+        # and after that reconcile (its sweep), quarantine holds exactly the bad items: nothing blocks the flip
+        store = QuarantineStore(self.legacy_client, self.settings.names.quarantine_table)
+        open_keys = {(e.source, e.key) for e in store.entries()}
+        bad = {(s, k) for s, items in self.model.items() for k, i in items.items() if not _good(s, i)}
+        assert open_keys == bad, (open_keys, bad)
 
-    def _check_v3_directly(self) -> None:
+    def _check_v3_directly(self, partial: bool = False) -> None:
+        """v3 == transform(legacy) and every bad item is in open quarantine. `partial` (mid-run, stream
+        drained but backfill not finished): only items the stream carried must be there; nothing else
+        may be live or wrong (no zombie, no stale location, no rolled-back update)."""
         ddb = self.legacy_client
         live = {}
         for page in ddb.get_paginator("scan").paginate(TableName=self.settings.names.v3_table, ConsistentRead=True):
@@ -350,9 +531,12 @@ class Pipeline(RuleBasedStateMachine):
                         k: v for k, v in item.items() if not k.startswith("_")
                     }
         quarantine = QuarantineStore(ddb, self.settings.names.quarantine_table)
-        expected = {}
+        expected, streamed = {}, set()
         for source, items in self.model.items():
+            keys_in_stream = {str(from_ddb(r["dynamodb"]["Keys"]).popitem()[1]) for r in self.log[source]}
             for key, item in items.items():
+                if partial and key not in keys_in_stream:
+                    continue  # only backfill brings it: may be absent mid-run, and is not quarantined yet
                 try:
                     out = transform(source, item)[0]
                 except TransformError:
@@ -360,7 +544,23 @@ class Pipeline(RuleBasedStateMachine):
                     assert entry is not None and entry.status == OPEN, f"bad {source} {key} is not in open quarantine"
                     continue
                 expected[(out["userId"], out["recordType"])] = out
+                streamed.add((out["userId"], out["recordType"]))
+        if partial:
+            pre_stream = {k: v for k, v in live.items() if k not in streamed}
+            for item in pre_stream.values():  # a live item no stream record explains: must be current
+                assert item in [
+                    transform(s, i)[0] for s, its in self.model.items() for i in its.values() if _good(s, i)
+                ]
+            live = {k: v for k, v in live.items() if k in streamed}
         assert live == expected
+
+
+def _good(source: str, item: dict[str, Any]) -> bool:
+    try:
+        transform(source, item)
+    except TransformError:
+        return False
+    return True
 
 
 Pipeline.TestCase.settings = settings(

@@ -123,7 +123,7 @@ def test_a_failed_write_leaves_its_page_uncheckpointed_and_the_rerun_finishes_ex
             from types import SimpleNamespace
 
             return SimpleNamespace(status_code=400, headers={}), {
-                "Error": {"Code": "ValidationException", "Message": "injected"},
+                "Error": {"Code": "AccessDeniedException", "Message": "injected"},
                 "ResponseMetadata": {"HTTPStatusCode": 400},
             }
         return None
