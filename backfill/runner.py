@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-import uuid
+from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from functools import partial
@@ -19,6 +19,7 @@ from typing import Any
 
 from backfill.checkpoint import COUNT_NAMES, SegmentCheckpoints
 from backfill.errors import SyncNeverRanError
+from backfill.runs import plan_run
 from backfill.segment import SegmentResult, run_segment_on
 from cutover.clients import Clients
 from cutover.clock import utc_now
@@ -55,7 +56,7 @@ class TableSummary:
 
 @dataclass
 class BackfillSummary:
-    """Counts are cumulative per table over every run since the last --restart (resumes add up)."""
+    """Counts are cumulative per table over the current run (a resume adds up; a new run starts at 0)."""
 
     run_id: str
     started_at: str
@@ -65,6 +66,7 @@ class BackfillSummary:
     complete: bool = False
     scanned_this_run: int = 0
     seconds: float = 0.0
+    plans: dict[str, dict[str, str]] = field(default_factory=dict)  # per table: resumed, new or restarted
 
     @property
     def items_per_second(self) -> float:
@@ -79,6 +81,7 @@ class BackfillSummary:
             "complete": self.complete,
             "tables": {name: t.to_dict() for name, t in self.tables.items()},
             "scanned_this_run": self.scanned_this_run,
+            "plans": self.plans,
             "seconds": round(self.seconds, 3),
             "items_per_second": round(self.items_per_second, 1),
         }
@@ -98,6 +101,7 @@ def run_backfill(
     progress: ProgressSink | None = None,
     only_segment: int | None = None,
     page_size: int | None = None,
+    announce: Callable[[str], None] | None = None,
 ) -> BackfillSummary:
     """Backfill `tables` (users/orders) and record the run. `only_segment` runs that one segment.
 
@@ -112,13 +116,17 @@ def run_backfill(
         raise InvalidSegmentError(only_segment, segments)
     if require_sync:
         _require_sync(client, names, sources)
-    layouts = {s: SegmentCheckpoints(CheckpointStore(client, names.checkpoints), s, segments) for s in sources}
+    store = CheckpointStore(client, names.checkpoints)
+    layouts = {s: SegmentCheckpoints(store, s, segments) for s in sources}
     chosen = [only_segment] if only_segment is not None else list(range(segments))
-    if restart:
+    if restart and only_segment is not None:
         for source in sources:
-            for seg in chosen:
-                layouts[source].reset(seg)
-    run_id = uuid.uuid4().hex[:12]
+            layouts[source].reset(only_segment)
+    plans = [plan_run(store, s, segments, restart=restart, whole=only_segment is None) for s in sources]
+    for plan in plans:
+        if announce is not None:
+            announce(plan.describe())
+    run_id = "+".join(dict.fromkeys(p.run_id for p in plans))
     started_at, t0 = utc_now(), time.monotonic()
     ended: dict[str, float] = {}
     scanned = [0]
@@ -164,6 +172,7 @@ def run_backfill(
     summary = BackfillSummary(
         run_id, started_at, utc_now(), segments, scanned_this_run=scanned[0], seconds=time.monotonic() - t0
     )
+    summary.plans = {p.source: {"action": p.action, "run_id": p.run_id, "said": p.describe()} for p in plans}
     for source in sources:
         summary.tables[source] = _table_summary(layouts[source], segments, ended.get(source, 0.0))
     summary.complete = all(t.segments_done == segments for t in summary.tables.values())

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,22 +131,30 @@ class DynaliteServer(_Endpoint):
 
     port: int = 0
     _process: subprocess.Popen[bytes] | None = None
+    log: Path = Path(os.devnull)
 
     def start(self) -> DynaliteServer:
         if self.port:
             check_port_free(self.port)
         self.port = self.port or free_port()
-        self._process = subprocess.Popen(
-            [*dynalite_command(), "--port", str(self.port), "--host", LOOPBACK],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        self.log = Path(tempfile.gettempdir()) / f"cutover-dynalite-{self.port}.log"
+        with self.log.open("wb") as log:  # why it died, if it does
+            self._process = subprocess.Popen(
+                [*dynalite_command(), "--port", str(self.port), "--host", LOOPBACK], stdout=log, stderr=log
+            )
         try:
             _wait_for_port(self.port)
         except ConfigError:
             self.stop()
             raise
         return self
+
+    def died(self) -> str | None:
+        """None while running; else its exit code and the end of its log (for a test's failure)."""
+        if self._process is None or self._process.poll() is None:
+            return None
+        tail = self.log.read_text(errors="replace")[-2000:] if self.log.exists() else ""
+        return f"dynalite on port {self.port} exited with {self._process.returncode}: {tail}"
 
     def stop(self) -> None:
         if self._process is not None:

@@ -108,10 +108,20 @@ def dynalite_server():
         yield server
 
 
+def _report_dead(server: DynaliteServer) -> None:
+    """A test that saw connection errors learns why: the engine died, and its own last words."""
+    if server.died():
+        raise AssertionError(server.died())
+
+
 @pytest.fixture
 def settings(request: pytest.FixtureRequest, moto_server, engine: str) -> Settings:
     """Fresh, isolated resources per test: a unique service name on the shared server(s)."""
-    dynamodb = request.getfixturevalue("dynalite_server").endpoint_url if engine == "dynalite" else None
+    dynalite = request.getfixturevalue("dynalite_server") if engine == "dynalite" else None
+    if dynalite is not None:
+        assert dynalite.died() is None, dynalite.died()
+        request.addfinalizer(lambda: _report_dead(dynalite))
+    dynamodb = dynalite.endpoint_url if dynalite is not None else None
     if dynamodb:  # CLI runs, subprocesses and Lambda handlers under test find it in the environment
         request.getfixturevalue("monkeypatch").setenv("CUTOVER_DYNAMODB_ENDPOINT_URL", dynamodb)
     s = Settings(

@@ -101,6 +101,7 @@ def command(
             progress=make_progress(not (quiet or rt.as_json)),
             only_segment=segment,
             page_size=page_size,
+            announce=None if rt.as_json else (lambda line: click.echo(line, err=True)),
         )
     rt.emit(summary.to_dict(), lambda: _print(summary))
 

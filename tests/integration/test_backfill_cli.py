@@ -68,9 +68,12 @@ def test_runs_once_sync_has_run_and_reports_json(settings, clients):
     # And the run is recorded for `cutover status`
     latest = ReportStore(clients.dynamodb, settings.names.reports_table).latest(BACKFILL_RUN)
     assert latest["run_id"] == summary["run_id"] and latest["complete"] is True
-    # When it runs again, Then every finished segment is skipped
+    # When it runs again after that complete run, Then it is a new run (issue 13): it re-scans
+    # everything and fills nothing, since v3 already holds every item; and it says so
     again = json.loads(_run(settings, "--json", "--segments", "3").output)
-    assert again["scanned_this_run"] == 0 and again["tables"]["orders"]["written"] == 40
+    assert again["scanned_this_run"] == 70 and again["tables"]["orders"]["written"] == 0
+    assert again["tables"]["orders"]["already_filled"] == 40 and again["run_id"] != summary["run_id"]
+    assert {p["action"] for p in again["plans"].values()} == {"new-after-complete"}
 
 
 def test_one_segment_only_and_human_summary(settings, clients):

@@ -107,7 +107,8 @@ def test_restart_discards_cursors_and_refills_nothing(env):
     _seed_users(settings, clients, 12)
     run_backfill(settings, clients, tables=("users",), segments=2, require_sync=False)
     again = run_backfill(settings, clients, tables=("users",), segments=2, require_sync=False)
-    assert again.scanned_this_run == 0  # every segment already done
+    assert again.scanned_this_run == 12  # the last run completed: a new run re-scans (issue 13)...
+    assert again.tables["users"].written == 0  # ...and fills nothing v3 already has
     restarted = run_backfill(settings, clients, tables=("users",), segments=2, require_sync=False, restart=True)
     t = restarted.tables["users"]
     assert (t.scanned, t.written, t.already_filled) == (12, 0, 12)
@@ -155,3 +156,38 @@ def test_segment_arguments_are_validated(env):
         run_segment(settings, clients, table="users", segment=3, segments=2, run_id="x")
     with pytest.raises(ConfigError, match="unknown table"):
         run_segment(settings, clients, table="things", segment=0, segments=1, run_id="x")
+
+
+def test_an_interrupted_run_is_resumed_and_says_so_a_complete_one_is_followed_by_a_new_one(env):
+    # Given a run stopped after one of two segments (a single-segment run stands in for Ctrl-C)
+    settings, clients = env
+    _seed_users(settings, clients, 12)
+    said: list[str] = []
+    run_backfill(settings, clients, tables=("users",), segments=2, require_sync=False, only_segment=0)
+    # When the obvious command runs again, Then it resumes that run (and says so)
+    resumed = run_backfill(settings, clients, tables=("users",), segments=2, require_sync=False, announce=said.append)
+    assert resumed.complete and said == [f"users: resuming backfill run {resumed.run_id} (1/2 segments done)"]
+    # When v3 loses items and the command runs again, Then a new run starts and fills them
+    for i in range(3):
+        clients.dynamodb.delete_item(
+            TableName=settings.names.v3_table, Key=to_ddb({"userId": f"u{i:03d}", "recordType": "PROFILE"})
+        )
+    again = run_backfill(settings, clients, tables=("users",), segments=2, require_sync=False, announce=said.append)
+    assert again.tables["users"].written == 3 and "the last run completed; starting new run" in said[-1]
+
+
+def test_another_segment_count_than_the_interrupted_run_is_refused_unless_restart(env):
+    from backfill.runs import InterruptedRunError
+
+    settings, clients = env
+    _seed_users(settings, clients, 12)
+    run_backfill(settings, clients, tables=("users",), segments=4, require_sync=False, only_segment=0)
+    with pytest.raises(
+        InterruptedRunError, match="resume it with --segments 4, or discard its progress with --restart"
+    ):
+        run_backfill(settings, clients, tables=("users",), segments=8, require_sync=False)
+    said: list[str] = []
+    run_backfill(
+        settings, clients, tables=("users",), segments=8, require_sync=False, restart=True, announce=said.append
+    )
+    assert said and said[0].startswith("users: starting backfill run")
