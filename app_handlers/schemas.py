@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.parser import parse
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
 
 from app_handlers.errors import InvalidRequest
+from replicator.contract.errors import shown
 
 Id = Annotated[
     str,
@@ -31,7 +32,7 @@ def _json_number(value: Any) -> Any:
     """Strict numbers: a JSON number decodes to int or Decimal (`parse_body` uses parse_float=Decimal);
     a string ("12.5"), a boolean or anything else is refused instead of coerced."""
     if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
-        raise ValueError(f"must be a JSON number, got {type(value).__name__} {value!r}")
+        raise ValueError(f"must be a JSON number, got {shown(value)}")
     return value
 
 

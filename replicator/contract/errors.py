@@ -5,6 +5,33 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+_MAX = 60
+
+
+def shown(value: object) -> str:
+    """A legacy value as a person reads it in a message: `number 7`, `string " "`, `nothing`;
+    never a Python repr such as `Decimal('7')`. Long values are cut."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"boolean {'true' if value else 'false'}"
+    if isinstance(value, (int, float, Decimal)):
+        return f"number {value}"
+    if isinstance(value, str):
+        text = value if len(value) <= _MAX else value[:_MAX] + "..."
+        return f'string "{text}"' if value else "an empty string"
+    if isinstance(value, (bytes, bytearray)):
+        return f"binary of {len(value)} bytes"
+    if isinstance(value, (set, frozenset)):
+        return f"a set of {len(value)}"
+    if isinstance(value, dict):
+        return f"a map of {len(value)} attributes"
+    if isinstance(value, (list, tuple)):
+        return f"a list of {len(value)}"
+    return type(value).__name__
+
 
 class TransformError(ValueError):
     """A legacy item that cannot be mapped to v3. Quarantine it; do not write a partial item."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
+from replicator.contract.errors import shown
+
 MILLIS_THRESHOLD = 100_000_000_000  # contract: any number >= this is epoch milliseconds
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -20,26 +22,26 @@ def normalise_timestamp(value: object) -> str:
         UnparseableTimestamp: the value is neither, or is out of datetime's range.
     """
     if isinstance(value, bool):
-        raise UnparseableTimestamp(f"{value!r} is a boolean, not a timestamp")
+        raise UnparseableTimestamp(f"{shown(value)} is not a timestamp")
     if isinstance(value, (int, float, Decimal)):
         return _format(_from_epoch(value))
     if isinstance(value, str):
         return _format(_from_iso(value))
-    raise UnparseableTimestamp(f"{type(value).__name__} {value!r} is not an ISO-8601 string or epoch number")
+    raise UnparseableTimestamp(f"{shown(value)} is not an ISO-8601 string or epoch number")
 
 
 def _from_epoch(value: int | float | Decimal) -> datetime:
     try:
         number = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
         if not number.is_finite():
-            raise UnparseableTimestamp(f"{value!r} is not a finite number")
+            raise UnparseableTimestamp(f"{shown(value)} is not a finite number")
         millis = number if number >= MILLIS_THRESHOLD else number * 1000  # negatives are always seconds
         whole_ms = int(millis.to_integral_value(rounding="ROUND_FLOOR"))
         return _EPOCH + timedelta(milliseconds=whole_ms)
     except (OverflowError, InvalidOperation, ValueError) as exc:
         if isinstance(exc, UnparseableTimestamp):
             raise
-        raise UnparseableTimestamp(f"epoch value {value!r} is out of range") from exc
+        raise UnparseableTimestamp(f"epoch {shown(value)} is out of range") from exc
 
 
 def _from_iso(value: str) -> datetime:
@@ -47,13 +49,13 @@ def _from_iso(value: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError as exc:
-        raise UnparseableTimestamp(f"{value!r} is not ISO-8601") from exc
+        raise UnparseableTimestamp(f"{shown(value)} is not ISO-8601") from exc
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
     try:
         return parsed.astimezone(UTC)
     except OverflowError as exc:
-        raise UnparseableTimestamp(f"{value!r} is out of range once converted to UTC") from exc
+        raise UnparseableTimestamp(f"{shown(value)} is out of range once converted to UTC") from exc
 
 
 def _format(moment: datetime) -> str:

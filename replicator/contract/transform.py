@@ -18,6 +18,7 @@ from replicator.contract.errors import (
     MissingKeyError,
     ReservedAttributeError,
     TransformError,
+    shown,
 )
 from replicator.contract.timestamps import UnparseableTimestamp, normalise_timestamp
 
@@ -122,4 +123,4 @@ def _check_index_keys(source: str, item: Mapping[str, Any], out: Item) -> None:
 
 
 def _kind(value: object) -> str:
-    return "nothing" if value is None else f"{type(value).__name__} {value!r}"[:80]
+    return shown(value)

@@ -43,7 +43,8 @@ def test_orders_example_without_created_at_has_no_timestamp():
 
 
 def test_errors_name_the_item_and_reason():
-    with pytest.raises(InvalidEmailError, match=r"users item 'u9': email must be a string, got Decimal"):
+    # the value as a person reads it (issue 13: never a Python repr like "Decimal Decimal('5')")
+    with pytest.raises(InvalidEmailError, match=r"users item 'u9': email must be a string, got number 5$"):
         transform("users", {"userId": "u9", "email": Decimal(5)})
     with pytest.raises(InvalidTimestampError, match=r"orders item 'o9': createdAt cannot be parsed"):
         transform("orders", {"orderId": "o9", "userId": "u", "createdAt": "next tuesday"})

@@ -63,9 +63,10 @@ def test_backfill_quarantines_an_item_dynamodb_refuses_and_finishes(env):
     entry = QuarantineStore(clients.dynamodb, settings.names.quarantine_table).get("orders", "big")
     assert entry.status == OPEN and entry.reason == "write_rejected" and "ValidationException" in entry.detail
     assert _v3_keys(settings, clients) == {("u1", "ORDER#ok")}
-    # And a re-run has nothing left to do
+    # And a re-run (a new run after a complete one, issue 13) finishes again without writing anything
     again = run_backfill(settings, clients, tables=("orders",), segments=1, require_sync=False)
-    assert again.scanned_this_run == 0
+    assert again.complete and again.tables["orders"].written == 0
+    assert _v3_keys(settings, clients) == {("u1", "ORDER#ok")}
 
 
 def test_redrive_of_an_item_dynamodb_refuses_keeps_it_quarantined_instead_of_raising(env):
