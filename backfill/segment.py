@@ -60,36 +60,12 @@ class SegmentResult:
         }
 
 
-def run_segment(
-    settings: Settings,
-    clients: Clients,
-    *,
-    table: str,
-    segment: int,
-    segments: int,
-    run_id: str,
-    deadline: Deadline | None = None,
-    write_threads: int = 32,
-    rate_limiter: TokenBucket | None = None,
-    page_size: int | None = None,
-    executor: ThreadPoolExecutor | None = None,
-    on_page: PageCallback | None = None,
-) -> SegmentResult:
-    """Backfill one segment of `table` (users|orders) until it is finished or `deadline()` <= 0."""
-    return run_segment_on(
-        Tables.from_names(settings.names),
-        clients.dynamodb,
-        table=table,
-        segment=segment,
-        segments=segments,
-        run_id=run_id,
-        deadline=deadline,
-        write_threads=write_threads,
-        rate_limiter=rate_limiter,
-        page_size=page_size,
-        executor=executor,
-        on_page=on_page,
-    )
+def run_segment(settings: Settings, clients: Clients, **options: Any) -> SegmentResult:
+    """Backfill one segment of `table` (users|orders) until it is finished or `deadline()` <= 0.
+
+    Takes `run_segment_on`'s keyword options; resolves the names from `settings`.
+    """
+    return run_segment_on(Tables.from_names(settings.names), clients.dynamodb, **options)
 
 
 def run_segment_on(

@@ -137,18 +137,10 @@ class ReconcileReport:
     def to_dict(self) -> dict[str, Any]:
         rate = (self.counts["compared"] + self.counts["v3_checked"]) / self.seconds if self.seconds > 0 else 0.0
         return {
-            "started_at": self.started_at,
-            "finished_at": self.finished_at,
-            "clean": self.clean,
-            "counts": dict(self.counts),
-            "sample": self.sample,
-            "report_path": self.report_path,
-            "repair": self.repair,
+            **self.record(),
             "seconds": round(self.seconds, 3),
             "items_per_second": round(rate, 1),
             "differences_shown": [d.to_dict() for d in self.shown],
-            "run_id": self.run_id,
-            "at_start": dict(self.evidence),
         }
 
     def record(self) -> dict[str, Any]:

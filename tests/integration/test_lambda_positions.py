@@ -12,50 +12,17 @@ from cutover.clock import now
 from cutover.codec import to_ddb
 from cutover.state import CheckpointStore
 from cutover_cli.app import main
-from replicator import handler
 from replicator.poller.lambda_events import to_lambda_event
 from replicator.positions import PositionStore
 
 
-class FakeContext:
-    function_name = "my-service-dev-cutover-replicator"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:my-service-dev-cutover-replicator"
-    aws_request_id = "7f0c2a4e-0000-4000-8000-000000000003"
-
-
-@pytest.fixture
-def deployed_lambda(settings, monkeypatch):
-    n = settings.names
-    env = {
-        "SERVICE": settings.service,
-        "STAGE": "dev",
-        "POWERTOOLS_SERVICE_NAME": "cutover-replicator",
-        "AWS_LAMBDA_FUNCTION_NAME": FakeContext.function_name,
-        "USERS_TABLE": n.users_table,
-        "ORDERS_TABLE": n.orders_table,
-        "V3_TABLE": n.v3_table,
-        "QUARANTINE_TABLE": n.quarantine_table,
-        "CHECKPOINTS_TABLE": n.checkpoints_table,
-        "CUTOVER_ENDPOINT_URL": settings.endpoint_url,
-        "AWS_REGION": "us-east-1",
-    }
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    handler.cold_start.reset()
-    yield handler.lambda_handler
-    if handler.cold_start.built is not None:
-        handler.cold_start.built.close()
-    handler.cold_start.reset()
-
-
-def _deliver(clients, table: str, lambda_handler) -> None:
+def _deliver(clients, table: str, lambda_handler, lambda_context) -> None:
     """What the event source mapping does: read the shard, invoke the function with Lambda's JSON."""
     arn = clients.dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
     shard = clients.streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
     it = clients.streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
     records = clients.streams.get_records(ShardIterator=it["ShardIterator"])["Records"]
-    assert lambda_handler(to_lambda_event(records, arn, "us-east-1"), FakeContext()) == {"batchItemFailures": []}
+    assert lambda_handler(to_lambda_event(records, arn, "us-east-1"), lambda_context) == {"batchItemFailures": []}
 
 
 def _cli(settings, *args):
@@ -63,13 +30,13 @@ def _cli(settings, *args):
 
 
 @pytest.mark.filterwarnings("ignore:No application metrics to publish")
-def test_the_lambdas_reports_feed_status_backfill_and_the_gate(settings, clients, deployed_lambda):
+def test_the_lambdas_reports_feed_status_backfill_and_the_gate(settings, clients, deployed_replicator, lambda_context):
     # Given legacy writes replicated by the deployed Lambda only (no `cutover sync` ever ran)
     n = settings.names
     clients.dynamodb.put_item(TableName=n.users_table, Item=to_ddb({"userId": "u1", "email": "a@b.io"}))
     clients.dynamodb.put_item(TableName=n.orders_table, Item=to_ddb({"orderId": "o1", "userId": "u1", "amount": 3}))
     for table in (n.users_table, n.orders_table):
-        _deliver(clients, table, deployed_lambda)
+        _deliver(clients, table, deployed_replicator, lambda_context)
 
     # When an operator asks for status, Then both sources have a measured lag from the Lambda
     status = _cli(settings, "status", "--json")

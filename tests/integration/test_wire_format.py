@@ -10,7 +10,6 @@ import pytest
 
 from cutover.codec import from_ddb, to_ddb
 from cutover_cli.local_backend import init_backend
-from replicator import handler
 from replicator.poller.lambda_events import to_lambda_event
 from replicator.poller.sync import run_sync
 from replicator.quarantine import QuarantineStore
@@ -23,37 +22,6 @@ BINARY_USER = {
     "keys": {b"\x00", b"\x01\x02"},
     "nested": {"thumb": b"\xde\xad", "list": [b"\xbe\xef", "text"]},
 }
-
-
-class FakeContext:
-    function_name = "cutover-replicator"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:cutover-replicator"
-    aws_request_id = "7f0c2a4e-0000-4000-8000-000000000002"
-
-
-@pytest.fixture
-def lambda_handler(settings, monkeypatch):
-    names = settings.names
-    env = {
-        "SERVICE": settings.service,
-        "STAGE": "dev",
-        "POWERTOOLS_SERVICE_NAME": "cutover-replicator",
-        "USERS_TABLE": names.users_table,
-        "ORDERS_TABLE": names.orders_table,
-        "V3_TABLE": names.v3_table,
-        "QUARANTINE_TABLE": names.quarantine_table,
-        "CHECKPOINTS_TABLE": names.checkpoints_table,
-        "CUTOVER_ENDPOINT_URL": settings.endpoint_url,
-        "AWS_REGION": "us-east-1",
-    }
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    handler.cold_start.reset()
-    yield handler.lambda_handler
-    if handler.cold_start.built is not None:
-        handler.cold_start.built.close()
-    handler.cold_start.reset()
 
 
 def _stream_records(clients, table: str) -> tuple[str, list[dict]]:
@@ -71,7 +39,9 @@ def _business(clients, settings, user_id: str) -> dict:
 
 
 @pytest.mark.filterwarnings("ignore:No application metrics to publish")
-def test_binaries_give_the_same_v3_item_through_lambda_and_through_sync(settings, clients, lambda_handler):
+def test_binaries_give_the_same_v3_item_through_lambda_and_through_sync(
+    settings, clients, deployed_replicator, lambda_context
+):
     # Given the same legacy user with B, BS and nested binaries in two deployments
     other = replace(settings, service=settings.service + "s")
     init_backend(other, clients.__class__(other))
@@ -82,7 +52,7 @@ def test_binaries_give_the_same_v3_item_through_lambda_and_through_sync(settings
     arn, records = _stream_records(clients, settings.names.users_table)
     event = to_lambda_event(records, arn, "us-east-1")
     assert isinstance(event["Records"][0]["dynamodb"]["NewImage"]["avatar"]["B"], str)  # base64 text, as on AWS
-    assert lambda_handler(event, FakeContext()) == {"batchItemFailures": []}
+    assert deployed_replicator(event, lambda_context) == {"batchItemFailures": []}
     run_sync(other, other_clients, once=True)
     # Then both v3 items are identical, binaries included, and nothing was quarantined
     via_lambda, via_sync = _business(clients, settings, "b1"), _business(other_clients, other, "b1")
@@ -91,14 +61,16 @@ def test_binaries_give_the_same_v3_item_through_lambda_and_through_sync(settings
     assert QuarantineStore(clients.dynamodb, settings.names.quarantine_table).count_open() == 0
 
 
-def test_a_ttl_deletion_tombstones_like_any_delete_and_is_counted(settings, clients, lambda_handler, capsys):
+def test_a_ttl_deletion_tombstones_like_any_delete_and_is_counted(
+    settings, clients, deployed_replicator, lambda_context, capsys
+):
     # Given a user that DynamoDB's TTL removed (the stream record names the TTL service)
     clients.dynamodb.put_item(TableName=settings.names.users_table, Item=to_ddb({"userId": "t1", "email": "t@x.io"}))
     clients.dynamodb.delete_item(TableName=settings.names.users_table, Key=to_ddb({"userId": "t1"}))
     arn, records = _stream_records(clients, settings.names.users_table)
     records[-1]["userIdentity"] = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
     # When Lambda delivers the batch
-    assert lambda_handler(to_lambda_event(records, arn, "us-east-1"), FakeContext()) == {"batchItemFailures": []}
+    assert deployed_replicator(to_lambda_event(records, arn, "us-east-1"), lambda_context) == {"batchItemFailures": []}
     # Then v3 holds a tombstone, and the TtlDeletes metric counted it
     item = from_ddb(
         clients.dynamodb.get_item(
@@ -113,11 +85,13 @@ def test_a_ttl_deletion_tombstones_like_any_delete_and_is_counted(settings, clie
 
 
 @pytest.mark.filterwarnings("ignore:No application metrics to publish")
-def test_the_public_sample_event_shape_parses_without_failing_a_record(settings, clients, lambda_handler):
+def test_the_public_sample_event_shape_parses_without_failing_a_record(
+    settings, clients, deployed_replicator, lambda_context
+):
     # Given an event in the documented sample shape, from our users stream, about items that are not users
     arn, _ = _stream_records(clients, settings.names.users_table)
     event = json.loads((EVENTS / "lambda_docs_shape_event.json").read_text().replace("STREAM_ARN", arn))
     # When the handler takes it, Then no record fails, and each bad item is in quarantine with its reason
-    assert lambda_handler(event, FakeContext()) == {"batchItemFailures": []}
+    assert deployed_replicator(event, lambda_context) == {"batchItemFailures": []}
     entries = list(QuarantineStore(clients.dynamodb, settings.names.quarantine_table).entries())
     assert entries and all(e.reason and e.source == "users" for e in entries)

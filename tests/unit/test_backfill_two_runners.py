@@ -6,30 +6,24 @@ import itertools
 import json
 
 import pytest
-from moto import mock_aws
 
 from backfill.checkpoint import SegmentCheckpoints
 from backfill.segment import run_segment
 from cutover.clients import Clients
 from cutover.codec import to_ddb
-from cutover.settings import Settings
 from cutover.state import CheckpointStore
 
 N = 30
 
 
 @pytest.fixture
-def env():
-    with mock_aws():
-        settings = Settings(service="unit", region="us-east-1")
-        clients = Clients(settings)
-        for spec in settings.names.all_specs():
-            clients.dynamodb.create_table(**spec.create_table_kwargs())
-        for i in range(N):
-            clients.dynamodb.put_item(
-                TableName=settings.names.users_table, Item=to_ddb({"userId": f"u{i:02d}", "email": f"u{i}@x"})
-            )
-        yield settings, clients
+def env(aws_memory):
+    settings, clients = aws_memory
+    for i in range(N):
+        clients.dynamodb.put_item(
+            TableName=settings.names.users_table, Item=to_ddb({"userId": f"u{i:02d}", "email": f"u{i}@x"})
+        )
+    return settings, clients
 
 
 def _segment(settings, clients, deadline=None):

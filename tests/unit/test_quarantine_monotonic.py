@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from moto import mock_aws
 
-from cutover.clients import Clients
-from cutover.settings import Settings
 from replicator.apply import apply_plan
 from replicator.changes import Change, plan
 from replicator.contract.errors import InvalidEmailError
@@ -18,18 +15,14 @@ GOOD = {"userId": "u1", "email": "a@b"}
 
 
 @pytest.fixture
-def env():
-    with mock_aws():
-        settings = Settings(service="unit", region="us-east-1")
-        clients = Clients(settings)
-        for spec in settings.names.all_specs():
-            clients.dynamodb.create_table(**spec.create_table_kwargs())
-        names = settings.names
-        yield (
-            names,
-            QuarantineStore(clients.dynamodb, names.quarantine_table),
-            V3Writer(clients.dynamodb, names.v3_table),
-        )
+def env(aws_memory):
+    settings, clients = aws_memory
+    names = settings.names
+    return (
+        names,
+        QuarantineStore(clients.dynamodb, names.quarantine_table),
+        V3Writer(clients.dynamodb, names.v3_table),
+    )
 
 
 def _bad_entry(names, version: str):

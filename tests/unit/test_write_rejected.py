@@ -11,12 +11,10 @@ import json
 
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from backfill.runner import run_backfill
 from cutover.clients import Clients
 from cutover.codec import from_ddb, to_ddb
-from cutover.settings import Settings
 from cutover.tables import Tables
 from reconciler.checker import Checker
 from reconciler.report import DifferenceSink
@@ -28,13 +26,8 @@ LEGACY_MAX_BLOB = 404_950  # fits in legacy; transform(order) does not fit in v3
 
 
 @pytest.fixture
-def env():
-    with mock_aws():
-        settings = Settings(service="unit", region="us-east-1")
-        clients = Clients(settings)
-        for spec in settings.names.all_specs():
-            clients.dynamodb.create_table(**spec.create_table_kwargs())
-        yield settings, clients
+def env(aws_memory):
+    return aws_memory
 
 
 def _orders(settings, clients, *items):
