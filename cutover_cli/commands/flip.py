@@ -11,6 +11,7 @@ from controlplane.flag import ReadSource
 from controlplane.flipper import FlipResult, flip, operator
 from controlplane.gate import POLICY
 from cutover_cli._common import Runtime, common_options
+from cutover_cli.app import EXIT_FINDING
 
 
 @click.command("flip")
@@ -71,7 +72,7 @@ def command(
     result = flip(Stores.build(rt.settings, rt.clients), ReadSource(target), who, thresholds, force, reason)
     rt.emit(result.to_dict(), lambda: _print(result))
     if result.refused:
-        raise SystemExit(1)
+        raise SystemExit(EXIT_FINDING)
 
 
 def _print(result: FlipResult) -> None:

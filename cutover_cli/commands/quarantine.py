@@ -9,6 +9,7 @@ from rich.table import Table
 from cutover.errors import NotFoundError
 from cutover.names import SOURCES
 from cutover_cli._common import Runtime, common_options
+from cutover_cli.app import EXIT_FINDING
 from replicator.quarantine import QuarantineEntry
 from replicator.redrive import Redriver
 
@@ -98,4 +99,4 @@ def redrive(rt: Runtime, source: str | None, key: str | None, redrive_all: bool)
         human,
     )
     if still:
-        raise SystemExit(1)
+        raise SystemExit(EXIT_FINDING)

@@ -41,6 +41,7 @@ API_METRIC_ALARMS = {
     m.V3_ERROR: (1, "v3 reads that failed while serving from v3 (runbooks/rollback.md)"),
 }
 API_5XX_THRESHOLD = 5
+LEGACY_READS = [dynamodb.Operation.SCAN, dynamodb.Operation.GET_ITEM, dynamodb.Operation.QUERY]
 V3_OPERATIONS = [
     dynamodb.Operation.PUT_ITEM,
     dynamodb.Operation.UPDATE_ITEM,
@@ -64,6 +65,7 @@ class Monitoring(Construct):
         v3: dynamodb.ITable,
         quarantine: dynamodb.ITable,
         backfill: sfn.IStateMachine,
+        legacy: dict[str, dynamodb.ITable] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         key = kms.Key(
@@ -113,6 +115,15 @@ class Monitoring(Construct):
             1,
             what="throttled requests on the v3 table",
         )
+        for source, table in (legacy or {}).items():
+            # backfill's segment Scans share the legacy tables with production: a throttle here means
+            # lower the state machine's per-segment `rate` (runbooks/backfill.md)
+            self._alarm(
+                f"Legacy{source.title()}Throttles",
+                table.metric_throttled_requests_for_operations(operations=LEGACY_READS, period=PERIOD),
+                1,
+                what=f"throttled reads on the legacy {source} table (backfill rate too high?)",
+            )
         for source, queue in failure_queues.items():
             self._alarm(
                 f"{source.title()}FailureQueueDepth",

@@ -74,4 +74,5 @@ class ReplicationStack(Stack):
             v3=tables["v3"].table,
             quarantine=tables["quarantine"].table,
             backfill=self.backfill.state_machine,
+            legacy=legacy_tables,
         )

@@ -17,7 +17,6 @@ sync and production replication cannot disagree. Guarantees:
 
 from __future__ import annotations
 
-import random
 import threading
 import time
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from cutover.clients import Clients
 from cutover.errors import CutoverError
 from cutover.names import SOURCES
 from cutover.progress import NullStatus, StatusDisplay
+from cutover.retry import backoff_delay
 from cutover.settings import Settings
 from cutover.state import CheckpointStore
 from replicator.batch import BatchResult
@@ -178,7 +178,7 @@ class _Delivery:
                     f"{attempt} times{f' (last error: {error})' if error else ''}; sync stopped there and skipped "
                     "nothing. Fix the cause (replicator log) and run `cutover sync` again to resume from it"
                 )
-            delay = random.uniform(0, min(self.opts.max_backoff, self.opts.base_backoff * 2**attempt))
+            delay = backoff_delay(attempt, base=self.opts.base_backoff, cap=self.opts.max_backoff)
             if self.stop.wait(delay):
                 return False
 

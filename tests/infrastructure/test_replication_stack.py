@@ -219,3 +219,13 @@ def test_alarm_key_is_usable_by_cloudwatch_of_this_account_only(synth):
     assert statements
     for statement in statements:
         assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+
+
+def test_backfill_reads_of_the_legacy_tables_have_throttle_alarms(synth):
+    # Given the deployed alarms, Then each legacy table's throttled reads (Scan/Get/Query) page the topic
+    alarms = _alarms(synth)
+    for source in ("users", "orders"):
+        [alarm] = _find(alarms, f"throttled reads on the legacy {source} table")
+        metrics = json.dumps(alarm["Metrics"])
+        assert "ThrottledRequests" in metrics and '"Scan"' in metrics
+        assert synth.ctx(f"legacy{source.title()}Table") in metrics or f"-{source}" in metrics
