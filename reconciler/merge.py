@@ -27,8 +27,8 @@ from cutover.settings import Settings
 from cutover.state import ReportStore
 from cutover.tables import Tables
 from reconciler.checker import Checker
-from reconciler.partials import MAX_SEGMENTS, PARTS, RunStore
-from reconciler.report import SHOWN, Difference, DifferenceSink, ReconcileReport
+from reconciler.partials import MAX_SEGMENTS, PARTS, RunStore, difference_from_dict
+from reconciler.report import SHOWN, DifferenceSink, ReconcileReport
 from reconciler.run import evidence_at_start, record_report
 from reconciler.sweep import sweep_quarantine
 
@@ -110,7 +110,7 @@ def merge(tables: Tables, client: Any, run_id: str) -> ReconcileReport:
         f"dynamodb://{tables.reports}/{store.diff_pk}",
         bool(header["repair"]),
         _seconds(started_at, finished_at),
-        [_difference(d) for d in shown],
+        [difference_from_dict(d) for d in shown],
     )
     report.run_id, report.evidence = run_id, dict(header["evidence"])
     record_report(ReportStore(client, tables.reports), report)
@@ -121,20 +121,6 @@ def merge(tables: Tables, client: Any, run_id: str) -> ReconcileReport:
 def _seconds(started_at: str, finished_at: str) -> float:
     start, end = parse_iso(started_at), parse_iso(finished_at)
     return (end - start).total_seconds() if start and end else 0.0
-
-
-def _difference(doc: dict[str, Any]) -> Difference:
-    key = doc.get("v3_key")
-    return Difference(
-        doc["kind"],
-        doc.get("source"),
-        doc.get("source_key"),
-        None if key is None else (key["userId"], key["recordType"]),
-        doc.get("detail", ""),
-        doc.get("attributes") or {},
-        doc.get("repaired"),
-        bool(doc.get("remaining", True)),
-    )
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from cutover.codec import from_ddb
 from cutover.names import SOURCES
 from cutover.retry import call_with_retry
 from cutover.state import CheckpointStore
-from reconciler.report import COUNT_NAMES, json_default
+from reconciler.report import COUNT_NAMES, Difference, ReconcileReport, json_default
 
 V3_PART = "v3"
 PARTS = (*SOURCES, V3_PART)  # legacy users, legacy orders, then v3 -> legacy
@@ -163,3 +163,34 @@ def _chunked(differences: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
         chunks[-1].append(diff)
         size += n
     return chunks
+
+
+def difference_from_dict(doc: dict[str, Any]) -> Difference:
+    """A stored difference (`Difference.to_dict`) back as a value."""
+    key = doc.get("v3_key")
+    return Difference(
+        doc["kind"],
+        doc.get("source"),
+        doc.get("source_key"),
+        None if key is None else (key["userId"], key["recordType"]),
+        doc.get("detail", ""),
+        doc.get("attributes") or {},
+        doc.get("repaired"),
+        bool(doc.get("remaining", True)),
+    )
+
+
+def report_from_dict(doc: dict[str, Any]) -> ReconcileReport:
+    """The merged report stored under `report` (`ReconcileReport.to_dict`) back as a value."""
+    report = ReconcileReport(
+        doc["started_at"],
+        doc["finished_at"],
+        dict(doc["counts"]),
+        doc.get("sample"),
+        doc.get("report_path"),
+        bool(doc.get("repair")),
+        float(doc.get("seconds", 0.0)),
+        [difference_from_dict(d) for d in doc.get("differences_shown", [])],
+    )
+    report.run_id, report.evidence = str(doc.get("run_id", "")), dict(doc.get("at_start") or {})
+    return report
