@@ -8,6 +8,7 @@ the segment checkpoints the Lambdas write; the exit code from the executions' fi
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 import click
 
@@ -77,7 +78,7 @@ def run_remote(
             click.echo(detach_line(executions, reattach), err=True)
             raise SystemExit(EXIT_INTERRUPTED) from None
     ok = all(e.status == "SUCCEEDED" for e in executions)
-    summary = {
+    summary: dict[str, Any] = {
         "run_id": run_id,
         "status": "SUCCEEDED" if ok else "FAILED",
         "executions": [
@@ -112,7 +113,7 @@ def _require_sync(rt: Runtime, tables: Tables, sources: tuple[str, ...]) -> None
             raise SyncNeverRanError(source, tables.source_table(source))
 
 
-def _print(summary: dict, segments: int) -> None:
+def _print(summary: dict[str, Any], segments: int) -> None:
     for e in summary["executions"]:
         click.echo(
             f"backfill {summary['run_id']} {e['table']}: {e['status']}; {e['scanned']} items scanned, "

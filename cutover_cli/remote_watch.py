@@ -10,6 +10,7 @@ the last one stopped).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from backfill.checkpoint import SegmentProgress, checkpoint_pk
@@ -51,7 +52,7 @@ class BackfillWatch:
 
     def __call__(self) -> None:
         for source in self._sources:
-            docs = call_with_retry(lambda s=source: self._store.query(checkpoint_pk(s, self._segments)))
+            docs = call_with_retry(partial(self._store.query, checkpoint_pk(source, self._segments)))
             progress = [SegmentProgress.from_doc(doc) for doc in docs.values()]
             self.scanned[source] = sum(p.counts["scanned"] for p in progress)
             self.segments_done[source] = sum(1 for p in progress if p.done)

@@ -66,7 +66,7 @@ def begin(
     if not 1 <= segments <= MAX_SEGMENTS:
         raise ConfigError(f"reconcile run {run_id}: segments {segments} must be 1..{MAX_SEGMENTS}")
     store = RunStore(clients.dynamodb, settings.names.reports_table, run_id)
-    header = {
+    header: dict[str, Any] = {
         "started_at": utc_now(),
         "evidence": evidence_at_start(settings, clients),
         "segments": segments,

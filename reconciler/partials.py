@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any
 
 from cutover.codec import from_ddb
@@ -116,8 +117,7 @@ class RunStore:
             return first
         chunks = _chunked([_bounded(d) for d in differences])
         for n, chunk in enumerate(chunks, start=first):
-            sk = _diff_sk(part, segment, n)
-            call_with_retry(lambda sk=sk, chunk=chunk: self._store.put(self.diff_pk, sk, {"differences": chunk}))
+            call_with_retry(partial(self._store.put, self.diff_pk, _diff_sk(part, segment, n), {"differences": chunk}))
         return first + len(chunks)
 
     def differences(self, counted: dict[tuple[str, int], int]) -> Iterator[dict[str, Any]]:
