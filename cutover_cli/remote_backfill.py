@@ -2,24 +2,31 @@
 
 --rate stays what it means locally, the cap for the whole run: each segment Lambda gets
 rate / (segments x tables) items/s (the state machine's per-segment `rate`). Progress comes from
-the segment checkpoints the Lambdas write; the exit code from the executions' final status.
+the segment checkpoints the Lambdas write; the exit code from the executions' final status. A run
+the CLI sees succeed is recorded like a local one (`BACKFILL_RUN`, what `cutover status` and the
+flip gate read), so a detached run is recorded when it is re-attached to.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
 import click
 
+from backfill.checkpoint import COUNT_NAMES
 from backfill.errors import SyncNeverRanError
+from backfill.runner import BackfillSummary, TableSummary
+from cutover.clock import iso
 from cutover.retry import call_with_retry
-from cutover.state import CheckpointStore
+from cutover.state import BACKFILL_RUN, CheckpointStore, ReportStore
 from cutover.tables import Tables
 from cutover_cli._common import Runtime
 from cutover_cli.app import EXIT_FINDING, EXIT_INTERRUPTED
 from cutover_cli.progress.backfill import make_progress
 from cutover_cli.remote import (
+    Execution,
     check_run_id,
     detach_line,
     failure_line,
@@ -93,6 +100,8 @@ def run_remote(
             for e in executions
         ],
     }
+    if ok:
+        _record(rt, tables, run_id, segments, executions, watch)
     rt.emit(summary, lambda: _print(summary, segments))
     if not ok:
         if not rt.as_json:
@@ -100,6 +109,26 @@ def run_remote(
                 if "error" in e:
                     click.echo(f"error: {e['error']}", err=True)
         raise SystemExit(EXIT_FINDING)
+
+
+def _record(
+    rt: Runtime, tables: Tables, run_id: str, segments: int, executions: list[Execution], watch: BackfillWatch
+) -> None:
+    """Record the finished run as a local run records it (`BACKFILL_RUN`): the flip gate needs a
+    complete backfill on record. Keyed by when the last execution stopped, so re-attaching to a
+    finished run writes the same history item again, not a second one."""
+    started = min(e.description.get("startDate") or datetime.now(UTC) for e in executions)
+    stopped = max(e.description.get("stopDate") or datetime.now(UTC) for e in executions)
+    seconds = (stopped - started).total_seconds()
+    summary = BackfillSummary(run_id, iso(started), iso(stopped), segments, seconds=seconds)
+    for source, progress in watch.progress.items():
+        table = summary.tables[source] = TableSummary(seconds=seconds, segments_done=sum(p.done for p in progress))
+        for name in COUNT_NAMES:
+            setattr(table, name, sum(p.counts[name] for p in progress))
+        summary.scanned_this_run += table.scanned
+    summary.complete = all(t.segments_done == segments for t in summary.tables.values())
+    reports = ReportStore(rt.clients.dynamodb, tables.reports)
+    call_with_retry(lambda: reports.record(BACKFILL_RUN, summary.to_dict(), at=summary.finished_at, run_id=run_id))
 
 
 def _require_sync(rt: Runtime, tables: Tables, sources: tuple[str, ...]) -> None:

@@ -49,11 +49,13 @@ class BackfillWatch:
             self._bars.add(source, item_count(client, tables.source_table(source)))
         self.scanned: dict[str, int] = dict.fromkeys(self._sources, 0)
         self.segments_done: dict[str, int] = dict.fromkeys(self._sources, 0)
+        self.progress: dict[str, list[SegmentProgress]] = {s: [] for s in self._sources}
 
     def __call__(self) -> None:
         for source in self._sources:
             docs = call_with_retry(partial(self._store.query, checkpoint_pk(source, self._segments)))
             progress = [SegmentProgress.from_doc(doc) for doc in docs.values()]
+            self.progress[source] = progress
             self.scanned[source] = sum(p.counts["scanned"] for p in progress)
             self.segments_done[source] = sum(1 for p in progress if p.done)
             self._bars.show(source, self.scanned[source])

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from cutover.codec import to_ddb
-from cutover.state import RECONCILE, CheckpointStore, ReportStore
+from cutover.state import BACKFILL_RUN, RECONCILE, CheckpointStore, ReportStore
 from cutover_cli.app import main
 from replicator.positions import PositionStore
 from tests.unit.test_backfill_lambda import FakeContext, _env
@@ -158,6 +158,10 @@ def test_backfill_remote_follows_the_checkpoints_and_exits_0_when_the_execution_
     assert bars.seen["users"][-1] == 30 and len(set(bars.seen["users"])) >= 3
     assert bars.seen["users"] == sorted(bars.seen["users"])
     assert clients.dynamodb.scan(TableName=settings.names.v3_table)["Count"] == 30
+    # And the run is recorded as a local run's, complete, for `cutover status` and the flip gate
+    recorded = ReportStore(clients.dynamodb, settings.names.reports_table).latest(BACKFILL_RUN)
+    assert recorded["run_id"] == out["run_id"] and recorded["complete"] is True
+    assert recorded["tables"]["users"]["written"] == 30 and recorded["tables"]["users"]["segments_done"] == 3
 
 
 def test_ctrl_c_detaches_and_the_same_run_id_re_attaches(settings, clients, deployed, monkeypatch):
@@ -194,6 +198,7 @@ def test_a_failed_execution_exits_1_naming_it_and_the_same_run_id_resumes(settin
     assert result.exit_code == 1
     (line,) = [x for x in result.stderr.splitlines() if x.startswith("error:")]
     assert "FAILED" in line and "States.TaskFailed" in line and ":execution:" in line and "r1-users" in line
+    assert ReportStore(clients.dynamodb, settings.names.reports_table).latest(BACKFILL_RUN) is None
     # When run again with the same run id, Then a resume execution starts (r1-users-r2) and succeeds
     resumed, step = play_backfill(sfn, handler)
     resumed["machine"], resumed["polls"] = arns["backfill"], 10
