@@ -133,6 +133,17 @@ BACKFILL_SEGMENT_ENV = FunctionEnv(
     ),
 )
 
+# Reconcile on AWS (reconciler/segment_lambda.py, reconciler/merge.py): the same tables as a local run.
+_RECONCILE_VARIABLES = (
+    *_COMMON,
+    *_DATA_TABLES,
+    EnvVar("QUARANTINE_TABLE"),
+    EnvVar("CHECKPOINTS_TABLE"),
+    EnvVar("REPORTS_TABLE"),
+)
+RECONCILE_SEGMENT_ENV = FunctionEnv("reconcile-segment", _RECONCILE_VARIABLES)
+RECONCILE_RUN_ENV = FunctionEnv("reconcile-run", _RECONCILE_VARIABLES)  # begin (evidence) and merge
+
 API_ENV = FunctionEnv(
     "api",
     (
@@ -145,4 +156,4 @@ API_ENV = FunctionEnv(
     ),
 )
 
-ALL_FUNCTIONS = (REPLICATOR_ENV, BACKFILL_SEGMENT_ENV, API_ENV)
+ALL_FUNCTIONS = (REPLICATOR_ENV, BACKFILL_SEGMENT_ENV, RECONCILE_SEGMENT_ENV, RECONCILE_RUN_ENV, API_ENV)

@@ -195,13 +195,28 @@ def resolve_published_names(settings: Settings, clients: Clients) -> Settings:
     """
     if settings.is_local or (settings.users_table and settings.orders_table):
         return settings
+    try:
+        published = read_published(settings, clients)
+    except (NoCredentialsError, EndpointConnectionError):
+        return settings  # the first real call reports the missing credentials or network, in one line
+    if published is None:
+        return settings
+    names = settings.names.with_published(published)
+    return replace(settings, users_table=names.users_table, orders_table=names.orders_table)
+
+
+def read_published(settings: Settings, clients: Clients) -> dict[str, Any] | None:
+    """The JSON a deployment published at `Names.deployment_parameter` (table names, state machine
+    ARNs: infra/stacks/replication.py), or None if there is no such parameter.
+
+    Raises:
+        ConfigError: the parameter exists but cannot be read, or is not a JSON object.
+    """
     parameter = settings.names.deployment_parameter
     try:
         value = clients.ssm.get_parameter(Name=parameter)["Parameter"]["Value"]
     except clients.ssm.exceptions.ParameterNotFound:
-        return settings
-    except (NoCredentialsError, EndpointConnectionError):
-        return settings  # the first real call reports the missing credentials or network, in one line
+        return None
     except ClientError as exc:
         raise ConfigError(
             f"cannot read the deployment's names at {parameter} ({exc.response.get('Error', {}).get('Code')}): "
@@ -211,10 +226,11 @@ def resolve_published_names(settings: Settings, clients: Clients) -> Settings:
         published = json.loads(value)
     except json.JSONDecodeError as exc:
         raise ConfigError(
-            f"{parameter} is not JSON: redeploy the stateful stack, or pass --users-table/--orders-table"
+            f"{parameter} is not JSON: redeploy the replication stack, or pass --users-table/--orders-table"
         ) from exc
-    names = settings.names.with_published(published)
-    return replace(settings, users_table=names.users_table, orders_table=names.orders_table)
+    if not isinstance(published, dict):
+        raise ConfigError(f"{parameter} is not a JSON object: redeploy the replication stack")
+    return published
 
 
 def writable_file(value: str) -> str:

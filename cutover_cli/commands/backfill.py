@@ -5,9 +5,11 @@ from __future__ import annotations
 import click
 
 from backfill.runner import BackfillSummary, run_backfill
+from cutover.errors import ConfigError
 from cutover.tables import parse_tables, require_tables
 from cutover_cli._common import Runtime, announce_interrupt, common_options
 from cutover_cli.progress.backfill import make_progress
+from cutover_cli.remote_backfill import run_remote
 
 
 @click.command("backfill")
@@ -62,6 +64,15 @@ from cutover_cli.progress.backfill import make_progress
     help="Scan Limit per page (default: DynamoDB's 1 MB pages). Smaller pages checkpoint more often.",
 )
 @click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.option(
+    "--remote",
+    is_flag=True,
+    help="Run on AWS: start the deployed backfill state machine (one execution per table) and follow it. "
+    "--rate is then split evenly over the segments; --workers/--write-threads/--page-size do not apply.",
+)
+@click.option(
+    "--run-id", default=None, help="With --remote: the run to start, or re-attach to / resume (default: new)."
+)
 @common_options
 def command(
     rt: Runtime,
@@ -75,6 +86,8 @@ def command(
     sync_off: bool,
     page_size: int | None,
     quiet: bool,
+    remote: bool,
+    run_id: str | None,
 ) -> None:
     """Copy every legacy item into v3 where replication has not written it yet.
 
@@ -87,6 +100,14 @@ def command(
     n = rt.settings.names
     needed = [n.source_table(s) for s in sources] + [n.v3_table] + [spec.name for spec in n.own_specs()]
     require_tables(rt.clients.dynamodb, needed, rt.clients.region)
+    if remote or run_id:
+        if not remote or restart or segment is not None:
+            raise ConfigError(
+                "--run-id goes with --remote, and --restart/--segment are local-only: "
+                "drop --restart/--segment to run on AWS, or --remote/--run-id to run here"
+            )
+        run_remote(rt, sources, segments, rate, run_id, require_sync=not sync_off, bars=not (quiet or rt.as_json))
+        return
     with announce_interrupt("finishing the pages in flight and saving each segment's cursor"):
         summary = run_backfill(
             rt.settings,

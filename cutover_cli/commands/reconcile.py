@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import click
 
+from cutover.errors import ConfigError
 from cutover.tables import require_tables
 from cutover_cli._common import Runtime, common_options, writable_file
 from cutover_cli.app import EXIT_FINDING
 from cutover_cli.progress.backfill import make_progress
+from cutover_cli.remote_reconcile import run_remote
 from reconciler.report import ReconcileReport
 from reconciler.run import DEFAULT_REPORT, run_reconcile
 
@@ -36,9 +38,26 @@ from reconciler.run import DEFAULT_REPORT, run_reconcile
     help="Where to write every difference as JSON.",
 )
 @click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.option(
+    "--remote",
+    is_flag=True,
+    help="Run on AWS: start the deployed reconcile state machine and follow it; the differences are "
+    "written to --report when it finishes. --workers does not apply.",
+)
+@click.option(
+    "--run-id", default=None, help="With --remote: the run to start, or re-attach to / resume (default: new)."
+)
 @common_options
 def command(
-    rt: Runtime, segments: int, workers: int, sample: float | None, repair: bool, report_path: str, quiet: bool
+    rt: Runtime,
+    segments: int,
+    workers: int,
+    sample: float | None,
+    repair: bool,
+    report_path: str,
+    quiet: bool,
+    remote: bool,
+    run_id: str | None,
 ) -> None:
     """Compare legacy and v3 in both directions across their different key schemas.
 
@@ -51,6 +70,14 @@ def command(
     n = rt.settings.names
     own = [spec.name for spec in n.own_specs()]
     require_tables(rt.clients.dynamodb, [n.users_table, n.orders_table, n.v3_table, *own], rt.clients.region)
+    if remote or run_id:
+        if not remote:
+            raise ConfigError("--run-id goes with --remote (a local run makes its own): add --remote or drop --run-id")
+        report, arn = run_remote(rt, segments, sample, repair, run_id, report_path, bars=not (quiet or rt.as_json))
+        rt.emit({**report.to_dict(), "execution_arn": arn, "status": "SUCCEEDED"}, lambda: _print(report))
+        if not report.clean:
+            raise SystemExit(EXIT_FINDING)
+        return
     report = run_reconcile(
         rt.settings,
         rt.clients,

@@ -5,37 +5,32 @@ capped at 25,000 events. One round of a segment (invoke + choice) costs ~5 event
 table needs many rounds per segment (each Lambda stops well before its 15-minute timeout), so
 64 segments x 80 rounds would already hit the cap and fail the run. A distributed Map gives each
 segment its own child execution and history, and MaxConcurrency bounds the parallel Lambdas
-(and so the write load on v3). Input: {"table": "users"|"orders", "segments": N, "run_id": "..."}.
+(and so the write load on v3).
+
+Input: {"table": "users"|"orders", "segments": N, "run_id": "...", "rate": R | null}; R is items/s
+for EACH segment (null: unlimited), so the run's load is at most min(N, MaxConcurrency) x R items/s
+(runbooks/backfill.md, "On AWS", says how to choose it). `cutover backfill --remote` starts it.
 """
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
-from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from cutover.environment import BACKFILL_SEGMENT_ENV
 from infra.config import StageConfig
 from infra.constructs.function import CutoverFunction, Placement
 from infra.constructs.refs import TableRef
+from infra.constructs.segments import logged_machine, segment_loop
 from infra.constructs.tables import READ, SCAN, WRITE, grant_table, own_spec
-from infra.nag import acknowledge, arn_ref, env_text, logical_id
 
 HANDLER = "backfill.segment_lambda.lambda_handler"
 # Exactly what a segment calls on v3 (backfill/segment.py, replicator/v3_writer.py): GetItem of the
 # current `_version`, then a PutItem conditional on it. No Update/Delete/BatchWrite, ever.
 V3_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem")
 QUARANTINE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem")  # conditional entry writes
-LAMBDA_TRANSIENT_ERRORS = [
-    "Lambda.ServiceException",
-    "Lambda.AWSLambdaException",
-    "Lambda.SdkClientException",
-    "Lambda.TooManyRequestsException",
-    "Lambda.ClientExecutionTimeoutException",
-]
 
 
 class Backfill(Construct):
@@ -81,85 +76,24 @@ class Backfill(Construct):
         self.state_machine = self._state_machine(config)
 
     def _state_machine(self, config: StageConfig) -> sfn.StateMachine:
-        invoke = tasks.LambdaInvoke(
-            self,
-            "Run segment",
-            lambda_function=self.function,
-            payload=sfn.TaskInput.from_object(
-                {
-                    "table.$": "$.table",
-                    "segment.$": "$.segment",
-                    "segments.$": "$.segments",
-                    "run_id.$": "$.run_id",
-                }
-            ),
-            payload_response_only=True,
-            retry_on_service_exceptions=False,
-            result_path="$.result",
-        )
-        invoke.add_retry(errors=LAMBDA_TRANSIENT_ERRORS, interval=Duration.seconds(2), max_attempts=6, backoff_rate=2)
-        invoke.add_retry(errors=["States.TaskFailed"], interval=Duration.seconds(10), max_attempts=3, backoff_rate=2)
-        done = sfn.Choice(self, "Segment done?")
-        loop = done.when(sfn.Condition.boolean_equals("$.result.done", True), sfn.Succeed(self, "Segment finished"))
-        loop.otherwise(invoke)
+        fields = ("table", "segments", "run_id", "rate")
+        loop = segment_loop(self, self.function, {**{f"{f}.$": f"$.{f}" for f in fields}, "segment.$": "$.segment"})
         segment_map = sfn.DistributedMap(
             self,
             "Segments",
             items_path="$.segment_ids",
             max_concurrency=config.backfill_max_concurrency,
-            item_selector={
-                "table.$": "$.table",
-                "segments.$": "$.segments",
-                "run_id.$": "$.run_id",
-                "segment.$": "$$.Map.Item.Value",
-            },
+            item_selector={**{f"{f}.$": f"$.{f}" for f in fields}, "segment.$": "$$.Map.Item.Value"},
             map_execution_type=sfn.StateMachineType.STANDARD,
             result_path=sfn.JsonPath.DISCARD,
         )
-        segment_map.item_processor(invoke.next(done))
+        segment_map.item_processor(loop)
         plan = sfn.Pass(
             self,
             "Plan segments",
             parameters={
-                "table.$": "$.table",
-                "segments.$": "$.segments",
-                "run_id.$": "$.run_id",
+                **{f"{f}.$": f"$.{f}" for f in fields},
                 "segment_ids.$": "States.ArrayRange(0, States.MathAdd($.segments, -1), 1)",
             },
         )
-        logs_group = logs.LogGroup(
-            self,
-            "Logs",
-            retention=logs.RetentionDays.THREE_MONTHS,
-            removal_policy=RemovalPolicy.RETAIN if config.retain else RemovalPolicy.DESTROY,
-        )
-        machine = sfn.StateMachine(
-            self,
-            "StateMachine",
-            state_machine_name=f"{config.names.prefix}-cutover-backfill",
-            definition_body=sfn.DefinitionBody.from_chainable(plan.next(segment_map)),
-            tracing_enabled=True,
-            logs=sfn.LogOptions(destination=logs_group, level=sfn.LogLevel.ALL, include_execution_data=False),
-        )
-        acknowledge(
-            machine,
-            f"AwsSolutions-IAM5[Resource::{arn_ref(self.function)}:*]",
-            "Step Functions may invoke the segment function's versions (the CDK LambdaInvoke grant).",
-        )
-        region, account = env_text(machine)
-        executions = (
-            f"arn:<AWS::Partition>:states:{region}:{account}:execution:"
-            '{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"%s"}]}]}' % logical_id(machine)
-        )
-        acknowledge(
-            machine,
-            "AwsSolutions-IAM5[Resource::*]",
-            "X-Ray tracing and CloudWatch Logs delivery actions have no resource-level permissions.",
-        )
-        for suffix in (":*", "/*:*"):
-            acknowledge(
-                machine,
-                f"AwsSolutions-IAM5[Resource::{executions}{suffix}]",
-                "The distributed Map must describe/stop its own child executions, whose ids are generated.",
-            )
-        return machine
+        return logged_machine(self, config, "backfill", plan.next(segment_map), (self.function,))

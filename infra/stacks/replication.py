@@ -1,11 +1,13 @@
-"""Replication stack: replicator + stream event sources, distributed backfill, monitoring."""
+"""Replication stack: replicator + stream event sources, distributed backfill and reconcile, monitoring,
+and the deployment's resolved names published in SSM for the CLI (`Names.deployment_parameter`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Stack
+from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from cutover.names import ORDERS, USERS
@@ -14,12 +16,13 @@ from infra.constructs.backfill import Backfill
 from infra.constructs.code import powertools_layer
 from infra.constructs.function import Placement
 from infra.constructs.monitoring import Monitoring
+from infra.constructs.reconcile import Reconcile
 from infra.constructs.refs import table_ref
 from infra.constructs.replicator import Replicator
 
 
 class ReplicationStack(Stack):
-    """Attributes: `replicator`, `backfill`, `monitoring`."""
+    """Attributes: `replicator`, `backfill`, `reconcile`, `monitoring`, `published` (the SSM parameter)."""
 
     def __init__(
         self,
@@ -65,6 +68,10 @@ class ReplicationStack(Stack):
         self.backfill = Backfill(
             self, "Backfill", config=config, legacy=legacy_arns, tables=tables, layer=layer, placement=placement
         )
+        self.reconcile = Reconcile(
+            self, "Reconcile", config=config, legacy=legacy_arns, tables=tables, layer=layer, placement=placement
+        )
+        self.published = self._publish_names(config)
         self.monitoring = Monitoring(
             self,
             "Monitoring",
@@ -76,3 +83,29 @@ class ReplicationStack(Stack):
             backfill=self.backfill.state_machine,
             legacy=legacy_tables,
         )
+
+    def _publish_names(self, config: StageConfig) -> ssm.StringParameter:
+        """The names this deployment resolved, where the CLI reads them (cutover_cli/_common.py): the
+        legacy tables may have been named by hand, and `--remote` finds the state machines here, never
+        from a hand-typed ARN. Retained outside dev like every other piece of state (infra/retention.py)."""
+        names = config.names
+        parameter = ssm.StringParameter(
+            self,
+            "DeploymentNames",
+            parameter_name=names.deployment_parameter,
+            description="cutover: this deployment's resolved table names and state machine ARNs (read by the CLI)",
+            string_value=self.to_json_string(
+                {
+                    "usersTable": config.legacy_users_table,
+                    "ordersTable": config.legacy_orders_table,
+                    "v3Table": names.v3_table,
+                    "checkpointsTable": names.checkpoints_table,
+                    "quarantineTable": names.quarantine_table,
+                    "reportsTable": names.reports_table,
+                    "backfillStateMachineArn": self.backfill.state_machine.state_machine_arn,
+                    "reconcileStateMachineArn": self.reconcile.state_machine.state_machine_arn,
+                }
+            ),
+        )
+        parameter.apply_removal_policy(RemovalPolicy.RETAIN if config.retain else RemovalPolicy.DESTROY)
+        return parameter

@@ -27,7 +27,7 @@ BASE = {
     "ORDERS_TABLE": "o",
     "V3_TABLE": "v3",
     "QUARANTINE_TABLE": "q",
-    "CHECKPOINTS_TABLE": "c",
+    "CHECKPOINTS_TABLE": "c",  # the replicator reports what it applied there (REPLICATOR_ENV)
 }
 
 

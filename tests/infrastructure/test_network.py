@@ -16,8 +16,16 @@ def test_vpc_flag_places_every_app_function_in_isolated_subnets(synth):
         # Then without the flag there is no network stack and nothing is in a VPC
         assert "network" not in synth.templates and placed == []
         return
-    # Then the three application functions run in the VPC...
-    assert len(placed) == 3
+    # Then the application functions run in the VPC (stream, backfill, reconcile segment and run, API)...
+    assert sorted(f["Handler"] for f in placed) == sorted(
+        [
+            "replicator.handler.lambda_handler",
+            "backfill.segment_lambda.lambda_handler",
+            "reconciler.segment_lambda.lambda_handler",
+            "reconciler.merge.lambda_handler",
+            "app_handlers.api.lambda_handler",
+        ]
+    )
     network = synth.templates["network"]["Resources"].values()
     # ...with a DynamoDB gateway endpoint and no route to the internet
     endpoints = [r["Properties"] for r in network if r["Type"] == "AWS::EC2::VPCEndpoint"]

@@ -9,7 +9,7 @@ import re
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from cutover.environment import BACKFILL_SEGMENT_ENV, REPLICATOR_ENV
+from cutover.environment import BACKFILL_SEGMENT_ENV, RECONCILE_RUN_ENV, RECONCILE_SEGMENT_ENV, REPLICATOR_ENV
 
 pytestmark = pytest.mark.infra
 
@@ -67,6 +67,8 @@ def test_functions_are_arm64_python312_with_powertools_and_valid_env(synth):
     for role, handler, env in (
         ("replication", "replicator.handler.lambda_handler", REPLICATOR_ENV),
         ("replication", "backfill.segment_lambda.lambda_handler", BACKFILL_SEGMENT_ENV),
+        ("replication", "reconciler.segment_lambda.lambda_handler", RECONCILE_SEGMENT_ENV),
+        ("replication", "reconciler.merge.lambda_handler", RECONCILE_RUN_ENV),
     ):
         props = _function(synth, role, handler)
         assert props["Runtime"] == "python3.12" and props["Architectures"] == ["arm64"]
@@ -86,8 +88,13 @@ def test_functions_are_arm64_python312_with_powertools_and_valid_env(synth):
             assert props["VpcConfig"]["SubnetIds"]
 
 
-def _definition(synth) -> dict:
-    machine = synth.resources("AWS::StepFunctions::StateMachine", "replication")[0][1]["Properties"]
+def _definition(synth, name: str = "backfill") -> dict:
+    """The definition of the `<prefix>-cutover-<name>` state machine (tokens as "TOKEN")."""
+    (machine,) = [
+        res["Properties"]
+        for _, res in synth.resources("AWS::StepFunctions::StateMachine", "replication")
+        if res["Properties"]["StateMachineName"].endswith(f"-cutover-{name}")
+    ]
     parts = machine["DefinitionString"]["Fn::Join"][1]
     return json.loads("".join(p if isinstance(p, str) else "TOKEN" for p in parts))
 
@@ -108,6 +115,9 @@ def test_backfill_is_a_distributed_map_looping_each_segment_until_done(synth):
     assert choice["Default"] == "Run segment"
     assert choice["Choices"] == [{"Variable": "$.result.done", "BooleanEquals": True, "Next": "Segment finished"}]
     assert "States.ArrayRange" in definition["States"]["Plan segments"]["Parameters"]["segment_ids.$"]
+    # and each segment's invocation carries the per-segment rate from the input (items/s, or null)
+    assert definition["States"]["Plan segments"]["Parameters"]["rate.$"] == "$.rate"
+    assert segments["ItemSelector"]["rate.$"] == "$.rate" and run["Parameters"]["rate.$"] == "$.rate"
 
 
 def _alarms(synth) -> dict[str, dict]:

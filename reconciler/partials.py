@@ -1,0 +1,196 @@
+"""Where a reconcile run on AWS keeps its partial results: DynamoDB items in the reports table.
+
+A run on AWS is many Lambda invocations (one segment of one direction each, re-invoked before
+its timeout), so nothing can be held in one process. Layout, all under the run id:
+
+- pk `reconcile-run#<run>`: sk `header` (when the run started, what held then, its options),
+  sk `part#<part>#<segment>` (cursor, done, cumulative counts, pages and items seen), sk `report`
+  (the merged summary). Small items: `cutover reconcile --remote` polls them for its bars.
+- pk `reconcile-diff#<run>`: sk `<part>#<segment>#<n>`, chunks of the differences a part found,
+  numbered on from the part's checkpoint (`chunks`), each under DynamoDB's 400 KB item limit.
+
+A part's checkpoint is written after its page's chunks and counts them: a page re-done after a
+crash overwrites the chunks its first attempt left, and chunks no checkpoint counts are never read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from functools import partial
+from typing import Any
+
+from cutover.codec import from_ddb
+from cutover.names import SOURCES
+from cutover.retry import call_with_retry
+from cutover.state import CheckpointStore
+from reconciler.report import COUNT_NAMES, Difference, ReconcileReport, json_default
+
+V3_PART = "v3"
+PARTS = (*SOURCES, V3_PART)  # legacy users, legacy orders, then v3 -> legacy
+HEADER, REPORT = "header", "report"
+CHUNK_BYTES = 300_000  # a chunk item stays well under DynamoDB's 400 KB item size limit
+MAX_SEGMENTS = 1000  # 3 x segments map items must fit the 256 KB state payload
+
+
+def run_pk(run_id: str) -> str:
+    return f"reconcile-run#{run_id}"
+
+
+def diff_pk(run_id: str) -> str:
+    return f"reconcile-diff#{run_id}"
+
+
+def part_sk(part: str, segment: int) -> str:
+    return f"part#{part}#{segment:05d}"
+
+
+@dataclass
+class PartProgress:
+    """One part (a direction of one table) x one segment: resumable like a backfill segment."""
+
+    cursor: dict[str, Any] | None = None
+    done: bool = False
+    pages: int = 0
+    scanned: int = 0  # items read by the scan (what the CLI's bars count)
+    chunks: int = 0  # difference chunks stored (numbered 0..chunks-1)
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNT_NAMES, 0))
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any] | None) -> PartProgress:
+        if not doc:
+            return cls()
+        counts = dict.fromkeys(COUNT_NAMES, 0) | {k: int(v) for k, v in doc.get("counts", {}).items()}
+        return cls(
+            doc.get("cursor"),
+            bool(doc.get("done")),
+            int(doc.get("pages", 0)),
+            int(doc.get("scanned", 0)),
+            int(doc.get("chunks", 0)),
+            counts,
+        )
+
+
+class RunStore:
+    """The partial results of one reconcile run (see the module doc for the layout)."""
+
+    def __init__(self, client: Any, reports_table: str, run_id: str) -> None:
+        self.client, self.table, self.run_id = client, reports_table, run_id
+        self._store = CheckpointStore(client, reports_table)
+        self.pk, self.diff_pk = run_pk(run_id), diff_pk(run_id)
+
+    # -- header and report ----------------------------------------------------------------------
+    def header(self) -> dict[str, Any] | None:
+        return call_with_retry(lambda: self._store.get(self.pk, HEADER))
+
+    def put_header_once(self, header: dict[str, Any]) -> bool:
+        """False if the run already has a header (a resumed run keeps when it first started)."""
+        return call_with_retry(lambda: self._store.put_if(self.pk, HEADER, header, {}, "attribute_not_exists(pk)", {}))
+
+    def report(self) -> dict[str, Any] | None:
+        return call_with_retry(lambda: self._store.get(self.pk, REPORT))
+
+    def put_report(self, report: dict[str, Any]) -> None:
+        call_with_retry(lambda: self._store.put(self.pk, REPORT, report))
+
+    # -- parts ----------------------------------------------------------------------------------
+    def load_part(self, part: str, segment: int) -> PartProgress:
+        return PartProgress.from_doc(call_with_retry(lambda: self._store.get(self.pk, part_sk(part, segment))))
+
+    def save_part(self, part: str, segment: int, progress: PartProgress) -> None:
+        call_with_retry(lambda: self._store.put(self.pk, part_sk(part, segment), asdict(progress)))
+
+    def parts(self) -> dict[tuple[str, int], PartProgress]:
+        """Every part checkpoint stored so far, by (part, segment)."""
+        out = {}
+        for sk, doc in call_with_retry(lambda: self._store.query(self.pk)).items():
+            if sk.startswith("part#"):
+                _, part, segment = sk.split("#")
+                out[(part, int(segment))] = PartProgress.from_doc(doc)
+        return out
+
+    # -- differences ----------------------------------------------------------------------------
+    def put_differences(self, part: str, segment: int, first: int, differences: list[dict[str, Any]]) -> int:
+        """Store `differences` as chunks numbered from `first`; returns the next free number."""
+        if not differences:
+            return first
+        chunks = _chunked([_bounded(d) for d in differences])
+        for n, chunk in enumerate(chunks, start=first):
+            call_with_retry(partial(self._store.put, self.diff_pk, _diff_sk(part, segment, n), {"differences": chunk}))
+        return first + len(chunks)
+
+    def differences(self, counted: dict[tuple[str, int], int]) -> Iterator[dict[str, Any]]:
+        """Every difference the parts' checkpoints count (`counted`: chunks per part), a Query page at a time."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": self.diff_pk}},
+            "ConsistentRead": True,
+        }
+        while True:
+            resp = call_with_retry(lambda: self.client.query(**kwargs))
+            for raw in resp.get("Items", []):
+                item = from_ddb(raw)
+                part, segment, n = item["sk"].split("#")
+                if int(n) < counted.get((part, int(segment)), 0):
+                    yield from json.loads(item["data"])["differences"]
+            if "LastEvaluatedKey" not in resp:
+                return
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+
+def _diff_sk(part: str, segment: int, n: int) -> str:
+    return f"{part}#{segment:05d}#{n:08d}"
+
+
+def _bounded(diff: dict[str, Any]) -> dict[str, Any]:
+    """A difference that fits a chunk: an item too large to store whole keeps its keys, not its values."""
+    size = len(json.dumps(diff, default=json_default))
+    if size <= CHUNK_BYTES // 2:
+        return json.loads(json.dumps(diff, default=json_default))
+    return {**diff, "attributes": {"_truncated": f"{size} bytes of attribute values not stored"}}
+
+
+def _chunked(differences: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    chunks: list[list[dict[str, Any]]] = [[]]
+    size = 0
+    for diff in differences:
+        n = len(json.dumps(diff))
+        if chunks[-1] and size + n > CHUNK_BYTES:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(diff)
+        size += n
+    return chunks
+
+
+def difference_from_dict(doc: dict[str, Any]) -> Difference:
+    """A stored difference (`Difference.to_dict`) back as a value."""
+    key = doc.get("v3_key")
+    return Difference(
+        doc["kind"],
+        doc.get("source"),
+        doc.get("source_key"),
+        None if key is None else (key["userId"], key["recordType"]),
+        doc.get("detail", ""),
+        doc.get("attributes") or {},
+        doc.get("repaired"),
+        bool(doc.get("remaining", True)),
+    )
+
+
+def report_from_dict(doc: dict[str, Any]) -> ReconcileReport:
+    """The merged report stored under `report` (`ReconcileReport.to_dict`) back as a value."""
+    report = ReconcileReport(
+        doc["started_at"],
+        doc["finished_at"],
+        dict(doc["counts"]),
+        doc.get("sample"),
+        doc.get("report_path"),
+        bool(doc.get("repair")),
+        float(doc.get("seconds", 0.0)),
+        [difference_from_dict(d) for d in doc.get("differences_shown", [])],
+    )
+    report.run_id, report.evidence = str(doc.get("run_id", "")), dict(doc.get("at_start") or {})
+    return report

@@ -1,0 +1,168 @@
+"""Lambda adapter: one segment of one reconcile direction per invocation (a distributed map item).
+
+Event: {"run_id": "...", "part": "users"|"orders"|"v3", "segment": K, "segments": N,
+"sample": F|null, "repair": bool}. `users`/`orders` run `check_legacy_segment` (legacy -> v3) and
+`v3` runs `check_v3_segment` (v3 -> legacy), exactly the functions a local run uses. After every
+page the part's cursor, counts and that page's differences are stored (reconciler.partials); about
+`SAFETY_SECONDS` before the timeout it returns {"done": false} and the state machine invokes it
+again, resuming at the saved cursor. The environment is validated at the first invocation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from cutover.coldstart import ColdStart
+from cutover.environment import RECONCILE_SEGMENT_ENV
+from cutover.errors import ConfigError
+from cutover.tables import Tables
+from reconciler.checker import Checker
+from reconciler.partials import MAX_SEGMENTS, PARTS, V3_PART, PartProgress, RunStore
+from reconciler.report import Difference, DifferenceSink
+from reconciler.scan import check_legacy_segment, check_v3_segment
+
+SAFETY_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Runtime:
+    tables: Tables
+    dynamodb: Any
+    logger: Logger
+
+
+cold_start: ColdStart[Runtime] = ColdStart(
+    RECONCILE_SEGMENT_ENV,
+    lambda env, clients: Runtime(
+        Tables.from_env(env), clients.dynamodb, Logger(service=env["POWERTOOLS_SERVICE_NAME"])
+    ),
+)
+
+
+@dataclass(frozen=True)
+class PartEvent:
+    run_id: str
+    part: str
+    segment: int
+    segments: int
+    sample: float | None
+    repair: bool
+
+
+def parse_event(event: dict[str, Any]) -> PartEvent:
+    """Validate the map item at the edge; raises ConfigError naming the bad field."""
+    try:
+        run_id, part = str(event["run_id"]), str(event["part"])
+        segment, segments = int(event["segment"]), int(event["segments"])
+        sample = None if event.get("sample") is None else float(event["sample"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(
+            f"reconcile segment event {event!r} needs run_id, part, segment and segments (integers), "
+            f"and sample a fraction or null: {exc}"
+        ) from exc
+    if part not in PARTS:
+        raise ConfigError(f"reconcile segment event part {part!r} is not one of {', '.join(PARTS)}")
+    if not 0 <= segment < segments <= MAX_SEGMENTS:
+        raise ConfigError(f"reconcile segment {segment} of {segments}: need 0 <= segment < segments <= {MAX_SEGMENTS}")
+    if sample is not None and not 0 < sample <= 1:
+        raise ConfigError(f"reconcile segment event sample {sample} must be a fraction in (0, 1], or null")
+    return PartEvent(run_id, part, segment, segments, sample, bool(event.get("repair")))
+
+
+class _Paused(Exception):
+    """Raised at a page boundary, after its checkpoint, when the invocation is out of time."""
+
+
+class _PageSink(DifferenceSink):
+    """The run's counts, plus the differences found since the last page boundary (one page's worth)."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
+        self.pending: list[Difference] = []
+
+    def add(self, diff: Difference) -> None:
+        super().add(diff)
+        self.pending.append(diff)
+
+
+class _ResumedScan:
+    """The DynamoDB client, with the scan of `table` resumed at a saved cursor.
+
+    `check_legacy_segment`/`check_v3_segment` page their segment from its start; this wrapper adds
+    the cursor to the first Scan of the segment and remembers each page's LastEvaluatedKey, so a
+    re-invoked Lambda continues where the last one checkpointed. Every other call passes through.
+    """
+
+    def __init__(self, client: Any, table: str, cursor: dict[str, Any] | None) -> None:
+        self._client, self._table, self._cursor = client, table, cursor
+        self.last_key: dict[str, Any] | None = cursor
+
+    def scan(self, **kwargs: Any) -> Any:
+        if kwargs.get("TableName") != self._table:
+            return self._client.scan(**kwargs)
+        if self._cursor and "ExclusiveStartKey" not in kwargs:
+            kwargs = {**kwargs, "ExclusiveStartKey": self._cursor}
+        resp = self._client.scan(**kwargs)
+        self.last_key = resp.get("LastEvaluatedKey") or None
+        return resp
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+def run_part(tables: Tables, client: Any, item: PartEvent, remaining: Any) -> PartProgress:
+    """Check one part's segment from its checkpoint until it is done or `remaining()` <= 0."""
+    store = RunStore(client, tables.reports, item.run_id)
+    progress = store.load_part(item.part, item.segment)
+    if progress.done:
+        return progress
+    table = tables.v3 if item.part == V3_PART else tables.source_table(item.part)
+    scan = _ResumedScan(client, table, progress.cursor)
+    sink = _PageSink()
+    checker = Checker(scan, tables, sink, item.repair)
+    base = dict(progress.counts)
+
+    def page_done(_label: str, n: int) -> None:
+        progress.chunks = store.put_differences(
+            item.part, item.segment, progress.chunks, [d.to_dict() for d in sink.pending]
+        )
+        sink.pending.clear()
+        progress.cursor, progress.done = scan.last_key, scan.last_key is None
+        progress.pages, progress.scanned = progress.pages + 1, progress.scanned + n
+        progress.counts = {k: base[k] + sink.counts[k] for k in base}
+        store.save_part(item.part, item.segment, progress)
+        if not progress.done and remaining() <= 0:
+            raise _Paused
+
+    if remaining() > 0:
+        try:
+            if item.part == V3_PART:
+                check_v3_segment(checker, item.segment, item.segments, item.sample, page_done)
+            else:
+                check_legacy_segment(checker, item.part, item.segment, item.segments, item.sample, page_done)
+        except _Paused:
+            pass
+    return progress
+
+
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    rt = cold_start.get()
+    item = parse_event(event)
+
+    def remaining() -> float:
+        return context.get_remaining_time_in_millis() / 1000.0 - SAFETY_SECONDS
+
+    progress = run_part(rt.tables, rt.dynamodb, item, remaining)
+    out = {
+        "done": progress.done,
+        "run_id": item.run_id,
+        "part": item.part,
+        "segment": item.segment,
+        "scanned": progress.scanned,
+        "counts": progress.counts,
+    }
+    rt.logger.info("reconcile segment", extra=out)
+    return out
