@@ -59,6 +59,8 @@ class Backfill(Construct):
             timeout=Duration.minutes(15),
             memory_mb=1024,
             placement=placement,
+            # at most the Map's concurrency: a second run can never double the load on the tables
+            reserved_concurrency=config.backfill_max_concurrency,
             values={
                 "USERS_TABLE": config.legacy_users_table,
                 "ORDERS_TABLE": config.legacy_orders_table,

@@ -45,6 +45,7 @@ class CutoverFunction(Construct):
         memory_mb: int = 512,
         placement: Placement | None = None,
         description: str = "",
+        reserved_concurrency: int | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         common = {"SERVICE": config.service, "STAGE": config.stage, "POWERTOOLS_SERVICE_NAME": config.service}
@@ -71,6 +72,7 @@ class CutoverFunction(Construct):
             vpc=placement.vpc if placement else None,
             vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED) if placement else None,
             security_groups=[placement.security_group] if placement else None,
+            reserved_concurrent_executions=reserved_concurrency,
         )
         Validations.of(self).acknowledge(
             Acknowledgment(

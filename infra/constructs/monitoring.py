@@ -66,6 +66,7 @@ class Monitoring(Construct):
         quarantine: dynamodb.ITable,
         backfill: sfn.IStateMachine,
         legacy: dict[str, dynamodb.ITable] | None = None,
+        reconcile: sfn.IStateMachine | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         key = kms.Key(
@@ -138,6 +139,10 @@ class Monitoring(Construct):
             what="writes to the quarantine table (new bad legacy items)",
         )
         self._alarm("BackfillFailed", backfill.metric_failed(period=PERIOD), 1, what="failed backfill executions")
+        if reconcile is not None:
+            self._alarm(
+                "ReconcileFailed", reconcile.metric_failed(period=PERIOD), 1, what="failed reconcile executions"
+            )
         self.dashboard = self._dashboard(config, replicator, failure_queues, v3, quarantine)
 
     def _alarm(self, name: str, metric: cw.IMetric, threshold: float, *, what: str, periods: int = 1) -> None:

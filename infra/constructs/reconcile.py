@@ -80,10 +80,11 @@ class Reconcile(Construct):
                 timeout=Duration.minutes(15),
                 memory_mb=memory_mb,
                 placement=placement,
+                reserved_concurrency=reserved,
             ).function
-            for construct_id, handler, env, memory_mb in (
-                ("Segment", SEGMENT_HANDLER, RECONCILE_SEGMENT_ENV, 1024),
-                ("Run", RUN_HANDLER, RECONCILE_RUN_ENV, 512),
+            for construct_id, handler, env, memory_mb, reserved in (
+                ("Segment", SEGMENT_HANDLER, RECONCILE_SEGMENT_ENV, 1024, config.backfill_max_concurrency),
+                ("Run", RUN_HANDLER, RECONCILE_RUN_ENV, 512, None),
             )
         )
         for function, grants in ((self.segment_function, SEGMENT_GRANTS), (self.run_function, RUN_GRANTS)):

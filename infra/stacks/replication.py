@@ -82,6 +82,7 @@ class ReplicationStack(Stack):
             quarantine=tables["quarantine"].table,
             backfill=self.backfill.state_machine,
             legacy=legacy_tables,
+            reconcile=self.reconcile.state_machine,
         )
 
     def _publish_names(self, config: StageConfig) -> ssm.StringParameter:

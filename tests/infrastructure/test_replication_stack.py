@@ -239,3 +239,13 @@ def test_backfill_reads_of_the_legacy_tables_have_throttle_alarms(synth):
         metrics = json.dumps(alarm["Metrics"])
         assert "ThrottledRequests" in metrics and '"Scan"' in metrics
         assert synth.ctx(f"legacy{source.title()}Table") in metrics or f"-{source}" in metrics
+
+
+def test_segment_functions_have_reserved_concurrency_and_reconcile_failures_alarm(synth):
+    # Given the segment Lambdas (backfill and reconcile), Then each is capped at the Map's concurrency,
+    # so a second execution cannot double the load on the legacy tables and v3
+    limit = int(synth.ctx("backfillMaxConcurrency") or 10)
+    for handler in ("backfill.segment_lambda.lambda_handler", "reconciler.segment_lambda.lambda_handler"):
+        assert _function(synth, "replication", handler)["ReservedConcurrentExecutions"] == limit
+    # And a failed reconcile execution pages the topic, like a failed backfill
+    assert _find(_alarms(synth), "failed reconcile executions")
