@@ -27,8 +27,8 @@ Record = tuple[Any, ...]
 class RunWriter:
     """Buffers one scan task's records and spills them as sorted runs (not thread-safe: one per task)."""
 
-    def __init__(self, directory: Path, name: str, run_records: int = RUN_RECORDS) -> None:
-        self.directory, self.name, self.run_records = directory, name, run_records
+    def __init__(self, directory: Path, name: str, run_records: int | None = None) -> None:
+        self.directory, self.name, self.run_records = directory, name, run_records or RUN_RECORDS
         self.buffer: list[Record] = []
         self.paths: list[Path] = []
         self.records = 0
