@@ -28,6 +28,10 @@ from bench.harness import MISS, PASS, WRONG, BenchContext, Figure, find_number, 
 RSS_LIMIT_MB = 300.0
 MAX_READS_PER_ITEM = 2.0
 CHILD_TIMEOUT = 3600
+UNITS_NOTE = {  # ConsumedCapacity as each engine reports it (tests/integration/test_engines.py)
+    "dynalite": "ConsumedCapacity as dynalite reports it: size-based, as on AWS (Scan: page size / 4 KB)",
+    "moto": "moto reports 1 unit per request whatever its size: NOT AWS's read units",
+}
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -73,6 +77,7 @@ def _measure(ctx: BenchContext, settings, clients, count: int, prefix: str, meth
         "compared": compared,
         "differences": differences,
         "reads_per_item": reads / compared if compared else None,
+        "read_units_per_million": 1e6 * sum(child["read_units"].values()) / compared if compared else None,
         "cpu_ms_per_item": 1000 * child["cpu_seconds"] / compared if compared else None,
         **child,
     }
@@ -149,6 +154,20 @@ def _figures(ctx: BenchContext, runs: list[dict], reference: dict | None, ceilin
                 ratio=r["reads_per_item"] / reference["reads_per_item"] if reference else None,
                 status=PASS if r["reads_per_item"] is not None and r["reads_per_item"] <= MAX_READS_PER_ITEM else MISS,
                 note=f"items returned: {r['read_items']}; requests: {r['read_requests']}",
+            )
+        )
+        ctx.add(
+            Figure(
+                "reconcile",
+                f"read units per million items @ {r['items']:,} (reference)",
+                r["read_units_per_million"],
+                "RU",
+                baseline=reference["read_units_per_million"] if reference else None,
+                baseline_name="page-by-page check",
+                ratio=r["read_units_per_million"] / reference["read_units_per_million"]
+                if reference and reference["read_units_per_million"]
+                else None,
+                note=UNITS_NOTE[ctx.engine],
             )
         )
         ctx.add(

@@ -44,6 +44,13 @@ class ReadCounter:
         self.lock = threading.Lock()
         self.requests: dict[str, int] = dict.fromkeys(READS, 0)
         self.items: dict[str, int] = dict.fromkeys(READS, 0)
+        self.units: dict[str, float] = dict.fromkeys(READS, 0.0)  # ConsumedCapacity the engine reported
+
+    @staticmethod
+    def ask_capacity(params, model, **_) -> None:
+        """Every read asks for ConsumedCapacity (TOTAL): on dynalite (like AWS) it is size-based read units."""
+        if model.name in READS:
+            params.setdefault("ReturnConsumedCapacity", "TOTAL")
 
     def __call__(self, model, parsed, **_) -> None:
         if model.name not in READS:
@@ -54,9 +61,12 @@ class ReadCounter:
             n = 1 if "Item" in parsed else 0
         else:
             n = len(parsed.get("Items", []))
+        consumed = parsed.get("ConsumedCapacity") or []
+        units = sum(float(c.get("CapacityUnits", 0)) for c in (consumed if isinstance(consumed, list) else [consumed]))
         with self.lock:
             self.requests[model.name] += 1
             self.items[model.name] += n
+            self.units[model.name] += units
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     clients = Clients(settings)
     reads = ReadCounter()
+    clients.dynamodb.meta.events.register("provide-client-params.dynamodb", ReadCounter.ask_capacity)
     clients.dynamodb.meta.events.register("after-call.dynamodb", reads)
     after_imports = peak_rss_mb()
     start, cpu = time.perf_counter(), time.process_time()
@@ -97,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
             "cpu_seconds": cpu,
             "read_requests": reads.requests,
             "read_items": reads.items,
+            "read_units": reads.units,
             "report": as_dict(report),
         },
         sys.stdout,
