@@ -22,6 +22,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from itertools import groupby
 from pathlib import Path
 
@@ -55,9 +56,7 @@ def reconcile_by_merge(
         directory = Path(tmp)
         with ThreadPoolExecutor(max(1, workers), thread_name_prefix="reconcile-scan") as pool:
             futures = [
-                pool.submit(
-                    spill_legacy_segment, checker, source, seg, segments, sample, advance, page_size, directory
-                )
+                pool.submit(spill_legacy_segment, checker, source, seg, segments, sample, advance, page_size, directory)
                 for source in SOURCES
                 for seg in range(segments)
             ]
@@ -150,9 +149,17 @@ def suspects(records: Iterable[Record]) -> Iterable[Callable[[Checker], None]]:
                 live = record
         for _, _, _, want, source, key in legacy:
             if live is None or live[3] != want:
-                yield lambda checker, s=source, k=key: checker.confirm_legacy(s, k)
+                yield partial(_confirm_legacy, source=source, key=key)
         if live is not None and not legacy:
-            yield lambda checker, v=(user_id, record_type): checker.confirm_v3(v)
+            yield partial(_confirm_v3, key=(user_id, record_type))
+
+
+def _confirm_legacy(checker: Checker, *, source: str, key: str) -> None:
+    checker.confirm_legacy(source, key)
+
+
+def _confirm_v3(checker: Checker, *, key: tuple[str, str]) -> None:
+    checker.confirm_v3(key)
 
 
 def confirm_all(checker: Checker, confirmations: Iterable[Callable[[Checker], None]], workers: int) -> None:
