@@ -39,6 +39,10 @@ from replicator.v3_writer import is_tombstone
 
 Advance = Callable[[str, int], None]
 LEGACY, V3 = 0, 1  # sorts a key's legacy record before its v3 record
+# Items per Scan page. A 1 MB page of these items (2,000-4,000 of them) is 30-60 MB once botocore has
+# parsed it into Python objects, per worker; 1,000 bounds that to ~15 MB. Read units do not change
+# (a Scan is charged by the size it reads), only the number of requests.
+PAGE_ITEMS = 1_000
 
 
 def reconcile_by_merge(
@@ -52,6 +56,7 @@ def reconcile_by_merge(
     spill_dir: str | None = None,
 ) -> None:
     """Scan both sides in parallel segments into sorted runs, merge-join them, confirm the suspects."""
+    page_size = page_size or PAGE_ITEMS
     with tempfile.TemporaryDirectory(prefix="cutover-reconcile-", dir=spill_dir) as tmp:
         directory = Path(tmp)
         with ThreadPoolExecutor(max(1, workers), thread_name_prefix="reconcile-scan") as pool:

@@ -17,7 +17,7 @@ from itertools import count
 from pathlib import Path
 from typing import Any
 
-RUN_RECORDS = 20_000  # records sorted in memory at once per scan task (~5 MB of small tuples)
+RUN_RECORDS = 10_000  # records sorted in memory at once per scan task (~4 MB of small tuples)
 CHUNK = 1_000  # records per pickled chunk: what the merge holds per run
 MAX_FAN_IN = 128  # runs merged at once (open files)
 
