@@ -1,7 +1,10 @@
-"""`python -m bench [--quick] [--only NAME] [--items N] [--out PATH]`: run the benches, print a table.
+"""`python -m bench [--quick] [--only NAME] [--engine E] [--items N] [--size N] [--out PATH]`: run the benches.
 
-Starts one embedded moto server (cutover_cli.local_backend.LocalServer), runs each bench in its own
-namespace on it, writes every figure and detail to bench/results.json.
+Starts one embedded moto server (cutover_cli.local_backend.LocalServer) and, for the dynalite engine,
+dynalite (DynaliteServer). transform, sync and lag run once (sync and lag need Streams: moto); the
+engine benches (backfill, reconcile) run once per engine, dynalite at full size and moto at the
+sizes it can take (its paged Scan walks the table from the start on every page). Each bench runs in
+its own namespace; every figure and detail goes to bench/results.json, after every bench.
 """
 
 from __future__ import annotations
@@ -13,12 +16,19 @@ import platform
 import sys
 import time
 import traceback
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.harness import INFO, MISS, NOT_AVAILABLE, PASS, BenchContext, Figure, render_table
+from cutover.errors import ConfigError
+from cutover_cli.local_backend import DynaliteServer
 
 BENCHES = ("transform", "sync", "lag", "backfill", "reconcile")
+ENGINE_BENCHES = ("backfill", "reconcile")  # run once per engine
+ENGINES = ("dynalite", "moto")
+DEFAULT_SIZES = (50_000, 200_000)  # dynalite reconcile sizes; `--size` adds more (e.g. 1,000,000)
+MOTO_ITEMS = 5_000  # moto: backfill items and smaller reconcile size (the larger is 4x)
 DEFAULT_OUT = Path(__file__).with_name("results.json")
 
 
@@ -33,13 +43,27 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="tiny sizes (smoke test, ~15 s)")
     parser.add_argument("--only", action="append", choices=BENCHES, help="run only this bench (repeatable)")
     parser.add_argument(
-        "--items", type=int, default=None, help="legacy items for reconciler/run (default 50,000; quick 100)"
+        "--engine", action="append", choices=ENGINES, help="DynamoDB engine for backfill/reconcile (default both)"
+    )
+    parser.add_argument("--items", type=int, default=None, help="dynalite backfill items (default 50,000; quick 100)")
+    parser.add_argument(
+        "--size",
+        type=int,
+        action="append",
+        default=[],
+        help="an extra dynalite reconcile size, e.g. --size 1000000 (default sizes 50,000 and 200,000)",
+    )
+    parser.add_argument(
+        "--moto-items",
+        type=int,
+        default=None,
+        help=f"moto backfill items and smaller reconcile size, the larger is 4x (default {MOTO_ITEMS:,}; quick 100)",
     )
     parser.add_argument(
         "--reconcile-items",
         type=int,
         default=None,
-        help="smaller reconcile size; the larger is 4x (quick 2x) (default: --items)",
+        help="dynalite: smaller reconcile size; the larger is 4x (quick 2x) (default 50,000 and 200,000)",
     )
     parser.add_argument(
         "--server",
@@ -60,25 +84,35 @@ def main(argv: list[str] | None = None) -> int:
     quiet_server_logs()
 
     items = args.items or (100 if args.quick else 50_000)
+    moto_items = args.moto_items or (100 if args.quick else MOTO_ITEMS)
+    engines = tuple(e for e in ENGINES if e in (args.engine or ENGINES))
     started = time.perf_counter()
     results: dict = {
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "quick": args.quick,
         "items": items,
+        "moto_items": moto_items,
+        "engines": list(engines),
         "machine": {"python": platform.python_version(), "cpus": _cpus()},
         "benches": {},
     }
     server_kind = LocalServer if args.server == "thread" else LocalServerProcess
     results["server"] = args.server
-    with server_kind() as server:
-        ctx = BenchContext(
-            endpoint_url=server.endpoint_url, items=items, quick=args.quick, reconcile_items=args.reconcile_items
-        )
-        for name in args.only or BENCHES:
+    chosen = args.only or BENCHES
+    with server_kind() as server, ExitStack() as stack:
+        ctx = BenchContext(endpoint_url=server.endpoint_url, items=items, quick=args.quick)
+        plan = [(name, "moto") for name in chosen if name not in ENGINE_BENCHES]
+        plan += [(name, engine) for engine in engines for name in chosen if name in ENGINE_BENCHES]
+        dynalite = _start_dynalite(stack) if any(e == "dynalite" for _, e in plan) else None
+        for name, engine in plan:
+            _configure(ctx, args, engine, items, moto_items, dynalite)
+            label = f"{name} [{engine}]" if name in ENGINE_BENCHES else name
             t0, first = time.perf_counter(), len(ctx.figures)
-            print(f"== {name} ...", file=sys.stderr, flush=True)
+            print(f"== {label} ...", file=sys.stderr, flush=True)
             status = "ok"
             try:
+                if engine == "dynalite" and not isinstance(dynalite, DynaliteServer):
+                    raise ModuleNotFoundError(f"dynalite: {dynalite}")
                 _module(name).run(ctx)
             except ModuleNotFoundError as exc:
                 status = f"{NOT_AVAILABLE}: {exc}"
@@ -87,14 +121,41 @@ def main(argv: list[str] | None = None) -> int:
                 status = f"error: {exc!r}"
                 traceback.print_exc()
                 ctx.add(Figure(name, "(bench)", None, "", status="ERROR", note=repr(exc)[:200]))
-            results["benches"][name] = {"status": status, "seconds": round(time.perf_counter() - t0, 1)}
-            print(f"   {name}: {status} in {time.perf_counter() - t0:.1f}s", file=sys.stderr, flush=True)
+            key = f"{name}@{engine}" if name in ENGINE_BENCHES else name
+            results["benches"][key] = {"status": status, "seconds": round(time.perf_counter() - t0, 1)}
+            print(f"   {label}: {status} in {time.perf_counter() - t0:.1f}s", file=sys.stderr, flush=True)
             print(render_table(ctx.figures[first:]), file=sys.stderr, flush=True)
             _write(args.out, results, ctx, started)  # after every bench: an interrupted run keeps its figures
     print(render_table(ctx.figures))
     print(f"\n{len(ctx.figures)} figures in {results['seconds']:.0f}s -> {args.out}")
     broken = [f for f in ctx.figures if f.status not in (PASS, MISS, INFO)]
     return 1 if broken else 0  # a missed target is a finding to read; a broken bench is a failure
+
+
+def _start_dynalite(stack: ExitStack) -> DynaliteServer | str:
+    """dynalite, stopped when the run ends; or why it could not start (its benches say so)."""
+    try:
+        return stack.enter_context(DynaliteServer())
+    except ConfigError as exc:
+        return str(exc)
+
+
+def _configure(ctx: BenchContext, args, engine: str, items: int, moto_items: int, dynalite) -> None:
+    """Point the context at one engine, with that engine's sizes."""
+    ctx.engine = engine
+    if engine == "dynalite":
+        ctx.dynamodb_endpoint_url = dynalite.endpoint_url if isinstance(dynalite, DynaliteServer) else None
+        ctx.items = items
+        ctx.reconcile_items = args.reconcile_items
+        base = (args.reconcile_items, args.reconcile_items * (2 if args.quick else 4)) if args.reconcile_items else ()
+        if args.quick and not base:
+            base = (items, items * 2)
+        ctx.reconcile_sizes = tuple(sorted({*(base or DEFAULT_SIZES), *args.size}))
+    else:
+        ctx.dynamodb_endpoint_url = None
+        ctx.items = moto_items
+        ctx.reconcile_items = moto_items
+        ctx.reconcile_sizes = (moto_items, moto_items * (2 if args.quick else 4))
 
 
 def _write(out: Path, results: dict, ctx: BenchContext, started: float) -> None:

@@ -15,7 +15,17 @@ from __future__ import annotations
 from bench.ceilings import conditional_put_ceiling, scratch_table
 from bench.copies import DelayedClients, naive_copy, sequential_safe_copy
 from bench.data import is_good, legacy_items, legacy_rows, seed
-from bench.harness import WRONG, BenchContext, as_dict, count_items, ratio_figure, sum_numbers, timed
+from bench.harness import (
+    WRONG,
+    BenchContext,
+    as_dict,
+    count_items,
+    cpu_figure,
+    cpu_timed,
+    ratio_figure,
+    sum_numbers,
+    timed,
+)
 from cutover_cli.local_backend import init_backend
 
 DELAY = 0.005
@@ -26,13 +36,17 @@ def _reset_targets(clients, names) -> None:
     """Empty v3 and cutover's bookkeeping (cursors, quarantine, reports); keep the legacy tables."""
     for spec in (names.v3_spec(), *names.own_specs()):
         clients.dynamodb.delete_table(TableName=spec.name)
+    for spec in (names.v3_spec(), *names.own_specs()):  # dynalite (like AWS) deletes in the background
+        clients.dynamodb.get_waiter("table_not_exists").wait(
+            TableName=spec.name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+        )
     init_backend(clients.settings, clients)
 
 
 def _backfill(settings, clients, items: int, good: int) -> dict:
     from backfill.runner import run_backfill
 
-    summary, elapsed = timed(lambda: run_backfill(settings, clients, require_sync=False))
+    summary, elapsed, cpu = cpu_timed(lambda: run_backfill(settings, clients, require_sync=False))
     data = as_dict(summary)
     scanned = sum_numbers(data.get("tables", {}), "scanned") or 0
     quarantined = sum_numbers(data.get("tables", {}), "quarantined") or 0
@@ -40,6 +54,8 @@ def _backfill(settings, clients, items: int, good: int) -> dict:
     return {
         "seconds": elapsed,
         "items_per_s": items / elapsed,
+        "cpu_seconds": cpu,
+        "cpu_ms_per_item": 1000 * cpu / items,
         "summary": data,
         "v3_items": in_v3,
         "exact": scanned == items and in_v3 == good and quarantined == items - good,
@@ -64,19 +80,22 @@ def run(ctx: BenchContext) -> None:
         sequential = sequential_safe_copy(delayed_clients, scratch_table(clients, "seq"), subset)
         naive = naive_copy(clients, scratch_table(clients, "naive"), subset)
         naive_delayed = naive_copy(delayed_clients, scratch_table(clients, "naived"), subset)
-    ctx.details["backfill"] = {
-        "items": items,
-        "subset": subset,
-        "seed_seconds": seed_s,
-        "seed_items_per_s": items / seed_s,
-        "conditional_put_ceiling": ceiling,
-        "backfill": plain,
-        "backfill_delayed_5ms": delayed,
-        "sequential_safe_copy_delayed_5ms": sequential,
-        "naive_copy": naive,
-        "naive_copy_delayed_5ms": naive_delayed,
-        "items_per_s": plain["items_per_s"],
-    }
+    ctx.detail(
+        "backfill",
+        {
+            "items": items,
+            "subset": subset,
+            "seed_seconds": seed_s,
+            "seed_items_per_s": items / seed_s,
+            "conditional_put_ceiling": ceiling,
+            "backfill": plain,
+            "backfill_delayed_5ms": delayed,
+            "sequential_safe_copy_delayed_5ms": sequential,
+            "naive_copy": naive,
+            "naive_copy_delayed_5ms": naive_delayed,
+            "items_per_s": plain["items_per_s"],
+        },
+    )
     n = f"{items:,} items"
     figures = [
         (
@@ -119,6 +138,15 @@ def run(ctx: BenchContext) -> None:
                 target_ratio=TARGET_VS_SEQUENTIAL,
                 target=f">= {TARGET_VS_SEQUENTIAL:g}x",
                 note=f"sequential copy on a {sequential['scanned']:,}-item subset",
+            ),
+        ),
+        (
+            plain,
+            cpu_figure(
+                "backfill",
+                plain["cpu_ms_per_item"],
+                ceiling,
+                f"{plain['cpu_seconds']:.1f} CPU s for {n} (scan, transform, cond. put, checkpoints)",
             ),
         ),
         (

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from bench.ceilings import batch_write_ceiling, conditional_put_ceiling
 from bench.data import is_good, legacy_items, legacy_rows, seed
-from bench.harness import WRONG, BenchContext, Figure, as_dict, count_items, ratio_figure, timed
+from bench.harness import WRONG, BenchContext, Figure, as_dict, count_items, cpu_figure, cpu_timed, ratio_figure
 
 TARGET_RATIO = 0.70
 
@@ -29,7 +29,7 @@ def run(ctx: BenchContext) -> None:
         bwi_ceiling = batch_write_ceiling(clients, seconds)
         seed(clients, legacy_rows(names, records, seed_value=21, prefix="s"))
         good = sum(is_good(s, i) for s, i in legacy_items(records, seed=21, prefix="s"))
-        result, elapsed = timed(lambda: run_sync(settings, clients, once=True))
+        result, elapsed, cpu = cpu_timed(lambda: run_sync(settings, clients, once=True))
         in_v3 = count_items(clients.dynamodb, names.v3_table, live_only=True)
         quarantined = count_items(clients.dynamodb, names.quarantine_table)
     rate = records / elapsed
@@ -42,6 +42,8 @@ def run(ctx: BenchContext) -> None:
         "expected_v3_items": good,
         "quarantined": quarantined,
         "exact": exact,
+        "cpu_seconds": cpu,
+        "cpu_ms_per_item": 1000 * cpu / records,
         "sync_result": as_dict(result),
         "conditional_put_ceiling": put_ceiling,
         "batch_write_ceiling": bwi_ceiling,
@@ -64,6 +66,14 @@ def run(ctx: BenchContext) -> None:
     )
     if not exact:
         figure.status = WRONG
+    ctx.add(
+        cpu_figure(
+            "sync",
+            1000 * cpu / records,
+            put_ceiling,
+            f"{cpu:.1f} CPU s for {records:,} records (stream reads, transform, cond. put, checkpoints)",
+        )
+    )
     ctx.add(
         Figure(
             "sync",

@@ -30,6 +30,10 @@ def scratch_table(clients: Clients, suffix: str) -> str:
     kwargs = clients.settings.names.v3_spec().create_table_kwargs()
     kwargs["TableName"] = f"{clients.settings.names.prefix}-scratch-{suffix}-{uuid.uuid4().hex[:4]}"
     clients.dynamodb.create_table(**kwargs)
+    # dynalite (like AWS) creates tables in CREATING first; moto's are ACTIVE at once
+    clients.dynamodb.get_waiter("table_exists").wait(
+        TableName=kwargs["TableName"], WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+    )
     return kwargs["TableName"]
 
 
@@ -43,8 +47,8 @@ def _v3_templates(n: int = 200) -> list[dict[str, Any]]:
     return out
 
 
-def _hammer(seconds: float, threads: int, job) -> tuple[int, float]:
-    """Run `job(thread_index, counter)` in `threads` threads for `seconds`; returns (items, elapsed)."""
+def _hammer(seconds: float, threads: int, job) -> tuple[int, float, float]:
+    """Run `job(thread_index)` in `threads` threads for `seconds`; returns (items, elapsed, CPU seconds)."""
     stop = threading.Event()
     counts = [0] * threads
     errors: list[BaseException] = []
@@ -58,17 +62,17 @@ def _hammer(seconds: float, threads: int, job) -> tuple[int, float]:
             stop.set()
 
     pool = [threading.Thread(target=loop, args=(i,), daemon=True) for i in range(threads)]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for t in pool:
         t.start()
     time.sleep(seconds)
     stop.set()
     for t in pool:
         t.join()
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     if errors:
         raise errors[0]
-    return sum(counts), elapsed
+    return sum(counts), elapsed, cpu
 
 
 def conditional_put_ceiling(clients: Clients, seconds: float = 5.0, threads: int = 32) -> dict[str, float]:
@@ -90,9 +94,16 @@ def conditional_put_ceiling(clients: Clients, seconds: float = 5.0, threads: int
         )
         return 1
 
-    items, elapsed = _hammer(seconds, threads, job)
+    items, elapsed, cpu = _hammer(seconds, threads, job)
     clients.dynamodb.delete_table(TableName=table)
-    return {"items": items, "seconds": elapsed, "items_per_s": items / elapsed, "threads": threads}
+    return {
+        "items": items,
+        "seconds": elapsed,
+        "items_per_s": items / elapsed,
+        "threads": threads,
+        "cpu_seconds": cpu,
+        "cpu_ms_per_item": 1000 * cpu / max(items, 1),
+    }
 
 
 def batch_write_ceiling(clients: Clients, seconds: float = 5.0, threads: int = 8) -> dict[str, float]:
@@ -109,6 +120,6 @@ def batch_write_ceiling(clients: Clients, seconds: float = 5.0, threads: int = 8
         write_serialised(clients.dynamodb, table, batch)
         return 25
 
-    items, elapsed = _hammer(seconds, threads, job)
+    items, elapsed, _ = _hammer(seconds, threads, job)
     clients.dynamodb.delete_table(TableName=table)
     return {"items": items, "seconds": elapsed, "items_per_s": items / elapsed, "threads": threads}

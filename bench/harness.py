@@ -1,7 +1,10 @@
 """Shared harness pieces: the result record, the backend, isolated namespaces, the table printer.
 
-Each bench gets its own `Settings` (a unique service name) on one shared moto server, so benches
-never see each other's items, and it deletes its tables afterwards so moto's memory stays flat.
+Each bench gets its own `Settings` (a unique service name) on the shared servers, so benches never
+see each other's items, and it deletes its tables afterwards so the engine's memory stays flat.
+A context has one DynamoDB engine: moto (everything on the moto server) or dynalite (DynamoDB on
+dynalite, Streams/SSM/SQS still on moto); the engine-specific benches (backfill, reconcile) run once
+per engine and file their figures and details under it.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ class Figure:
     ratio: float | None = None
     status: str = INFO
     note: str = ""
+    engine: str = ""  # the DynamoDB engine it ran on
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -56,20 +60,35 @@ class BenchContext:
     reconcile_items: int | None = None  # smaller reconcile size (the larger is 4x); default `items`
     figures: list[Figure] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
+    engine: str = "moto"
+    dynamodb_endpoint_url: str | None = None  # dynalite's, when engine == "dynalite"
+    reconcile_sizes: tuple[int, ...] = ()  # explicit reconcile sizes (default: reconcile_items and 4x)
 
     def add(self, figure: Figure) -> Figure:
+        figure.engine = figure.engine or self.engine
         self.figures.append(figure)
         return figure
+
+    def detail(self, bench: str, value: dict[str, Any] | None = None) -> dict[str, Any]:
+        """This engine's details for `bench` (set them with `value`): details[bench][engine]."""
+        per_engine = self.details.setdefault(bench, {})
+        if value is not None:
+            per_engine[self.engine] = value
+        return per_engine.get(self.engine, {})
+
+    def settings(self, service: str) -> Settings:
+        return Settings(
+            service=service,
+            stage="dev",
+            region="us-east-1",
+            endpoint_url=self.endpoint_url,
+            dynamodb_endpoint_url=self.dynamodb_endpoint_url,
+        )
 
     @contextmanager
     def namespace(self, label: str, *, init: bool = True) -> Iterator[tuple[Settings, Clients]]:
         """A fresh service namespace with every cutover resource; tables dropped on exit."""
-        settings = Settings(
-            service=f"b{label[:6]}{uuid.uuid4().hex[:6]}",
-            stage="dev",
-            region="us-east-1",
-            endpoint_url=self.endpoint_url,
-        )
+        settings = self.settings(f"b{label[:6]}{uuid.uuid4().hex[:6]}")
         clients = Clients(settings)
         if init:
             init_backend(settings, clients)
@@ -162,6 +181,16 @@ def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
     return result, time.perf_counter() - start
 
 
+def cpu_timed(fn: Callable[[], Any]) -> tuple[Any, float, float]:
+    """(result, wall seconds, this process's CPU seconds: every thread, user + system).
+
+    The servers (moto in its child process, dynalite in node) are other processes, so this is the
+    client's CPU alone; time.process_time is what getrusage(RUSAGE_SELF) reports, user + sys."""
+    cpu = time.process_time()
+    result, wall = timed(fn)
+    return result, wall, time.process_time() - cpu
+
+
 def fmt(value: float | None, unit: str = "") -> str:
     if value is None:
         return "-"
@@ -171,15 +200,16 @@ def fmt(value: float | None, unit: str = "") -> str:
 
 def render_table(figures: list[Figure]) -> str:
     """A plain-text table: one line per figure, widths fitted to the content."""
-    rows = [("bench", "figure", "target", "measured", "baseline", "ratio", "result")]
+    rows = [("bench", "engine", "figure", "target", "measured", "baseline", "ratio", "result")]
     for f in figures:
         base = f"{fmt(f.baseline)} ({f.baseline_name})" if f.baseline is not None else (f.baseline_name or "-")
         ratio = f"{f.ratio:.2f}x" if f.ratio is not None else "-"
-        rows.append((f.bench, f.name, f.target or "-", fmt(f.measured, f.unit), base, ratio, f.status))
+        row = (f.bench, f.engine or "-", f.name, f.target or "-", fmt(f.measured, f.unit), base, ratio, f.status)
+        rows.append(row)
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    notes = [f"  * {f.bench}/{f.name}: {f.note}" for f in figures if f.note]
+    notes = [f"  * {f.bench}/{f.engine}/{f.name}: {f.note}" for f in figures if f.note]
     return "\n".join(lines + ([""] + notes if notes else []))
 
 
@@ -211,3 +241,24 @@ def count_items(client: Any, table: str, *, live_only: bool = False) -> int:
         if "LastEvaluatedKey" not in resp:
             return total
         kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+
+TARGET_CPU_RATIO = 1.3  # client CPU per item at most 1.3x a bare conditional PutItem's
+
+
+def cpu_figure(bench: str, measured_ms: float, ceiling: dict, note: str) -> Figure:
+    """Client CPU per item (this process's CPU time / items) beside the bare conditional-put loop's."""
+    base = ceiling["cpu_ms_per_item"]
+    ratio = measured_ms / base if base else None
+    return Figure(
+        bench,
+        "client CPU per item",
+        measured_ms,
+        "ms",
+        target=f"<= {TARGET_CPU_RATIO:g}x bare cond. PutItem",
+        baseline=base,
+        baseline_name="bare cond. PutItem loop, CPU/item",
+        ratio=ratio,
+        status=PASS if ratio is not None and ratio <= TARGET_CPU_RATIO else MISS,
+        note=note,
+    )

@@ -1,7 +1,10 @@
 """`run_reconcile`: prove v3 == transform(legacy) (or quarantined), item for item, both directions.
 
-Every legacy segment, every v3 segment and then the quarantine sweep run on one worker pool;
-each task holds one page at a time, so memory is flat in table size. Differences are confirmed
+A full run uses the merge reconcile (reconciler/merge_join.py): each table is scanned once, in parallel
+segments, sorted by v3 key through a temp directory and merge-joined, so a clean table costs two
+reads per item and memory stays flat in table size. A sampled run (`--sample`) uses the page-by-page
+check the segment Lambda uses (reconciler/scan.py): it BatchGets only the sampled items' other side
+and needs no disk. The quarantine sweep runs after either. Differences are confirmed
 with consistent reads, streamed to the run's own report file and counted; the summary is stored
 in the reports table (`RECONCILE`) for the flip interlock, ordered by when the run STARTED, with
 what held at that moment (sync lag, gaps, the last backfill) so the gate can tell whether the run
@@ -28,12 +31,14 @@ from cutover.settings import Settings
 from cutover.state import BACKFILL_RUN, RECONCILE, RECONCILE_REPAIR, CheckpointStore, ReportStore
 from cutover.tables import Tables
 from reconciler.checker import Checker
+from reconciler.merge_join import reconcile_by_merge
 from reconciler.report import DifferenceSink, ReconcileReport
 from reconciler.scan import check_legacy_segment, check_v3_segment
 from reconciler.sweep import sweep_quarantine
 from replicator.positions import PositionStore
 
 DEFAULT_REPORT = "reconcile-report.json"
+METHODS = ("auto", "merge", "pages")
 
 
 def run_reconcile(
@@ -48,8 +53,13 @@ def run_reconcile(
     progress: ProgressSink | None = None,
     page_size: int | None = None,
     record: bool = True,
+    method: str = "auto",
+    spill_dir: str | None = None,
 ) -> ReconcileReport:
     """Compare legacy and v3 in both directions; with `repair`, fix and re-check each difference.
+
+    `method`: "merge" (scan each side once, sort-merge on local disk under `spill_dir`), "pages"
+    (scan and BatchGet page by page), or "auto": merge for a full run, pages for a sampled one.
 
     Raises:
         ConfigError: `sample` is not in (0, 1].
@@ -59,6 +69,9 @@ def run_reconcile(
         raise ConfigError(f"--sample {sample} must be a fraction in (0, 1], e.g. 0.05 for 5%")
     if segments < 1:
         raise InvalidSegmentError(None, segments)
+    if method not in METHODS:
+        raise ConfigError(f"reconcile method {method!r} is not one of {', '.join(METHODS)}")
+    merge = method == "merge" or (method == "auto" and sample is None)
     tables = Tables.from_names(settings.names)
     client = clients.dynamodb
     started_at, t0 = utc_now(), time.monotonic()
@@ -71,18 +84,18 @@ def run_reconcile(
             for source in SOURCES:
                 bars.add_table(f"legacy {source}", item_count(client, tables.source_table(source)))
             bars.add_table("v3", item_count(client, tables.v3))
-            with ThreadPoolExecutor(max(1, workers), thread_name_prefix="reconcile") as pool:
-                futures = [
-                    pool.submit(check_legacy_segment, checker, source, seg, segments, sample, bars.advance, page_size)
-                    for source in SOURCES
-                    for seg in range(segments)
-                ]
-                futures += [
-                    pool.submit(check_v3_segment, checker, seg, segments, sample, bars.advance, page_size)
-                    for seg in range(segments)
-                ]
-                for future in futures:
-                    future.result()
+            if merge:
+                reconcile_by_merge(
+                    checker,
+                    segments=segments,
+                    workers=workers,
+                    sample=sample,
+                    advance=bars.advance,
+                    page_size=page_size,
+                    spill_dir=spill_dir,
+                )
+            else:
+                _reconcile_by_pages(checker, segments, workers, sample, bars.advance, page_size)
         sweep_quarantine(checker, sample)
     except BaseException:
         sink.abort()
@@ -95,6 +108,23 @@ def run_reconcile(
     if record:
         record_report(ReportStore(client, tables.reports), report)
     return report
+
+
+def _reconcile_by_pages(
+    checker: Checker, segments: int, workers: int, sample: float | None, advance: Any, page_size: int | None
+) -> None:
+    """Every legacy and v3 segment on one pool, each task holding one page (the segment Lambda's check)."""
+    with ThreadPoolExecutor(max(1, workers), thread_name_prefix="reconcile") as pool:
+        futures = [
+            pool.submit(check_legacy_segment, checker, source, seg, segments, sample, advance, page_size)
+            for source in SOURCES
+            for seg in range(segments)
+        ]
+        futures += [
+            pool.submit(check_v3_segment, checker, seg, segments, sample, advance, page_size) for seg in range(segments)
+        ]
+        for future in futures:
+            future.result()
 
 
 def record_report(reports: ReportStore, report: ReconcileReport) -> None:

@@ -19,11 +19,15 @@ GSI_VIOLATIONS = (
 )
 BATCH_WRITE = "https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html"
 BATCH_GET = "https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchGetItem.html"
+DELETE_TABLE = "https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_DeleteTable.html"
+READ_UNITS = "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html"
 LENIENT = {
-    # behaviour: the engine that accepts what AWS rejects
+    # behaviour: the engine that accepts what AWS rejects (or reports what AWS would not)
     "numeric value for a string GSI key": "moto",
     "empty string as a GSI key": "dynalite",
     "26 requests in one BatchWriteItem": "moto",
+    "re-creating a table the moment it was deleted": "moto",
+    "one read unit per Scan page whatever its size": "moto",
 }
 
 
@@ -84,3 +88,55 @@ def test_batch_get_dedupes_and_chunks_within_aws_limits(settings, clients):
     keys = [(f"g{i % 150}",) for i in range(250)]
     found = batch_get(clients.dynamodb, settings.names.users_table, ["userId"], keys, consistent=True)
     assert len(found) == 150 and found[("g7",)]["email"] == "a@b"
+
+
+def test_a_deleted_table_is_deleting_before_its_name_is_free_as_on_aws(settings, clients, engine):
+    # AWS: after DeleteTable "the specified table is in the DELETING state until DynamoDB completes
+    # the deletion" (DELETE_TABLE), so creating it again at once is a ResourceInUseException. dynalite
+    # agrees; moto deletes at once. Whatever deletes and re-creates tables (the bench's reset) must
+    # wait for `table_not_exists`, which holds on both.
+    ddb = clients.dynamodb
+    kwargs = settings.names.v3_spec().create_table_kwargs()
+    kwargs["TableName"] = name = f"{settings.names.prefix}-scratch-deleted"
+    wait = {"Delay": 1, "MaxAttempts": 30}
+    ddb.create_table(**kwargs)
+    ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig=wait)
+    ddb.delete_table(TableName=name)
+    try:
+        ddb.create_table(**kwargs)
+        refused = False
+        ddb.delete_table(TableName=name)
+    except ClientError as exc:
+        assert exc.response["Error"]["Code"] == "ResourceInUseException", exc
+        refused = True
+    assert refused is (LENIENT["re-creating a table the moment it was deleted"] != engine)
+    ddb.get_waiter("table_not_exists").wait(TableName=name, WaiterConfig=wait)
+    ddb.create_table(**kwargs)  # then the name is free on every engine
+    ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig=wait)
+
+
+def test_read_units_follow_the_size_read_as_on_aws(settings, clients, engine):
+    # AWS (READ_UNITS): a Scan consumes read units for the total size of the items it reads, rounded
+    # up to 4 KB, half a unit per 4 KB when eventually consistent; a GetItem of an 8 KB item costs 1
+    # unit eventually consistent, 2 strongly. dynalite agrees on sizes and on GetItem, but prices a
+    # strongly consistent Scan like an eventually consistent one; moto reports one unit per Scan
+    # request and half a unit per GetItem whatever the size. So read-unit figures (bench/, DESIGN.md
+    # "What a reconcile costs") come from dynalite's eventually consistent reads, never from moto.
+    ddb, table = clients.dynamodb, settings.names.users_table
+    for i in range(20):  # 20 items of ~8 KB: ~160 KB, i.e. ~20 units eventually consistent, ~40 strongly
+        ddb.put_item(TableName=table, Item=to_ddb({"userId": f"r{i:02d}", "pad": "x" * 8000}))
+    eventual = ddb.scan(TableName=table, ReturnConsumedCapacity="TOTAL")
+    strong = ddb.scan(TableName=table, ReturnConsumedCapacity="TOTAL", ConsistentRead=True)
+    assert eventual["Count"] == strong["Count"] == 20
+    scan_units = eventual["ConsumedCapacity"]["CapacityUnits"], strong["ConsumedCapacity"]["CapacityUnits"]
+    key = to_ddb({"userId": "r00"})
+    get_units = tuple(
+        ddb.get_item(TableName=table, Key=key, ConsistentRead=c, ReturnConsumedCapacity="TOTAL")["ConsumedCapacity"][
+            "CapacityUnits"
+        ]
+        for c in (False, True)
+    )
+    size_based = 19 <= scan_units[0] <= 22
+    assert size_based is (LENIENT["one read unit per Scan page whatever its size"] != engine), scan_units
+    assert scan_units[1] == scan_units[0]  # AWS: twice as much; neither engine doubles a consistent Scan
+    assert (get_units == (1, 2)) is (engine == "dynalite"), get_units  # as on AWS; moto: 0.5 for both
