@@ -7,7 +7,7 @@ from aws_cdk.assertions import Match, Template
 
 pytestmark = pytest.mark.infra
 
-# Literal contract values (../shared/CONTRACT.md), deliberately NOT read from cutover.names.
+# Literal contract values (docs/CONTRACT.md), deliberately NOT read from cutover.names.
 V3_KEYS = [{"AttributeName": "userId", "KeyType": "HASH"}, {"AttributeName": "recordType", "KeyType": "RANGE"}]
 V3_GSIS = {
     "EmailLookupIndex": [
