@@ -110,15 +110,18 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def dynalite_command() -> list[str]:
-    """How to start dynalite: `$CUTOVER_DYNALITE`, else the copy `npm ci` put in ./node_modules."""
+    """How to start dynalite: `$CUTOVER_DYNALITE`, else the copy `npm ci` put in ./node_modules, run
+    through `dynalite_serve.js` (which survives clients that disconnect mid-request)."""
     configured = os.environ.get("CUTOVER_DYNALITE")
-    path = Path(configured) if configured else ROOT / "node_modules" / ".bin" / "dynalite"
-    if not path.exists():
+    if configured:
+        return [configured]
+    installed = ROOT / "node_modules" / "dynalite"
+    if not installed.is_dir():
         raise ConfigError(
-            f"dynalite is not installed at {path}: run `make cdk-cli` (npm ci installs it from package.json), "
+            f"dynalite is not installed at {installed}: run `make cdk-cli` (npm ci installs it from package.json), "
             "or set CUTOVER_DYNALITE to its executable"
         )
-    return [str(path)]
+    return ["node", str(Path(__file__).with_name("dynalite_serve.js"))]
 
 
 @dataclass

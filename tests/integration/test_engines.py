@@ -140,3 +140,20 @@ def test_read_units_follow_the_size_read_as_on_aws(settings, clients, engine):
     assert size_based is (LENIENT["one read unit per Scan page whatever its size"] != engine), scan_units
     assert scan_units[1] == scan_units[0]  # AWS: twice as much; neither engine doubles a consistent Scan
     assert (get_units == (1, 2)) is (engine == "dynalite"), get_units  # as on AWS; moto: 0.5 for both
+
+
+def test_the_dynalite_engine_survives_a_client_that_disconnects_mid_request(dynalite_server):
+    # Given a client that sends half a request and is killed (the backfill crash test does this)
+    import socket
+    import struct
+
+    for _ in range(3):
+        sock = socket.create_connection(("127.0.0.1", dynalite_server.port))
+        sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" + b"{" * 1000)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # reset, as a kill does
+        sock.close()
+    # Then the engine keeps serving (dynalite itself rethrows the request's error and exits)
+    import time
+
+    time.sleep(0.5)
+    assert dynalite_server.died() is None
