@@ -30,14 +30,13 @@ from cutover.codec import from_ddb
 from cutover.names import SOURCES
 from cutover.scan import scan_pages
 from reconciler.checker import Checker
-from reconciler.compare import sampled, source_of_v3, v3_key
+from reconciler.compare import sampled, v3_key
 from reconciler.fingerprint import digest
+from reconciler.scan import Advance, live_v3_pages
 from reconciler.spill import Record, RunWriter, merged
 from replicator.contract.errors import TransformError
 from replicator.contract.transform import SOURCE_KEY, transform
-from replicator.v3_writer import is_tombstone
 
-Advance = Callable[[str, int], None]
 LEGACY, V3 = 0, 1  # sorts a key's legacy record before its v3 record
 # Items per Scan page. A 1 MB page of these items (2,000-4,000 of them) is 30-60 MB once botocore has
 # parsed it into Python objects, per worker; 1,000 bounds that to ~15 MB. Read units do not change
@@ -121,23 +120,14 @@ def spill_v3_segment(
 ) -> list[Path]:
     """Direction 2's read: each sampled live v3 item -> (userId, recordType, V3, digest)."""
     runs = RunWriter(directory, f"v3-{segment}")
-    for page in scan_pages(checker.client, checker.tables.v3, segment=segment, segments=segments, limit=page_size):
+    for size, live in live_v3_pages(checker, segment, segments, page_size):
         checked = 0
-        for raw in page.items:
-            item = from_ddb(raw)
-            if is_tombstone(item):
-                continue
-            key = v3_key(item)
-            origin = source_of_v3(key)
-            if origin is None:
-                checker.sink.count("v3_checked")
-                checker.confirm_v3(key)  # no source could produce it: the checker says why
-                continue
+        for item, key, origin in live:
             if sampled(origin[0], origin[1], sample):
                 checked += 1
                 runs.add((key[0], key[1], V3, digest(item)))
         checker.sink.count("v3_checked", checked)
-        advance("v3", len(page.items))
+        advance("v3", size)
     runs.flush()
     return runs.paths
 

@@ -7,7 +7,7 @@ Both only *suspect* here (cheap reads); `Checker` confirms with consistent reads
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from cutover.batch_get import MAX_BATCH_GET_KEYS, batch_get, chunks
@@ -54,12 +54,17 @@ def check_legacy_segment(
         advance(f"legacy {source}", len(page.items))
 
 
-def check_v3_segment(
-    checker: Checker, segment: int, segments: int, sample: float | None, advance: Advance, page_size: int | None = None
-) -> None:
-    client, tables = checker.client, checker.tables
-    for page in scan_pages(client, tables.v3, segment=segment, segments=segments, limit=page_size):
-        by_source: dict[str, list[tuple[tuple[str, str], str]]] = {s: [] for s in SOURCES}
+LiveItem = tuple[dict[str, Any], tuple[str, str], tuple[str, str]]  # (item, v3 key, (source, source key))
+
+
+def live_v3_pages(
+    checker: Checker, segment: int, segments: int, page_size: int | None
+) -> Iterator[tuple[int, list[LiveItem]]]:
+    """Direction 2's read, shared by both algorithms: per v3 Scan page, its size and its live items
+    that some source could have produced. An item no source could produce (a zombie key) is counted
+    and handed to the checker here; tombstones are absent to readers and skipped."""
+    for page in scan_pages(checker.client, checker.tables.v3, segment=segment, segments=segments, limit=page_size):
+        live: list[LiveItem] = []
         for raw in page.items:
             item = from_ddb(raw)
             if is_tombstone(item):
@@ -70,6 +75,17 @@ def check_v3_segment(
                 checker.sink.count("v3_checked")
                 checker.confirm_v3(key)
                 continue
+            live.append((item, key, origin))
+        yield len(page.items), live
+
+
+def check_v3_segment(
+    checker: Checker, segment: int, segments: int, sample: float | None, advance: Advance, page_size: int | None = None
+) -> None:
+    client, tables = checker.client, checker.tables
+    for size, live in live_v3_pages(checker, segment, segments, page_size):
+        by_source: dict[str, list[tuple[tuple[str, str], str]]] = {s: [] for s in SOURCES}
+        for _, key, origin in live:
             if sampled(origin[0], origin[1], sample):
                 checker.sink.count("v3_checked")
                 by_source[origin[0]].append((key, origin[1]))
@@ -79,4 +95,4 @@ def check_v3_segment(
                 for key, source_key in chunk:
                     if v3_finding(key, found.get((source_key,)), source) is not None:
                         checker.confirm_v3(key)
-        advance("v3", len(page.items))
+        advance("v3", size)
