@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from cutover.codec import to_ddb
 from replicator.apply import ApplyResult, apply_plan
 from replicator.changes import Plan, plan
 from replicator.contract.errors import TransformError
@@ -116,30 +115,15 @@ class RecordApplier:
             )
         )
         raw = change.new if change.new is not None else dict(change.keys)
-        entry = self._put_entry(entry_for(error, parsed.table, raw, change.version, self._origin), change.keys)
+        entry = entry_for(error, parsed.table, raw, change.version, self._origin)
+        self._quarantine.put(entry)  # the store keeps only the key if the raw item is too large
         result.quarantined += 1
         return RecordResult(RecordOutcome.QUARANTINED, result, quarantined=entry, parsed=parsed)
 
     def _quarantine_raw(self, err: UnparseableRecordError, record: Mapping[str, Any]) -> RecordResult:
         try:
             entry = entry_for(err, table_hint(record), raw_record_item(record), fallback_version(record), self._origin)
-            entry = self._put_entry(entry, {"record": "<too large to keep>"})
+            self._quarantine.put(entry)
         except Exception as exc:  # noqa: BLE001 - quarantine unreachable: retry the record
             return RecordResult(RecordOutcome.FAILED, error=exc)
         return RecordResult(RecordOutcome.QUARANTINED, ApplyResult(quarantined=1), quarantined=entry)
-
-    def _put_entry(self, entry: QuarantineEntry, small_raw: Mapping[str, Any]) -> QuarantineEntry:
-        """Put the entry; if the raw item itself is too big for DynamoDB, keep only `small_raw`."""
-        try:
-            self._quarantine.put(entry)
-            return entry
-        except ClientError as exc:
-            if error_code(exc) not in PERMANENT_WRITE_ERRORS:
-                raise
-        smaller = replace(
-            entry,
-            raw=to_ddb(dict(small_raw)),
-            detail=entry.detail + " (raw item too large to keep: only its key is stored)",
-        )
-        self._quarantine.put(smaller)
-        return smaller
