@@ -23,6 +23,16 @@ and forgets a stream when it is disabled. AWS (API reference and developer guide
 - Shards split: the parent closes (EndingSequenceNumber) and a child names it as ParentShardId.
 
 Sequence numbers are 21-digit decimal strings, increasing across the whole double.
+
+A new stream's label is the double's clock, and always later than every other stream of its
+table (moto's adopted ARN carries the table's creation time): never a fixed date, which would
+sort before moto's streams once it has passed.
+
+Misbehaviour a test can switch on (none of it is AWS's documented behaviour; sync must still end
+and say what it could not finish): `enable(label=...)` for a label out of order, `never_ends` on
+a closed shard (empty pages with an iterator, forever), `stuck_iterator` on a shard (every page
+returns the same records again), `before_read` (a hook run before every GetRecords, e.g. to
+write on each read, or to expire the stream between listing and reading).
 """
 
 from __future__ import annotations
@@ -51,6 +61,8 @@ class _Shard:
     end: str | None = None  # set when closed
     trimmed_upto: str | None = None  # every record with sequence <= this is gone
     listed: bool = True
+    never_ends: bool = False  # closed, but never returns a null NextShardIterator
+    stuck_iterator: bool = False  # every page returns the first records again, with the same iterator
 
     def describe(self) -> dict[str, Any]:
         rng = {"StartingSequenceNumber": self.start}
@@ -86,20 +98,24 @@ class StreamsDouble:
         self._ids = itertools.count(1)
         self._iterators: dict[str, tuple[str, str, int, int]] = {}
         self.calls: list[tuple[str, str]] = []
-        self._labels = itertools.count(1)
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # ApproximateCreationDateTime
+        self.before_read: Callable[[str, str], None] | None = None  # (stream ARN, shard id) before GetRecords
 
     # --- controls -------------------------------------------------------------------------
     def _next_seq(self) -> str:
         return str(10**20 + next(self._seq))
 
-    def enable(self, table: str, arn: str | None = None) -> str:
+    def enable(self, table: str, arn: str | None = None, label: str | None = None) -> str:
         """A new stream for `table` (as enabling or re-enabling does on AWS): new label, new ARN.
 
-        `arn` adopts an existing ARN (e.g. moto's LatestStreamArn for the table) for the first stream.
+        `arn` adopts an existing ARN (e.g. moto's LatestStreamArn for the table) for the first stream;
+        `label` forces one (a label out of order is not AWS behaviour: tests of misbehaving streams).
         """
-        moment = datetime(2026, 11, 27, 12, 0) + timedelta(seconds=next(self._labels))
-        label = moment.isoformat(timespec="milliseconds")
+        if label is None:
+            moment = self.clock().replace(tzinfo=None)
+            for other in (s for s in self.streams.values() if s.table == table):
+                moment = max(moment, datetime.fromisoformat(other.label) + timedelta(milliseconds=1))
+            label = moment.isoformat(timespec="milliseconds")
         arn = arn or f"arn:aws:dynamodb:us-east-1:123456789012:table/{table}/stream/{label}"
         label = arn.rpartition("/stream/")[2]
         stream = _Stream(arn, table, label)
@@ -215,16 +231,21 @@ class StreamsDouble:
 
     def get_records(self, ShardIterator: str, Limit: int = 1000):
         arn, shard_id, after, empties = self._iterators[ShardIterator]
+        if self.before_read is not None:
+            self.before_read(arn, shard_id)
         shard = self._stream(arn, "GetRecords").shards[shard_id]
         self.calls.append(("records", shard_id))
         if shard.trimmed_upto is not None and after < int(shard.trimmed_upto):
             raise _error("TrimmedDataAccessException", "the iterator points at trimmed records", "GetRecords")
         if empties:
             return {"Records": [], "NextShardIterator": self._iterator(arn, shard_id, after, empties - 1)}
+        if shard.stuck_iterator:
+            return {"Records": [dict(r) for r in shard.records[:Limit]], "NextShardIterator": ShardIterator}
         batch = [r for r in shard.records if int(r["dynamodb"]["SequenceNumber"]) > after][:Limit]
         last = int(batch[-1]["dynamodb"]["SequenceNumber"]) if batch else after
         exhausted = not [r for r in shard.records if int(r["dynamodb"]["SequenceNumber"]) > last]
-        nxt = None if shard.end is not None and exhausted else self._iterator(arn, shard_id, last, 0)
+        ends = shard.end is not None and exhausted and not shard.never_ends
+        nxt = None if ends else self._iterator(arn, shard_id, last, 0)
         return {"Records": [dict(r) for r in batch], **({"NextShardIterator": nxt} if nxt else {})}
 
     def _iterator(self, arn: str, shard_id: str, after: int, empties: int) -> str:

@@ -27,9 +27,16 @@ from replicator.poller.sync_stats import SyncResult
     show_default=True,
     help="Records per GetRecords call (one checkpoint each).",
 )
+@click.option(
+    "--max-pages",
+    type=click.IntRange(1),
+    default=SyncOptions.max_pages,
+    show_default=True,
+    help="With --once: GetRecords calls per shard before it stops (resumable).",
+)
 @click.option("--quiet", is_flag=True, help="No progress line.")
 @common_options
-def command(rt: Runtime, once: bool, batch_size: int, quiet: bool) -> None:
+def command(rt: Runtime, once: bool, batch_size: int, max_pages: int, quiet: bool) -> None:
     """Read users/orders streams from the saved position and replicate them into v3.
 
     Follows shard lineage, feeds the records to the replicator Lambda's own code in
@@ -37,7 +44,9 @@ def command(rt: Runtime, once: bool, batch_size: int, quiet: bool) -> None:
     a restart resumes without skipping or double-applying. Without --once it runs until Ctrl-C.
     Reads every stream of each table (a disabled stream stays readable 24 h), oldest first. Exit 1
     if records were lost before they could be applied (a gap: trimmed, or an expired stream); the
-    flip gate then refuses v3 until a full `cutover reconcile --repair` has run.
+    flip gate then refuses v3 until a full `cutover reconcile --repair` has run. --once always
+    ends (at most --max-pages reads per shard listed at its start); exit 1 also names each shard
+    it could not drain and why (a stream that misbehaves, or the page limit).
     """
     logging.getLogger("replicator").addHandler(logging.NullHandler())  # per-record warnings: see the summary
     stop = threading.Event()
@@ -48,10 +57,10 @@ def command(rt: Runtime, once: bool, batch_size: int, quiet: bool) -> None:
             once=once,
             stop_event=stop,
             progress=SyncStatus(enabled=not (quiet or rt.as_json), once=once),
-            options=SyncOptions(batch_size=batch_size),
+            options=SyncOptions(batch_size=batch_size, max_pages=max_pages),
         )
     rt.emit({"once": once, "interrupted": stop.is_set(), **result.as_dict()}, lambda: _human(result, stop.is_set()))
-    if result.gaps:
+    if result.gaps or result.unfinished:
         raise SystemExit(EXIT_FINDING)
 
 
@@ -59,6 +68,14 @@ def _human(result: SyncResult, interrupted: bool) -> None:
     click.echo(summary(result, interrupted))
     if result.quarantined:
         click.echo("see `cutover quarantine list` for the quarantined items")
+    for odd in result.anomalies:
+        click.echo(f"WARNING: {odd['table']}: {odd['why']}", err=True)
+    for shard in result.unfinished:
+        click.echo(
+            f"UNFINISHED: {shard['table']} shard {shard['shard']}: {shard['why']}. Its checkpoint is saved: run "
+            "`cutover sync --once` again to continue, or see runbooks/sync.md if it repeats",
+            err=True,
+        )
     for gap in result.gaps:
         click.echo(
             f"GAP: {gap['table']} shard {gap['shard']} after sequence {gap['after_sequence']}: {gap['why']}; "

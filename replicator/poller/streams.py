@@ -13,7 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from replicator.poller.shard_reader import ShardCursor
-from replicator.poller.shards import Shard, parent_id, readable, shard_id
+from replicator.poller.shards import Shard, is_closed, parent_id, readable, shard_id
 
 
 @dataclass
@@ -59,6 +59,33 @@ def unreadable(saved: dict[str, dict[str, Any]], views: dict[str, StreamView], f
                 known.add(parent)
                 out.append(Unreadable(arn, parent, None, "parent shard trimmed before it was read", first_run))
     return out
+
+
+def reading_order(views: list[StreamView]) -> tuple[list[StreamView], list[str]]:
+    """Streams in the order they must be read, and what contradicts their labels.
+
+    A table has at most one enabled stream, and it is the newest: disabling a stream closes its
+    shards, and re-enabling creates a new stream. So every stream whose shards are all closed is
+    older than one with an open shard, whatever the labels say. Labels order streams only among
+    themselves. A label order that puts a stream with open shards before a closed one, or two
+    streams with open shards, contradicts that: reported (the caller records it), and never
+    allowed to block the older, closed stream (reading it last is what used to loop forever).
+    """
+    by_label = sorted(views, key=lambda v: v.label)
+    ordered = sorted(by_label, key=lambda v: any(not is_closed(s) for s in v.shards))
+    problems = []
+    open_streams = [v for v in by_label if any(not is_closed(s) for s in v.shards)]
+    if [v.arn for v in ordered] != [v.arn for v in by_label] and open_streams:
+        problems.append(
+            f"stream {open_streams[0].label} has open shards but its label sorts before a stream whose shards "
+            "are all closed; the closed streams are read first"
+        )
+    if len(open_streams) > 1:
+        problems.append(
+            f"{len(open_streams)} streams have open shards ({', '.join(v.label for v in open_streams)}); AWS "
+            "enables one stream per table: the newer ones are not read until the older ones close"
+        )
+    return ordered, problems
 
 
 def list_streams(client: Any, table: str) -> list[dict[str, Any]]:

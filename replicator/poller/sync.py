@@ -12,7 +12,7 @@ sync and production replication cannot disagree. Guarantees:
   label first (`replicator.poller.table_sync`); what can no longer be read is a GAP, recorded
   in the positions store and returned in `SyncResult.gaps`, never skipped silently;
 - `once` ends when every shard is caught up by the rule in `shard_reader` (an empty page alone
-  is not enough).
+  is not enough), and it always ends: see `run_sync` for the bound.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from cutover.settings import Settings
 from cutover.state import CheckpointStore
 from replicator.batch import BatchResult
 from replicator.poller.lambda_events import created_at, sequence_number, to_lambda_event
-from replicator.poller.shard_reader import EMPTY_PAGES, ShardCursor, ShardTrimmed
+from replicator.poller.shard_reader import EMPTY_PAGES, ShardCursor, ShardGone, ShardTrimmed
 from replicator.poller.sync_stats import SyncResult
 from replicator.poller.table_sync import TableSync
 from replicator.positions import PositionStore
@@ -51,6 +51,7 @@ class SyncOptions:
     max_backoff: float = 5.0
     meta_every: float = 2.0  # idle-loop rate limit for the per-table summary document
     empty_pages: int = EMPTY_PAGES  # consecutive empty pages before an open shard is caught up
+    max_pages: int = 100_000  # `once`: GetRecords calls per shard before it stops and says so (resumable)
 
 
 def run_sync(
@@ -63,7 +64,16 @@ def run_sync(
     replicator: Any = None,
     options: SyncOptions | None = None,
 ) -> SyncResult:
-    """Apply the legacy streams to v3 until caught up (`once`) or until `stop_event` is set."""
+    """Apply the legacy streams to v3 until caught up (`once`) or until `stop_event` is set.
+
+    `once` is bounded by construction, whatever the streams return: it reads only the shards
+    listed when it starts (S), each at most `max_pages` times (P), so it makes at most S x P
+    GetRecords calls (and as many GetShardIterator calls again, twice that after expired
+    iterators), plus one ListStreams/DescribeStream round per finished shard and per 10 s. A
+    shard stops being read when it is caught up, has applied a record created after the start,
+    is stuck (a closed shard that never ends, an iterator that does not advance) or reached P.
+    What it could not finish is in `SyncResult.unfinished` (the CLI exits 1 and names it).
+    """
     opts = options or SyncOptions()
     stop = stop_event or threading.Event()
     names = settings.names
@@ -91,7 +101,7 @@ def _run(
     names = settings.names
     positions = PositionStore(CheckpointStore(clients.dynamodb, names.checkpoints_table))
     tables = [
-        TableSync(s, names.source_table(s), clients.dynamodb, clients.streams, positions, opts.empty_pages)
+        TableSync(s, names.source_table(s), clients.dynamodb, clients.streams, positions, opts.empty_pages, once)
         for s in SOURCES
     ]
     result = SyncResult(tables={t.source: 0 for t in tables})
@@ -104,7 +114,7 @@ def _run(
                 busy = _poll(table, delivery, opts) or busy
                 table.save_meta(every=0.0 if once else opts.meta_every)
             show(result, tables)
-            if once and all(t.caught_up for t in tables):
+            if once and all(t.settled(opts.max_pages) for t in tables):
                 break
             if not busy:
                 stop.wait(opts.poll_interval)
@@ -112,21 +122,33 @@ def _run(
         table.save_meta()
         result.gaps += table.gaps
         result.positions_refused += table.positions_refused
+        result.unfinished += table.unfinished(opts.max_pages) if once else []
+        result.anomalies += [{"table": table.table, "why": why} for why in table.anomalies]
     result.consumer = positions.consumer
     result.finished = time.monotonic()
     return result
+
+
+def once_done(cursor: ShardCursor, opts: SyncOptions, once: bool) -> bool:
+    """`--once` reads this shard no further: past its barrier, stuck or out of pages."""
+    return once and (cursor.past_barrier or bool(cursor.stuck) or cursor.pages >= opts.max_pages)
 
 
 def _poll(table: TableSync, delivery: _Delivery, opts: SyncOptions) -> bool:
     """Read one batch from every readable shard; True if any records were read."""
     busy = False
     for cursor in table.readable_cursors():
+        if once_done(cursor, opts, table.once):
+            continue
         try:
             records = cursor.read(opts.batch_size)
         except ShardTrimmed:
             table.gap_trimmed(cursor)  # recorded and reported; reading resumes at the trim horizon
             busy = True
             continue
+        except ShardGone:
+            table.gap_gone(cursor)  # recorded and reported; the refresh shows what is left
+            return True
         delivery.result.records_read += len(records)
         if records:
             busy = True

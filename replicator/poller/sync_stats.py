@@ -49,6 +49,8 @@ class SyncResult:
     finished: float | None = None
     lag_max_ms: float | None = None
     gaps: list[dict[str, Any]] = field(default_factory=list)  # stream ranges lost before they were applied
+    unfinished: list[dict[str, Any]] = field(default_factory=list)  # `once`: shards it could not drain, and why
+    anomalies: list[dict[str, Any]] = field(default_factory=list)  # streams that contradict AWS's behaviour
     positions_refused: int = 0  # checkpoint writes refused: another consumer was further on
     consumer: str | None = None  # this process's id, recorded with every position it wrote
     _lags: deque[float] = field(default_factory=lambda: deque(maxlen=_SAMPLES), repr=False)
@@ -103,6 +105,8 @@ class SyncResult:
             "duration_s": round(self.duration_s, 3),
             "records_per_s": round(self.records_per_s, 1),
             "gaps": list(self.gaps),
+            "unfinished": list(self.unfinished),
+            "anomalies": list(self.anomalies),
             "positions_refused": self.positions_refused,
             "consumer": self.consumer,
             "lag_ms": {"p50": rnd(self.lag_ms(0.5)), "p99": rnd(self.lag_ms(0.99)), "max": rnd(self.lag_max_ms)},

@@ -7,7 +7,13 @@ stream). Anything it can no longer read is a gap, recorded and reported, never s
 - a saved, unfinished position whose shard (or whole stream) is no longer listed;
 - a listed shard whose parent is gone and was never read, once sync has run on the table before
   (on the first run, missing parents are history that backfill copies: recorded as such);
-- TrimmedDataAccessException while reading (handled by `gap_trimmed`).
+- TrimmedDataAccessException while reading (handled by `gap_trimmed`);
+- a shard or stream that disappears between listing and reading (`gap_gone`).
+
+Streams are ordered by `streams.reading_order` (closed streams before the open one), not by label
+alone: a label order that contradicts the shards' state is recorded in `anomalies`, never looped
+on. A cursor that is `stuck` (a stream that misbehaves, see `shard_reader`) is reported in
+`unfinished()` and, in continuous sync, retried at the next refresh.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from cutover.clock import iso
 from cutover.errors import NotFoundError
 from replicator.poller.shard_reader import EMPTY_PAGES, ShardCursor
 from replicator.poller.shards import Shard, shard_id
-from replicator.poller.streams import StreamView, describe_shards, list_streams, unreadable
+from replicator.poller.streams import StreamView, describe_shards, list_streams, reading_order, unreadable
 from replicator.positions import PositionStore
 
 REFRESH_SECONDS = 10.0  # how often to look for new (child) shards and streams while running continuously
@@ -37,6 +43,7 @@ class TableSync:
         streams: Any,
         positions: PositionStore,
         empty_pages: int = EMPTY_PAGES,
+        once: bool = False,
     ) -> None:
         self.source = source
         self.table = table
@@ -44,10 +51,14 @@ class TableSync:
         self._streams = streams
         self._positions = positions
         self._empty_pages = empty_pages
+        self.once = once
+        self.barrier = datetime.now(UTC) if once else None  # see ShardCursor.past_barrier
         self.views: dict[str, StreamView] = {}  # by ARN, oldest label first
         self.gaps: list[dict[str, Any]] = []  # gaps found by this process
         self.positions_refused = 0  # saves refused because another consumer is further on
         self.meta: dict[str, Any] | None = None  # loaded on first refresh, after the table is known to exist
+        self.anomalies: list[str] = []  # what the streams returned that contradicts AWS's documented behaviour
+        self.snapshot: set[str] | None = None  # shards listed at the first refresh (what `--once` must drain)
         self._refreshed = 0.0
         self._meta_saved = 0.0
 
@@ -69,6 +80,9 @@ class TableSync:
             return
         self._check_table()
         listed = list_streams(self._streams, self.table)
+        if not listed and self.snapshot is not None:  # had streams when it started: report, do not wait
+            self._lost_every_stream()
+            return
         if not listed:
             raise NotFoundError(
                 f"legacy table {self.table} has no stream: enable a NEW_AND_OLD_IMAGES stream on it "
@@ -78,10 +92,12 @@ class TableSync:
             self.meta = self._positions.meta(self.source) or {}
         saved = self._positions.shard_positions(self.table)
         first_run = not saved
-        views = {s["StreamArn"]: self.views.get(s["StreamArn"]) or StreamView(s["StreamArn"], s["StreamLabel"])
-                 for s in listed}  # fmt: skip
-        for view in views.values():
+        found = [self.views.get(s["StreamArn"]) or StreamView(s["StreamArn"], s["StreamLabel"]) for s in listed]
+        for view in found:
             view.shards = describe_shards(self._streams, view.arn)
+        ordered, problems = reading_order(found)
+        self.anomalies += [p for p in problems if p not in self.anomalies]
+        views = {view.arn: view for view in ordered}
         self._find_gaps(saved, views, first_run)
         for view in views.values():
             for shard in view.shards:
@@ -90,9 +106,21 @@ class TableSync:
                     view.cursors[shard_id(shard)] = ShardCursor(
                         self._streams, self.table, view.arn, shard, saved.get(shard_id(shard)), self._empty_pages
                     )
+                    view.cursors[shard_id(shard)].barrier = self.barrier
                 else:
                     cursor.update(shard)
+                    if cursor.stuck and not self.once:
+                        cursor.retry()  # continuous sync tries a stuck shard again at every refresh
         self.views = views
+        if self.snapshot is None:
+            self.snapshot = set(self.cursors)
+        self._refreshed = time.monotonic()
+
+    def _lost_every_stream(self) -> None:
+        why = "no stream is listed any more (disabled and expired, or the table was re-created)"
+        if why not in self.anomalies:
+            self.anomalies.append(why)
+        self.views = {}
         self._refreshed = time.monotonic()
 
     def _find_gaps(self, saved: dict[str, dict[str, Any]], views: dict[str, StreamView], first_run: bool) -> None:
@@ -117,6 +145,13 @@ class TableSync:
         cursor.from_horizon = True
         cursor.rewind()
 
+    def gap_gone(self, cursor: ShardCursor) -> None:
+        """The shard or its stream disappeared before it was read to its end: a gap; re-list."""
+        if not cursor.done:
+            cursor.done = cursor.at_end = True
+            self._gap(cursor.stream_arn, cursor.shard_id, cursor.sequence, "shard disappeared while reading")
+        self.refresh(force=True)
+
     def _check_table(self) -> None:
         try:
             self._dynamodb.describe_table(TableName=self.table)
@@ -129,11 +164,39 @@ class TableSync:
             ) from exc
 
     def readable_cursors(self) -> list[ShardCursor]:
-        """The readable shards of the OLDEST stream that is not finished (older labels first)."""
+        """The readable shards of the OLDEST stream that is not finished (`reading_order`).
+
+        With `once`, only shards listed at the start: a shard created later holds only records
+        written after `--once` began, which it need not drain (continuous sync reads them).
+        """
         for view in self.views.values():
             if not view.finished:
-                return view.readable_cursors()
+                cursors = view.readable_cursors()
+                return [c for c in cursors if self.snapshot is None or c.shard_id in self.snapshot or not self.once]
         return []
+
+    def settled(self, max_pages: int) -> bool:
+        """`--once` can stop: every shard it may read now is caught up, past the barrier, stuck or out
+        of pages. Shards that wait for one of those are reported by `unfinished`, not waited for."""
+        if not self.views:
+            return self.snapshot is not None  # every stream it knew is gone: nothing left to read
+        return all(c.caught_up or c.past_barrier or c.stuck or c.pages >= max_pages for c in self.readable_cursors())
+
+    def unfinished(self, max_pages: int) -> list[dict[str, Any]]:
+        """Shards listed at the start that this run did not read to the end of what exists, and why."""
+        out = []
+        for cursor in self.cursors.values():
+            if cursor.caught_up or cursor.past_barrier or (self.snapshot is not None and cursor.shard_id not in
+                                                           self.snapshot):  # fmt: skip
+                continue
+            if cursor.stuck:
+                why = cursor.stuck
+            elif cursor.pages >= max_pages:
+                why = f"read {cursor.pages:,} pages (the --max-pages limit) and not at the end yet"
+            else:
+                why = "not read: it waits for an older shard or stream that did not finish"
+            out.append({"table": self.table, "stream_arn": cursor.stream_arn, "shard": cursor.shard_id, "why": why})
+        return out
 
     @property
     def caught_up(self) -> bool:
@@ -188,6 +251,8 @@ class TableSync:
             shards=len(self.shards),
             shards_done=sum(1 for c in self.cursors.values() if c.done),
             gaps=len(self.gaps),
+            stuck=[{"shard": c.shard_id, "why": c.stuck} for c in self.cursors.values() if c.stuck],
+            anomalies=list(self.anomalies),
             last_run_at=iso(datetime.now(UTC)),
         )
         self._positions.save_meta(self.source, self.meta)
