@@ -223,6 +223,8 @@ class PositionStore:
                         "last_record_created_at": doc.get("last_record_created_at"),
                         "lag_seconds": lag,
                         "caught_up_at": doc.get("caught_up_at"),
+                        "stuck": doc.get("stuck", []),
+                        "anomalies": doc.get("anomalies", []),
                         "updated": doc.get("updated"),
                     }
                 )

@@ -194,3 +194,6 @@ def test_continuous_sync_reports_a_stuck_shard_in_its_summary(settings, clients,
     assert _email(clients, names, "u1") == "a@x.io"
     (stuck,) = store.meta("users")["stuck"]
     assert stuck["shard"] == shard.shard_id and "without ending" in stuck["why"]
+    # And `cutover status --json` carries it (the per-table sync summary)
+    (row,) = [r for r in store.summary() if r["source"] == "users" and r["consumer"] == "sync"]
+    assert row["stuck"] == [stuck]
