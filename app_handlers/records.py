@@ -12,6 +12,7 @@ import base64
 from decimal import Decimal
 from typing import Any
 
+from cutover import ddb_values
 from replicator.contract.errors import TransformError
 from replicator.contract.transform import transform
 from replicator.v3_writer import is_tombstone
@@ -61,10 +62,7 @@ def differences(legacy: Any, v3: Any) -> list[str]:
         return [MISSING_IN_V3]
     if legacy is None:
         return [MISSING_IN_LEGACY]
-    return sorted(k for k in set(legacy) | set(v3) if legacy.get(k, _ABSENT) != v3.get(k, _ABSENT))
-
-
-_ABSENT = object()
+    return ddb_values.differing(legacy, v3)
 
 
 def _list_differences(legacy: list[Record], v3: list[Record]) -> list[str]:

@@ -92,11 +92,22 @@ def to_ddb(item: Mapping[str, Any]) -> dict[str, Any]:
 def json_default(value: Any) -> Any:
     """Plain values that `json` cannot write, as every JSON document cutover writes spells them
     (reports, stored documents, CLI output): numbers stay numbers, sets become sorted lists,
-    binaries base64 text; anything else its `str`."""
+    binaries (bytes or boto3's `Binary`) base64 text; anything else its `str`. A number that a
+    JSON float would round (DynamoDB keeps 38 digits) is written as its exact decimal text, so a
+    report never shows two different values as one."""
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+        if value == value.to_integral_value():
+            return int(value)
+        rounded = float(value)
+        return rounded if Decimal(repr(rounded)) == value else str(value)
     if isinstance(value, (set, frozenset)):
-        return sorted(json_default(v) if isinstance(v, Decimal) else v for v in value)
-    if isinstance(value, (bytes, bytearray)):
-        return base64.b64encode(bytes(value)).decode()
+        return [v if isinstance(v, str) else json_default(v) for v in sorted(value, key=_binary_or_self)]
+    raw = _binary_or_self(value)
+    if isinstance(raw, (bytes, bytearray)):
+        return base64.b64encode(bytes(raw)).decode()
     return str(value)
+
+
+def _binary_or_self(value: Any) -> Any:
+    """boto3's `Binary` as its bytes (it sorts and encodes as them); anything else unchanged."""
+    return bytes(value) if isinstance(value, Binary) else value

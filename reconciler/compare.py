@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from cutover import ddb_values
 from cutover.names import ORDERS, USERS
 from replicator.contract.errors import TransformError
 from replicator.contract.transform import ORDER_PREFIX, PROFILE, Item, V3Key, transform
@@ -27,7 +28,7 @@ SOURCE_DELETED, SOURCE_INVALID, SOURCE_MOVED, UNKNOWN_RECORD = (
 
 
 def visible(item: Item) -> Item:
-    return {k: v for k, v in item.items() if not k.startswith("_")}
+    return ddb_values.visible(item)
 
 
 def v3_key(item: Item) -> V3Key:
@@ -35,12 +36,11 @@ def v3_key(item: Item) -> V3Key:
 
 
 def differing_attributes(expected: Item, actual: Item) -> dict[str, dict[str, Any]]:
-    """Every non-`_` attribute whose value differs, with both values (absent shown as None)."""
+    """Every non-`_` attribute whose value differs by DynamoDB's equality (`cutover.ddb_values`),
+    with both values (absent shown as None)."""
     want, have = visible(expected), visible(actual)
     return {
-        name: {"expected": want.get(name), "actual": have.get(name)}
-        for name in sorted(want.keys() | have.keys())
-        if name not in want or name not in have or want[name] != have[name]
+        name: {"expected": want.get(name), "actual": have.get(name)} for name in ddb_values.differing(expected, actual)
     }
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from cutover.codec import to_ddb
+from cutover.ddb_values import differing
 from replicator.contract.errors import TransformError
 from replicator.contract.transform import Item, V3Key
 from replicator.contract.versioning import BACKFILL_VERSION, bump
@@ -68,12 +69,10 @@ def version_of(item: Item | None) -> str | None:
 
 
 def same_visible(expected: Item, actual: Item | None) -> bool:
-    """v3 already serves `expected`: live, and equal ignoring `_` bookkeeping attributes."""
+    """v3 already serves `expected`: live, and equal by DynamoDB's types ignoring `_` bookkeeping."""
     if actual is None or is_tombstone(actual):
         return False
-    return {k: v for k, v in expected.items() if not k.startswith("_")} == {
-        k: v for k, v in actual.items() if not k.startswith("_")
-    }
+    return not differing(expected, actual)
 
 
 class V3Writer:

@@ -35,9 +35,57 @@ def test_digest_ignores_bookkeeping_number_forms_and_set_order_but_not_values():
         {**base, "userId": "u1 "},
     ):
         assert digest(changed) != digest(base), changed
-    # And it is stricter than == where types differ (a re-read then judges with ==)
+    # And types count as DynamoDB's do (Python calls True == Decimal(1); DynamoDB a BOOL and an N)
     assert digest({"a": True}) != digest({"a": Decimal(1)})
     assert digest({"a": "ab", "b": "c"}) != digest({"a": "a", "b": "bc"})  # length-prefixed strings
+    # And every one of DynamoDB's 38 digits counts (the old digest rounded to Decimal's 28)
+    assert digest({"n": Decimal("1.234567890123456789012345678901234567")}) != digest(
+        {"n": Decimal("1.234567890123456789012345678901234568")}
+    )
+
+
+def test_a_number_changed_only_in_digits_29_to_38_is_different_and_repaired(aws_memory):
+    # Given a backfilled user whose legacy number then changed only in its 35th digit (stream record lost)
+    settings, clients = aws_memory
+    ddb, names = clients.dynamodb, settings.names
+    old, new = Decimal("12345678901234567890.123456789012345678"), Decimal("12345678901234567890.123456789012355678")
+    ddb.put_item(TableName=names.users_table, Item=to_ddb({"userId": "u1", "email": "a@x", "balance": old}))
+    run_backfill(settings, clients, segments=1, require_sync=False)
+    ddb.put_item(TableName=names.users_table, Item=to_ddb({"userId": "u1", "email": "a@x", "balance": new}))
+    # When the full (merge) reconcile runs, the only kind the gate accepts, and then the page check
+    merge = run_reconcile(settings, clients, segments=1, workers=1, method="merge", record=False)
+    pages = run_reconcile(settings, clients, segments=1, workers=1, method="pages", record=False)
+    # Then both report it different (this was CLEAN), and a repair makes v3 hold the new value
+    assert merge.counts["different"] == pages.counts["different"] == 1
+    repaired = run_reconcile(settings, clients, segments=1, workers=1, method="merge", repair=True, record=False)
+    assert repaired.counts["repaired"] == 1
+    item = ddb.get_item(TableName=names.v3_table, Key=to_ddb({"userId": "u1", "recordType": "PROFILE"}))["Item"]
+    assert item["balance"] == {"N": "12345678901234567890.123456789012355678"}
+    assert run_reconcile(settings, clients, segments=1, workers=1, method="merge", record=False).clean
+
+
+@pytest.mark.parametrize(
+    ("legacy", "v3"),
+    [
+        (True, Decimal(1)),  # BOOL vs N
+        (b"a", "a"),  # B vs S
+        ({"x"}, ["x"]),  # SS vs L
+        ({Decimal(1)}, {"1"}),  # NS vs SS
+    ],
+)
+def test_values_python_calls_equal_but_dynamodb_does_not_are_different(aws_memory, legacy, v3):
+    # Given v3 holds a value of another DynamoDB type than transform(legacy) does (hand-planted)
+    settings, clients = aws_memory
+    ddb, names = clients.dynamodb, settings.names
+    ddb.put_item(TableName=names.users_table, Item=to_ddb({"userId": "u1", "email": "a@x", "attr": legacy}))
+    run_backfill(settings, clients, segments=1, require_sync=False)
+    key = to_ddb({"userId": "u1", "recordType": "PROFILE"})
+    ddb.update_item(TableName=names.v3_table, Key=key, UpdateExpression="SET attr = :v",
+                    ExpressionAttributeValues={":v": to_ddb({"v": v3})["v"]})  # fmt: skip
+    # Then both reconcile methods find the difference
+    for method in ("merge", "pages"):
+        result = run_reconcile(settings, clients, segments=1, workers=1, method=method, record=False)
+        assert result.counts["different"] == 1, (method, result.counts)
 
 
 def test_spilled_runs_merge_into_one_sorted_stream_through_intermediate_merges(tmp_path):
