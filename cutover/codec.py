@@ -110,4 +110,4 @@ def json_default(value: Any) -> Any:
 
 def _binary_or_self(value: Any) -> Any:
     """boto3's `Binary` as its bytes (it sorts and encodes as them); anything else unchanged."""
-    return bytes(value) if isinstance(value, Binary) else value
+    return cast(bytes, value.value) if isinstance(value, Binary) else value  # type: ignore[attr-defined]
