@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from cutover.migration import exact_digits
+
 MAX_ITEM_BYTES = 400 * 1024
 
 
@@ -48,5 +50,5 @@ def value_size(value: Any) -> int:
 def _number_size(number: Decimal) -> int:
     if not number.is_finite() or number.is_zero():
         return 2
-    digits = len(number.normalize().as_tuple().digits)  # normalize() trims trailing zeros
+    digits = len(exact_digits(number))
     return (digits + 1) // 2 + 1 + (1 if number < 0 else 0)

@@ -29,7 +29,7 @@ import re
 import string
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Context, Decimal
 from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Literal, TypeAlias
@@ -70,6 +70,7 @@ __all__ = [
     "Source",
     "Target",
     "TransformError",
+    "canonical",
     "key_text",
     "shown",
 ]
@@ -483,7 +484,7 @@ class Migration:
                         f"{where} has no {_TYPE_WORD[k.type]} {k.name} (the target's {which} key), got "
                         f"{shown(value)}: set it on every item the transform returns",
                     )
-                key.append(_canonical(value))
+                key.append(value)
             for name, (kind, index) in index_keys.items():
                 if name in produced and not _is_key_value(produced[name], kind):
                     raise InvalidIndexKeyError(
@@ -492,7 +493,7 @@ class Migration:
                         f"{name} is a key of the target index {index} and must be a "
                         f"{_non_empty(kind)}, got {shown(produced[name])}; fix or remove {name} at the source",
                     )
-            first = seen.setdefault(tuple(key), position)
+            first = seen.setdefault(canonical(key), position)
             if first != position:
                 raise DuplicateTargetKeyError(
                     role,
@@ -532,6 +533,17 @@ def _binary(value: object) -> bytes | None:
     return None
 
 
+def exact_digits(number: Decimal) -> tuple[int, ...]:
+    """The significant digits of a finite number, leading and trailing zeros trimmed, without
+    rounding (Decimal.normalize() rounds to the context's 28 digits; DynamoDB keeps 38)."""
+    digits = list(number.as_tuple().digits)
+    while len(digits) > 1 and digits[-1] == 0:
+        digits.pop()
+    while len(digits) > 1 and digits[0] == 0:
+        digits.pop(0)
+    return tuple(digits)
+
+
 def _is_number(value: object) -> bool:
     if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
         return False
@@ -540,9 +552,7 @@ def _is_number(value: object) -> bool:
         return False
     if number.is_zero():
         return True
-    digits = number.normalize().as_tuple()
-    adjusted = number.adjusted()
-    return len(digits.digits) <= _MAX_DIGITS and _MIN_EXPONENT <= adjusted <= _MAX_EXPONENT
+    return len(exact_digits(number)) <= _MAX_DIGITS and _MIN_EXPONENT <= number.adjusted() <= _MAX_EXPONENT
 
 
 def _is_key_value(value: object, kind: str) -> bool:
@@ -555,14 +565,22 @@ def _is_key_value(value: object, kind: str) -> bool:
     return raw is not None and len(raw) > 0
 
 
-def _canonical(value: Any) -> Any:
-    """A key value in one form per DynamoDB value, for comparing keys (1.50 == 1.5; Binary == bytes)."""
-    if isinstance(value, str):
-        return value
-    raw = _binary(value)
-    if raw is not None:
-        return ("B", raw)
-    return ("N", Decimal(value).normalize())
+def canonical(values: Sequence[Any]) -> tuple[Any, ...]:
+    """Key values in one form per DynamoDB value, for comparing and hashing keys: 1.50 and 1.5 are
+    one number, boto3's Binary and bytes one binary, and a string is never equal to a binary."""
+    out: list[Any] = []
+    for value in values:
+        if isinstance(value, str):
+            out.append(value)
+            continue
+        raw = _binary(value)
+        if raw is not None:
+            out.append(("B", raw))
+            continue
+        number = Decimal(value)
+        exact = number.normalize(Context(prec=max(1, len(number.as_tuple().digits))))
+        out.append(("N", exact))
+    return tuple(out)
 
 
 def _label(migration: Migration, role: str, item: Mapping[str, Any]) -> object:
