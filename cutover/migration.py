@@ -810,7 +810,9 @@ def _validate(mig: Migration) -> None:
         _check_table(m, where, source, need_stage=False)
         if source.table in templates:
             raise _fail(
-                m, f"{where}.table", f"{source.table!r} is also {templates[source.table]}'s table: one table per role"
+                m,
+                f"{where}.table",
+                f"{source.table!r} is also the table of {templates[source.table]}: one table per role",
             )
         templates[source.table] = f"source {role!r}"
         if not isinstance(source.secrets, tuple) or not all(isinstance(s, str) for s in source.secrets):

@@ -103,6 +103,7 @@ class Failure(Exception):
     source: str
     detail: str
     items: tuple[Mapping[str, Any], ...]
+    roles: tuple[str, ...] = ()  # each item's source, when they are of several
 
     def __str__(self) -> str:
         return f"{self.prop}: {self.detail}"
@@ -110,7 +111,8 @@ class Failure(Exception):
     def lines(self) -> list[str]:
         where = f" [{self.source}]" if self.source else ""
         out = [f"property: {self.prop}{where}: {PROPERTIES.get(self.prop, self.prop)}: {self.detail}"]
-        out += [f"item: {ddb_json(item)}" for item in self.items]
+        roles = self.roles or ("",) * len(self.items)
+        out += [f"item{f' [{r}]' if r else ''}: {ddb_json(item)}" for r, item in zip(roles, self.items, strict=True)]
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -120,6 +122,7 @@ class Failure(Exception):
             "source": self.source,
             "detail": self.detail,
             "items": [json.loads(ddb_json(i)) for i in self.items],
+            "roles": list(self.roles) or [self.source] * len(self.items),
         }
 
 
@@ -205,8 +208,10 @@ def _run(prop: Callable[[_Recorder], Callable[[], None]], examples: int, chosen:
         raise Failure("strategy", "", f"hypothesis could not run: {type(exc).__name__}: {exc}", ()) from None
 
 
-def _fail(recorder: _Recorder, prop: str, source: str, detail: str, *items: Mapping[str, Any]) -> Failure:
-    recorder.last = Failure(prop, source, detail, tuple(items))
+def _fail(
+    recorder: _Recorder, prop: str, source: str, detail: str, *items: Mapping[str, Any], roles: tuple[str, ...] = ()
+) -> Failure:
+    recorder.last = Failure(prop, source, detail, tuple(items), roles)
     return recorder.last
 
 
@@ -239,7 +244,7 @@ def key_values(kind: str) -> st.SearchStrategy[Any]:
     return st.one_of(st.sampled_from([Binary(b"\x00"), Binary(b"a")]), binaries(min_size=1))
 
 
-def attribute_values() -> st.SearchStrategy[Any]:
+def attribute_values(nested: bool = True) -> st.SearchStrategy[Any]:
     leaves = st.one_of(
         st.text(max_size=20),
         st.just(""),
@@ -251,6 +256,8 @@ def attribute_values() -> st.SearchStrategy[Any]:
         st.sets(numbers(), min_size=1, max_size=4),
         st.sets(binaries(min_size=1), min_size=1, max_size=4),
     )
+    if not nested:
+        return leaves
     names = st.text(min_size=1, max_size=8)
     return st.recursive(
         leaves,
@@ -278,11 +285,12 @@ def attribute_names(migration: Migration) -> st.SearchStrategy[str]:
     return st.sampled_from(odds).flatmap(lambda which: pick[which])
 
 
-def legacy_items(migration: Migration, role: str) -> st.SearchStrategy[dict[str, Any]]:
-    """Items of one source as boto3 deserialises them, with the definition's own shapes mixed in."""
+def legacy_items(migration: Migration, role: str, light: bool = False) -> st.SearchStrategy[dict[str, Any]]:
+    """Items of one source as boto3 deserialises them, with the definition's own shapes mixed in.
+    `light`: fewer, flat extra attributes (batches, where what matters is which keys items get)."""
     source = migration.source(role)
     keys = st.fixed_dictionaries({k.name: key_values(k.type) for k in source.keys})
-    extras = st.dictionaries(attribute_names(migration), attribute_values(), max_size=5)
+    extras = st.dictionaries(attribute_names(migration), attribute_values(not light), max_size=2 if light else 5)
     generic = st.builds(lambda e, k: {**e, **k}, extras, keys)
     factory = migration.strategies.get(role)
     if factory is None:
@@ -316,6 +324,20 @@ def _same(first: tuple[str, Any], second: tuple[str, Any]) -> bool:
     return type(first[1]) is type(second[1]) and str(first[1]) == str(second[1])
 
 
+def _difference(first: tuple[str, Any], second: tuple[str, Any]) -> str:
+    a_list, b_list = first[1], second[1]
+    if (
+        first[0] == second[0] == "ok"
+        and isinstance(a_list, list)
+        and isinstance(b_list, list)
+        and len(a_list) == len(b_list)
+    ):
+        for i, (a, b) in enumerate(zip(a_list, b_list, strict=True)):
+            if a != b and isinstance(a, Mapping) and isinstance(b, Mapping):
+                return f"called twice on one item, item {i} differs in {_differ(a, b, set(a) | set(b))}"
+    return f"called twice on one item: first {_describe(first)}, then {_describe(second)}"
+
+
 def _describe(result: tuple[str, Any]) -> str:
     kind, value = result
     if kind == "ok":
@@ -345,13 +367,7 @@ def _per_item(
                 )
             second = _call(migration, role, item, secrets)
             if not _same(first, second):
-                raise _fail(
-                    recorder,
-                    "deterministic",
-                    role,
-                    f"first call gave {_describe(first)}, second {_describe(second)}",
-                    before,
-                )
+                raise _fail(recorder, "deterministic", role, _difference(first, second), before)
             kind, value = first
             if kind == "crash":
                 raise _fail(
@@ -461,8 +477,8 @@ def _inverses(
 def _batches(
     migration: Migration, secrets: Secrets, report: Report, examples: int, progress: Progress | None
 ) -> Callable[[_Recorder], Callable[[], None]]:
-    tagged = [legacy_items(migration, role).map(_tagger(role)) for role in migration.roles]
-    batches = st.lists(st.one_of(*tagged), min_size=2, max_size=10)
+    tagged = [legacy_items(migration, role, light=True).map(_tagger(role)) for role in migration.roles]
+    batches = st.lists(st.one_of(*tagged), min_size=2, max_size=8)
 
     def build(recorder: _Recorder) -> Callable[[], None]:
         @given(batches)
@@ -495,10 +511,11 @@ def _batches(
                         raise _fail(
                             recorder,
                             "unique-keys",
-                            f"{owner[0]}, {role}",
+                            owner[0] if owner[0] == role else f"{owner[0]}, {role}",
                             f"target key {_key_text(migration, out)} comes from two source items",
                             owner[2],
                             item,
+                            roles=(owner[0], role),
                         )
                     owners[key] = (role, source_key, item)
 

@@ -35,7 +35,7 @@ def command(rt: Runtime, spec: str | None, examples: int, seed: int | None) -> N
     TransformError for bad input, and returns items the target can hold (key and index key types,
     no `_` attributes, under 400 KB); distinct source items never share a target key; declared
     inverses round-trip. Exit 1 with the property and the shrunk item if one does not hold."""
-    from cutover.migration_loader import load_migration  # the definition is read once, here
+    from cutover.migration_loader import load_migration, resolve_spec  # the definition is read once, here
     from cutover_cli.definition_check import check
 
     migration = load_migration(spec)
@@ -65,7 +65,8 @@ def command(rt: Runtime, spec: str | None, examples: int, seed: int | None) -> N
         else:
             for line in report.failure.lines():
                 click.echo(line)
-            click.echo(f"repeat with: cutover check --migration <same> --examples {examples} --seed {report.seed}")
+            again = resolve_spec(spec).spec
+            click.echo(f"repeat with: cutover check --migration {again} --examples {examples} --seed {report.seed}")
 
     rt.emit(data, human)
     if report.failure is not None:
