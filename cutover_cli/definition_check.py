@@ -15,7 +15,8 @@ a definition adds its own shapes through `Migration.strategies`. Properties, per
   transform(inverse(y)) holds y for every target item y of that kind the transform produced;
 
 and over generated batches of items of every source: two different source items never produce
-the same target key. A failure is shrunk by hypothesis and reported as `Failure` (the property
+the same target key. A source whose every generated item is rejected fails too ("exercised"):
+nothing about its outputs would have been proven; a strategy of valid shapes fixes that. A failure is shrunk by hypothesis and reported as `Failure` (the property
 and the smallest item found).
 """
 
@@ -65,6 +66,7 @@ PROPERTIES = {
     "inverse-roundtrip": "transform(inverse(y)) holds y for every y of the kind",
     "inverse-kind": "each target item is of at most one inverse kind, of its own source",
     "strategy": "a registered strategy produces items (mappings of attribute names)",
+    "exercised": "some generated items are accepted, so the output properties are proven at all",
 }
 _BY_ERROR: tuple[tuple[type[TransformError], str], ...] = (
     (InvalidOutputError, "output-shape"),
@@ -166,7 +168,17 @@ def check(
     secrets = migration.test_secrets()
     try:
         for role in migration.roles:
-            _run(_per_item(migration, role, secrets, report.sources[role], examples, progress), examples, chosen)
+            stats = report.sources[role]
+            _run(_per_item(migration, role, secrets, stats, examples, progress), examples, chosen)
+            if stats.examples and stats.rejected == stats.examples:
+                common = ", ".join(f"{reason} {n}" for reason, n in stats.reasons.most_common(3))
+                raise Failure(
+                    "exercised",
+                    role,
+                    f"all {stats.examples} generated items were rejected ({common}): register a strategy for "
+                    f"{role!r} in Migration.strategies that produces valid items",
+                    (),
+                )
             report.completed.append(role)
         _run(_batches(migration, secrets, report, examples, progress), examples, chosen)
         report.completed.append("batches")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -88,6 +89,21 @@ def test_a_broken_definition_fails_naming_the_property_and_the_shrunk_item(name,
         shrunk = json.loads(line.split(": ", 1)[1])
         assert shrunk["id"] == {"S": "a"}  # shrunk to the simplest key the generator has
     assert "--seed 11" in lines[-1]
+
+
+def test_the_readmes_definition_passes_from_its_own_pyproject(tmp_path, monkeypatch):
+    # Given the README's "Your own migration" definition beside a pyproject.toml that names it
+    readme = (HERE.parents[1] / "README.md").read_text()
+    block = re.search(r"## Your own migration.*?```python\n(.*?)```", readme, re.S)
+    assert block, "README has no 'Your own migration' definition"
+    (tmp_path / "readme_migration.py").write_text(block.group(1))
+    (tmp_path / "pyproject.toml").write_text('[tool.cutover]\nmigration = "readme_migration:MIGRATION"\n')
+    monkeypatch.chdir(tmp_path)
+    # When `cutover check` runs there with nothing else given
+    result = check("--examples", "50")
+    # Then it is the one checked, and it passes
+    assert result.exit_code == 0, result.output[-3000:]
+    assert result.output.startswith("migration accounts: customers -> my-service-dev-accounts")
 
 
 def test_collisions_name_both_sources_items():
