@@ -16,8 +16,8 @@ a definition adds its own shapes through `Migration.strategies`. Properties, per
 
 and over generated batches of items of every source: two different source items never produce
 the same target key. A source whose every generated item is rejected fails too ("exercised"):
-nothing about its outputs would have been proven; a strategy of valid shapes fixes that. A failure is shrunk by hypothesis and reported as `Failure` (the property
-and the smallest item found).
+nothing about its outputs would have been proven; a strategy of valid shapes fixes that. A
+failure is shrunk by hypothesis and reported as `Failure` (the property and the smallest item).
 """
 
 from __future__ import annotations
