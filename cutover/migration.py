@@ -90,6 +90,7 @@ _TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _PARAMETER = re.compile(r"^(/[A-Za-z0-9_.-]+)+$")
 _TYPE_WORD = {"S": "string", "N": "number", "B": "binary"}
 _MAX_DIGITS = 38
+_ABSENT = object()
 _MIN_EXPONENT, _MAX_EXPONENT = -130, 125  # DynamoDB numbers: magnitude 1E-130 .. 9.99..9E+125
 
 
@@ -291,10 +292,36 @@ class Migration:
         return tuple(s.role for s in self.sources)
 
     def source(self, role: str) -> Source:
-        for s in self.sources:
-            if s.role == role:
-                return s
-        raise UnknownRoleError(self.name, role, self.roles)
+        found = self._by_role.get(role)
+        if found is None:
+            raise UnknownRoleError(self.name, role, self.roles)
+        return found
+
+    @cached_property
+    def _by_role(self) -> Mapping[str, Source]:
+        return {s.role: s for s in self.sources}
+
+    @cached_property
+    def _single_string_key(self) -> Mapping[str, str]:
+        """role -> its key attribute, for sources keyed by one string (the per-item fast path)."""
+        return MappingProxyType(
+            {s.role: s.hash_key.name for s in self.sources if len(s.keys) == 1 and s.hash_key.type == "S"}
+        )
+
+    @cached_property
+    def _output_checks(
+        self,
+    ) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...], tuple[str, ...], tuple[tuple[str, str], ...]]:
+        """What `check_output`'s fast path tests: target keys of type S, other target keys (name, type),
+        index keys of type S, other index keys (name, type)."""
+        target = self.target
+        index = [(name, kind) for name, (kind, _) in target.index_keys.items()]
+        return (
+            tuple(k.name for k in target.keys if k.type == "S"),
+            tuple((k.name, k.type) for k in target.keys if k.type != "S"),
+            tuple(name for name, kind in index if kind == "S"),
+            tuple((name, kind) for name, kind in index if kind != "S"),
+        )
 
     def secret(self, name: str) -> Secret:
         for s in self.secrets:
@@ -413,7 +440,10 @@ class Migration:
             MigrationError: the source declares secrets and none (or not all) were passed.
         """
         source = self.source(role)
-        label = self.source_key_label(role, item)
+        name = self._single_string_key.get(role)
+        label = item.get(name) if name is not None else None
+        if type(label) is not str or not label:
+            label = self.source_key_label(role, item)  # composite or typed keys; raises MissingKeyError
         try:
             if not source.secrets:
                 return source.transform(item)
@@ -448,6 +478,34 @@ class Migration:
             InvalidOutputError, InvalidTargetKeyError, InvalidIndexKeyError, ReservedAttributeError,
             DuplicateTargetKeyError: with the role, the item's key and the fix.
         """
+        # The per-item path: plain checks only; anything unusual is explained (and raised) below.
+        if type(out) is list and len(out) == 1:
+            produced = out[0]
+            if type(produced) is dict:
+                strings, others, index_strings, index_others = self._output_checks
+                for name in strings:
+                    value = produced.get(name)
+                    if type(value) is not str or not value:
+                        return self._explain_output(role, item, out)
+                for name, kind in others:
+                    if not _is_key_value(produced.get(name), kind):
+                        return self._explain_output(role, item, out)
+                for name in index_strings:
+                    value = produced.get(name, _ABSENT)
+                    if value is not _ABSENT and (type(value) is not str or not value):
+                        return self._explain_output(role, item, out)
+                for name, kind in index_others:
+                    value = produced.get(name, _ABSENT)
+                    if value is not _ABSENT and not _is_key_value(value, kind):
+                        return self._explain_output(role, item, out)
+                for name in produced:
+                    if type(name) is not str or not name or name[0] == "_":
+                        return self._explain_output(role, item, out)
+                return out
+        return self._explain_output(role, item, out)
+
+    def _explain_output(self, role: str, item: Mapping[str, Any], out: Any) -> list[Item]:
+        """`check_output` in full: the first problem raised with its message, or the items as a list of dicts."""
         if not isinstance(out, (list, tuple)):
             raise InvalidOutputError(
                 role,
