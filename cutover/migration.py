@@ -248,7 +248,7 @@ class Secrets(Mapping[str, str | bytes]):
         )
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False)  # identity: hashable, though it holds a mapping
 class Inverse:
     """Target item -> source item, for one kind of target item (the write cut-over builds on it).
 
@@ -266,7 +266,7 @@ class Inverse:
     lossy: Mapping[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False)  # identity: a process has one; hashable (caches key on it)
 class Migration:
     """A complete definition. Validated when built (`MigrationError`, one line)."""
 
