@@ -22,7 +22,9 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("cutover", "replicator", "backfill", "reconciler", "controlplane", "app_handlers")
+# `migrations`: the engine still calls the seed transform through replicator.contract (issue 18's
+# compatibility re-exports); a user's own definition module will be added beside it.
+PACKAGES = ("cutover", "replicator", "backfill", "reconciler", "controlplane", "app_handlers", "migrations")
 VENDORED = ("pynamodb",)  # pure Python, not in the Powertools layer
 RUNTIME = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE = lambda_.Architecture.ARM_64

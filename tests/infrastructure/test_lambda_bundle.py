@@ -62,6 +62,7 @@ def test_bundle_ships_no_operator_tools(tmp_path):
         "reconciler",
         "controlplane",
         "app_handlers",
+        "migrations",
         "pynamodb",
     }
 
