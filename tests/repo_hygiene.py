@@ -71,3 +71,13 @@ def conflict_markers(text: str) -> list[int]:
         return []
     separators = [n for n, line in enumerate(lines, 1) if line.rstrip() == _SEPARATOR]
     return sorted(labelled + separators)
+
+
+def is_ignored(root: Path, relative: str) -> bool:
+    """Whether git would ignore `relative` (a path that need not exist, tracked or not) under `root`."""
+    done = subprocess.run(
+        ["git", "-C", str(root), "check-ignore", "--quiet", "--no-index", relative], capture_output=True, timeout=30
+    )
+    if done.returncode not in (0, 1):
+        raise RuntimeError(f"git check-ignore {relative} failed ({done.returncode}): {done.stderr.decode().strip()}")
+    return done.returncode == 0

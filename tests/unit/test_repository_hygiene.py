@@ -1,13 +1,20 @@
-"""The repository itself: no merge-conflict markers in a tracked file.
+"""The repository itself: no merge-conflict markers in a tracked file, no report file git would track.
 
-A merge left `<<<<<<<`/`=======`/`>>>>>>>` in DESIGN.md and nothing failed; this test fails on the
-next one. The scanner is tested on synthetic text first, so an empty result cannot mean "broken".
+A merge left conflict markers in DESIGN.md, and reconcile reports were committed at the root;
+nothing failed either time. Each scanner is tested on synthetic input first, so an empty result
+cannot mean "the scanner is broken".
 """
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from repo_hygiene import conflict_markers, git_root, read_text, tracked_files  # tests/ is on sys.path
+from repo_hygiene import REPO, conflict_markers, git_root, is_ignored, read_text, tracked_files  # tests/ on sys.path
+
+from cutover_cli.remote import new_run_id
+from reconciler.report import run_path
+from reconciler.run import DEFAULT_REPORT
 
 OPEN, BASE, SEP, CLOSE = "<" * 7, "|" * 7, "=" * 7, ">" * 7  # never spelled out: this file is tracked too
 
@@ -43,3 +50,33 @@ def test_no_tracked_text_file_has_conflict_markers() -> None:
         "unresolved merge-conflict markers (resolve them by keeping one coherent text from both sides):\n"
         + "\n".join(found)
     )
+
+
+REPORT_OPTION = re.compile(r"--report[ =]([^\s`'\"]+)")
+
+
+def runbook_report_names() -> set[str]:
+    """Every `--report NAME` in the runbooks and the README, plus the CLI's default."""
+    docs = [*sorted((REPO / "runbooks").glob("*.md")), REPO / "README.md"]
+    names = {m.group(1) for doc in docs for m in REPORT_OPTION.finditer(doc.read_text(encoding="utf-8"))}
+    return {name for name in names if not name.isupper()} | {DEFAULT_REPORT}  # PATH in the README's usage
+
+
+def test_the_runbooks_name_reports() -> None:
+    """The scan below is only worth something if it finds the names (a reworded runbook would empty it)."""
+    assert {"reconcile-report.json", "reconcile-repair.json"} <= runbook_report_names()
+
+
+def test_gitignore_covers_every_report_a_runbook_writes() -> None:
+    """The named file, its per-run copy and the files a run renames into place, as reconciler/report.py names them."""
+    root = git_root()
+    if root is None:
+        pytest.skip("not a git checkout (or git is not installed): no .gitignore to check")
+    run_id = new_run_id()
+    missed = []
+    for name in sorted(runbook_report_names()):
+        per_run = run_path(name, run_id)
+        for path in (name, per_run, f"{per_run}.partial", f"{per_run}.publish"):
+            if not is_ignored(root, path):
+                missed.append(path)
+    assert not missed, f"add to .gitignore (a runbook writes these, and they must not be committed): {missed}"
