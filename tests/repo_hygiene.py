@@ -12,6 +12,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 
 # A conflict's opening, base (diff3/zdiff3) and closing lines: git always writes a label after them.
@@ -81,3 +83,38 @@ def is_ignored(root: Path, relative: str) -> bool:
     if done.returncode not in (0, 1):
         raise RuntimeError(f"git check-ignore {relative} failed ({done.returncode}): {done.stderr.decode().strip()}")
     return done.returncode == 0
+
+
+# What a test run may leave in the checkout: pytest's and hypothesis's caches and bytecode.
+# Everything else a test writes belongs in tmp_path (or another temporary directory).
+TRANSIENT_PARTS = (".pytest_cache", ".hypothesis", "__pycache__")
+# Where tests/conftest.py keeps (checkout, status at session start); absent means "not checked".
+STATUS_BEFORE = pytest.StashKey[tuple[Path, set[str]]]()
+
+
+def status_snapshot(root: Path) -> set[str] | None:
+    """`git status --porcelain --ignored` as a set of lines, or None if git cannot tell."""
+    try:
+        done = subprocess.run(
+            ["git", "--no-optional-locks", "-C", str(root), "status", "--porcelain", "--ignored"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if done.returncode != 0:
+        return None
+    return set(done.stdout.splitlines())
+
+
+def _transient(line: str) -> bool:
+    path = line[3:].strip('"')
+    return any(part in TRANSIENT_PARTS for part in Path(path.rstrip("/")).parts)
+
+
+def status_changes(before: set[str], after: set[str]) -> list[str]:
+    """The status lines that appeared or disappeared, minus caches; `+`/`-` says which."""
+    appeared = sorted(f"+ {line}" for line in after - before if not _transient(line))
+    vanished = sorted(f"- {line}" for line in before - after if not _transient(line))
+    return appeared + vanished

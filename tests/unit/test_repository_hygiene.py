@@ -1,8 +1,9 @@
-"""The repository itself: no merge-conflict markers in a tracked file, no report file git would track.
+"""The repository itself: no merge-conflict markers in a tracked file, no report file git would
+track, and a test run that leaves the checkout as it found it (tests/conftest.py fails the session).
 
-A merge left conflict markers in DESIGN.md, and reconcile reports were committed at the root;
-nothing failed either time. Each scanner is tested on synthetic input first, so an empty result
-cannot mean "the scanner is broken".
+A merge left conflict markers in DESIGN.md, reconcile reports were committed at the root, and
+the suite wrote reports into the clone; nothing failed any of those times. Each scanner is tested
+on synthetic input first, so an empty result cannot mean "the scanner is broken".
 """
 
 from __future__ import annotations
@@ -10,7 +11,17 @@ from __future__ import annotations
 import re
 
 import pytest
-from repo_hygiene import REPO, conflict_markers, git_root, is_ignored, read_text, tracked_files  # tests/ on sys.path
+from repo_hygiene import (  # tests/ is on sys.path
+    REPO,
+    STATUS_BEFORE,
+    conflict_markers,
+    git_root,
+    is_ignored,
+    read_text,
+    status_changes,
+    status_snapshot,
+    tracked_files,
+)
 
 from cutover_cli.remote import new_run_id
 from reconciler.report import run_path
@@ -80,3 +91,24 @@ def test_gitignore_covers_every_report_a_runbook_writes() -> None:
             if not is_ignored(root, path):
                 missed.append(path)
     assert not missed, f"add to .gitignore (a runbook writes these, and they must not be committed): {missed}"
+
+
+def test_status_changes_name_what_a_run_left_and_forgive_only_caches() -> None:
+    before = {"!! .venv/", " M DESIGN.md", "?? notes.txt"}
+    after = before - {"?? notes.txt"} | {
+        "!! reconcile-report.json",
+        "!! build/",
+        "?? tests/unit/__pycache__/",
+        "!! .pytest_cache/",
+        "!! .hypothesis/",
+    }
+    assert status_changes(before, after) == ["+ !! build/", "+ !! reconcile-report.json", "- ?? notes.txt"]
+
+
+def test_the_clean_checkout_check_is_armed_in_this_session(request: pytest.FixtureRequest) -> None:
+    """In a git checkout the session hook must have recorded the status: otherwise it checks nothing."""
+    root = git_root()
+    if root is None:
+        pytest.skip("not a git checkout (or git is not installed): the session check skips too")
+    assert status_snapshot(root) is not None, f"`git status` fails in {root}: the session check would be skipped"
+    assert STATUS_BEFORE in request.config.stash, "tests/conftest.py did not record the status at session start"
