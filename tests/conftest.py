@@ -6,6 +6,9 @@ Layers are folders, and each folder carries its marker (added here, so the two c
   subprocesses), infrastructure/ -> infra (synthesizes the CDK app).
 `make unit`, `make integration`, `make e2e` and `make infra` run one layer each; `make test` runs all.
 The moto server is started once per session on a free loopback port.
+A run must leave the checkout as it found it (`git status --porcelain --ignored` before == after):
+the session fails otherwise, naming what appeared, so a report or build written into the clone
+is caught by the run that wrote it.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from repo_hygiene import REPO, STATUS_BEFORE, git_root, status_changes, status_snapshot  # tests/ on sys.path
 
 os.environ.setdefault("AWS_ACCOUNT_ID_ENDPOINT_MODE", "disabled")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
@@ -36,6 +40,41 @@ LAYER_MARKERS = {
 }
 IN_PROCESS_LAYERS = ("unit", "properties")
 TESTS = Path(__file__).resolve().parent
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Record the checkout's status; no git (or no checkout, e.g. an unpacked sdist) means no check."""
+    root = git_root(REPO)
+    before = status_snapshot(root) if root is not None else None
+    if root is not None and before is not None:
+        session.config.stash[STATUS_BEFORE] = (root, before)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the session if the run changed the checkout (caches and bytecode aside)."""
+    if STATUS_BEFORE not in session.config.stash:
+        return
+    root, before = session.config.stash[STATUS_BEFORE]
+    after = status_snapshot(root)
+    if after is None:
+        return
+    changes = status_changes(before, after)
+    if not changes:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    message = (
+        f"this test run changed the checkout {root} (`git status --porcelain --ignored`, + appeared, - vanished):\n"
+        + "\n".join(f"  {line}" for line in changes)
+        + "\nmake the test that wrote it use tmp_path (or cwd=tmp_path / monkeypatch.chdir), then delete the files;"
+        " if you edited the tree yourself during the run, run again"
+    )
+    if reporter is not None:
+        reporter.ensure_newline()
+        reporter.write_line(message, red=True, bold=True)
+    else:
+        print(message)
+    if session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -4,6 +4,8 @@ Why no Docker: CI runners (and this machine) have no Docker engine, and our depe
 either in the Powertools layer (powertools, pydantic) or pure Python (pynamodb), so a plain copy
 is a correct bundle. The asset directory is content-addressed under build/lambda/<hash>, so
 repeated or concurrent synths reuse it and the asset hash only changes when code changes.
+`CUTOVER_LAMBDA_BUILD_DIR` puts the bundles elsewhere: the test suite points it at a temporary
+directory, so a test run leaves the checkout as it found it.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ VENDORED = ("pynamodb",)  # pure Python, not in the Powertools layer
 RUNTIME = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE = lambda_.Architecture.ARM_64
 POWERTOOLS_PARAMETER = "/aws/service/powertools/python/arm64/python3.12/{version}"  # published by Powertools
+BUILD_DIR_VARIABLE = "CUTOVER_LAMBDA_BUILD_DIR"  # default: build/lambda in the checkout
 
 
 def _sources() -> list[tuple[Path, Path]]:
@@ -81,7 +84,9 @@ def _prune(base: Path, keep: Path, max_age_seconds: float = 3600) -> None:
 
 
 def lambda_code() -> lambda_.Code:
-    return lambda_.Code.from_asset(str(build_lambda_bundle()))
+    """The bundle as a CDK asset, built under $CUTOVER_LAMBDA_BUILD_DIR if set, else build/lambda."""
+    override = os.environ.get(BUILD_DIR_VARIABLE)
+    return lambda_.Code.from_asset(str(build_lambda_bundle(Path(override) if override else None)))
 
 
 def powertools_version() -> str:

@@ -41,7 +41,7 @@ def test_quick_bench_writes_every_figure(tmp_path):
     # When it runs every bench on its own embedded moto server (and dynalite for the engine benches)
     proc = subprocess.run(
         [sys.executable, "-m", "bench", "--quick", "--out", str(out)],
-        cwd=ROOT,
+        cwd=tmp_path,  # PYTHONPATH finds the bench; anything it writes by accident stays out of the clone
         env=env,
         capture_output=True,
         text=True,

@@ -27,10 +27,11 @@ def test_try_it_by_hand_runs_as_printed(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CUTOVER_"))}
     env.update(PATH=f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}", HOME=str(tmp_path))
     script = "set -e\n" + try_it_by_hand()
-    # When the block is pasted into bash
+    # When the block is pasted into bash, in a scratch directory: `cutover reconcile` writes its
+    # report to the current directory, and a test must not leave files in the clone
     proc = subprocess.Popen(
         ["bash", "-c", script],
-        cwd=ROOT,
+        cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

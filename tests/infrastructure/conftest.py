@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,22 @@ class Synth:
 
 
 _CACHE: dict[str, Synth] = {}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def lambda_build_dir(tmp_path_factory) -> Iterator[Path]:
+    """Every synth of this session (in process, or the CDK CLI's child, which inherits the
+    environment) bundles the Lambda code here rather than into build/ in the checkout."""
+    from infra.constructs.code import BUILD_DIR_VARIABLE
+
+    path = tmp_path_factory.mktemp("lambda-build")
+    previous = os.environ.get(BUILD_DIR_VARIABLE)
+    os.environ[BUILD_DIR_VARIABLE] = str(path)
+    yield path
+    if previous is None:
+        os.environ.pop(BUILD_DIR_VARIABLE, None)
+    else:
+        os.environ[BUILD_DIR_VARIABLE] = previous
 
 
 @pytest.fixture(scope="session")

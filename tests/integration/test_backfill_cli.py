@@ -7,6 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from cutover.clock import utc_now
 from cutover.codec import from_ddb, to_ddb
 from cutover.state import BACKFILL_RUN, CheckpointStore, ReportStore
 from cutover_cli.app import main
@@ -49,7 +50,7 @@ def test_runs_once_sync_has_run_and_reports_json(settings, clients):
     _seed(clients, settings.names, 30, 40)
     store = positions.PositionStore(CheckpointStore(clients.dynamodb, settings.names.checkpoints_table))
     for source in ("users", "orders"):
-        store.save_meta(source, {"table": source, "caught_up_at": "2026-01-01T00:00:00.000Z"})
+        store.save_meta(source, {"table": source, "caught_up_at": utc_now()})  # sync caught up just now
     # When backfill runs with --json, Then exit 0 and the JSON summary has every count per table
     result = _run(settings, "--json", "--segments", "3", "--workers", "2")
     assert result.exit_code == 0, result.output

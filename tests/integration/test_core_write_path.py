@@ -9,7 +9,6 @@ from replicator.quarantine import QuarantineStore
 from replicator.v3_writer import Outcome, V3Writer
 
 pytestmark = pytest.mark.server
-ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/x/stream/2026-01-01T00:00:00.000"
 
 
 def _get(clients, names, user_id, record_type):

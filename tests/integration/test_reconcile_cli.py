@@ -22,6 +22,7 @@ from replicator.quarantine import OPEN, RESOLVED, QuarantineStore, entry_for
 from replicator.v3_writer import V3Writer
 
 pytestmark = pytest.mark.server
+# fixed-date: the racing replication write; v3 holds backfill's "0" or a repair's bump, never a clock version
 ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/x/stream/2026-01-01T00:00:00.000"
 
 

@@ -38,9 +38,9 @@ def test_an_earlier_started_run_never_hides_a_later_failing_one(settings, client
 def test_the_reports_table_latest_only_moves_forward_in_start_order(settings, clients):
     # Given a record ordered at 10:00:02
     reports = ReportStore(clients.dynamodb, settings.names.reports_table)
-    reports.record("kind", {"n": 2}, at="2026-11-27T10:00:02.000Z")
+    reports.record("kind", {"n": 2}, at="2026-11-27T10:00:02.000Z")  # fixed-date: ordered against the next only
     # When a record ordered earlier arrives later
-    reports.record("kind", {"n": 1}, at="2026-11-27T10:00:01.000Z")
+    reports.record("kind", {"n": 1}, at="2026-11-27T10:00:01.000Z")  # fixed-date: ordered against the last only
     # Then latest keeps the later-ordered one
     assert reports.latest("kind") == {"n": 2}
 

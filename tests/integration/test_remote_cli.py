@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 import pytest
 from click.testing import CliRunner
 
+from cutover.clock import utc_now
 from cutover.codec import to_ddb
 from cutover.state import BACKFILL_RUN, RECONCILE, CheckpointStore, ReportStore
 from cutover_cli.app import main
@@ -101,7 +102,7 @@ def _seed(settings, clients, users: int) -> None:
             TableName=settings.names.users_table, Item=to_ddb({"userId": f"u{i}", "email": f"u{i}@x"})
         )
     store = PositionStore(CheckpointStore(clients.dynamodb, settings.names.checkpoints_table))
-    store.save_meta("users", {"table": settings.names.users_table, "caught_up_at": "2026-01-01T00:00:00.000Z"})
+    store.save_meta("users", {"table": settings.names.users_table, "caught_up_at": utc_now()})  # caught up just now
 
 
 def _cli(settings, *args):

@@ -159,6 +159,7 @@ def test_lag_is_the_worst_shard_of_every_source(settings, clients):
     names = settings.names
     now = datetime.now(UTC)
     store = _positions(clients, names)
+    # fixed-date: only stored with the positions; lag is measured from caught_up_at
     arn = "arn:aws:dynamodb:us-east-1:1:table/t/stream/2026-01-01T00:00:00.000"
     for table, shard, ago in ((names.users_table, "X", 600), (names.users_table, "Y", 1), (names.orders_table, "Z", 1)):
         store.save_shard(table, shard, stream_arn=arn, sequence="5", closed=False, done=False,
@@ -182,6 +183,7 @@ def test_positions_only_move_forward_and_name_their_consumer(settings, clients):
     # Given consumer A saved shard S at 300
     names = settings.names
     a, b = _positions(clients, names, consumer="A"), _positions(clients, names, consumer="B")
+    # fixed-date: only stored with the positions; lag is measured from caught_up_at
     arn = "arn:aws:dynamodb:us-east-1:1:table/t/stream/2026-01-01T00:00:00.000"
     assert a.save_shard(names.users_table, "S", stream_arn=arn, sequence="300", closed=False, done=False)
     # When consumer B, replaying an older range, saves 200

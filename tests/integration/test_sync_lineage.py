@@ -55,7 +55,8 @@ class SplitStream:
 
     def list_streams(self, TableName, **_):
         arn = self.users_arn if f"table/{TableName}/" in self.users_arn else f"{self.users_arn}-{TableName}"
-        return {"Streams": [{"StreamArn": arn, "TableName": TableName, "StreamLabel": "2026-01-01T00:00:00.000"}]}
+        label = self.users_arn.rsplit("/stream/", 1)[1]  # the real stream's own label (its creation time)
+        return {"Streams": [{"StreamArn": arn, "TableName": TableName, "StreamLabel": label}]}
 
     def describe_stream(self, StreamArn, **_):
         shards = list(self.shards.values()) if StreamArn == self.users_arn else []

@@ -32,6 +32,7 @@ import os
 import random
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
@@ -63,7 +64,9 @@ EXAMPLES = int(os.environ.get("CUTOVER_SOAK_EXAMPLES", "80"))
 STEPS = int(os.environ.get("CUTOVER_SOAK_STEPS", "40"))
 ENDPOINT = os.environ.get("CUTOVER_SOAK_ENDPOINT") or None
 SEGMENTS = 2
-STREAM_LABEL = "2026-01-01T00:00:00.000"
+# A stream label is the stream's creation time: an hour before this run, so it precedes every
+# record the machine makes (their creation time is time.time()) on whatever day the suite runs.
+STREAM_LABEL = (datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="milliseconds").removesuffix("+00:00")
 
 USER_IDS = st.sampled_from([f"u{i}" for i in range(5)])
 ORDER_IDS = st.sampled_from([f"o{i}" for i in range(5)])

@@ -9,7 +9,7 @@ import pytest
 
 from controlplane.gate import Evidence, Thresholds, evaluate, loosened
 
-NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
+NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)  # fixed-date: passed as Evidence.now; the rules read no clock
 
 
 def _z(moment: datetime) -> str:

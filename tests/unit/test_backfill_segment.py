@@ -75,10 +75,11 @@ def test_fill_never_overwrites_the_streams_item_or_a_tombstone(env):
     _seed_users(settings, clients, 5)
     writer = V3Writer(clients.dynamodb, settings.names.v3_table)
     # Given replication already wrote u000 (newer) and deleted u001 (tombstone)
+    # fixed-date: stream versions, compared only with backfill's "0"
     writer.put(
         {"userId": "u000", "recordType": "PROFILE", "email": "stream@x"}, "20260101T000000000000.1", "users#u000"
     )
-    writer.tombstone(("u001", "PROFILE"), "20260101T000000000000.2", "users#u001")
+    writer.tombstone(("u001", "PROFILE"), "20260101T000000000000.2", "users#u001")  # fixed-date: as above
     # When backfill runs
     summary = run_backfill(settings, clients, tables=("users",), segments=2, workers=2, require_sync=False)
     # Then both keys were skipped as newer and keep replication's data

@@ -11,6 +11,7 @@ import pytest
 from replicator.batch import BlockedByEarlierFailure, group_key, run_batch
 from replicator.record_apply import RecordOutcome, RecordResult
 
+# fixed-date: the label only makes versions these records compare among themselves
 ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/users/stream/2026-01-01T00:00:00"
 
 

@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 from replicator.engine import Replicator, ReplicatorConfig
 from replicator.record_apply import RecordOutcome
 
+# fixed-date: the label only makes versions these records compare among themselves
 ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/users/stream/2026-01-01T00:00:00"
 CONFIG = ReplicatorConfig("users", "orders", "v3", "quarantine", write_concurrency=1)
 

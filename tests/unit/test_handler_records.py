@@ -10,6 +10,7 @@ import pytest
 from replicator.contract.versioning import stream_version
 from replicator.stream_record import UnparseableRecordError, parse_record, table_of_arn
 
+# fixed-date: parse input; parse_record reads no clock
 ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/my-service-dev-orders/stream/2026-01-02T03:04:05.678"
 SOURCES = {"my-service-dev-users": "users", "my-service-dev-orders": "orders"}
 
@@ -22,7 +23,7 @@ def record(**overrides) -> dict:
         "eventSource": "aws:dynamodb",
         "awsRegion": "us-east-1",
         "dynamodb": {
-            "ApproximateCreationDateTime": 1767323045,
+            "ApproximateCreationDateTime": 1767323045,  # fixed-date: parse input
             "Keys": {"orderId": {"S": "o1"}},
             "OldImage": {"orderId": {"S": "o1"}, "userId": {"S": "a"}, "n": {"N": "1"}},
             "NewImage": {"orderId": {"S": "o1"}, "userId": {"S": "b"}, "n": {"N": "2.5"}},
@@ -47,15 +48,15 @@ def test_parses_source_images_and_version():
     assert (parsed.table, parsed.sequence_number, parsed.created_at) == (
         "my-service-dev-orders",
         "4000000000000000000000123",
-        1767323045.0,
+        1767323045.0,  # fixed-date: parse output
     )
 
 
 def test_boto3_datetime_creation_time_is_accepted():
     # Given a record as the streams API returns it (datetime), When parsed, Then it becomes epoch seconds
     rec = record()
-    rec["dynamodb"]["ApproximateCreationDateTime"] = datetime(2026, 1, 2, tzinfo=UTC)
-    assert parse_record(rec, SOURCES).created_at == datetime(2026, 1, 2, tzinfo=UTC).timestamp()
+    rec["dynamodb"]["ApproximateCreationDateTime"] = datetime(2026, 1, 2, tzinfo=UTC)  # fixed-date: parse input
+    assert parse_record(rec, SOURCES).created_at == datetime(2026, 1, 2, tzinfo=UTC).timestamp()  # fixed-date: same
 
 
 def test_remove_without_new_image_has_none():
@@ -64,7 +65,7 @@ def test_remove_without_new_image_has_none():
     assert parse_record(rec, SOURCES).change.new is None
 
 
-@pytest.mark.parametrize(
+@pytest.mark.parametrize(  # fixed-date: malformed parse inputs
     "mutate, detail",
     [
         (

@@ -13,7 +13,7 @@ from reconciler.partials import RunStore
 from reconciler.run import run_reconcile
 from tests.unit.test_backfill_lambda import FakeContext, _env
 
-RUN = "20260101T000000000-abc123"
+RUN = "20260101T000000000-abc123"  # fixed-date: an id; Begin records the run's start from the clock
 
 
 @pytest.fixture

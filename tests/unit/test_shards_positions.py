@@ -9,7 +9,7 @@ from replicator.poller.lambda_events import to_lambda_record
 from replicator.poller.sync_stats import percentile
 from replicator.positions import PositionStore
 
-NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
+NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)  # fixed-date: the injected clock (PositionStore(clock=...))
 
 
 class MemoryStore:
@@ -80,7 +80,7 @@ def test_getrecords_record_becomes_lambda_shaped():
         "eventSource": "aws:dynamodb",
         "awsRegion": "us-east-1",
         "dynamodb": {
-            "ApproximateCreationDateTime": datetime(2026, 1, 1, tzinfo=UTC),
+            "ApproximateCreationDateTime": datetime(2026, 1, 1, tzinfo=UTC),  # fixed-date: conversion input
             "SequenceNumber": "1",
             "Keys": {},
         },
@@ -88,7 +88,7 @@ def test_getrecords_record_becomes_lambda_shaped():
     out = to_lambda_record(record, "arn:aws:dynamodb:us-east-1:1:table/t/stream/2026", "us-east-1")
     # Then it carries the stream ARN and an epoch-seconds number, like Lambda's
     assert out["eventSourceARN"].endswith("/stream/2026")
-    assert (
+    assert (  # fixed-date: conversion output
         out["dynamodb"]["ApproximateCreationDateTime"] == 1767225600
         and "ApproximateCreationDateTime" in record["dynamodb"]
     )

@@ -48,19 +48,19 @@ def test_bump_sits_between_a_version_and_every_later_one(label, seq, later):
 
 def test_restarted_stream_with_lower_sequence_still_wins():
     # Given moto-style restart: a newer stream whose numbers start lower
-    old = stream_version(arn(datetime(2026, 1, 1)), "9" * 30)
-    new = stream_version(arn(datetime(2026, 1, 2)), "1" * 21)
+    old = stream_version(arn(datetime(2026, 1, 1)), "9" * 30)  # fixed-date: labels in, versions out (pure)
+    new = stream_version(arn(datetime(2026, 1, 2)), "1" * 21)  # fixed-date: labels in, versions out (pure)
     assert old < new
 
 
 def test_sequences_compare_without_losing_precision():
     base = 10**39
-    assert stream_version(arn(datetime(2026, 1, 1)), str(base)) < stream_version(
+    assert stream_version(arn(datetime(2026, 1, 1)), str(base)) < stream_version(  # fixed-date: pure
         arn(datetime(2026, 1, 1)), str(base + 1)
     )
 
 
-@pytest.mark.parametrize(
+@pytest.mark.parametrize(  # fixed-date: malformed inputs to a pure function
     "bad_arn, bad_seq",
     [("arn:aws:dynamodb:r:1:table/t", "1"), (arn(datetime(2026, 1, 1)), "1e5"), (arn(datetime(2026, 1, 1)), "")],
 )
@@ -70,4 +70,5 @@ def test_malformed_inputs_raise_version_error(bad_arn, bad_seq):
 
 
 def test_label_is_fixed_width():
+    # fixed-date: a label in, its fixed-width form out (pure)
     assert stream_label(arn(datetime(2026, 1, 2, 3, 4, 5) + timedelta(milliseconds=6))) == "20260102T030405006000"
