@@ -12,7 +12,7 @@ from pynamodb.attributes import UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from app_handlers.model_base import Connection, RawItemModel
-from cutover.names import USER_ID_INDEX
+from migrations.seed import USER_ID_INDEX
 
 
 @lru_cache(maxsize=32)

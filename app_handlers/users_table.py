@@ -13,7 +13,7 @@ from pynamodb.attributes import UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from app_handlers.model_base import Connection, RawItemModel
-from cutover.names import EMAIL_INDEX
+from migrations.seed import EMAIL_INDEX
 
 
 @lru_cache(maxsize=32)

@@ -11,7 +11,7 @@ from pynamodb.attributes import UnicodeAttribute
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 
 from app_handlers.model_base import Connection, RawItemModel
-from cutover.names import EMAIL_LOOKUP_INDEX
+from migrations.seed import EMAIL_LOOKUP_INDEX
 
 
 @lru_cache(maxsize=32)

@@ -7,6 +7,7 @@ template and the code.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -104,7 +105,31 @@ _COMMON = (
     _LOG_LEVEL,
 )
 
-_DATA_TABLES = (EnvVar("USERS_TABLE"), EnvVar("ORDERS_TABLE"), EnvVar("V3_TABLE"))
+
+def is_source_tables(value: str) -> bool:
+    """`{"<role>": "<table>", ...}`: each legacy table of the migration, by source role."""
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        return False
+    return (
+        isinstance(parsed, dict)
+        and bool(parsed)
+        and all(isinstance(k, str) and isinstance(v, str) and is_name(v) for k, v in parsed.items())
+    )
+
+
+def is_migration_spec(value: str) -> bool:
+    return bool(_SPEC.match(value))
+
+
+_SPEC = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+_DATA_TABLES = (
+    EnvVar("SOURCE_TABLES", is_source_tables, 'JSON {"<role>": "<legacy table>", ...}'),
+    EnvVar("V3_TABLE"),
+    # the definition the function runs (bundled with it); absent: the seed migration
+    EnvVar("CUTOVER_MIGRATION", is_migration_spec, "module:attribute", required=False),
+)
 _WRITE_CONCURRENCY = EnvVar("WRITE_CONCURRENCY", is_positive_int, "a positive integer", defaults={"*": "16"})
 
 REPLICATOR_ENV = FunctionEnv(

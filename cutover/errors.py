@@ -33,5 +33,5 @@ class InvalidSegmentError(ConfigError):
 
 
 class UnknownTableError(ConfigError):
-    def __init__(self, table: str) -> None:
-        super().__init__(f"unknown table {table!r}: use users, orders or all")
+    def __init__(self, table: str, roles: tuple[str, ...] = ()) -> None:
+        super().__init__(f"unknown table {table!r}: use {', '.join(roles)} or all (the migration's source roles)")

@@ -193,6 +193,10 @@ class Source(_Table):
     range_key: Key | None = None
     indexes: tuple[Index, ...] = ()
     secrets: tuple[str, ...] = ()
+    # The target keys an item occupies, from its source key alone, where they depend on nothing else
+    # (e.g. one fixed sort key under the source's hash key). Lets a REMOVE that carries no OldImage still
+    # find its target items; without it such a REMOVE is quarantined.
+    target_keys_of_key: Callable[[Mapping[str, Any]], Sequence[Mapping[str, Any]]] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -426,6 +430,21 @@ class Migration:
                 )
             values.append(value)
         return tuple(values)
+
+    def target_keys(self, role: str, item: Mapping[str, Any], secrets: Secrets | None = None) -> list[tuple[Any, ...]]:
+        """The target keys this source item occupies, or [] if it is not writable (bad input)."""
+        try:
+            return [self.target_key(out) for out in self.transform(role, item, secrets)]
+        except TransformError:
+            return []
+
+    def target_keys_of_deleted(self, role: str, keys: Mapping[str, Any]) -> list[tuple[Any, ...]] | None:
+        """For a delete seen without its old image: the target keys from the source key alone, or
+        None when the definition cannot tell (`Source.target_keys_of_key` not given)."""
+        derive = self.source(role).target_keys_of_key
+        if derive is None:
+            return None
+        return [self.target_key(k) for k in derive(keys)]
 
     # --- the transform ------------------------------------------------------------------------
     def call_transform(self, role: str, item: Mapping[str, Any], secrets: Secrets | None = None) -> Any:
@@ -886,6 +905,9 @@ def _validate(mig: Migration) -> None:
                 )
         shape = "transform(item, secrets)" if source.secrets else "transform(item)"
         _check_callable(m, f"{where}.transform", source.transform, 2 if source.secrets else 1, shape)
+        if source.target_keys_of_key is not None:
+            _check_callable(m, f"{where}.target_keys_of_key", source.target_keys_of_key, 1,
+                            "target_keys_of_key(source_key) -> [target key, ...]")  # fmt: skip
 
     kinds: set[str] = set()
     for i, inv in enumerate(mig.inverses):

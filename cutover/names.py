@@ -1,7 +1,9 @@
 """The one source of truth for table names, keys, GSIs and parameter names.
 
 CDK (`infra/`), the local backend (`cutover_cli.local_backend`) and runtime code all import from here, so a
-renamed index or key cannot drift between what is deployed and what the code queries.
+renamed index or key cannot drift between what is deployed and what the code queries. The legacy
+tables and the target come from the migration definition (`cutover.migration`); nothing here knows
+one schema.
 """
 
 from __future__ import annotations
@@ -10,9 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-USERS = "users"
-ORDERS = "orders"
-SOURCES = (USERS, ORDERS)
+from cutover.migration import Migration, _Table
+
 READ_SOURCES = ("legacy", "shadow", "v3")
 
 
@@ -21,7 +22,8 @@ class Index:
     name: str
     hash_key: str
     range_key: str | None = None
-    projection: str = "ALL"  # ALL | KEYS_ONLY
+    projection: str = "ALL"  # ALL | KEYS_ONLY | INCLUDE
+    non_key_attributes: tuple[str, ...] = ()  # INCLUDE only
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,8 @@ class TableSpec:
                 {
                     "IndexName": ix.name,
                     "KeySchema": _key_schema(ix.hash_key, ix.range_key),
-                    "Projection": {"ProjectionType": ix.projection},
+                    "Projection": {"ProjectionType": ix.projection}
+                    | ({"NonKeyAttributes": list(ix.non_key_attributes)} if ix.non_key_attributes else {}),
                 }
                 for ix in self.indexes
             ]
@@ -84,42 +87,60 @@ def _key_schema(hash_key: str, range_key: str | None) -> list[dict[str, str]]:
     return schema
 
 
-EMAIL_INDEX = "email-index"
-USER_ID_INDEX = "userId-index"
-EMAIL_LOOKUP_INDEX = "EmailLookupIndex"
-TIME_SERIES_INDEX = "TimeSeriesIndex"
 API_TTL_ATTRIBUTE = "expiresAt"  # epoch seconds; DynamoDB TTL removes expired recent-write markers
+
+
+def _default_migration() -> Migration:
+    from cutover.migration_loader import load_migration  # CUTOVER_MIGRATION, [tool.cutover], or the seed
+
+    return load_migration()
 
 
 @dataclass(frozen=True)
 class Names:
-    """Every name cutover uses, derived from (service, stage). Defaults match docs/CONTRACT.md.
+    """Every name cutover uses, derived from (service, stage) and the migration definition.
 
     The legacy tables are not cutover's: a deployment may have named them by hand years ago, so
-    their names can be given explicitly (CDK context, `--users-table`/`--orders-table`, or the
-    names a deployment published, see `deployment_parameter`). Everything else is derived.
+    their names can be given explicitly per source role (CDK context, `--legacy-table ROLE=NAME`,
+    or the names a deployment published, see `deployment_parameter`). Everything else is derived.
     """
 
     service: str = "my-service"
     stage: str = "dev"
-    legacy_users: str | None = None
-    legacy_orders: str | None = None
+    legacy: tuple[tuple[str, str], ...] = ()  # (role, hand-given table name)
+    migration: Migration = field(default_factory=_default_migration, compare=False)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.legacy, Mapping):
+            object.__setattr__(self, "legacy", tuple(sorted(self.legacy.items())))
+        for role, _ in self.legacy:
+            self.migration.source(role)  # UnknownRoleError names the roles there are
 
     @property
     def prefix(self) -> str:
         return f"{self.service}-{self.stage}"
 
     @property
-    def users_table(self) -> str:
-        return self.legacy_users or f"{self.prefix}-users"
+    def roles(self) -> tuple[str, ...]:
+        """The source roles, in the definition's order."""
+        return self.migration.roles
 
-    @property
-    def orders_table(self) -> str:
-        return self.legacy_orders or f"{self.prefix}-orders"
+    def source_table(self, role: str) -> str:
+        """The legacy table of a source role: the hand-given name, else the definition's template."""
+        given = dict(self.legacy).get(role)
+        return given or self.migration.source_table(role, self.service, self.stage)
+
+    def source_tables(self) -> dict[str, str]:
+        """role -> legacy table name, in the definition's order."""
+        return {role: self.source_table(role) for role in self.roles}
+
+    def source_of_table(self, table_name: str) -> str | None:
+        return {table: role for role, table in self.source_tables().items()}.get(table_name)
 
     @property
     def v3_table(self) -> str:
-        return f"{self.prefix}-users-v3"
+        """The target table (the seed calls it v3)."""
+        return self.migration.target_table(self.service, self.stage)
 
     @property
     def checkpoints_table(self) -> str:
@@ -157,50 +178,30 @@ class Names:
         """Where a CDK deployment publishes its resolved names (JSON), so the CLI finds them."""
         return f"{self.parameter_prefix}/deployment"
 
-    def with_published(self, published: Mapping[str, str]) -> Names:
+    def with_published(self, published: Mapping[str, Any]) -> Names:
         """These names, with the legacy tables a deployment published (explicit ones win)."""
-        return replace(
-            self,
-            legacy_users=self.legacy_users or published.get("usersTable"),
-            legacy_orders=self.legacy_orders or published.get("ordersTable"),
-        )
+        tables = published.get("sourceTables")
+        given = dict(tables) if isinstance(tables, Mapping) else {}
+        merged = {role: name for role, name in given.items() if role in self.roles} | dict(self.legacy)
+        return replace(self, legacy=tuple(sorted(merged.items())))
 
     def describe(self) -> dict[str, str]:
         """What `cutover status` shows: the tables this run is looking at."""
         return {
-            "users": self.users_table,
-            "orders": self.orders_table,
+            **self.source_tables(),
             "v3": self.v3_table,
             "checkpoints": self.checkpoints_table,
             "quarantine": self.quarantine_table,
             "reports": self.reports_table,
         }
 
-    def source_table(self, source: str) -> str:
-        """Legacy table name for a source role (`users` or `orders`)."""
-        return {USERS: self.users_table, ORDERS: self.orders_table}[source]
-
-    def source_of_table(self, table_name: str) -> str | None:
-        return {self.users_table: USERS, self.orders_table: ORDERS}.get(table_name)
-
     # --- table specs -------------------------------------------------------------------
-    def users_spec(self) -> TableSpec:
-        return TableSpec(USERS, self.users_table, "userId", indexes=(Index(EMAIL_INDEX, "email"),), stream=True)
-
-    def orders_spec(self) -> TableSpec:
-        return TableSpec(ORDERS, self.orders_table, "orderId", indexes=(Index(USER_ID_INDEX, "userId"),), stream=True)
+    def source_spec(self, role: str) -> TableSpec:
+        """A legacy table as the definition declares it (the local backend creates it with a stream)."""
+        return _spec(role, self.source_table(role), self.migration.source(role), stream=True)
 
     def v3_spec(self) -> TableSpec:
-        return TableSpec(
-            "v3",
-            self.v3_table,
-            "userId",
-            "recordType",
-            indexes=(
-                Index(EMAIL_LOOKUP_INDEX, "email", "recordType", "KEYS_ONLY"),
-                Index(TIME_SERIES_INDEX, "entityType", "timestamp", "KEYS_ONLY"),
-            ),
-        )
+        return _spec("v3", self.v3_table, self.migration.target, stream=False)
 
     def own_specs(self) -> tuple[TableSpec, ...]:
         """cutover's bookkeeping tables: generic pk/sk so each store chooses its own layout."""
@@ -219,7 +220,32 @@ class Names:
         return TableSpec("api", self.api_table, "pk", "sk", ttl_attribute=API_TTL_ATTRIBUTE)
 
     def legacy_specs(self) -> tuple[TableSpec, ...]:
-        return (self.users_spec(), self.orders_spec())
+        return tuple(self.source_spec(role) for role in self.roles)
 
     def all_specs(self) -> tuple[TableSpec, ...]:
         return (*self.legacy_specs(), self.v3_spec(), *self.own_specs(), self.api_spec())
+
+
+def _spec(role: str, name: str, table: _Table, *, stream: bool) -> TableSpec:
+    indexes = []
+    for ix in table.indexes:
+        projection = ix.projection
+        keys = table.index_key_names(ix)
+        indexes.append(
+            Index(
+                ix.name,
+                keys[0],
+                keys[1] if len(keys) > 1 else None,
+                projection if isinstance(projection, str) else "INCLUDE",
+                () if isinstance(projection, str) else tuple(projection),
+            )
+        )
+    return TableSpec(
+        role,
+        name,
+        table.hash_key.name,
+        None if table.range_key is None else table.range_key.name,
+        indexes=tuple(indexes),
+        stream=stream,
+        attribute_types=dict(table.attribute_types),
+    )

@@ -25,9 +25,10 @@ class Settings:
     endpoint_url: str | None = None
     # DynamoDB alone on another local endpoint (dynalite), Streams/SSM/SQS on `endpoint_url` (moto).
     dynamodb_endpoint_url: str | None = None
-    # Explicit legacy table names (a deployment whose legacy tables were named by hand).
-    users_table: str | None = None
-    orders_table: str | None = None
+    # Explicit legacy table names per source role (a deployment whose legacy tables were named by hand).
+    legacy_tables: tuple[tuple[str, str], ...] = ()
+    # The migration definition, `module:attribute` (None: CUTOVER_MIGRATION, [tool.cutover], the seed).
+    migration: str | None = None
 
     def __post_init__(self) -> None:
         if not NAME_RE.match(self.service):
@@ -45,7 +46,9 @@ class Settings:
 
     @property
     def names(self) -> Names:
-        return Names(self.service, self.stage, self.users_table, self.orders_table)
+        from cutover.migration_loader import load_migration  # read once per process (cached)
+
+        return Names(self.service, self.stage, self.legacy_tables, load_migration(self.migration))
 
     @property
     def is_local(self) -> bool:
@@ -70,4 +73,5 @@ class Settings:
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION"),
             endpoint_url=env.get("CUTOVER_ENDPOINT_URL") or None,
             dynamodb_endpoint_url=env.get("CUTOVER_DYNAMODB_ENDPOINT_URL") or None,
+            migration=env.get("CUTOVER_MIGRATION") or None,
         )

@@ -6,59 +6,76 @@ Everything inward takes a `Tables` value, so no inner function knows where names
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cutover.errors import NotFoundError, UnknownTableError
-from cutover.names import ORDERS, SOURCES, USERS, Names
+from cutover.migration import Migration
+from cutover.names import Names
 
 
 @dataclass(frozen=True)
 class Tables:
-    users: str
-    orders: str
+    sources: tuple[tuple[str, str], ...]  # (role, legacy table), in the definition's order
     v3: str
     quarantine: str
     checkpoints: str
     reports: str
+    migration: Migration = field(compare=False)
 
     @classmethod
     def from_names(cls, names: Names) -> Tables:
         return cls(
-            names.users_table,
-            names.orders_table,
+            tuple(names.source_tables().items()),
             names.v3_table,
             names.quarantine_table,
             names.checkpoints_table,
             names.reports_table,
+            names.migration,
         )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Tables:
-        """From an environment already checked by `BACKFILL_SEGMENT_ENV.validate`."""
+        """From an environment already checked by `FunctionEnv.load` (SOURCE_TABLES is JSON)."""
+        from cutover.migration_loader import load_migration
+
+        migration = load_migration(env.get("CUTOVER_MIGRATION") or None)
+        given = source_tables_of(env)
         return cls(
-            env["USERS_TABLE"],
-            env["ORDERS_TABLE"],
+            tuple((role, given[role]) for role in migration.roles),
             env["V3_TABLE"],
             env["QUARANTINE_TABLE"],
             env["CHECKPOINTS_TABLE"],
             env["REPORTS_TABLE"],
+            migration,
         )
 
+    @property
+    def roles(self) -> tuple[str, ...]:
+        return tuple(role for role, _ in self.sources)
+
     def source_table(self, source: str) -> str:
-        return {USERS: self.users, ORDERS: self.orders}[check_source(source)]
+        return dict(self.sources)[check_source(source, self.roles)]
 
 
-def check_source(source: str) -> str:
-    if source not in SOURCES:
-        raise UnknownTableError(source)
+def source_tables_of(env: Mapping[str, str]) -> dict[str, str]:
+    """SOURCE_TABLES (`{"<role>": "<table>", ...}`) from a validated function environment."""
+    return dict(json.loads(env["SOURCE_TABLES"]))
+
+
+def check_source(source: str, roles: Iterable[str]) -> str:
+    known = tuple(roles)
+    if source not in known:
+        raise UnknownTableError(source, known)
     return source
 
 
-def parse_tables(value: str) -> tuple[str, ...]:
-    """`users`, `orders` or `all` (CLI spelling) -> source roles."""
-    return SOURCES if value == "all" else (check_source(value),)
+def parse_tables(value: str, roles: Iterable[str]) -> tuple[str, ...]:
+    """A source role or `all` (CLI spelling) -> source roles."""
+    known = tuple(roles)
+    return known if value == "all" else (check_source(value, known),)
 
 
 def require_tables(client: Any, tables: Iterable[str], region: str) -> None:
@@ -76,5 +93,5 @@ def require_tables(client: Any, tables: Iterable[str], region: str) -> None:
     if missing:
         raise NotFoundError(
             f"table(s) {', '.join(missing)} do not exist in {region}: check --service/--stage/--region (and "
-            "--users-table/--orders-table for hand-named legacy tables), or run `cutover init` on a local endpoint"
+            "--legacy-table ROLE=NAME for hand-named legacy tables), or run `cutover init` on a local endpoint"
         )

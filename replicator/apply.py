@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cutover.migration import Migration
+from cutover.migration_loader import load_migration
+from cutover.transform_errors import TransformError
 from replicator.changes import Change, Plan
-from replicator.contract.transform import v3_keys
 from replicator.quarantine import QuarantineStore, entry_for
 from replicator.v3_writer import Outcome, V3Writer
 
@@ -32,7 +34,12 @@ class ApplyResult:
 
 
 def apply_plan(
-    plan: Plan, writer: V3Writer, quarantine: QuarantineStore, table: str, origin: str = "replication"
+    plan: Plan,
+    writer: V3Writer,
+    quarantine: QuarantineStore,
+    table: str,
+    origin: str = "replication",
+    migration: Migration | None = None,
 ) -> ApplyResult:
     result = ApplyResult()
     change = plan.change
@@ -49,11 +56,17 @@ def apply_plan(
     if plan.quarantine is not None:
         quarantine.put(entry_for(plan.quarantine.error, table, plan.quarantine.raw, change.version, origin))
         result.quarantined += 1
-    elif _was_bad(change) and quarantine.resolve_older(change.source, change.source_key, change.version):
+    elif _was_bad(change, migration) and quarantine.resolve_older(change.source, change.source_key, change.version):
         result.resolved += 1
     return result
 
 
-def _was_bad(change: Change) -> bool:
+def _was_bad(change: Change, migration: Migration | None) -> bool:
     """The previous image failed the transform, so the item may have an open entry to resolve."""
-    return change.old is not None and bool(change.source_key) and not v3_keys(change.source, change.old)
+    if change.old is None or not change.source_key:
+        return False
+    try:
+        (migration or load_migration()).transform(change.source, change.old)
+    except TransformError:
+        return True
+    return False

@@ -1,8 +1,8 @@
 """Run one batch of stream records: per-key order, different keys concurrently.
 
 Records for the same source item (same table, same Keys) touch the same v3 keys, so they are
-applied one after another in stream order. Different source items never share a v3 key (a user
-owns `PROFILE`, an order owns `ORDER#<orderId>`), so their groups run in parallel: on AWS every
+applied one after another in stream order. Different source items never share a target key (the
+migration definition promises it, and `cutover check` proves it), so their groups run in parallel: on AWS every
 conditional write is a network round trip, and one-at-a-time could not keep up with a busy table.
 
 Once a record of a group fails, the later records of that group are not applied (they are

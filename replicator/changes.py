@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from cutover.names import ORDERS, USERS
-from replicator.contract.errors import MissingImageError, TransformError
-from replicator.contract.transform import SOURCE_KEY, Item, V3Key, transform, v3_keys
+from cutover.migration import Item, Migration
+from cutover.migration_loader import load_migration
+from cutover.transform_errors import ItemKey, MissingImageError, TransformError, key_text
+from replicator.v3_writer import TargetKey
 
 INSERT, MODIFY, REMOVE = "INSERT", "MODIFY", "REMOVE"
 
@@ -20,16 +21,27 @@ INSERT, MODIFY, REMOVE = "INSERT", "MODIFY", "REMOVE"
 class Change:
     """One legacy change, already deserialised and versioned."""
 
-    source: str  # users | orders
+    source: str  # the source role
     event_name: str  # INSERT | MODIFY | REMOVE
     keys: dict[str, Any]
     old: Item | None
     new: Item | None
     version: str
+    key_names: tuple[str, ...] = ()  # the source's key schema order (hash, range); () = as in `keys`
+
+    @property
+    def key_label(self) -> object:
+        """How quarantine and errors name the item: the bare string for one string key, else an ItemKey."""
+        names = self.key_names or tuple(self.keys)
+        values = tuple(self.keys.get(n) for n in names)
+        if len(values) == 1 and isinstance(values[0], str):
+            return values[0]
+        return ItemKey(names, values)
 
     @property
     def source_key(self) -> str:
-        return str(self.keys.get(SOURCE_KEY[self.source], ""))
+        """The item's key as quarantine stores it (`cutover.transform_errors.key_text`); "" if unusable."""
+        return key_text(self.key_label) or ""
 
     @property
     def source_ref(self) -> str:
@@ -43,7 +55,7 @@ class Put:
 
 @dataclass(frozen=True)
 class Tombstone:
-    key: V3Key
+    key: TargetKey
 
 
 @dataclass(frozen=True)
@@ -60,36 +72,42 @@ class Plan:
     quarantine: Quarantine | None = field(default=None)
 
 
-def plan(change: Change) -> Plan:
+def plan(change: Change, migration: Migration | None = None) -> Plan:
     """Puts for the new image, tombstones for every key the old image held that the new does not.
 
-    A bad new image is quarantined and its old keys tombstoned: v3 must not keep serving a
-    version of the item that the source no longer has.
+    A bad new image is quarantined and its old keys tombstoned: the target must not keep serving
+    a version of the item that the source no longer has. A transform that returns several items
+    (fan-out) puts each; one that returns none puts nothing and tombstones what the old image
+    held. `migration` defaults to the process's definition.
     """
-    old_keys = _old_keys(change)
+    m = migration or load_migration()
+    old_keys = _old_keys(change, m)
     if change.event_name == REMOVE:
-        if change.old is None and change.source == ORDERS:
-            err = MissingImageError(ORDERS, change.source_key, "REMOVE without OldImage: cannot find its v3 key")
+        if old_keys is None:
+            err = MissingImageError(change.source, change.key_label, "REMOVE without OldImage: cannot find its v3 key")
             return Plan(change, quarantine=Quarantine(err, dict(change.keys)))
         return Plan(change, tombstones=tuple(Tombstone(k) for k in old_keys))
     if change.new is None:
-        err = MissingImageError(change.source, change.source_key, f"{change.event_name} without NewImage")
+        err = MissingImageError(change.source, change.key_label, f"{change.event_name} without NewImage")
         return Plan(change, quarantine=Quarantine(err, dict(change.keys)))
     try:
-        items = transform(change.source, change.new)
+        items = m.transform(change.source, change.new)
     except TransformError as err:
-        return Plan(change, tombstones=tuple(Tombstone(k) for k in old_keys), quarantine=Quarantine(err, change.new))
-    new_keys = {(i["userId"], i["recordType"]) for i in items}
+        tombs = tuple(Tombstone(k) for k in old_keys or ())
+        return Plan(change, tombstones=tombs, quarantine=Quarantine(err, change.new))
+    new_keys = {m.target_key(i) for i in items}
     return Plan(
         change,
         puts=tuple(Put(i) for i in items),
-        tombstones=tuple(Tombstone(k) for k in old_keys if k not in new_keys),
+        tombstones=tuple(Tombstone(k) for k in old_keys or () if k not in new_keys),
     )
 
 
-def _old_keys(change: Change) -> list[V3Key]:
+def _old_keys(change: Change, m: Migration) -> list[TargetKey] | None:
+    """The target keys the item held before this change; None if that cannot be known (no old
+    image, and the definition cannot derive them from the source key)."""
     if change.old is not None:
-        return v3_keys(change.source, change.old)
-    if change.source == USERS and change.source_key:
-        return [(change.source_key, "PROFILE")]
-    return []
+        return m.target_keys(change.source, change.old)
+    if change.source_key:
+        return m.target_keys_of_deleted(change.source, change.keys)
+    return None if change.event_name == REMOVE else []

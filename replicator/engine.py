@@ -12,12 +12,14 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cutover.environment import REPLICATOR_ENV
 from cutover.errors import ConfigError
-from cutover.names import ORDERS, USERS, Names
+from cutover.migration import Migration
+from cutover.names import Names
+from cutover.tables import source_tables_of
 from replicator.apply import ApplyResult
 from replicator.batch import BatchResult, BlockedByEarlierFailure, run_batch
 from replicator.quarantine import QuarantineStore
@@ -30,21 +32,35 @@ DEFAULT_WRITE_CONCURRENCY = 16
 
 @dataclass(frozen=True)
 class ReplicatorConfig:
-    users_table: str
-    orders_table: str
+    source_tables: tuple[tuple[str, str], ...]  # (role, legacy table)
     v3_table: str
     quarantine_table: str
+    migration: Migration = field(compare=False)
     write_concurrency: int = DEFAULT_WRITE_CONCURRENCY
 
     def __post_init__(self) -> None:
         if self.write_concurrency < 1:
             raise ConfigError(f"write_concurrency must be a positive integer, got {self.write_concurrency!r}")
-        if self.users_table == self.orders_table:
-            raise ConfigError(f"users and orders tables must differ, both are {self.users_table!r}")
+        tables = [table for _, table in self.source_tables]
+        shared = sorted({t for t in tables if tables.count(t) > 1})
+        if shared:
+            raise ConfigError(f"each source needs its own legacy table; {', '.join(shared)} is given to several")
+        roles = {role for role, _ in self.source_tables}
+        if roles != set(self.migration.roles):
+            raise ConfigError(
+                f"legacy tables are given for {', '.join(sorted(roles)) or 'no source'}; migration "
+                f"{self.migration.name!r} has sources {', '.join(self.migration.roles)}: give one table per source"
+            )
 
     @classmethod
     def from_names(cls, names: Names, write_concurrency: int = DEFAULT_WRITE_CONCURRENCY) -> ReplicatorConfig:
-        return cls(names.users_table, names.orders_table, names.v3_table, names.quarantine_table, write_concurrency)
+        return cls(
+            tuple(names.source_tables().items()),
+            names.v3_table,
+            names.quarantine_table,
+            names.migration,
+            write_concurrency,
+        )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> ReplicatorConfig:
@@ -53,19 +69,22 @@ class ReplicatorConfig:
         Raises:
             ConfigError: naming every missing or malformed variable and any unresolved `${...}`.
         """
+        from cutover.migration_loader import load_migration
+
         env = REPLICATOR_ENV.load(environ)
+        migration = load_migration(env.get("CUTOVER_MIGRATION"))
         return cls(
-            users_table=env["USERS_TABLE"],
-            orders_table=env["ORDERS_TABLE"],
+            source_tables=tuple(source_tables_of(env).items()),
             v3_table=env["V3_TABLE"],
             quarantine_table=env["QUARANTINE_TABLE"],
+            migration=migration,
             write_concurrency=int(env["WRITE_CONCURRENCY"]),
         )
 
     @property
     def sources(self) -> dict[str, str]:
         """Legacy table name -> source role, for parsing stream ARNs."""
-        return {self.users_table: USERS, self.orders_table: ORDERS}
+        return {table: role for role, table in self.source_tables}
 
 
 class Replicator:
@@ -83,9 +102,10 @@ class Replicator:
     ) -> None:
         self.config = config
         self._applier = RecordApplier(
-            V3Writer(dynamodb_client, config.v3_table),
-            QuarantineStore(dynamodb_client, config.quarantine_table),
+            V3Writer(dynamodb_client, config.v3_table, config.migration),
+            QuarantineStore(dynamodb_client, config.quarantine_table, config.migration),
             config.sources,
+            config.migration,
         )
         self._pool = (
             ThreadPoolExecutor(max_workers=config.write_concurrency, thread_name_prefix="replicator")

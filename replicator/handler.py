@@ -65,7 +65,8 @@ class LambdaRuntime:
 def _build(env: dict[str, str], clients: Clients) -> LambdaRuntime:
     config = ReplicatorConfig.from_env(env)
     consumer = f"lambda:{os.environ.get('AWS_LAMBDA_FUNCTION_NAME', env['POWERTOOLS_SERVICE_NAME'])}"
-    positions = PositionStore(CheckpointStore(clients.dynamodb, env["CHECKPOINTS_TABLE"]), consumer=consumer)
+    store = CheckpointStore(clients.dynamodb, env["CHECKPOINTS_TABLE"])
+    positions = PositionStore(store, consumer=consumer, tables=dict(config.source_tables))
     return LambdaRuntime(Replicator(config, clients.dynamodb, logger=logger), positions, int(env["STREAM_BATCH_SIZE"]))
 
 

@@ -9,7 +9,7 @@ Layout (JSON documents through `CheckpointStore`):
 - pk `sync-gap`, sk `<detected at>#<table>#<shard>`: a range of stream records that was trimmed or
   disappeared before sync applied it. The flip gate refuses until a full `reconcile --repair`
   started after the newest gap.
-- pk `sync#<source>` (users|orders), sk `meta`: the table's last pass, for `status`.
+- pk `sync#<source>` (a source role), sk `meta`: the table's last pass, for `status`.
 - pk `consumer#<legacy table>`, sk `<consumer>` (e.g. `lambda:<function>`): what the deployed
   replicator Lambda reports after each batch (`record_consumer`): the last record applied, its
   creation time, when it ran, and `caught_up_at` when the batch was not full (the event source
@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cutover.clock import iso, parse_iso
-from cutover.names import SOURCES
+from cutover.migration_loader import load_migration
 from cutover.state import CheckpointStore
 from replicator.contract.versioning import stream_version
 
@@ -60,6 +60,8 @@ class PositionStore:
         self._clock = clock or (lambda: datetime.now(UTC))
         self.consumer = consumer or consumer_id()
         self._tables = dict(tables or {})
+        # the source roles to report on: the tables' roles, else the process's definition
+        self._roles = tuple(self._tables) or load_migration().roles
 
     # --- shard positions (used by sync) ----------------------------------------------------
     def shard_positions(self, table: str) -> dict[str, dict[str, Any]]:
@@ -176,7 +178,7 @@ class PositionStore:
         """
         out: dict[str, float | None] = {}
         now = self._clock()
-        for source in SOURCES:
+        for source in self._roles:
             table = self._tables.get(source) or (self.meta(source) or {}).get("table")
             docs = list(self.shard_positions(table).values()) if table else []
             marks = [(d.get("done"), self._mark(d)) for d in docs if not d.get("gap")]
@@ -207,7 +209,7 @@ class PositionStore:
         each deployed Lambda's last report, with the source's lag and when each was updated."""
         lags = self.source_lags()
         rows = []
-        for source in SOURCES:
+        for source in self._roles:
             doc = self.meta(source)
             lag = None if lags.get(source) is None else round(lags[source], 3)  # type: ignore[arg-type]
             if doc is not None:

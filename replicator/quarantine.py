@@ -19,9 +19,10 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from cutover.clock import utc_now
-from cutover.codec import from_ddb, to_ddb
-from replicator.contract.errors import TransformError
-from replicator.contract.transform import SOURCE_KEY
+from cutover.codec import from_ddb, json_default, to_ddb
+from cutover.migration import Migration, MigrationError
+from cutover.migration_loader import load_migration
+from cutover.transform_errors import TransformError
 
 OPEN = "open"
 RESOLVED = "resolved"
@@ -90,11 +91,7 @@ def entry_for(
     clock: Callable[[], str] = utc_now,
 ) -> QuarantineEntry:
     """Build the entry for a transform error. `raw_item` is the plain (deserialised) legacy item."""
-    key = (
-        error.key
-        if isinstance(error.key, str) and error.key
-        else f"<no key:{json.dumps(raw_item, default=str, sort_keys=True)[:200]}>"
-    )
+    key = error.key_text or f"<no key:{json.dumps(raw_item, default=json_default, sort_keys=True)[:200]}>"
     return QuarantineEntry(
         source=error.source,
         key=key,
@@ -109,9 +106,12 @@ def entry_for(
 
 
 class QuarantineStore:
-    def __init__(self, client: Any, table_name: str) -> None:
+    """The quarantine table. `migration` (default: the process's definition) parses source keys."""
+
+    def __init__(self, client: Any, table_name: str, migration: Migration | None = None) -> None:
         self._client = client
         self.table_name = table_name
+        self._migration = migration
 
     def _put_item(self, entry: QuarantineEntry, **condition: Any) -> None:
         """PutItem; if the raw item itself is over DynamoDB's limit, keep only its key (and say so)."""
@@ -120,15 +120,22 @@ class QuarantineStore:
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "ValidationException":
                 raise
-            key_only = (
-                {SOURCE_KEY[entry.source]: entry.key} if entry.source in SOURCE_KEY else {"record": "<too large>"}
-            )
+            key_only = self._key_only(entry)
             smaller = replace(
                 entry,
                 raw=to_ddb(key_only),
                 detail=entry.detail + " (raw item too large to keep: only its key is stored)",
             )
             self._client.put_item(TableName=self.table_name, Item=to_ddb(smaller.to_item()), **condition)
+
+    def _key_only(self, entry: QuarantineEntry) -> dict[str, Any]:
+        migration = self._migration or load_migration()
+        if entry.source in migration.roles:
+            try:
+                return migration.parse_source_key(entry.source, entry.key)
+            except MigrationError:
+                pass  # a "<no key...>" entry: nothing to keep but the note
+        return {"record": "<too large>"}
 
     def put(self, entry: QuarantineEntry) -> bool:
         """Record an entry unless the stored one is as new or newer, or was resolved by a version as new

@@ -18,6 +18,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from cutover.migration import Migration
+from cutover.migration_loader import load_migration
 from replicator.apply import ApplyResult, apply_plan
 from replicator.changes import Plan, plan
 from replicator.contract.errors import TransformError
@@ -59,18 +61,24 @@ class RecordApplier:
     """Applies records for the legacy tables in `sources` (table name -> source role)."""
 
     def __init__(
-        self, writer: V3Writer, quarantine: QuarantineStore, sources: Mapping[str, str], origin: str = "replication"
+        self,
+        writer: V3Writer,
+        quarantine: QuarantineStore,
+        sources: Mapping[str, str],
+        migration: Migration | None = None,
+        origin: str = "replication",
     ) -> None:
         self._writer = writer
         self._quarantine = quarantine
         self._sources = dict(sources)
+        self._migration = migration or load_migration()
         self._origin = origin
 
     def apply(self, record: Mapping[str, Any]) -> RecordResult:
         parsed: StreamRecord | None = None
         try:
-            parsed = parse_record(record, self._sources)
-            return self._apply_plan(plan(parsed.change), parsed)
+            parsed = parse_record(record, self._sources, self._migration)
+            return self._apply_plan(plan(parsed.change, self._migration), parsed)
         except UnparseableRecordError as err:
             return self._quarantine_raw(err, record)
         except Exception as exc:  # noqa: BLE001 - anything unclassified is retried, never swallowed
@@ -78,7 +86,7 @@ class RecordApplier:
 
     def _apply_plan(self, the_plan: Plan, parsed: StreamRecord) -> RecordResult:
         try:
-            result = apply_plan(the_plan, self._writer, self._quarantine, parsed.table, self._origin)
+            result = apply_plan(the_plan, self._writer, self._quarantine, parsed.table, self._origin, self._migration)
         except ClientError as exc:
             if error_code(exc) not in PERMANENT_WRITE_ERRORS:
                 raise
@@ -96,7 +104,7 @@ class RecordApplier:
         change = parsed.change
         result = ApplyResult()
         for put in the_plan.puts:
-            key = (put.item["userId"], put.item["recordType"])
+            key = self._migration.target_key(put.item)
             try:
                 if self._writer.tombstone(key, change.version, change.source_ref) is Outcome.WRITTEN:
                     result.tombstoned += 1
@@ -109,7 +117,7 @@ class RecordApplier:
             if the_plan.quarantine is not None
             else WriteRejectedError(
                 change.source,
-                change.source_key,
+                change.key_label,
                 f"DynamoDB rejected the v3 write ({error_code(exc)}: {message}); its v3 key was tombstoned. "
                 "Fix the source item (e.g. keep it under 400 KB) and re-drive it",
             )

@@ -18,12 +18,20 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from cutover.codec import from_ddb, to_ddb
-from cutover.names import SOURCES, Names
-from replicator.contract.errors import TransformError
-from replicator.contract.transform import SOURCE_KEY, Item, transform
+from cutover.migration import Item
+from cutover.names import Names
+from cutover.transform_errors import TransformError
 from replicator.contract.versioning import bump
 from replicator.quarantine import QuarantineEntry, QuarantineStore, entry_for
-from replicator.v3_writer import Outcome, V3Writer, is_rejected, rejected_error, same_visible, version_of
+from replicator.v3_writer import (
+    Outcome,
+    TargetKey,
+    V3Writer,
+    is_rejected,
+    rejected_error,
+    same_visible,
+    version_of,
+)
 
 MAX_ATTEMPTS = 5  # re-checks when the item changes under the re-drive; then report it as changing
 
@@ -64,11 +72,12 @@ class Redriver:
     def __init__(self, dynamodb: Any, names: Names) -> None:
         self._dynamodb = dynamodb
         self._names = names
-        self.quarantine = QuarantineStore(dynamodb, names.quarantine_table)
-        self._writer = V3Writer(dynamodb, names.v3_table)
+        self.quarantine = QuarantineStore(dynamodb, names.quarantine_table, names.migration)
+        self._migration = names.migration
+        self._writer = V3Writer(dynamodb, names.v3_table, names.migration)
 
     def redrive(self, entry: QuarantineEntry) -> RedriveResult:
-        if entry.source not in SOURCES or entry.key.startswith("<no key"):
+        if entry.source not in self._names.roles or entry.key.startswith("<no key"):
             return RedriveResult(
                 entry.source,
                 entry.key,
@@ -85,45 +94,49 @@ class Redriver:
         )
 
     def _legacy(self, entry: QuarantineEntry) -> Item | None:
+        key = self._migration.parse_source_key(entry.source, entry.key)
         resp = self._dynamodb.get_item(
-            TableName=self._names.source_table(entry.source),
-            Key=to_ddb({SOURCE_KEY[entry.source]: entry.key}),
-            ConsistentRead=True,
+            TableName=self._names.source_table(entry.source), Key=to_ddb(key), ConsistentRead=True
         )
         return from_ddb(resp["Item"]) if "Item" in resp else None
 
-    def _v3(self, key: tuple[str, str]) -> Item | None:
+    def _v3(self, key: TargetKey) -> Item | None:
+        names = self._migration.target.key_names
         resp = self._dynamodb.get_item(
-            TableName=self._names.v3_table, Key=to_ddb({"userId": key[0], "recordType": key[1]}), ConsistentRead=True
+            TableName=self._names.v3_table, Key=to_ddb(dict(zip(names, key, strict=True))), ConsistentRead=True
         )
         return from_ddb(resp["Item"]) if "Item" in resp else None
 
     def _attempt(self, entry: QuarantineEntry) -> RedriveResult | None:
-        """One read-v3, read-legacy, conditional write; None means "changed meanwhile, re-check"."""
+        """One read-v3, read-legacy, conditional write per target item; None means "changed meanwhile"."""
         table = self._names.source_table(entry.source)
-        first = self._legacy(entry)  # only to learn the v3 key (an order's userId)
+        first = self._legacy(entry)  # only to learn the target keys (they may depend on any attribute)
         if first is None:
             return self._resolved(entry, Redriven.GONE, entry.version)
         try:
-            v3_item = transform(entry.source, first)[0]
+            items = self._migration.transform(entry.source, first)
         except TransformError as err:
             return self._still_bad(entry, err, table, first)
-        seen = self._v3((v3_item["userId"], v3_item["recordType"]))
-        if self._legacy(entry) != first:  # the legacy read that counts comes after the v3 read
+        seen = [self._v3(self._migration.target_key(item)) for item in items]
+        if self._legacy(entry) != first:  # the legacy read that counts comes after the v3 reads
             return None
-        if same_visible(v3_item, seen):
-            return self._resolved(entry, Redriven.NEWER_IN_V3, version_of(seen) or "")
-        try:
-            outcome = self._writer.put_over(v3_item, seen, f"{entry.source}#{entry.key}")
-        except ClientError as exc:
-            if not is_rejected(exc):
-                raise
-            return self._still_bad(
-                entry, rejected_error(entry.source, entry.key, exc, "nothing was written"), table, first
-            )
-        if outcome is Outcome.SKIPPED:
-            return None  # v3 changed after we read it: re-check
-        return self._resolved(entry, Redriven.WRITTEN, bump(version_of(seen)))
+        versions, wrote = [version_of(s) or "" for s in seen], False
+        for item, current in zip(items, seen, strict=True):
+            if same_visible(item, current):
+                continue
+            try:
+                outcome = self._writer.put_over(item, current, f"{entry.source}#{entry.key}")
+            except ClientError as exc:
+                if not is_rejected(exc):
+                    raise
+                rejected = rejected_error(entry.source, entry.key, exc, "nothing more was written")
+                return self._still_bad(entry, rejected, table, first)
+            if outcome is Outcome.SKIPPED:
+                return None  # the target changed after we read it: re-check
+            wrote = True
+            versions.append(bump(version_of(current)))
+        resolved_by = max(versions, default="") or entry.version
+        return self._resolved(entry, Redriven.WRITTEN if wrote else Redriven.NEWER_IN_V3, resolved_by)
 
     def _resolved(self, entry: QuarantineEntry, outcome: Redriven, resolved_by: str) -> RedriveResult:
         if not self.quarantine.resolve(entry.source, entry.key, entry.version, resolved_by):

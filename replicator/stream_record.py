@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from cutover.codec import from_ddb
+from cutover.migration import Migration
 from replicator.changes import INSERT, MODIFY, REMOVE, Change
 from replicator.contract.errors import TransformError
 from replicator.contract.versioning import BACKFILL_VERSION, VersionError, stream_version
@@ -62,13 +63,15 @@ def record_id(record: Mapping[str, Any]) -> tuple[str, str]:
     return str(record.get("eventSourceARN", "")), str(dynamodb.get("SequenceNumber", ""))
 
 
-def parse_record(record: Mapping[str, Any], sources: Mapping[str, str]) -> StreamRecord:
+def parse_record(
+    record: Mapping[str, Any], sources: Mapping[str, str], migration: Migration | None = None
+) -> StreamRecord:
     """Parse a Lambda-shaped stream record. `sources` maps legacy table name -> source role.
 
     Raises:
         UnparseableRecordError: malformed ARN or sequence number, unknown table, unknown
             eventName, missing/undecodable Keys or images. Its `source` is always "unknown"
-            (quarantine entries under users/orders hold legacy items; this holds a raw record)
+            (quarantine entries under a source role hold legacy items; this holds a raw record)
             and its `key` is `<eventSourceARN>#<SequenceNumber>`.
     """
     arn, seq = record_id(record)
@@ -96,7 +99,8 @@ def parse_record(record: Mapping[str, Any], sources: Mapping[str, str]) -> Strea
         new = from_ddb(dynamodb["NewImage"]) if "NewImage" in dynamodb else None
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
         raise _unparseable(record, f"Keys/images are not valid DynamoDB JSON: {exc!r}") from exc
-    change = Change(source=source, event_name=event_name, keys=keys, old=old, new=new, version=version)
+    key_names = migration.source(source).key_names if migration is not None else ()
+    change = Change(source, event_name, keys, old, new, version, key_names)
     return StreamRecord(change, table, arn, seq, creation_seconds(dynamodb.get("ApproximateCreationDateTime")))
 
 

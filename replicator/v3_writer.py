@@ -10,15 +10,19 @@ write is conditional on the exact v3 state it was derived from (DESIGN.md "Non-s
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from cutover.codec import to_ddb
 from cutover.ddb_values import differing
-from replicator.contract.errors import TransformError
-from replicator.contract.transform import Item, V3Key
+from cutover.migration import Item, Migration
+from cutover.migration_loader import load_migration
+from cutover.transform_errors import TransformError
 from replicator.contract.versioning import BACKFILL_VERSION, bump
+
+TargetKey = tuple[Any, ...]  # the target item's key values: (hash,) or (hash, range)
 
 _NEWER_WINS = "attribute_not_exists(#pk) OR attribute_not_exists(#ver) OR #ver < :ver"
 _ABSENT = "attribute_not_exists(#pk)"
@@ -53,10 +57,11 @@ def rejected_error(source: str, key: str, exc: ClientError, what_happened: str) 
     )
 
 
-def tombstone_item(key: V3Key, version: str, source_ref: str) -> Item:
-    """A tombstone: in no GSI (no email/entityType/timestamp); readers treat it as absent."""
-    user_id, record_type = key
-    return {"userId": user_id, "recordType": record_type, "_deleted": True, "_version": version, "_source": source_ref}
+def tombstone_item(key: TargetKey, version: str, source_ref: str, key_names: Sequence[str] | None = None) -> Item:
+    """A tombstone: the target key and bookkeeping only, so it is in no GSI keyed on any other
+    attribute; readers treat it as absent. `key_names` default to the process's definition."""
+    names = tuple(key_names) if key_names is not None else load_migration().target.key_names
+    return {**dict(zip(names, key, strict=True)), "_deleted": True, "_version": version, "_source": source_ref}
 
 
 def is_tombstone(item: Item | None) -> bool:
@@ -76,17 +81,20 @@ def same_visible(expected: Item, actual: Item | None) -> bool:
 
 
 class V3Writer:
-    def __init__(self, client: Any, table_name: str) -> None:
+    """Writes the target table. `migration` gives its key (default: the process's definition)."""
+
+    def __init__(self, client: Any, table_name: str, migration: Migration | None = None) -> None:
         self._client = client
         self.table_name = table_name
+        self.key_names = (migration or load_migration()).target.key_names
 
     # -- the stream: newer version wins --------------------------------------------------------
     def put(self, item: Item, version: str, source_ref: str) -> Outcome:
         """Write `item` unless v3 already holds `version` or newer at its key."""
         return self._put({**item, "_version": version, "_source": source_ref}, _NEWER_WINS, {":ver": version})
 
-    def tombstone(self, key: V3Key, version: str, source_ref: str) -> Outcome:
-        return self._put(tombstone_item(key, version, source_ref), _NEWER_WINS, {":ver": version})
+    def tombstone(self, key: TargetKey, version: str, source_ref: str) -> Outcome:
+        return self._put(tombstone_item(key, version, source_ref, self.key_names), _NEWER_WINS, {":ver": version})
 
     # -- everything else: conditional on the exact state it was derived from --------------------
     def fill(self, item: Item, source_ref: str) -> Outcome:
@@ -101,12 +109,13 @@ class V3Writer:
         """
         return self._put({**item, "_version": bump(version_of(seen)), "_source": source_ref}, *_exactly(seen))
 
-    def tombstone_over(self, key: V3Key, seen: Item, source_ref: str) -> Outcome:
+    def tombstone_over(self, key: TargetKey, seen: Item, source_ref: str) -> Outcome:
         """Repair of a live item whose source is gone or moved: tombstone exactly `seen`, nothing newer."""
-        return self._put(tombstone_item(key, bump(version_of(seen)), source_ref), *_exactly(seen))
+        return self._put(tombstone_item(key, bump(version_of(seen)), source_ref, self.key_names), *_exactly(seen))
 
     def _put(self, item: Item, condition: str, values: dict[str, str]) -> Outcome:
-        names = {k: v for k, v in (("#pk", "userId"), ("#ver", "_version")) if k in condition}  # AWS refuses unused
+        pairs = (("#pk", self.key_names[0]), ("#ver", "_version"))
+        names = {k: v for k, v in pairs if k in condition}  # AWS refuses unused names
         kwargs: dict[str, Any] = {
             "TableName": self.table_name,
             "Item": to_ddb(item),

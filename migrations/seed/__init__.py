@@ -86,6 +86,7 @@ MIGRATION = Migration(
             hash_key=Key("userId"),
             indexes=(Index(EMAIL_INDEX, Key("email")),),
             transform=users,
+            target_keys_of_key=lambda key: [{"userId": key["userId"], "recordType": PROFILE}],
         ),
         Source(
             role=ORDERS,

@@ -25,7 +25,6 @@ from typing import Any
 
 from cutover.clients import Clients
 from cutover.errors import CutoverError
-from cutover.names import SOURCES
 from cutover.progress import NullStatus, StatusDisplay
 from cutover.retry import backoff_delay
 from cutover.settings import Settings
@@ -99,10 +98,10 @@ def _run(
     opts: SyncOptions,
 ) -> SyncResult:
     names = settings.names
-    positions = PositionStore(CheckpointStore(clients.dynamodb, names.checkpoints_table))
+    positions = PositionStore(CheckpointStore(clients.dynamodb, names.checkpoints_table), tables=names.source_tables())
     tables = [
         TableSync(s, names.source_table(s), clients.dynamodb, clients.streams, positions, opts.empty_pages, once)
-        for s in SOURCES
+        for s in names.roles
     ]
     result = SyncResult(tables={t.source: 0 for t in tables})
     delivery = _Delivery(replicator, clients.region, result, opts, stop)

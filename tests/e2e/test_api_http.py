@@ -67,7 +67,7 @@ def api_url(settings):
 def test_register_order_and_read_back_over_http(settings, clients, api_url):
     # Given a legacy user typed messily years ago
     clients.dynamodb.put_item(
-        TableName=settings.names.users_table, Item=to_ddb({"userId": "old", "email": " Old@Example.com"})
+        TableName=settings.names.source_table("users"), Item=to_ddb({"userId": "old", "email": " Old@Example.com"})
     )
     # When a client registers a user, places an order and reads both back over HTTP
     status, user, source = _request(f"{api_url}/users", {"email": "New@Example.com", "name": "New"})

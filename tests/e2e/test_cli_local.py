@@ -32,9 +32,9 @@ def test_init_sync_and_quarantine_list_through_the_cli(settings, clients):
     names = settings.names
     # Given init (idempotent) and a few legacy writes, one of them bad
     assert cli(settings, "init", "--json").exit_code == 0
-    _put(clients, names.users_table, {"userId": "u1", "email": " A@B.io "})
-    _put(clients, names.orders_table, {"orderId": "o1", "userId": "u1", "createdAt": 1_700_000_000})
-    _put(clients, names.users_table, {"userId": "u2", "createdAt": "2024-01-01"})
+    _put(clients, names.source_table("users"), {"userId": "u1", "email": " A@B.io "})
+    _put(clients, names.source_table("orders"), {"orderId": "o1", "userId": "u1", "createdAt": 1_700_000_000})
+    _put(clients, names.source_table("users"), {"userId": "u2", "createdAt": "2024-01-01"})
     # When sync drains once
     synced = cli(settings, "sync", "--once", "--json")
     # Then it exits 0 and reports every record
@@ -157,7 +157,7 @@ def test_ctrl_c_on_backfill_says_at_once_what_it_saves_and_exits_130(settings, c
 
     for i in range(120):
         clients.dynamodb.put_item(
-            TableName=settings.names.users_table, Item=to_ddb({"userId": f"c{i}", "email": "a@b"})
+            TableName=settings.names.source_table("users"), Item=to_ddb({"userId": f"c{i}", "email": "a@b"})
         )
     proc = subprocess.Popen(
         [

@@ -66,8 +66,8 @@ def seeded(settings, clients):
     rng = random.Random(7)
     users = [user(rng, i) for i in range(40)]
     orders = [order(rng, i, [u["userId"] for u in users]) for i in range(60)]
-    batch_write(clients.dynamodb, settings.names.users_table, users)
-    batch_write(clients.dynamodb, settings.names.orders_table, orders)
+    batch_write(clients.dynamodb, settings.names.source_table("users"), users)
+    batch_write(clients.dynamodb, settings.names.source_table("orders"), orders)
     common = ["--endpoint-url", settings.endpoint_url, "--service", settings.service]
     assert CliRunner().invoke(main, ["sync", "--once", "--quiet", *common]).exit_code == 0
     return settings

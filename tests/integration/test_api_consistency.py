@@ -54,10 +54,10 @@ def _seed(world, user: dict, orders: tuple[dict, ...] = ()) -> None:
     settings, clients = world
     n = settings.names
     writer = V3Writer(clients.dynamodb, n.v3_table)
-    clients.dynamodb.put_item(TableName=n.users_table, Item=to_ddb(user))
+    clients.dynamodb.put_item(TableName=n.source_table("users"), Item=to_ddb(user))
     writer.fill(transform("users", user)[0], f"users#{user['userId']}")
     for order in orders:
-        clients.dynamodb.put_item(TableName=n.orders_table, Item=to_ddb(order))
+        clients.dynamodb.put_item(TableName=n.source_table("orders"), Item=to_ddb(order))
         writer.fill(transform("orders", order)[0], f"orders#{order['orderId']}")
 
 
@@ -100,7 +100,7 @@ def test_a_user_deleted_and_registered_again_reads_back_as_registered(world, ctx
     settings, clients = world
     uid = _uid()
     _seed(world, {"userId": uid, "email": f"old-{uid}@example.com", "name": "Old"})
-    clients.dynamodb.delete_item(TableName=settings.names.users_table, Key=to_ddb({"userId": uid}))
+    clients.dynamodb.delete_item(TableName=settings.names.source_table("users"), Key=to_ddb({"userId": uid}))
     _flag(world, mode)
     # When the same userId is registered again with another e-mail and name
     status, created, _ = _call(ctx, "POST", "/users", {"userId": uid, "email": f"new-{uid}@example.com", "name": "New"})
@@ -119,7 +119,7 @@ def test_v3_serves_again_once_replication_caught_up(world, ctx):
     uid = created["userId"]
     assert status == 201 and _call(ctx, "GET", f"/users/{uid}")[2] == "legacy"
     # When replication delivers the write to v3
-    legacy = clients.dynamodb.get_item(TableName=settings.names.users_table, Key=to_ddb({"userId": uid}))["Item"]
+    legacy = clients.dynamodb.get_item(TableName=settings.names.source_table("users"), Key=to_ddb({"userId": uid}))["Item"]
     replicated = transform("users", from_ddb(legacy))[0]
     V3Writer(clients.dynamodb, settings.names.v3_table).put(replicated, "5", f"users#{uid}")
     # Then the next reads are served by v3 (the read-through ends when v3 reflects the write)
@@ -183,7 +183,7 @@ def test_an_email_freed_by_a_source_delete_can_be_registered_again(world, ctx):
     email = f"{_uid()}@example.com"
     status, first, _ = _call(ctx, "POST", "/users", {"email": email, "name": "Gone"})
     assert status == 201
-    clients.dynamodb.delete_item(TableName=settings.names.users_table, Key=to_ddb({"userId": first["userId"]}))
+    clients.dynamodb.delete_item(TableName=settings.names.source_table("users"), Key=to_ddb({"userId": first["userId"]}))
     # When another user registers that e-mail, Then it is created (the stale claim is taken over)
     status, second, _ = _call(ctx, "POST", "/users", {"email": email, "name": "New"})
     assert status == 201 and second["userId"] != first["userId"]
@@ -198,7 +198,7 @@ def test_a_claim_is_taken_over_only_if_its_owner_gave_the_email_up(world, ctx, c
     email = f"{_uid()}@example.com"
     _, first, _ = _call(ctx, "POST", "/users", {"email": email, "name": "First"})
     rewritten = {**first, "email": changed_to.replace("{EMAIL}", email.upper())}
-    clients.dynamodb.put_item(TableName=settings.names.users_table, Item=to_ddb(rewritten))
+    clients.dynamodb.put_item(TableName=settings.names.source_table("users"), Item=to_ddb(rewritten))
     # When another user registers the e-mail
     got = _call(ctx, "POST", "/users", {"email": email, "name": "Second"})[0]
     # Then it is created if the owner now has another e-mail, and a conflict if it is the same one, untidy
@@ -218,7 +218,7 @@ def test_an_order_for_a_user_deleted_after_the_check_is_refused(world, ctx):
     status, body, _ = _call(ctx, "POST", "/orders", {"userId": uid, "amount": 1, "orderId": f"{uid}-o"})
     # Then 404 naming the user, and no order without a user is left behind
     assert status == 404 and uid in body["message"]
-    stored = clients.dynamodb.get_item(TableName=settings.names.orders_table, Key=to_ddb({"orderId": f"{uid}-o"}))
+    stored = clients.dynamodb.get_item(TableName=settings.names.source_table("orders"), Key=to_ddb({"orderId": f"{uid}-o"}))
     assert "Item" not in stored
 
 

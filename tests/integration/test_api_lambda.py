@@ -26,8 +26,8 @@ def _env(settings) -> dict[str, str]:
         "SERVICE": settings.service,
         "STAGE": settings.stage,
         "POWERTOOLS_SERVICE_NAME": settings.service,
-        "USERS_TABLE": n.users_table,
-        "ORDERS_TABLE": n.orders_table,
+        "USERS_TABLE": n.source_table("users"),
+        "ORDERS_TABLE": n.source_table("orders"),
         "V3_TABLE": n.v3_table,
         "READ_SOURCE_PARAMETER": n.read_source_parameter,
         "CUTOVER_ENDPOINT_URL": settings.endpoint_url,
@@ -52,7 +52,7 @@ def test_lambda_serves_and_flushes_a_fallback_metric(cold, monkeypatch, settings
         monkeypatch.setenv(key, value)
     clients.ssm.put_parameter(Name=settings.names.read_source_parameter, Value="v3", Type="String", Overwrite=True)
     clients.dynamodb.put_item(
-        TableName=settings.names.users_table, Item={"userId": {"S": "u9"}, "email": {"S": "u9@x.io"}}
+        TableName=settings.names.source_table("users"), Item={"userId": {"S": "u9"}, "email": {"S": "u9@x.io"}}
     )
     # When the Lambda handles GET /users/u9
     resp = api.lambda_handler(to_event("GET", "/users/u9", {}, None), None)

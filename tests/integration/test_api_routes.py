@@ -31,10 +31,10 @@ def _seed(settings: Settings, clients: Clients, user: dict, orders: tuple[dict, 
     """Write `user` and `orders` to legacy and, as replication would, to v3."""
     n = settings.names
     writer = V3Writer(clients.dynamodb, n.v3_table)
-    clients.dynamodb.put_item(TableName=n.users_table, Item=to_ddb(user))
+    clients.dynamodb.put_item(TableName=n.source_table("users"), Item=to_ddb(user))
     writer.fill(transform("users", user)[0], f"users#{user['userId']}")
     for order in orders:
-        clients.dynamodb.put_item(TableName=n.orders_table, Item=to_ddb(order))
+        clients.dynamodb.put_item(TableName=n.source_table("orders"), Item=to_ddb(order))
         writer.fill(transform("orders", order)[0], f"orders#{order['orderId']}")
 
 
@@ -133,7 +133,7 @@ def test_shadow_does_not_count_a_quarantined_legacy_record_as_a_mismatch(world, 
     # Given a legacy user the transform rejects (numeric email): it is in quarantine, not v3
     settings, clients = world
     uid = f"u-{uuid.uuid4().hex[:8]}"
-    clients.dynamodb.put_item(TableName=settings.names.users_table, Item=to_ddb({"userId": uid, "email": Decimal(5)}))
+    clients.dynamodb.put_item(TableName=settings.names.source_table("users"), Item=to_ddb({"userId": uid, "email": Decimal(5)}))
     _flag(settings, clients, "shadow")
     # When read in shadow mode, Then legacy serves it as stored and it is not a mismatch
     assert _call(ctx, "GET", f"/users/{uid}")[:2] == (200, {"userId": uid, "email": 5})
@@ -145,7 +145,7 @@ def test_shadow_survives_a_broken_v3(world):
     settings, clients = world
     config = AppConfig.from_settings(settings, cache_seconds=0)
     broken = build_context(
-        AppConfig(config.users_table, config.orders_table, "no-such-table", config.read_source_parameter, 0, settings),
+        AppConfig(config.source_table("users"), config.source_table("orders"), "no-such-table", config.read_source_parameter, 0, settings),
         clients,
     )
     _flag(settings, clients, "shadow")
@@ -178,7 +178,7 @@ def test_tombstoned_v3_item_is_treated_as_absent(world, ctx):
     assert _call(ctx, "GET", f"/users/{uid}")[2] == "legacy"
     assert ctx.telemetry.counts["V3Fallback"] == 1
     # And when legacy deleted it too, Then 404
-    clients.dynamodb.delete_item(TableName=settings.names.users_table, Key=to_ddb({"userId": uid}))
+    clients.dynamodb.delete_item(TableName=settings.names.source_table("users"), Key=to_ddb({"userId": uid}))
     assert _call(ctx, "GET", f"/users/{uid}")[0] == 404
 
 
@@ -216,7 +216,7 @@ def test_post_orders_writes_to_legacy_and_needs_an_existing_user(world, ctx):
         ctx, "POST", "/orders", json.dumps({"userId": "u1", "amount": 3.25, "currency": "EUR"})
     )
     assert (status, body["amount"], body["currency"], source) == (201, 3.25, "EUR", "legacy")
-    stored = clients.dynamodb.get_item(TableName=settings.names.orders_table, Key=to_ddb({"orderId": body["orderId"]}))
+    stored = clients.dynamodb.get_item(TableName=settings.names.source_table("orders"), Key=to_ddb({"orderId": body["orderId"]}))
     assert stored["Item"]["userId"] == {"S": "u1"}
     assert _call(ctx, "POST", "/orders", json.dumps({"userId": "ghost", "amount": 1}))[0] == 404
 
@@ -259,7 +259,7 @@ def test_a_deleted_order_is_gone_from_both_lists(world, ctx, mode):
     uid = f"u-{uuid.uuid4().hex[:8]}"
     keep, gone = ({"orderId": f"{uid}-{n}", "userId": uid, "amount": Decimal(n)} for n in (1, 2))
     _seed(settings, clients, {"userId": uid, "email": f"{uid}@example.com"}, (keep, gone))
-    clients.dynamodb.delete_item(TableName=settings.names.orders_table, Key=to_ddb({"orderId": gone["orderId"]}))
+    clients.dynamodb.delete_item(TableName=settings.names.source_table("orders"), Key=to_ddb({"orderId": gone["orderId"]}))
     V3Writer(clients.dynamodb, settings.names.v3_table).tombstone(
         (uid, f"ORDER#{gone['orderId']}"), "9", f"orders#{gone['orderId']}"
     )

@@ -18,8 +18,8 @@ pytestmark = pytest.mark.server
 def _seed(clients, names, users: int, orders: int) -> None:
     ddb = clients.dynamodb
     for table, items in (
-        (names.users_table, [{"userId": f"u{i}", "email": f"U{i}@x"} for i in range(users)]),
-        (names.orders_table, [{"orderId": f"o{i}", "userId": f"u{i % 7}", "total": i} for i in range(orders)]),
+        (names.source_table("users"), [{"userId": f"u{i}", "email": f"U{i}@x"} for i in range(users)]),
+        (names.source_table("orders"), [{"orderId": f"o{i}", "userId": f"u{i % 7}", "total": i} for i in range(orders)]),
     ):
         for start in range(0, len(items), 25):
             ddb.batch_write_item(
@@ -41,7 +41,7 @@ def test_refuses_to_start_when_sync_never_ran(settings, clients):
     # Then it exits 2 with one line naming the table and the way out, and wrote nothing
     assert result.exit_code == 2
     assert result.output.count("\n") == 1
-    assert settings.names.users_table in result.output and "--i-know-sync-is-off" in result.output
+    assert settings.names.source_table("users") in result.output and "--i-know-sync-is-off" in result.output
     assert clients.dynamodb.scan(TableName=settings.names.v3_table)["Count"] == 0
 
 

@@ -44,8 +44,8 @@ def test_a_discarded_batch_is_listed_redriven_once_and_its_message_deleted(setti
     # Given three legacy writes the Lambda gave up on (their pointer is on the users' failure queue)
     names = settings.names
     for i in range(3):
-        clients.dynamodb.put_item(TableName=names.users_table, Item=to_ddb({"userId": f"d{i}", "email": f"D{i}@x.io "}))
-    arn, shard, first, last = _stream_range(clients, names.users_table)
+        clients.dynamodb.put_item(TableName=names.source_table("users"), Item=to_ddb({"userId": f"d{i}", "email": f"D{i}@x.io "}))
+    arn, shard, first, last = _stream_range(clients, names.source_table("users"))
     url = _send_failure(clients, settings, "users", arn, shard, first, last)
 
     # When an operator lists the queue, Then the range is shown and the message is still there
@@ -85,8 +85,8 @@ def _trimmed(**_):
 def test_a_trimmed_range_is_reported_exit_1_and_the_message_kept(settings, clients, monkeypatch):
     # Given a pointer to a range the stream has trimmed
     names = settings.names
-    clients.dynamodb.put_item(TableName=names.users_table, Item=to_ddb({"userId": "t1", "email": "t@x.io"}))
-    arn, shard, first, last = _stream_range(clients, names.users_table)
+    clients.dynamodb.put_item(TableName=names.source_table("users"), Item=to_ddb({"userId": "t1", "email": "t@x.io"}))
+    arn, shard, first, last = _stream_range(clients, names.source_table("users"))
     url = _send_failure(clients, settings, "users", arn, shard, first, last)
 
     def trimming_streams(self):

@@ -51,7 +51,7 @@ def test_a_numeric_value_for_a_string_gsi_key_is_refused_as_on_aws(settings, cli
     # AWS: a write whose GSI key attribute has the wrong type is a ValidationException
     # ("Type mismatch for Index Key"); see GSI_VIOLATIONS. dynalite agrees; moto stores it.
     put = lambda: clients.dynamodb.put_item(  # noqa: E731 - one call, named for readability
-        TableName=settings.names.users_table, Item=to_ddb({"userId": "n1", "email": 5})
+        TableName=settings.names.source_table("users"), Item=to_ddb({"userId": "n1", "email": 5})
     )
     assert _rejected(put) is (LENIENT["numeric value for a string GSI key"] != engine)
 
@@ -70,12 +70,12 @@ def test_batch_write_item_takes_at_most_25_requests(settings, clients, engine):
     # agrees, moto accepts 26. cutover's own helper refuses before sending, on every engine.
     items = [to_ddb({"userId": f"b{i}"}) for i in range(MAX_BATCH_WRITE_ITEMS + 1)]
     raw = lambda: clients.dynamodb.batch_write_item(  # noqa: E731
-        RequestItems={settings.names.users_table: [{"PutRequest": {"Item": i}} for i in items]}
+        RequestItems={settings.names.source_table("users"): [{"PutRequest": {"Item": i}} for i in items]}
     )
     assert _rejected(raw) is (LENIENT["26 requests in one BatchWriteItem"] != engine)
     with pytest.raises(ValueError, match="at most 25"):
-        write_serialised(clients.dynamodb, settings.names.users_table, items)
-    assert write_serialised(clients.dynamodb, settings.names.users_table, items[:25]) == 25
+        write_serialised(clients.dynamodb, settings.names.source_table("users"), items)
+    assert write_serialised(clients.dynamodb, settings.names.source_table("users"), items[:25]) == 25
 
 
 def test_batch_get_dedupes_and_chunks_within_aws_limits(settings, clients):
@@ -83,10 +83,10 @@ def test_batch_get_dedupes_and_chunks_within_aws_limits(settings, clients):
     # cutover's helper de-duplicates and chunks, so 250 keys with duplicates are read exactly.
     for i in range(150):
         clients.dynamodb.put_item(
-            TableName=settings.names.users_table, Item=to_ddb({"userId": f"g{i}", "email": "a@b"})
+            TableName=settings.names.source_table("users"), Item=to_ddb({"userId": f"g{i}", "email": "a@b"})
         )
     keys = [(f"g{i % 150}",) for i in range(250)]
-    found = batch_get(clients.dynamodb, settings.names.users_table, ["userId"], keys, consistent=True)
+    found = batch_get(clients.dynamodb, settings.names.source_table("users"), ["userId"], keys, consistent=True)
     assert len(found) == 150 and found[("g7",)]["email"] == "a@b"
 
 
@@ -122,7 +122,7 @@ def test_read_units_follow_the_size_read_as_on_aws(settings, clients, engine):
     # strongly consistent Scan like an eventually consistent one; moto reports one unit per Scan
     # request and half a unit per GetItem whatever the size. So read-unit figures (bench/, DESIGN.md
     # "What a reconcile costs") come from dynalite's eventually consistent reads, never from moto.
-    ddb, table = clients.dynamodb, settings.names.users_table
+    ddb, table = clients.dynamodb, settings.names.source_table("users")
     for i in range(20):  # 20 items of ~8 KB: ~160 KB, i.e. ~20 units eventually consistent, ~40 strongly
         ddb.put_item(TableName=table, Item=to_ddb({"userId": f"r{i:02d}", "pad": "x" * 8000}))
     eventual = ddb.scan(TableName=table, ReturnConsumedCapacity="TOTAL")

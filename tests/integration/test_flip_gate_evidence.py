@@ -107,7 +107,7 @@ def test_a_source_never_synced_is_refused(world):
     prepare(settings, clients, lag_s=None)
     n = settings.names
     PositionStore(CheckpointStore(clients.dynamodb, n.checkpoints_table)).save_shard(
-        n.users_table, "s", stream_arn="a", sequence="1", closed=False, done=False, caught_up_at=datetime.now(UTC)
+        n.source_table("users"), "s", stream_arn="a", sequence="1", closed=False, done=False, caught_up_at=datetime.now(UTC)
     )
     code, out = _cli(settings, "flip", "v3")
     assert code == 1 and "never synced (orders)" in out
@@ -118,7 +118,7 @@ def test_a_sync_gap_refuses_until_a_full_repair_started_after_it(world):
     prepare(settings, clients)
     n = settings.names
     positions = PositionStore(CheckpointStore(clients.dynamodb, n.checkpoints_table))
-    gap = positions.record_gap(n.users_table, "arn", "shard-1", "42", "trimmed")
+    gap = positions.record_gap(n.source_table("users"), "arn", "shard-1", "42", "trimmed")
     # Then refused while no repair has run since the gap
     code, out = _cli(settings, "flip", "v3")
     assert code == 1 and "gap in" in out and "reconcile --repair" in out

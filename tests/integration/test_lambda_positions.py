@@ -33,9 +33,9 @@ def _cli(settings, *args):
 def test_the_lambdas_reports_feed_status_backfill_and_the_gate(settings, clients, deployed_replicator, lambda_context):
     # Given legacy writes replicated by the deployed Lambda only (no `cutover sync` ever ran)
     n = settings.names
-    clients.dynamodb.put_item(TableName=n.users_table, Item=to_ddb({"userId": "u1", "email": "a@b.io"}))
-    clients.dynamodb.put_item(TableName=n.orders_table, Item=to_ddb({"orderId": "o1", "userId": "u1", "amount": 3}))
-    for table in (n.users_table, n.orders_table):
+    clients.dynamodb.put_item(TableName=n.source_table("users"), Item=to_ddb({"userId": "u1", "email": "a@b.io"}))
+    clients.dynamodb.put_item(TableName=n.source_table("orders"), Item=to_ddb({"orderId": "o1", "userId": "u1", "amount": 3}))
+    for table in (n.source_table("users"), n.source_table("orders")):
         _deliver(clients, table, deployed_replicator, lambda_context)
 
     # When an operator asks for status, Then both sources have a measured lag from the Lambda
@@ -60,8 +60,8 @@ def test_a_consumer_that_stopped_reporting_is_shown_stalled(settings, clients):
         clock=lambda: now() - timedelta(minutes=20),
         consumer="lambda:replicator",
     )
-    arn = clients.dynamodb.describe_table(TableName=n.users_table)["Table"]["LatestStreamArn"]
-    assert past.record_consumer(n.users_table, stream_arn=arn, sequence="100", applied_created_at=None, caught_up=True)
+    arn = clients.dynamodb.describe_table(TableName=n.source_table("users"))["Table"]["LatestStreamArn"]
+    assert past.record_consumer(n.source_table("users"), stream_arn=arn, sequence="100", applied_created_at=None, caught_up=True)
     # When status runs, Then the consumer is stalled (JSON and text) and its lag is 20 minutes, not 0
     data = json.loads(_cli(settings, "status", "--json").stdout)
     [row] = [p for p in data["replication"]["positions"] if p["consumer"] == "lambda:replicator"]
@@ -73,12 +73,12 @@ def test_a_consumer_that_stopped_reporting_is_shown_stalled(settings, clients):
 def test_lambda_reports_only_move_forward(settings, clients):
     n = settings.names
     store = PositionStore(CheckpointStore(clients.dynamodb, n.checkpoints_table), consumer="lambda:replicator")
-    arn = clients.dynamodb.describe_table(TableName=n.users_table)["Table"]["LatestStreamArn"]
+    arn = clients.dynamodb.describe_table(TableName=n.source_table("users"))["Table"]["LatestStreamArn"]
     assert store.record_consumer(
-        n.users_table, stream_arn=arn, sequence="200", applied_created_at=None, caught_up=False
+        n.source_table("users"), stream_arn=arn, sequence="200", applied_created_at=None, caught_up=False
     )
     # a retried older batch never moves the report back
     assert not store.record_consumer(
-        n.users_table, stream_arn=arn, sequence="100", applied_created_at=None, caught_up=True
+        n.source_table("users"), stream_arn=arn, sequence="100", applied_created_at=None, caught_up=True
     )
-    assert store.consumers(n.users_table)["lambda:replicator"]["sequence"] == "200"
+    assert store.consumers(n.source_table("users"))["lambda:replicator"]["sequence"] == "200"

@@ -31,11 +31,11 @@ def _v3_item(clients, names, user_id, record_type):
 def test_redrive_writes_a_fixed_item_and_exits_1_while_one_is_still_bad(settings, clients):
     names = settings.names
     # Given two quarantined users
-    _put(clients, names.users_table, {"userId": "u1"})
-    _put(clients, names.users_table, {"userId": "u2", "email": "x@y.io", "createdAt": "soon"})
+    _put(clients, names.source_table("users"), {"userId": "u1"})
+    _put(clients, names.source_table("users"), {"userId": "u2", "email": "x@y.io", "createdAt": "soon"})
     assert cli(settings, "sync", "--once", "--json").exit_code == 0
     # When only u1 is fixed at the source and everything is re-driven
-    _put(clients, names.users_table, {"userId": "u1", "email": "Fixed@Y.io"})
+    _put(clients, names.source_table("users"), {"userId": "u1", "email": "Fixed@Y.io"})
     redriven = cli(settings, "quarantine", "redrive", "--all", "--json")
     # Then u1 is written and resolved, u2 is still bad, and the exit code says so
     assert redriven.exit_code == 1
@@ -44,7 +44,7 @@ def test_redrive_writes_a_fixed_item_and_exits_1_while_one_is_still_bad(settings
     item = _v3_item(clients, names, "u1", "PROFILE")
     assert item["email"] == "fixed@y.io" and item["_version"].endswith("~r")
     # And once u2 is deleted at the source, re-driving it resolves it and exits 0
-    clients.dynamodb.delete_item(TableName=names.users_table, Key=to_ddb({"userId": "u2"}))
+    clients.dynamodb.delete_item(TableName=names.source_table("users"), Key=to_ddb({"userId": "u2"}))
     assert cli(settings, "quarantine", "redrive", "--source", "users", "--key", "u2").exit_code == 0
     assert json.loads(cli(settings, "quarantine", "list", "--json").stdout) == []
 
@@ -57,11 +57,11 @@ def test_redrive_needs_a_target(settings):
 def test_list_shows_a_table_and_all_includes_resolved(settings, clients):
     names = settings.names
     # Given one quarantined user that is then deleted at the source and re-driven (resolved)
-    _put(clients, names.users_table, {"userId": "gone", "email": "   "})
+    _put(clients, names.source_table("users"), {"userId": "gone", "email": "   "})
     assert cli(settings, "sync", "--once", "--quiet").exit_code == 0
     human = cli(settings, "quarantine", "list")
     assert human.exit_code == 0 and "gone" in human.output and "invalid_email" in human.output
-    clients.dynamodb.delete_item(TableName=names.users_table, Key=to_ddb({"userId": "gone"}))
+    clients.dynamodb.delete_item(TableName=names.source_table("users"), Key=to_ddb({"userId": "gone"}))
     redriven = cli(settings, "quarantine", "redrive", "--source", "users", "--key", "gone", "--json")
     assert redriven.exit_code == 0 and json.loads(redriven.stdout)["results"][0]["outcome"] == "gone"
     # Then it is hidden by default and shown, resolved, with --all

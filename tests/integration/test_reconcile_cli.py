@@ -62,9 +62,9 @@ def migrated(settings, clients):
     """Legacy with 12 users, 12 orders and one quarantined bad user, fully backfilled: clean."""
     names = settings.names
     for i in range(12):
-        _put(clients, names.users_table, {"userId": f"u{i}", "email": f"u{i}@x", "plan": "free"})
-        _put(clients, names.orders_table, {"orderId": f"o{i}", "userId": f"u{i % 4}", "total": i})
-    _put(clients, names.users_table, {"userId": "bad1"})  # no email: bad input AWS can store (a numeric one cannot be)
+        _put(clients, names.source_table("users"), {"userId": f"u{i}", "email": f"u{i}@x", "plan": "free"})
+        _put(clients, names.source_table("orders"), {"orderId": f"o{i}", "userId": f"u{i % 4}", "total": i})
+    _put(clients, names.source_table("users"), {"userId": "bad1"})  # no email: bad input AWS can store (a numeric one cannot be)
     run_backfill(settings, clients, segments=2, workers=2, require_sync=False)
     return names
 
@@ -89,17 +89,17 @@ def test_every_kind_of_difference_is_reported_then_repaired(settings, clients, m
     # different attribute (v3 u2 has another plan)
     _put(clients, names.v3_table, {**_v3(clients, names, "u2", "PROFILE"), "plan": "pro"})
     # stale version (legacy u3 changed, the change never reached v3)
-    _put(clients, names.users_table, {"userId": "u3", "email": "u3@x", "plan": "gold"})
+    _put(clients, names.source_table("users"), {"userId": "u3", "email": "u3@x", "plan": "gold"})
     # extra: a v3 user nobody ever had
     writer.put({"userId": "ghost", "recordType": "PROFILE", "entityType": "USER", "email": "g@x"}, "5", "users#ghost")
     # zombie after delete (legacy o5 deleted, v3 never heard)
-    clients.dynamodb.delete_item(TableName=names.orders_table, Key=to_ddb({"orderId": "o5"}))
+    clients.dynamodb.delete_item(TableName=names.source_table("orders"), Key=to_ddb({"orderId": "o5"}))
     # stale location after a userId move (legacy o6 moved u2 -> u3; v3 still has it under u2)
-    _put(clients, names.orders_table, {"orderId": "o6", "userId": "u3", "total": 6})
+    _put(clients, names.source_table("orders"), {"orderId": "o6", "userId": "u3", "total": 6})
     # an unquarantined bad item, and a quarantine entry whose item has since been deleted
-    _put(clients, names.users_table, {"userId": "bad2", "email": "   "})
+    _put(clients, names.source_table("users"), {"userId": "bad2", "email": "   "})
     quarantine.put(
-        entry_for(InvalidEmailError("users", "gone", "x"), names.users_table, {"userId": "gone"}, "1", "replication")
+        entry_for(InvalidEmailError("users", "gone", "x"), names.source_table("users"), {"userId": "gone"}, "1", "replication")
     )
 
     # When reconcile runs
@@ -158,7 +158,7 @@ def test_repair_never_overwrites_what_replication_wrote_meanwhile(settings, clie
         if not fired and params["TableName"] == names.v3_table and params["Item"]["_version"]["S"].endswith("~r"):
             fired.append(1)
             new = {"userId": "u4", "email": "u4@x", "plan": "platinum"}
-            _put(clients, names.users_table, new)
+            _put(clients, names.source_table("users"), new)
             other.put(transform("users", new)[0], stream_version(ARN, "900"), "users#u4")
 
     clients.dynamodb.meta.events.register("provide-client-params.dynamodb.PutItem", race)

@@ -22,7 +22,7 @@ def test_an_earlier_started_run_never_hides_a_later_failing_one(settings, client
     # Given run A (clean) started first but is slow to record; run B started later and is NOT clean
     names = settings.names
     early = run_reconcile(settings, clients, segments=1, workers=1, report_path=str(tmp_path / "r.json"), record=False)
-    _put(clients, names.users_table, {"userId": "u1", "email": "u1@x"})  # never replicated: missing in v3
+    _put(clients, names.source_table("users"), {"userId": "u1", "email": "u1@x"})  # never replicated: missing in v3
     late = run_reconcile(settings, clients, segments=1, workers=1, report_path=str(tmp_path / "r.json"))
     assert early.clean and not late.clean and early.started_at < late.started_at
     # When A finally records its (clean) result
@@ -48,7 +48,7 @@ def test_the_reports_table_latest_only_moves_forward_in_start_order(settings, cl
 def test_two_runs_with_one_report_path_write_their_own_files(settings, clients, tmp_path):
     # Given two reconciles pointed at the same --report path
     path = str(tmp_path / "reconcile-report.json")
-    _put(clients, settings.names.users_table, {"userId": "u1", "email": "u1@x"})
+    _put(clients, settings.names.source_table("users"), {"userId": "u1", "email": "u1@x"})
     first = run_reconcile(settings, clients, segments=1, workers=1, report_path=path)
     second = run_reconcile(settings, clients, segments=1, workers=1, report_path=path)
     # Then each run's file carries its run id and its own summary, and the shared path is a published copy

@@ -99,10 +99,10 @@ def _running(sfn, machine_arn):
 def _seed(settings, clients, users: int) -> None:
     for i in range(users):
         clients.dynamodb.put_item(
-            TableName=settings.names.users_table, Item=to_ddb({"userId": f"u{i}", "email": f"u{i}@x"})
+            TableName=settings.names.source_table("users"), Item=to_ddb({"userId": f"u{i}", "email": f"u{i}@x"})
         )
     store = PositionStore(CheckpointStore(clients.dynamodb, settings.names.checkpoints_table))
-    store.save_meta("users", {"table": settings.names.users_table, "caught_up_at": utc_now()})  # caught up just now
+    store.save_meta("users", {"table": settings.names.source_table("users"), "caught_up_at": utc_now()})  # caught up just now
 
 
 def _cli(settings, *args):

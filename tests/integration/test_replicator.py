@@ -66,7 +66,7 @@ def event(*records: dict[str, Any]) -> dict[str, Any]:
 def env(settings, clients) -> Iterator[dict[str, Any]]:
     names = settings.names
     replicator = Replicator(ReplicatorConfig.from_names(names, write_concurrency=4), clients.dynamodb)
-    tap = StreamTap(clients, [names.users_table, names.orders_table])
+    tap = StreamTap(clients, [names.source_table("users"), names.source_table("orders")])
     yield {
         "names": names,
         "ddb": clients.dynamodb,
@@ -214,8 +214,8 @@ def test_poison_item_is_quarantined_and_batch_continues(env, caplog):
     # And one structured log line per quarantined record names table, key and reason
     logged = {(r.table, r.key, r.reason) for r in caplog.records if r.getMessage() == "record quarantined"}
     assert logged == {
-        (env["names"].users_table, "bad", "invalid_email"),
-        (env["names"].users_table, "g2", "invalid_timestamp"),
+        (env["names"].source_table("users"), "bad", "invalid_email"),
+        (env["names"].source_table("users"), "g2", "invalid_timestamp"),
     }
 
 
@@ -271,7 +271,7 @@ def test_unknown_table_record_is_quarantined_not_blocking(env):
     put(env, "users", {"userId": "u1", "email": "a@x.com"})
     (rec,) = records(env, "users")
     stray = copy.deepcopy(rec)
-    stray["eventSourceARN"] = rec["eventSourceARN"].replace(env["names"].users_table, "someone-elses-table")
+    stray["eventSourceARN"] = rec["eventSourceARN"].replace(env["names"].source_table("users"), "someone-elses-table")
     # When it is handled with a good record
     response = env["rep"].handle(event(stray, rec))
     # Then nothing fails; the stray is in quarantine under "unknown" with the raw record

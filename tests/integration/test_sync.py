@@ -46,7 +46,7 @@ def _assert_v3_matches_legacy(clients, names):
     """Every legacy item is in v3 as transform(item), or quarantined; no other live v3 item."""
     v3 = _v3(clients, names)
     expected = {}
-    for source, table in (("users", names.users_table), ("orders", names.orders_table)):
+    for source, table in (("users", names.source_table("users")), ("orders", names.source_table("orders"))):
         for item in _scan(clients, table):
             try:
                 for out in transform(source, item):
@@ -66,23 +66,23 @@ def _write_history(clients, names, n_users=30):
     for i in range(n_users):
         _put(
             clients,
-            names.users_table,
+            names.source_table("users"),
             {"userId": f"u{i}", "email": f" User{i}@Example.COM ", "createdAt": 1_700_000_000 + i},
         )
         _put(
             clients,
-            names.orders_table,
+            names.source_table("orders"),
             {"orderId": f"o{i}", "userId": f"u{i}", "total": i, "createdAt": "2024-01-02T03:04:05+02:00"},
         )
     for i in range(0, n_users, 3):
         _put(
-            clients, names.users_table, {"userId": f"u{i}", "email": f"changed{i}@x.io", "createdAt": 1_700_000_000_000}
+            clients, names.source_table("users"), {"userId": f"u{i}", "email": f"changed{i}@x.io", "createdAt": 1_700_000_000_000}
         )
     for i in range(1, n_users, 5):
-        clients.dynamodb.delete_item(TableName=names.users_table, Key=to_ddb({"userId": f"u{i}"}))
-    _put(clients, names.orders_table, {"orderId": "o2", "userId": "u7", "total": 2})
-    _put(clients, names.users_table, {"userId": "bad-email", "createdAt": 1})
-    _put(clients, names.orders_table, {"orderId": "bad-ts", "userId": "u0", "createdAt": "yesterday"})
+        clients.dynamodb.delete_item(TableName=names.source_table("users"), Key=to_ddb({"userId": f"u{i}"}))
+    _put(clients, names.source_table("orders"), {"orderId": "o2", "userId": "u7", "total": 2})
+    _put(clients, names.source_table("users"), {"userId": "bad-email", "createdAt": 1})
+    _put(clients, names.source_table("orders"), {"orderId": "bad-ts", "userId": "u0", "createdAt": "yesterday"})
     return 2 * n_users + len(range(0, n_users, 3)) + len(range(1, n_users, 5)) + 3
 
 
@@ -158,7 +158,7 @@ def test_stop_event_stops_a_continuous_sync_and_restart_resumes(settings, client
     thread.start()
     # When legacy items are written while it runs, and it is then stopped
     for i in range(5):
-        _put(clients, names.users_table, {"userId": f"live{i}", "email": f"L{i}@x.io"})
+        _put(clients, names.source_table("users"), {"userId": f"live{i}", "email": f"L{i}@x.io"})
     stop.set()
     thread.join(timeout=30)
     assert not thread.is_alive()
@@ -189,7 +189,7 @@ def test_a_failing_record_is_retried_with_backoff_then_stops_sync_without_skippi
     # Given five users, the third of which always fails transiently
     names = settings.names
     for i in range(5):
-        _put(clients, names.users_table, {"userId": f"u{i}", "email": f"u{i}@x.io"})
+        _put(clients, names.source_table("users"), {"userId": f"u{i}", "email": f"u{i}@x.io"})
     failing = AlwaysFailsOn(_replicator(settings, clients), bad_index=2)
     # When sync runs with a small retry budget
     with pytest.raises(SyncStalledError, match="failed 3 times"):

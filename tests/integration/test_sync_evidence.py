@@ -36,7 +36,7 @@ class FakeClients:
 def _double(settings, clients, **kwargs):
     """The double's first stream per table takes moto's ARN, as if it were the table's stream."""
     streams = StreamsDouble(**kwargs)
-    for table in (settings.names.users_table, settings.names.orders_table):
+    for table in (settings.names.source_table("users"), settings.names.source_table("orders")):
         streams.enable(table, clients.dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"])
     return streams
 
@@ -47,7 +47,7 @@ def double(settings, clients):
 
 
 def _user(double, names, user_id, email):
-    return double.put(names.users_table, {"userId": user_id}, {"userId": user_id, "email": email})
+    return double.put(names.source_table("users"), {"userId": user_id}, {"userId": user_id, "email": email})
 
 
 def _email(clients, names, user_id):
@@ -67,8 +67,8 @@ def test_disable_and_reenable_reads_the_old_streams_unread_records_first(setting
     _user(double, names, "u1", "first@x.io")
     run_sync(settings, FakeClients(clients, double), once=True, options=FAST)
     _user(double, names, "u1", "second@x.io")
-    double.disable(names.users_table)
-    double.enable(names.users_table)
+    double.disable(names.source_table("users"))
+    double.enable(names.source_table("users"))
     _user(double, names, "u2", "new-stream@x.io")
     # When sync runs again
     result = run_sync(settings, FakeClients(clients, double), once=True, options=FAST)
@@ -77,7 +77,7 @@ def test_disable_and_reenable_reads_the_old_streams_unread_records_first(setting
     assert _email(clients, names, "u2") == "new-stream@x.io"
     assert result.applied == 2 and result.gaps == []
     # And the old stream was finished before the new one was touched
-    old, new = [s for s in double.streams.values() if s.table == names.users_table]
+    old, new = [s for s in double.streams.values() if s.table == names.source_table("users")]
     reads = [sid for kind, sid in double.calls if kind == "records"]
     last_old = max(i for i, sid in enumerate(reads) if sid in old.shards)
     first_new = min(i for i, sid in enumerate(reads) if sid in new.shards)
@@ -89,10 +89,10 @@ def test_a_saved_position_whose_shard_was_trimmed_is_a_reported_gap(settings, cl
     names = settings.names
     _user(double, names, "u1", "a@x.io")
     run_sync(settings, FakeClients(clients, double), once=True, options=FAST)
-    stream = double.latest(names.users_table)
+    stream = double.latest(names.source_table("users"))
     shard_a = stream.open_shard().shard_id
     _user(double, names, "u2", "lost@x.io")
-    double.split(names.users_table)
+    double.split(names.source_table("users"))
     _user(double, names, "u3", "b@x.io")
     double.trim(stream.arn, shard_a)
     # When sync runs
@@ -100,7 +100,7 @@ def test_a_saved_position_whose_shard_was_trimmed_is_a_reported_gap(settings, cl
     # Then the lost range is a gap naming the shard (reported and stored), and reading continued
     assert [g["shard"] for g in result.gaps] == [shard_a]
     stored = _positions(clients, names).gaps()
-    assert [g["shard"] for g in stored] == [shard_a] and stored[0]["table"] == names.users_table
+    assert [g["shard"] for g in stored] == [shard_a] and stored[0]["table"] == names.source_table("users")
     assert _email(clients, names, "u3") == "b@x.io" and _email(clients, names, "u2") is None
 
 
@@ -109,10 +109,10 @@ def test_a_parent_trimmed_before_it_was_read_is_a_gap(settings, clients, double)
     names = settings.names
     _user(double, names, "u1", "a@x.io")
     run_sync(settings, FakeClients(clients, double), once=True, options=FAST)
-    stream = double.latest(names.users_table)
-    shard_b = double.split(names.users_table)
+    stream = double.latest(names.source_table("users"))
+    shard_b = double.split(names.source_table("users"))
     _user(double, names, "u2", "lost@x.io")
-    double.split(names.users_table)
+    double.split(names.source_table("users"))
     double.trim(stream.arn, shard_b)
     # When sync runs
     result = run_sync(settings, FakeClients(clients, double), once=True, options=FAST)
@@ -125,7 +125,7 @@ def test_trimmed_data_on_read_is_a_gap_and_cli_sync_exits_1(settings, clients, d
     names = settings.names
     _user(double, names, "u1", "a@x.io")
     run_sync(settings, FakeClients(clients, double), once=True, options=FAST)
-    stream = double.latest(names.users_table)
+    stream = double.latest(names.source_table("users"))
     lost = _user(double, names, "u2", "lost@x.io")
     _user(double, names, "u3", "kept@x.io")
     double.trim(stream.arn, stream.open_shard().shard_id, upto=lost)
@@ -161,11 +161,11 @@ def test_lag_is_the_worst_shard_of_every_source(settings, clients):
     store = _positions(clients, names)
     # fixed-date: only stored with the positions; lag is measured from caught_up_at
     arn = "arn:aws:dynamodb:us-east-1:1:table/t/stream/2026-01-01T00:00:00.000"
-    for table, shard, ago in ((names.users_table, "X", 600), (names.users_table, "Y", 1), (names.orders_table, "Z", 1)):
+    for table, shard, ago in ((names.source_table("users"), "X", 600), (names.source_table("users"), "Y", 1), (names.source_table("orders"), "Z", 1)):
         store.save_shard(table, shard, stream_arn=arn, sequence="5", closed=False, done=False,
                          caught_up_at=now - timedelta(seconds=ago))  # fmt: skip
-    store.save_meta("users", {"table": names.users_table, "caught_up_at": now.isoformat()})
-    store.save_meta("orders", {"table": names.orders_table, "caught_up_at": now.isoformat()})
+    store.save_meta("users", {"table": names.source_table("users"), "caught_up_at": now.isoformat()})
+    store.save_meta("orders", {"table": names.source_table("orders"), "caught_up_at": now.isoformat()})
     # Then the lag is X's, not the last-read shard's
     assert store.lag_seconds() >= 599
 
@@ -174,7 +174,7 @@ def test_a_source_never_synced_has_unknown_lag(settings, clients):
     # Given only users has ever been synced
     names = settings.names
     store = _positions(clients, names)
-    store.save_meta("users", {"table": names.users_table, "caught_up_at": datetime.now(UTC).isoformat()})
+    store.save_meta("users", {"table": names.source_table("users"), "caught_up_at": datetime.now(UTC).isoformat()})
     # Then the lag is unknown (the gate refuses), not users' lag
     assert store.lag_seconds() is None
 
@@ -185,12 +185,12 @@ def test_positions_only_move_forward_and_name_their_consumer(settings, clients):
     a, b = _positions(clients, names, consumer="A"), _positions(clients, names, consumer="B")
     # fixed-date: only stored with the positions; lag is measured from caught_up_at
     arn = "arn:aws:dynamodb:us-east-1:1:table/t/stream/2026-01-01T00:00:00.000"
-    assert a.save_shard(names.users_table, "S", stream_arn=arn, sequence="300", closed=False, done=False)
+    assert a.save_shard(names.source_table("users"), "S", stream_arn=arn, sequence="300", closed=False, done=False)
     # When consumer B, replaying an older range, saves 200
-    moved = b.save_shard(names.users_table, "S", stream_arn=arn, sequence="200", closed=False, done=False)
+    moved = b.save_shard(names.source_table("users"), "S", stream_arn=arn, sequence="200", closed=False, done=False)
     # Then B's write is refused and the position stays at A's 300, recorded as A's
-    saved = a.shard_positions(names.users_table)["S"]
+    saved = a.shard_positions(names.source_table("users"))["S"]
     assert moved is False and saved["sequence"] == "300" and saved["consumer"] == "A"
     # And a forward move by B is accepted and recorded as B's
-    assert b.save_shard(names.users_table, "S", stream_arn=arn, sequence="1000", closed=False, done=False)
-    assert a.shard_positions(names.users_table)["S"]["consumer"] == "B"
+    assert b.save_shard(names.source_table("users"), "S", stream_arn=arn, sequence="1000", closed=False, done=False)
+    assert a.shard_positions(names.source_table("users"))["S"]["consumer"] == "B"

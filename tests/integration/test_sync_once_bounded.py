@@ -53,8 +53,8 @@ def test_a_reenabled_stream_labelled_before_the_old_one_is_read_after_it_and_rep
     _user(double, names, "u1", "first@x.io")
     run_sync(settings, FakeClients(clients, double), once=True, options=FAST)
     _user(double, names, "u1", "second@x.io")
-    double.disable(names.users_table)
-    double.enable(names.users_table, label="2000-01-01T00:00:00.000")
+    double.disable(names.source_table("users"))
+    double.enable(names.source_table("users"), label="2000-01-01T00:00:00.000")
     _user(double, names, "u2", "new-stream@x.io")
     # When sync drains once (this looped forever: the open stream, read "first", never finishes)
     result = run_sync(settings, FakeClients(clients, double), once=True, options=FAST)
@@ -62,9 +62,9 @@ def test_a_reenabled_stream_labelled_before_the_old_one_is_read_after_it_and_rep
     assert _email(clients, names, "u1") == "second@x.io"
     assert _email(clients, names, "u2") == "new-stream@x.io"
     assert result.unfinished == [] and result.gaps == []
-    assert [a["table"] for a in result.anomalies] == [names.users_table]
+    assert [a["table"] for a in result.anomalies] == [names.source_table("users")]
     assert "label sorts before" in result.anomalies[0]["why"]
-    old, new = [s for s in double.streams.values() if s.table == names.users_table]
+    old, new = [s for s in double.streams.values() if s.table == names.source_table("users")]
     reads = [sid for kind, sid in double.calls if kind == "records"]
     assert max(i for i, sid in enumerate(reads) if sid in old.shards) < min(
         i for i, sid in enumerate(reads) if sid in new.shards
@@ -75,18 +75,18 @@ def test_a_closed_shard_that_never_ends_is_unfinished_and_cli_exits_1(settings, 
     # Given the users stream was disabled, but its closed shard never returns a null iterator
     names = settings.names
     _user(double, names, "u1", "before-disable@x.io")
-    old = double.latest(names.users_table)
-    double.disable(names.users_table)
+    old = double.latest(names.source_table("users"))
+    double.disable(names.source_table("users"))
     (shard,) = old.shards.values()
     shard.never_ends = True
-    double.enable(names.users_table)
+    double.enable(names.source_table("users"))
     _user(double, names, "u2", "waits@x.io")
     # When `cutover sync --once` runs
     out = _cli_sync_once(settings, clients, double, monkeypatch)
     # Then it ends, exit 1, naming the shard and why; the readable record was applied; the new
     # stream (which must wait for the old one) was not read and is named too
     assert out.exit_code == 1, out.output
-    assert f"UNFINISHED: {names.users_table} shard {shard.shard_id}: closed shard returned" in out.output
+    assert f"UNFINISHED: {names.source_table("users")} shard {shard.shard_id}: closed shard returned" in out.output
     assert "waits for an older shard or stream" in out.output
     assert _email(clients, names, "u1") == "before-disable@x.io" and _email(clients, names, "u2") is None
     # And within the bound: the stuck shard was read CLOSED_EMPTY_LIMIT + 1 times (one page of records)
@@ -97,13 +97,13 @@ def test_an_iterator_that_keeps_coming_back_is_unfinished_not_reapplied(settings
     # Given the users shard returns its first records again on every page, with the same iterator
     names = settings.names
     _user(double, names, "u1", "once@x.io")
-    shard = double.latest(names.users_table).open_shard()
+    shard = double.latest(names.source_table("users")).open_shard()
     shard.stuck_iterator = True
     # When sync drains once
     result = run_sync(settings, FakeClients(clients, double), once=True, options=FAST)
     # Then u1 was applied exactly once, and the shard is unfinished because it does not advance
     assert result.tables["users"] == 1 and _email(clients, names, "u1") == "once@x.io"
-    (stuck,) = [u for u in result.unfinished if u["table"] == names.users_table]
+    (stuck,) = [u for u in result.unfinished if u["table"] == names.source_table("users")]
     assert "does not advance" in stuck["why"]
     # And it read the shard once for the record, then NO_PROGRESS_LIMIT times before giving up on it
     assert sum(1 for kind, sid in double.calls if kind == "records" and sid == shard.shard_id) == 1 + NO_PROGRESS_LIMIT
@@ -114,7 +114,7 @@ def test_a_stream_that_expires_between_listing_and_reading_is_a_gap(settings, cl
     names = settings.names
     _user(double, names, "u1", "a@x.io")
     run_sync(settings, FakeClients(clients, double), once=True, options=FAST)
-    stream = double.latest(names.users_table)
+    stream = double.latest(names.source_table("users"))
     _user(double, names, "u2", "lost@x.io")
 
     def expire_users(arn, shard):
@@ -137,7 +137,7 @@ def test_a_shard_that_takes_writes_on_every_read_ends_at_the_barrier(settings, c
     written = iter(range(1, 10_000))
 
     def write_on_read(arn, shard):
-        if arn == double.latest(names.users_table).arn:
+        if arn == double.latest(names.source_table("users")).arn:
             n = next(written)
             _user(double, names, f"live{n}", f"live{n}@x.io")
 
@@ -172,8 +172,8 @@ def test_continuous_sync_reports_a_stuck_shard_in_its_summary(settings, clients,
     # Given a closed shard that never ends (continuous sync cannot get past it)
     names = settings.names
     _user(double, names, "u1", "a@x.io")
-    double.disable(names.users_table)
-    (shard,) = double.latest(names.users_table).shards.values()
+    double.disable(names.source_table("users"))
+    (shard,) = double.latest(names.source_table("users")).shards.values()
     shard.never_ends = True
     stop = threading.Event()
     store = _positions(clients, names)

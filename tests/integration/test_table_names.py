@@ -16,12 +16,12 @@ from cutover_cli.app import main
 
 def test_explicit_legacy_names_win_and_the_rest_is_derived():
     names = Names("svc", "prod", legacy_users="Users-Legacy", legacy_orders="Orders2019")
-    assert (names.users_table, names.orders_table, names.v3_table) == (
+    assert (names.source_table("users"), names.source_table("orders"), names.v3_table) == (
         "Users-Legacy",
         "Orders2019",
         "svc-prod-users-v3",
     )
-    assert names.with_published({"usersTable": "other"}).users_table == "Users-Legacy"
+    assert names.with_published({"usersTable": "other"}).source_table("users") == "Users-Legacy"
 
 
 def test_published_names_fill_what_was_not_given(settings, clients):
@@ -34,14 +34,14 @@ def test_published_names_fill_what_was_not_given(settings, clients):
     )
     # When the CLI resolves its names, Then it uses them; an explicit flag still wins
     resolved = resolve_published_names(aws_like, clients)
-    assert (resolved.names.users_table, resolved.names.orders_table) == ("legacy-prod-users", "legacy-prod-orders")
+    assert (resolved.names.source_table("users"), resolved.names.source_table("orders")) == ("legacy-prod-users", "legacy-prod-orders")
     explicit = resolve_published_names(replace(aws_like, users_table="mine"), clients)
-    assert (explicit.names.users_table, explicit.names.orders_table) == ("mine", "legacy-prod-orders")
+    assert (explicit.names.source_table("users"), explicit.names.source_table("orders")) == ("mine", "legacy-prod-orders")
 
 
 def test_no_published_names_means_derived_names(settings, clients):
     aws_like = replace(settings, endpoint_url=None)
-    assert resolve_published_names(aws_like, clients).names.users_table == f"{settings.service}-dev-users"
+    assert resolve_published_names(aws_like, clients).names.source_table("users") == f"{settings.service}-dev-users"
 
 
 def test_unreadable_published_names_are_an_error_not_a_silent_fallback(settings, clients):

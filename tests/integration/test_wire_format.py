@@ -47,9 +47,9 @@ def test_binaries_give_the_same_v3_item_through_lambda_and_through_sync(
     init_backend(other, clients.__class__(other))
     other_clients = clients.__class__(other)
     for s, c in ((settings, clients), (other, other_clients)):
-        c.dynamodb.put_item(TableName=s.names.users_table, Item=to_ddb(BINARY_USER))
+        c.dynamodb.put_item(TableName=s.names.source_table("users"), Item=to_ddb(BINARY_USER))
     # When one is delivered as Lambda's JSON event (binaries base64) and the other by `cutover sync`
-    arn, records = _stream_records(clients, settings.names.users_table)
+    arn, records = _stream_records(clients, settings.names.source_table("users"))
     event = to_lambda_event(records, arn, "us-east-1")
     assert isinstance(event["Records"][0]["dynamodb"]["NewImage"]["avatar"]["B"], str)  # base64 text, as on AWS
     assert deployed_replicator(event, lambda_context) == {"batchItemFailures": []}
@@ -65,9 +65,9 @@ def test_a_ttl_deletion_tombstones_like_any_delete_and_is_counted(
     settings, clients, deployed_replicator, lambda_context, capsys
 ):
     # Given a user that DynamoDB's TTL removed (the stream record names the TTL service)
-    clients.dynamodb.put_item(TableName=settings.names.users_table, Item=to_ddb({"userId": "t1", "email": "t@x.io"}))
-    clients.dynamodb.delete_item(TableName=settings.names.users_table, Key=to_ddb({"userId": "t1"}))
-    arn, records = _stream_records(clients, settings.names.users_table)
+    clients.dynamodb.put_item(TableName=settings.names.source_table("users"), Item=to_ddb({"userId": "t1", "email": "t@x.io"}))
+    clients.dynamodb.delete_item(TableName=settings.names.source_table("users"), Key=to_ddb({"userId": "t1"}))
+    arn, records = _stream_records(clients, settings.names.source_table("users"))
     records[-1]["userIdentity"] = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
     # When Lambda delivers the batch
     assert deployed_replicator(to_lambda_event(records, arn, "us-east-1"), lambda_context) == {"batchItemFailures": []}
@@ -89,7 +89,7 @@ def test_the_public_sample_event_shape_parses_without_failing_a_record(
     settings, clients, deployed_replicator, lambda_context
 ):
     # Given an event in the documented sample shape, from our users stream, about items that are not users
-    arn, _ = _stream_records(clients, settings.names.users_table)
+    arn, _ = _stream_records(clients, settings.names.source_table("users"))
     event = json.loads((EVENTS / "lambda_docs_shape_event.json").read_text().replace("STREAM_ARN", arn))
     # When the handler takes it, Then no record fails, and each bad item is in quarantine with its reason
     assert deployed_replicator(event, lambda_context) == {"batchItemFailures": []}

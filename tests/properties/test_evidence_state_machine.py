@@ -84,7 +84,7 @@ class EvidenceMachine(RuleBasedStateMachine):
             self.real.dynamodb.create_table(**spec.create_table_kwargs())
         self.real.ssm.put_parameter(Name=names.read_source_parameter, Value="legacy", Type="String", Overwrite=True)
         self.double = StreamsDouble()
-        for table in (names.users_table, names.orders_table):
+        for table in (names.source_table("users"), names.source_table("orders")):
             self.double.enable(table)
         self.clients = _Clients(self.real, self.double)
         self.model: dict[str, dict[str, Any]] = {}
@@ -101,16 +101,16 @@ class EvidenceMachine(RuleBasedStateMachine):
     @rule(user=USERS, email=EMAILS)
     def write(self, user: str, email: str) -> None:
         new, old = {"userId": user, "email": email}, self.model.get(user)
-        self.real.dynamodb.put_item(TableName=self.settings.names.users_table, Item=to_ddb(new))
-        self.double.put(self.settings.names.users_table, {"userId": user}, new, old)
+        self.real.dynamodb.put_item(TableName=self.settings.names.source_table("users"), Item=to_ddb(new))
+        self.double.put(self.settings.names.source_table("users"), {"userId": user}, new, old)
         self.model[user], self.synced = new, False
 
     @rule(user=USERS)
     def delete(self, user: str) -> None:
         if user not in self.model:
             return
-        self.real.dynamodb.delete_item(TableName=self.settings.names.users_table, Key=to_ddb({"userId": user}))
-        self.double.put(self.settings.names.users_table, {"userId": user}, None, self.model.pop(user))
+        self.real.dynamodb.delete_item(TableName=self.settings.names.source_table("users"), Key=to_ddb({"userId": user}))
+        self.double.put(self.settings.names.source_table("users"), {"userId": user}, None, self.model.pop(user))
         self.synced = False
 
     @rule(pages=st.integers(0, EMPTY_PAGES - 1))
@@ -120,17 +120,17 @@ class EvidenceMachine(RuleBasedStateMachine):
 
     @rule()
     def split(self) -> None:
-        self.double.split(self.settings.names.users_table)
+        self.double.split(self.settings.names.source_table("users"))
 
     @rule()
     def disable_and_reenable(self) -> None:
-        self.double.disable(self.settings.names.users_table)
-        self.double.enable(self.settings.names.users_table)
+        self.double.disable(self.settings.names.source_table("users"))
+        self.double.enable(self.settings.names.source_table("users"))
 
     @rule()
     def trim_unread(self) -> None:
         """24 h pass on an unread range: the open shard loses everything sync has not read."""
-        stream = self.double.latest(self.settings.names.users_table)
+        stream = self.double.latest(self.settings.names.source_table("users"))
         shard = stream.open_shard()
         if shard.records:
             self.double.trim(stream.arn, shard.shard_id, upto=shard.records[-1]["dynamodb"]["SequenceNumber"])
@@ -144,7 +144,7 @@ class EvidenceMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def second_consumer_replays(self, data: st.DataObject) -> None:
         """Another process applies an old range of a shard and tries to save its (older) position."""
-        stream = self.double.latest(self.settings.names.users_table)
+        stream = self.double.latest(self.settings.names.source_table("users"))
         shard = stream.open_shard()
         if not shard.records:
             return
@@ -158,7 +158,7 @@ class EvidenceMachine(RuleBasedStateMachine):
         positions = PositionStore(
             CheckpointStore(self.real.dynamodb, self.settings.names.checkpoints_table), consumer="B"
         )
-        positions.save_shard(self.settings.names.users_table, shard.shard_id, stream_arn=stream.arn,
+        positions.save_shard(self.settings.names.source_table("users"), shard.shard_id, stream_arn=stream.arn,
                              sequence=records[-1]["dynamodb"]["SequenceNumber"], closed=False, done=False)  # fmt: skip
 
     # --- backfill, reconcile, flips -------------------------------------------------------------------
@@ -230,7 +230,7 @@ class EvidenceMachine(RuleBasedStateMachine):
     def evidence_never_moves_backwards(self) -> None:
         names = self.settings.names
         positions = PositionStore(CheckpointStore(self.real.dynamodb, names.checkpoints_table))
-        for shard, doc in positions.shard_positions(names.users_table).items():
+        for shard, doc in positions.shard_positions(names.source_table("users")).items():
             now = (int(doc.get("sequence") or 0), bool(doc.get("done")))
             before = self.seen_positions.get(shard, (0, False))
             assert now[0] >= before[0] and (now[1] or not before[1]), f"position of {shard} moved back"

@@ -174,7 +174,7 @@ class Pipeline(RuleBasedStateMachine):
         self.replicator = Replicator(
             ReplicatorConfig.from_names(names, write_concurrency=1), replicator_client
         )  # 1: deterministic fault order
-        self.tables = {"users": names.users_table, "orders": names.orders_table}
+        self.tables = {"users": names.source_table("users"), "orders": names.source_table("orders")}
         self.model: dict[str, dict[str, dict[str, Any]]] = {"users": {}, "orders": {}}
         self.log: dict[str, list[dict[str, Any]]] = {"users": [], "orders": []}
         self.delivered = {"users": 0, "orders": 0}  # log[:n] is applied (Lambda's checkpoint)
@@ -385,9 +385,9 @@ class Pipeline(RuleBasedStateMachine):
         """The legacy (source, key) a request of a non-stream path is about."""
         table, key = params.get("TableName"), from_ddb(params.get("Key") or params.get("Item") or {})
         names = self.settings.names
-        if table == names.users_table and "userId" in key:
+        if table == names.source_table("users") and "userId" in key:
             return "users", str(key["userId"])
-        if table == names.orders_table and "orderId" in key:
+        if table == names.source_table("orders") and "orderId" in key:
             return "orders", str(key["orderId"])
         if table == names.v3_table and "recordType" in key:
             record_type = str(key["recordType"])
@@ -398,7 +398,7 @@ class Pipeline(RuleBasedStateMachine):
 
     def _point(self, at: str):
         names = self.settings.names
-        legacy = {names.users_table, names.orders_table}
+        legacy = {names.source_table("users"), names.source_table("orders")}
 
         def counts(operation: str, body: dict[str, Any]) -> bool:
             table = body.get("TableName")

@@ -54,7 +54,7 @@ def test_definition_matches_engine_on_messy_items(case):
 
 def test_the_definition_declares_the_tables_the_engine_uses():
     n = Names(service="svc", stage="prod")
-    for role, spec in (("users", n.users_spec()), ("orders", n.orders_spec())):
+    for role, spec in (("users", n.source_spec("users")), ("orders", n.source_spec("orders"))):
         source = MIGRATION.source(role)
         assert MIGRATION.source_table(role, "svc", "prod") == spec.name
         assert source.key_names == spec.key_names()

@@ -25,8 +25,8 @@ def _env(names: Names) -> dict[str, str]:
         "SERVICE": names.service,
         "STAGE": names.stage,
         "POWERTOOLS_SERVICE_NAME": "backfill",
-        "USERS_TABLE": names.users_table,
-        "ORDERS_TABLE": names.orders_table,
+        "USERS_TABLE": names.source_table("users"),
+        "ORDERS_TABLE": names.source_table("orders"),
         "V3_TABLE": names.v3_table,
         "QUARANTINE_TABLE": names.quarantine_table,
         "CHECKPOINTS_TABLE": names.checkpoints_table,
@@ -62,7 +62,7 @@ def test_stops_a_minute_before_timeout_then_a_second_invocation_finishes(lam, mo
             ddb.create_table(**spec.create_table_kwargs())
         for i in range(40):  # 60 KB each: Scan's 1 MB page limit makes several pages
             ddb.put_item(
-                TableName=names.orders_table, Item=to_ddb({"orderId": f"o{i}", "userId": "u", "pad": "x" * 60_000})
+                TableName=names.source_table("orders"), Item=to_ddb({"orderId": f"o{i}", "userId": "u", "pad": "x" * 60_000})
             )
         for key, value in _env(names).items():
             monkeypatch.setenv(key, value)

@@ -17,7 +17,7 @@ def test_each_map_item_loops_until_done_resuming_after_a_mid_segment_timeout(mon
     names: Names = settings.names
     for i in range(40):  # 60 KB each: several 1 MB Scan pages per segment
         item = {"orderId": f"o{i}", "userId": "u", "pad": "x" * 60_000}
-        clients.dynamodb.put_item(TableName=names.orders_table, Item=to_ddb(item))
+        clients.dynamodb.put_item(TableName=names.source_table("orders"), Item=to_ddb(item))
     for key, value in _env(names).items():
         monkeypatch.setenv(key, value)
     lam.cold_start.reset()

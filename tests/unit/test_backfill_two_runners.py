@@ -21,7 +21,7 @@ def env(aws_memory):
     settings, clients = aws_memory
     for i in range(N):
         clients.dynamodb.put_item(
-            TableName=settings.names.users_table, Item=to_ddb({"userId": f"u{i:02d}", "email": f"u{i}@x"})
+            TableName=settings.names.source_table("users"), Item=to_ddb({"userId": f"u{i:02d}", "email": f"u{i}@x"})
         )
     return settings, clients
 

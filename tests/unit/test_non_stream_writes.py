@@ -35,7 +35,7 @@ def env():
 
 
 def _legacy_put(client, settings, source, item):
-    table = settings.names.users_table if source == "users" else settings.names.orders_table
+    table = settings.names.source_table("users") if source == "users" else settings.names.source_table("orders")
     client.put_item(TableName=table, Item=to_ddb(item))
 
 
@@ -75,7 +75,7 @@ def test_repair_never_writes_a_deleted_item_back_above_its_tombstone(env):
     client, checker = _checker(settings)
 
     def delete_and_replicate():
-        app.delete_item(TableName=names.users_table, Key=to_ddb({"userId": "u1"}))
+        app.delete_item(TableName=names.source_table("users"), Key=to_ddb({"userId": "u1"}))
         V3Writer(app, names.v3_table).tombstone(("u1", "PROFILE"), "6", "users#u1")
 
     # Given the source deletes u1 and replication tombstones it just before the repair reads v3
@@ -138,7 +138,7 @@ def test_repair_never_rolls_back_an_update_replication_applied_meanwhile(env):
 
 def _bad_entry(settings, version):
     err = InvalidEmailError("users", "u1", "email must be a string")
-    return entry_for(err, settings.names.users_table, {"userId": "u1", "email": 42}, version, "replication")
+    return entry_for(err, settings.names.source_table("users"), {"userId": "u1", "email": 42}, version, "replication")
 
 
 def test_redrive_never_resolves_a_newer_entry_replication_opened_meanwhile(env):
@@ -167,7 +167,7 @@ def test_redrive_writes_over_exactly_what_it_read_and_rechecks_after_a_race(env)
     client = Clients(settings).dynamodb
 
     def delete_and_replicate():
-        app.delete_item(TableName=names.users_table, Key=to_ddb({"userId": "u1"}))
+        app.delete_item(TableName=names.source_table("users"), Key=to_ddb({"userId": "u1"}))
         V3Writer(app, names.v3_table).tombstone(("u1", "PROFILE"), "0~r", "users#u1")  # any version above absent
 
     # Given the source deletes u1 and its tombstone lands just before the re-drive's write
@@ -214,7 +214,7 @@ def test_repair_does_not_open_an_entry_for_an_item_fixed_and_replicated_meanwhil
 
         _legacy_put(app, settings, "users", good)
         change = Change("users", "MODIFY", {"userId": "u1"}, bad, good, "5")
-        apply_plan(plan(change), V3Writer(app, names.v3_table), store, names.users_table)
+        apply_plan(plan(change), V3Writer(app, names.v3_table), store, names.source_table("users"))
 
     # Given the item is fixed at the source and replicated just before the repair opens its entry
     fired = _once_before(client, "PutItem", names.quarantine_table, fix_and_replicate)

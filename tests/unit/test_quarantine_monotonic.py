@@ -27,12 +27,12 @@ def env(aws_memory):
 
 def _bad_entry(names, version: str):
     err = InvalidEmailError("users", "u1", "email must be a string, got Decimal 42")
-    return entry_for(err, names.users_table, BAD, version, "replication")
+    return entry_for(err, names.source_table("users"), BAD, version, "replication")
 
 
 def _apply(names, store, writer, event, old, new, version):
     change = Change("users", event, {"userId": "u1"}, old, new, version)
-    return apply_plan(plan(change), writer, store, names.users_table)
+    return apply_plan(plan(change), writer, store, names.source_table("users"))
 
 
 def test_resolve_is_conditional_on_the_entry_version_the_resolver_looked_at(env):

@@ -49,9 +49,9 @@ def test_a_number_changed_only_in_digits_29_to_38_is_different_and_repaired(aws_
     settings, clients = aws_memory
     ddb, names = clients.dynamodb, settings.names
     old, new = Decimal("12345678901234567890.123456789012345678"), Decimal("12345678901234567890.123456789012355678")
-    ddb.put_item(TableName=names.users_table, Item=to_ddb({"userId": "u1", "email": "a@x", "balance": old}))
+    ddb.put_item(TableName=names.source_table("users"), Item=to_ddb({"userId": "u1", "email": "a@x", "balance": old}))
     run_backfill(settings, clients, segments=1, require_sync=False)
-    ddb.put_item(TableName=names.users_table, Item=to_ddb({"userId": "u1", "email": "a@x", "balance": new}))
+    ddb.put_item(TableName=names.source_table("users"), Item=to_ddb({"userId": "u1", "email": "a@x", "balance": new}))
     # When the full (merge) reconcile runs, the only kind the gate accepts, and then the page check
     merge = run_reconcile(settings, clients, segments=1, workers=1, method="merge", record=False)
     pages = run_reconcile(settings, clients, segments=1, workers=1, method="pages", record=False)
@@ -77,7 +77,7 @@ def test_values_python_calls_equal_but_dynamodb_does_not_are_different(aws_memor
     # Given v3 holds a value of another DynamoDB type than transform(legacy) does (hand-planted)
     settings, clients = aws_memory
     ddb, names = clients.dynamodb, settings.names
-    ddb.put_item(TableName=names.users_table, Item=to_ddb({"userId": "u1", "email": "a@x", "attr": legacy}))
+    ddb.put_item(TableName=names.source_table("users"), Item=to_ddb({"userId": "u1", "email": "a@x", "attr": legacy}))
     run_backfill(settings, clients, segments=1, require_sync=False)
     key = to_ddb({"userId": "u1", "recordType": "PROFILE"})
     ddb.update_item(TableName=names.v3_table, Key=key, UpdateExpression="SET attr = :v",
@@ -137,20 +137,20 @@ def _plant(settings, clients) -> None:
     """40 users, 20 orders (one bad), backfilled; then one of each kind of difference."""
     ddb, names = clients.dynamodb, settings.names
     for i in range(40):
-        ddb.put_item(TableName=names.users_table, Item=to_ddb({"userId": f"u{i:02d}", "email": f"u{i}@x"}))
+        ddb.put_item(TableName=names.source_table("users"), Item=to_ddb({"userId": f"u{i:02d}", "email": f"u{i}@x"}))
     for i in range(20):
         order = {"orderId": f"o{i:02d}", "userId": f"u{i:02d}", "total": Decimal("1.50")}
         if i == 7:
             del order["userId"]  # bad: quarantined by the backfill
-        ddb.put_item(TableName=names.orders_table, Item=to_ddb(order))
+        ddb.put_item(TableName=names.source_table("orders"), Item=to_ddb(order))
     run_backfill(settings, clients, segments=2, require_sync=False)
     ddb.delete_item(TableName=names.v3_table, Key=to_ddb({"userId": "u03", "recordType": "PROFILE"}))  # missing
-    ddb.put_item(TableName=names.users_table, Item=to_ddb({"userId": "u04", "email": "changed@x"}))  # different
-    ddb.delete_item(TableName=names.users_table, Key=to_ddb({"userId": "u05"}))  # extra: source deleted
+    ddb.put_item(TableName=names.source_table("users"), Item=to_ddb({"userId": "u04", "email": "changed@x"}))  # different
+    ddb.delete_item(TableName=names.source_table("users"), Key=to_ddb({"userId": "u05"}))  # extra: source deleted
     moved = {**transform("orders", {"orderId": "o06", "userId": "u06"})[0], "userId": "u99", "_version": "1"}
     ddb.put_item(TableName=names.v3_table, Item=to_ddb(moved))  # extra: stale location
     ddb.put_item(TableName=names.v3_table, Item=to_ddb({"userId": "u01", "recordType": "NOTE#1", "_version": "1"}))
-    ddb.put_item(TableName=names.users_table, Item=to_ddb({"userId": "u08", "createdAt": "last tuesday"}))  # bad
+    ddb.put_item(TableName=names.source_table("users"), Item=to_ddb({"userId": "u08", "createdAt": "last tuesday"}))  # bad
 
 
 @pytest.mark.parametrize("repair", [False, True])

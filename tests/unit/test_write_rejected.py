@@ -32,7 +32,7 @@ def env(aws_memory):
 
 def _orders(settings, clients, *items):
     for item in items:
-        clients.dynamodb.put_item(TableName=settings.names.orders_table, Item=to_ddb(item))
+        clients.dynamodb.put_item(TableName=settings.names.source_table("orders"), Item=to_ddb(item))
 
 
 def _huge(order_id="big"):
@@ -67,7 +67,7 @@ def test_redrive_of_an_item_dynamodb_refuses_keeps_it_quarantined_instead_of_rai
     names = settings.names
     _orders(settings, clients, _huge())
     store = QuarantineStore(clients.dynamodb, names.quarantine_table)
-    store.put(entry_for(InvalidUserIdError("orders", "big", "x"), names.orders_table, {"orderId": "big"}, "1", "r"))
+    store.put(entry_for(InvalidUserIdError("orders", "big", "x"), names.source_table("orders"), {"orderId": "big"}, "1", "r"))
     # When the (now transformable, still too large) order is re-driven
     result = Redriver(clients.dynamodb, names).redrive(store.get("orders", "big"))
     # Then it stays quarantined, now as write_rejected, and nothing was written
@@ -154,7 +154,7 @@ def test_backfill_does_not_leave_an_open_entry_for_an_item_fixed_and_replicated_
     names = settings.names
     bad = {"userId": "u1", "email": 42}
     good = {"userId": "u1", "email": "fixed@b"}
-    clients.dynamodb.put_item(TableName=names.users_table, Item=to_ddb(bad))
+    clients.dynamodb.put_item(TableName=names.source_table("users"), Item=to_ddb(bad))
     app = Clients(settings).dynamodb
     store = QuarantineStore(app, names.quarantine_table)
     fired = []
@@ -166,9 +166,9 @@ def test_backfill_does_not_leave_an_open_entry_for_an_item_fixed_and_replicated_
             from replicator.v3_writer import V3Writer
 
             fired.append(1)
-            app.put_item(TableName=names.users_table, Item=to_ddb(good))
+            app.put_item(TableName=names.source_table("users"), Item=to_ddb(good))
             change = Change("users", "MODIFY", {"userId": "u1"}, bad, good, "5")
-            apply_plan(plan(change), V3Writer(app, names.v3_table), store, names.users_table)
+            apply_plan(plan(change), V3Writer(app, names.v3_table), store, names.source_table("users"))
 
     # Given backfill scanned the bad item, and its fix is replicated just before backfill quarantines it
     clients.dynamodb.meta.events.register("before-call.dynamodb.PutItem", fix_and_replicate)
