@@ -343,6 +343,25 @@ class Migration:
         """The source's default table name (a deployment may still name its legacy table by hand)."""
         return table_name(self.source(role).table, service, stage)
 
+    def bind_secrets(self, provider: Callable[[], Secrets]) -> None:
+        """Where this process reads the secrets its transforms need: called once, on first need.
+
+        Bound at the edge (CLI settings, Lambda cold start) so no engine path threads secrets
+        through: local backends bind `test_secrets`, AWS the stage-checked SSM reader at the
+        pinned versions (`cutover.transform_secrets`). A later binding replaces an unused one.
+        """
+        cell = self.__dict__.setdefault("_secrets_cell", {})
+        cell.clear()
+        cell["provider"] = provider
+
+    def bound_secrets(self) -> Secrets | None:
+        """The bound secrets (read on first call, then kept: versions are pinned), or None."""
+        cell = self.__dict__.get("_secrets_cell") or {}
+        if "value" not in cell and "provider" in cell:
+            cell["value"] = cell["provider"]()
+        value = cell.get("value")
+        return value if isinstance(value, Secrets) else None
+
     def test_secrets(self) -> Secrets:
         """Every declared secret's test value, at its pinned version (`cutover check`, local runs)."""
         return Secrets({s.name: s.test_value for s in self.secrets}, {s.name: s.version for s in self.secrets})
@@ -466,6 +485,8 @@ class Migration:
         try:
             if not source.secrets:
                 return source.transform(item)
+            if secrets is None:
+                secrets = self.bound_secrets()
             if secrets is None or any(n not in secrets for n in source.secrets):
                 missing = [n for n in source.secrets if secrets is None or n not in secrets]
                 raise MigrationError(

@@ -46,9 +46,17 @@ class Settings:
 
     @property
     def names(self) -> Names:
+        from cutover import transform_secrets
         from cutover.migration_loader import load_migration  # read once per process (cached)
 
-        return Names(self.service, self.stage, self.legacy_tables, load_migration(self.migration))
+        migration = load_migration(self.migration)
+        transform_secrets.bind(migration, local=self.is_local, ssm=self._ssm, service=self.service, stage=self.stage)
+        return Names(self.service, self.stage, self.legacy_tables, migration)
+
+    def _ssm(self) -> object:
+        from cutover.clients import Clients  # boto3 only when a secret is actually read
+
+        return Clients(self).client("ssm")
 
     @property
     def is_local(self) -> bool:

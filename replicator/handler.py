@@ -22,6 +22,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cutover import metrics as m
+from cutover import transform_secrets
 from cutover.clients import Clients
 from cutover.coldstart import ColdStart
 from cutover.environment import REPLICATOR_ENV
@@ -64,6 +65,7 @@ class LambdaRuntime:
 
 def _build(env: dict[str, str], clients: Clients) -> LambdaRuntime:
     config = ReplicatorConfig.from_env(env)
+    transform_secrets.bind_clients(config.migration, clients)
     consumer = f"lambda:{os.environ.get('AWS_LAMBDA_FUNCTION_NAME', env['POWERTOOLS_SERVICE_NAME'])}"
     store = CheckpointStore(clients.dynamodb, env["CHECKPOINTS_TABLE"])
     positions = PositionStore(store, consumer=consumer, tables=dict(config.source_tables))
