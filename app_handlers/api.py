@@ -9,7 +9,6 @@ tombstoned records and unknown routes, 405 (with `Allow`) for a known route with
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from pynamodb.exceptions import PynamoDBException
 from app_handlers.context import AppConfig, AppContext, build_context, lambda_metrics
 from app_handlers.errors import AppError, InvalidRequest, RecordNotFound
 from app_handlers.reads import Served
-from app_handlers.records import to_json
+from app_handlers.records import json_text
 from app_handlers.schemas import CreateOrder, CreateUser, EmailQuery, UserPath, parse_body, parse_data
 from app_handlers.telemetry import BACKEND_UNAVAILABLE
 from cutover.clients import Clients
@@ -68,7 +67,7 @@ def _json(status: int, body: Any, source: str | None = None, headers: dict[str, 
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
-        body=json.dumps(to_json(body), sort_keys=True),
+        body=json_text(body),
         headers=headers,
     )
 

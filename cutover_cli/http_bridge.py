@@ -6,7 +6,9 @@
 from __future__ import annotations
 
 import base64
+import sys
 import time
+import traceback
 import uuid
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,6 +16,14 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
+# What API Gateway answers when the Lambda function itself fails (an unhandled exception):
+# https://docs.aws.amazon.com/lambda/latest/dg/services-apigateway-errors.html ("If the function runs
+# but returns an error ... API Gateway returns a 502 ... {"message": "Internal server error"}").
+FUNCTION_ERROR = {
+    "statusCode": 502,
+    "headers": {"Content-Type": "application/json"},
+    "body": '{"message": "Internal server error"}',
+}
 
 
 def to_event(
@@ -88,7 +98,11 @@ def make_server(handler: Handler, port: int, host: str = "127.0.0.1") -> BridgeS
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else None
-            response = handler(to_event(self.command, self.path, dict(self.headers.items()), body))
+            try:
+                response = handler(to_event(self.command, self.path, dict(self.headers.items()), body))
+            except Exception:  # noqa: BLE001 - answered as API Gateway does, not a dropped connection
+                traceback.print_exc(file=sys.stderr)
+                response = FUNCTION_ERROR
             payload = response.get("body") or ""
             data = base64.b64decode(payload) if response.get("isBase64Encoded") else payload.encode()
             self.send_response(int(response.get("statusCode", 500)))
