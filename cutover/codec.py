@@ -92,11 +92,18 @@ def to_ddb(item: Mapping[str, Any]) -> dict[str, Any]:
 def json_default(value: Any) -> Any:
     """Plain values that `json` cannot write, as every JSON document cutover writes spells them
     (reports, stored documents, CLI output): numbers stay numbers, sets become sorted lists,
-    binaries base64 text; anything else its `str`."""
+    binaries (bytes or boto3's `Binary`) base64 text, binary sets sorted by their bytes; anything
+    else its `str`."""
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, (set, frozenset)):
+        if value and all(isinstance(v, (Binary, bytes, bytearray)) for v in value):
+            return [json_default(v) for v in sorted(value, key=_raw_bytes)]
         return sorted(json_default(v) if isinstance(v, Decimal) else v for v in value)
-    if isinstance(value, (bytes, bytearray)):
-        return base64.b64encode(bytes(value)).decode()
+    if isinstance(value, (Binary, bytes, bytearray)):
+        return base64.b64encode(_raw_bytes(value)).decode()
     return str(value)
+
+
+def _raw_bytes(value: Binary | bytes | bytearray) -> bytes:
+    return bytes(value.value) if isinstance(value, Binary) else bytes(value)
