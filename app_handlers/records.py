@@ -134,7 +134,9 @@ def _number(value: Decimal) -> str:
 
 
 def _raw_bytes(value: Binary | bytes | bytearray) -> bytes:
-    return bytes(value.value) if isinstance(value, Binary) else bytes(value)
+    if isinstance(value, Binary):
+        return bytes(value.value)  # type: ignore[attr-defined]  # boto3-stubs omit Binary.value
+    return bytes(value)
 
 
 def _base64(value: Binary | bytes | bytearray) -> str:

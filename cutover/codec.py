@@ -106,4 +106,6 @@ def json_default(value: Any) -> Any:
 
 
 def _raw_bytes(value: Binary | bytes | bytearray) -> bytes:
-    return bytes(value.value) if isinstance(value, Binary) else bytes(value)
+    if isinstance(value, Binary):
+        return bytes(value.value)  # type: ignore[attr-defined]  # boto3-stubs omit Binary.value
+    return bytes(value)
