@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from decimal import Decimal
@@ -174,6 +175,42 @@ def test_every_dynamodb_type_is_served_as_json_in_every_read_mode(settings, clie
     assert (status, source) == (200, served_by), text
     (served,) = json.loads(text, parse_float=Decimal)["orders"]
     assert (served["receipt"], served["amount"]) == (B64[b"\x00\xffpng"], Decimal("9.99"))
+
+
+@pytest.mark.parametrize(
+    "user_id",
+    [
+        "ann smith",  # a space: the example
+        "zoë-ünïcødé-用户",  # unicode, no slash
+        "a/b",  # an encoded slash (%2F): one path segment here (API Gateway REST does not route it: docs/API.md)
+        '100% "quoted" #1?&x=y',  # %, quotes, # and ? and & that would otherwise end the path
+        " padded ",  # surrounding spaces are part of the key, not stripped
+        "x" * 2048,  # DynamoDB's largest partition key (2048 bytes)
+    ],
+)
+def test_every_key_the_transform_accepts_is_readable_url_encoded(settings, clients, api_url, user_id):
+    # Given a legacy user and order whose userId the old path pattern refused
+    clients.dynamodb.put_item(
+        TableName=settings.names.users_table, Item=to_ddb({"userId": user_id, "email": "odd@example.com"})
+    )
+    order_id = f"o-{uuid.uuid4().hex[:8]}"
+    clients.dynamodb.put_item(
+        TableName=settings.names.orders_table,
+        Item=to_ddb({"orderId": order_id, "userId": user_id, "amount": Decimal(3)}),
+    )
+    path = urllib.parse.quote(user_id, safe="")
+    # When they are read with the id URL-encoded in the path, Then the user and their orders are served
+    status, body, _ = _request(f"{api_url}/users/{path}")
+    assert (status, body.get("userId")) == (200, user_id), body
+    status, body, _ = _request(f"{api_url}/users/{path}/orders")
+    assert (status, body["userId"], [o["orderId"] for o in body["orders"]]) == (200, user_id, [order_id]), body
+
+
+def test_a_key_dynamodb_could_not_store_is_400_naming_the_rule(api_url):
+    # When the id is longer than DynamoDB's 2048-byte partition key limit (here 1025 two-byte characters)
+    status, body, _ = _request(f"{api_url}/users/{urllib.parse.quote('é' * 1025)}")
+    # Then 400 naming userId and the limit, not a 503 from DynamoDB's ValidationException
+    assert (status, body["fields"]) == (400, ["userId"]) and "2048 bytes" in body["message"], body
 
 
 @pytest.mark.parametrize(
