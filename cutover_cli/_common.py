@@ -18,6 +18,7 @@ from cutover.clients import Clients
 from cutover.codec import json_default
 from cutover.errors import ConfigError
 from cutover.settings import Settings
+from cutover.stages import NAME_RULE, name_problem
 
 
 @dataclass
@@ -55,7 +56,27 @@ def active_runtime() -> Runtime | None:
     return _ACTIVE[-1] if _ACTIVE else None
 
 
-STAGES = ("dev", "staging", "prod")
+class StageName(click.ParamType):
+    """Any stage name AWS's naming rules allow (cutover.stages), not a fixed list: `--stage qa` works.
+    (Its length together with --service is checked when the settings are built.)"""
+
+    name = "stage"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "STAGE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value)
+        if name_problem("stage", text):
+            self.fail(f"{text!r} is not a stage name: use {NAME_RULE}", param, ctx)
+        return text
+
+
+STAGE = StageName()
+STAGE_HELP = (
+    "Stage: any name of 1-40 lower-case letters, digits and '-' (dev, staging, prod, qa, live...); "
+    "it is part of every resource name."
+)
 _OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
     (
         ("--endpoint-url",),
@@ -90,10 +111,10 @@ _OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
         {
             "envvar": "CUTOVER_STAGE",
             "show_envvar": True,
-            "type": click.Choice(STAGES),
+            "type": STAGE,
             "default": "dev",
             "show_default": True,
-            "help": "Stage.",
+            "help": STAGE_HELP,
         },
     ),
     (("--region",), {"default": None, "help": "AWS region (default: boto3's chain, then us-east-1)."}),

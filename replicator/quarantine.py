@@ -19,7 +19,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from cutover.clock import utc_now
-from cutover.codec import from_ddb, to_ddb
+from cutover.codec import from_ddb, json_default, to_ddb
 from replicator.contract.errors import TransformError
 from replicator.contract.transform import SOURCE_KEY
 
@@ -54,7 +54,8 @@ class QuarantineEntry:
             "table": self.table,
             "reason": self.reason,
             "detail": self.detail,
-            "raw": json.dumps(self.raw, sort_keys=True),
+            # binaries as base64 text, the form `from_ddb` reads back (as in Lambda's event JSON)
+            "raw": json.dumps(self.raw, sort_keys=True, default=json_default),
             "version": self.version,
             "origin": self.origin,
             "seenAt": self.seen_at,
@@ -93,7 +94,7 @@ def entry_for(
     key = (
         error.key
         if isinstance(error.key, str) and error.key
-        else f"<no key:{json.dumps(raw_item, default=str, sort_keys=True)[:200]}>"
+        else f"<no key:{json.dumps(raw_item, default=json_default, sort_keys=True)[:200]}>"
     )
     return QuarantineEntry(
         source=error.source,

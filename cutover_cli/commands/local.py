@@ -11,7 +11,7 @@ import click
 
 from cutover.clients import Clients
 from cutover.settings import Settings
-from cutover_cli._common import STAGES
+from cutover_cli._common import STAGE, STAGE_HELP
 from cutover_cli.local_backend import DynaliteServer, LocalServer, init_backend
 
 LOCAL_REGION = "us-east-1"  # moto answers in any region; the aws CLI needs one named
@@ -35,10 +35,10 @@ LOCAL_REGION = "us-east-1"  # moto answers in any region; the aws CLI needs one 
 @click.option(
     "--stage",
     envvar="CUTOVER_STAGE",
-    type=click.Choice(STAGES),
+    type=STAGE,
     default="dev",
     show_default=True,
-    help="Stage.",
+    help=STAGE_HELP,
 )
 @click.option(
     "--engine",

@@ -22,7 +22,8 @@ def test_quick_demo_syncs_live_writes_and_v3_matches():
     report = json.loads(result.stdout)
     rows = {(r["step"], r["what"]): r["value"] for r in report["rows"]}
     assert report["complete"] is True
-    assert rows[("seed", "legacy items written (BatchWriteItem)")] == "258"
+    assert rows[("seed", "legacy items written (BatchWriteItem)")] == "263"
+    assert rows[("seed", "of which with binaries and sets (B, BS, NS, SS)")] == "5"
     legacy_matching, legacy_total = rows[("v3", "legacy items matching transform(item)")].split(" of ")
     assert legacy_matching == legacy_total
     assert int(rows[("v3", "quarantined (open entries)")]) >= 8  # the seeded bad items, plus any the writer broke
