@@ -182,13 +182,15 @@ def test_ctrl_c_on_backfill_says_at_once_what_it_saves_and_exits_130(settings, c
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(3)
-    # When Ctrl-C arrives
+    # When Ctrl-C arrives as soon as the run has said it started: that line is printed inside the
+    # command's Ctrl-C handler's scope, so the handler is installed by then, however slow start-up is
+    before = []
+    while not (line := proc.stderr.readline()).startswith("users: starting backfill run"):
+        assert line, f"the backfill ended before saying it started: {before}, exit {proc.wait(timeout=60)}"
+        before.append(line)
     sent = time.monotonic()
     proc.send_signal(signal.SIGINT)
     first = proc.stderr.readline()
-    while first.startswith("users: "):  # the run's own first line says whether it started or resumed
-        first = proc.stderr.readline()
     said_after = time.monotonic() - sent
     proc.wait(timeout=60)
     # Then the first line comes at once and says what is saved; the exit code is 130 (README)

@@ -11,6 +11,7 @@ from cutover.clock import utc_now
 from cutover.codec import from_ddb, to_ddb
 from cutover.state import BACKFILL_RUN, CheckpointStore, ReportStore
 from cutover_cli.app import main
+from replicator.positions import PositionStore
 
 pytestmark = pytest.mark.server
 
@@ -34,7 +35,6 @@ def _run(settings, *args: str):
 
 
 def test_refuses_to_start_when_sync_never_ran(settings, clients):
-    pytest.importorskip("replicator.positions")
     _seed(clients, settings.names, 3, 0)
     # When backfill runs without sync ever having run
     result = _run(settings, "--table", "users")
@@ -46,9 +46,8 @@ def test_refuses_to_start_when_sync_never_ran(settings, clients):
 
 
 def test_runs_once_sync_has_run_and_reports_json(settings, clients):
-    positions = pytest.importorskip("replicator.positions")
     _seed(clients, settings.names, 30, 40)
-    store = positions.PositionStore(CheckpointStore(clients.dynamodb, settings.names.checkpoints_table))
+    store = PositionStore(CheckpointStore(clients.dynamodb, settings.names.checkpoints_table))
     for source in ("users", "orders"):
         store.save_meta(source, {"table": source, "caught_up_at": utc_now()})  # sync caught up just now
     # When backfill runs with --json, Then exit 0 and the JSON summary has every count per table

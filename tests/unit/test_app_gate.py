@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -71,8 +72,28 @@ def test_unreadable_reconcile_time_fails_safe(finished_at):
     assert not verdict.allowed and "no valid finished_at" in verdict.failures[0]
 
 
-def test_naive_timestamp_is_read_as_utc():
-    assert evaluate("v3", _evidence(finished_at=(NOW - timedelta(hours=1)).replace(tzinfo=None).isoformat())).allowed
+@pytest.fixture(params=[14, -12], ids=["utc+14", "utc-12"])
+def far_local_time(request, monkeypatch):
+    """The process's local time zone set this many hours from UTC (POSIX TZ, no tz database needed)."""
+    hours = request.param
+    monkeypatch.setenv("TZ", f"<{hours:+03d}>{-hours:+d}")
+    time.tzset()
+    assert datetime(2026, 1, 1).astimezone().utcoffset() == timedelta(hours=hours)  # the zone took effect
+    yield hours
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_naive_timestamp_is_read_as_utc(far_local_time):
+    # Given a local time zone far from UTC, and naive finish times just inside and just outside the
+    # 24 h age limit when read as UTC (read as local time, one of them crosses the limit)
+    def naive(age_h):
+        return _evidence(finished_at=(NOW - timedelta(hours=age_h)).replace(tzinfo=None).isoformat())
+
+    # Then each is judged by its age in UTC
+    assert evaluate("v3", naive(23)).allowed
+    refused = evaluate("v3", naive(25))
+    assert not refused.allowed and "finished 25.0 h ago" in refused.failures[0]
 
 
 def test_skew_within_the_allowance_is_tolerated_beyond_it_refused():
