@@ -1,4 +1,8 @@
-"""Options and output every command shares."""
+"""Options and output every command shares.
+
+Nothing here imports the AWS SDK at module level: every `cutover` command, and `--help`, loads this
+module, and boto3 alone costs about half a second of CPU. Clients are built on first use.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +13,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import cached_property, wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
-from cutover.clients import Clients
-from cutover.codec import json_default
 from cutover.errors import ConfigError
 from cutover.settings import Settings
+
+if TYPE_CHECKING:
+    from cutover.clients import Clients
 
 
 @dataclass
@@ -29,6 +33,8 @@ class Runtime:
 
     @cached_property
     def clients(self) -> Clients:
+        from cutover.clients import Clients  # the SDK, only once a command needs a client
+
         return Clients(self.requested)
 
     @cached_property
@@ -39,6 +45,8 @@ class Runtime:
 
     def emit(self, data: Any, human: Callable[[], None] | None = None) -> None:
         """Print `data` as JSON with --json, else call `human` (or pretty-print data)."""
+        from cutover.codec import json_default
+
         if self.as_json:
             click.echo(json.dumps(data, indent=2, sort_keys=True, default=json_default))
         elif human is not None:
@@ -195,6 +203,8 @@ def resolve_published_names(settings: Settings, clients: Clients) -> Settings:
     """
     if settings.is_local or (settings.users_table and settings.orders_table):
         return settings
+    from botocore.exceptions import EndpointConnectionError, NoCredentialsError
+
     try:
         published = read_published(settings, clients)
     except (NoCredentialsError, EndpointConnectionError):
@@ -212,6 +222,8 @@ def read_published(settings: Settings, clients: Clients) -> dict[str, Any] | Non
     Raises:
         ConfigError: the parameter exists but cannot be read, or is not a JSON object.
     """
+    from botocore.exceptions import ClientError
+
     parameter = settings.names.deployment_parameter
     try:
         value = clients.ssm.get_parameter(Name=parameter)["Parameter"]["Value"]

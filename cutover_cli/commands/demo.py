@@ -7,7 +7,6 @@ import logging
 import click
 
 from cutover_cli._common import Runtime, common_options
-from cutover_cli.demo import STEPS, DemoContext, DemoOptions, print_summary, run_steps
 
 
 @click.command("demo")
@@ -35,6 +34,8 @@ def command(
     moves legacy items, drains, and checks v3 against the legacy tables.
     Exit 0 when v3 matches, 1 if the final check finds a difference, 2 on an error.
     """
+    from cutover_cli.demo import STEPS, DemoContext, DemoOptions, print_summary, run_steps
+
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     logging.getLogger("replicator").addHandler(logging.NullHandler())  # quarantines are summarised instead
     base = DemoOptions.quick() if quick else DemoOptions()

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
-from rich.console import Console
-from rich.table import Table
 
 from cutover.errors import NotFoundError
 from cutover.names import SOURCES
 from cutover_cli._common import Runtime, common_options
 from cutover_cli.app import EXIT_FINDING
-from replicator.quarantine import QuarantineEntry
-from replicator.redrive import Redriver
+
+if TYPE_CHECKING:
+    from replicator.quarantine import QuarantineEntry
 
 
 @click.group("quarantine")
@@ -37,6 +38,11 @@ def _row(entry: QuarantineEntry) -> dict[str, str]:
 @common_options
 def list_(rt: Runtime, include_resolved: bool) -> None:
     """List quarantined items: source, key, reason, detail and when they were seen."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from replicator.redrive import Redriver
+
     store = Redriver(rt.clients.dynamodb, rt.settings.names).quarantine
     rows = sorted(
         (_row(e) for e in store.entries(include_resolved=include_resolved)), key=lambda r: (r["source"], r["key"])
@@ -74,6 +80,8 @@ def redrive(rt: Runtime, source: str | None, key: str | None, redrive_all: bool)
     """
     if redrive_all == bool(source or key) or (not redrive_all and not (source and key)):
         raise click.UsageError("give either --source and --key, or --all")
+    from replicator.redrive import Redriver
+
     redriver = Redriver(rt.clients.dynamodb, rt.settings.names)
     if redrive_all:
         entries = list(redriver.quarantine.entries())

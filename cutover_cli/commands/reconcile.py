@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from cutover.errors import ConfigError
 from cutover.tables import require_tables
 from cutover_cli._common import Runtime, common_options, writable_file
 from cutover_cli.app import EXIT_FINDING
-from cutover_cli.progress.backfill import make_progress
-from cutover_cli.remote_reconcile import run_remote
-from reconciler.report import ReconcileReport
-from reconciler.run import DEFAULT_REPORT, run_reconcile
+
+if TYPE_CHECKING:
+    from reconciler.report import ReconcileReport
+
+DEFAULT_REPORT = "reconcile-report.json"  # reconciler.run.DEFAULT_REPORT (not imported: it loads the SDK)
 
 
 @click.command("reconcile")
@@ -67,6 +70,10 @@ def command(
     Suspected differences are re-read with consistent reads before they are reported.
     Exit 0 clean, 1 differences remain, 2 error.
     """
+    from cutover_cli.progress.backfill import make_progress
+    from cutover_cli.remote_reconcile import run_remote
+    from reconciler.run import run_reconcile
+
     n = rt.settings.names
     own = [spec.name for spec in n.own_specs()]
     require_tables(rt.clients.dynamodb, [n.users_table, n.orders_table, n.v3_table, *own], rt.clients.region)

@@ -7,15 +7,18 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import click
 
 from cutover_cli._common import Runtime, common_options
 from cutover_cli.app import EXIT_FINDING
-from cutover_cli.progress.sync import Progress as SyncStatus
 from cutover_cli.render.numbers import ms
-from replicator.poller.sync import SyncOptions, run_sync
-from replicator.poller.sync_stats import SyncResult
+
+if TYPE_CHECKING:
+    from replicator.poller.sync_stats import SyncResult
+
+MAX_PAGES = 100_000  # replicator.poller.sync.SyncOptions.max_pages (not imported: it loads the SDK)
 
 
 @click.command("sync")
@@ -30,7 +33,7 @@ from replicator.poller.sync_stats import SyncResult
 @click.option(
     "--max-pages",
     type=click.IntRange(1),
-    default=SyncOptions.max_pages,
+    default=MAX_PAGES,
     show_default=True,
     help="With --once: GetRecords calls per shard before it stops (resumable).",
 )
@@ -48,6 +51,9 @@ def command(rt: Runtime, once: bool, batch_size: int, max_pages: int, quiet: boo
     ends (at most --max-pages reads per shard listed at its start); exit 1 also names each shard
     it could not drain and why (a stream that misbehaves, or the page limit).
     """
+    from cutover_cli.progress.sync import Progress as SyncStatus
+    from replicator.poller.sync import SyncOptions, run_sync
+
     logging.getLogger("replicator").addHandler(logging.NullHandler())  # per-record warnings: see the summary
     stop = threading.Event()
     with _stop_on_signals(stop):
