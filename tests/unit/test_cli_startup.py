@@ -78,5 +78,5 @@ def test_defaults_the_commands_spell_out_are_the_domain_defaults():
     from replicator.poller.sync import SyncOptions
 
     # Then they are the defaults of the code they drive
-    assert sync.MAX_PAGES == SyncOptions.max_pages
+    assert SyncOptions.max_pages == sync.MAX_PAGES
     assert reconcile.DEFAULT_REPORT == DEFAULT_REPORT
