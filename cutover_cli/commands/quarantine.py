@@ -37,10 +37,9 @@ def _row(entry: QuarantineEntry) -> dict[str, str]:
 @click.option("--all", "include_resolved", is_flag=True, help="Include resolved entries.")
 @common_options
 def list_(rt: Runtime, include_resolved: bool) -> None:
-    """List quarantined items: source, key, reason, detail and when they were seen."""
-    from rich.console import Console
-    from rich.table import Table
-
+    """List quarantined items: source, key, reason and when they were seen, each entry's detail on
+    the lines under it, at the terminal's width (80 without one); --json has every field."""
+    from cutover_cli.render.quarantine import render, terminal_width
     from replicator.redrive import Redriver
 
     store = Redriver(rt.clients.dynamodb, rt.settings.names).quarantine
@@ -54,15 +53,7 @@ def list_(rt: Runtime, include_resolved: bool) -> None:
                 "quarantine is empty" + ("" if include_resolved else " (no open entries; --all shows resolved ones)")
             )
             return
-        table = Table(title=f"{len(rows)} quarantined item(s)")
-        columns = ["source", "key", "reason", "detail", "seen"] + (["status"] if include_resolved else [])
-        for col in columns:
-            # codes, keys and times are read whole or not at all: only the free-text detail wraps
-            wraps = col == "detail"
-            table.add_column(col, no_wrap=not wraps, overflow="fold" if wraps else "ellipsis", min_width=None)
-        for row in rows:
-            table.add_row(*(row[c] for c in columns))
-        Console().print(table)
+        click.echo("\n".join(render(rows, with_status=include_resolved, width=terminal_width())))
 
     rt.emit(rows, human)
 
