@@ -1,9 +1,9 @@
 """`cutover quarantine list` for a person: the on-call's triage screen, whole at 80 columns.
 
 One row per entry (source, key, reason, seen, and status with --all), then the entry's detail on
-its own lines under the key, wrapped at spaces (a word longer than a line is split). Codes, keys and times are never cut: a key too
-long for its column gets lines of its own and the rest of the row follows on the next line. The
-same fields, and the table and origin, are in `--json`.
+its own lines under the key, wrapped at spaces (a word longer than a line is split). Codes, keys
+and times are never cut: a key too long for its column gets lines of its own and the rest of the
+row follows on the next line. The same fields, and the table and origin, are in `--json`.
 """
 
 from __future__ import annotations
