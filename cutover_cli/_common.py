@@ -259,16 +259,19 @@ def writable_file(value: str) -> str:
 
 
 @contextmanager
-def announce_interrupt(what_is_saved: str) -> Iterator[None]:
+def announce_interrupt(what_is_saved: str, say: Callable[[str], None] | None = None) -> Iterator[None]:
     """On Ctrl-C, say at once what is being saved, then interrupt as usual (exit 130).
 
     Long runs finish the pages already in flight before they exit; without this line the
-    terminal is silent for seconds and the operator presses Ctrl-C again.
+    terminal is silent for seconds and the operator presses Ctrl-C again. `say` prints it (on
+    stderr by default; through the progress bars' console while they run, or their next refresh
+    overwrites it).
     """
     previous = signal.getsignal(signal.SIGINT)
+    say = say or (lambda line: click.echo(line, err=True))
 
     def handler(signum: int, frame: Any) -> None:
-        click.echo(f"interrupted: {what_is_saved}; run the same command again to resume", err=True)
+        say(f"interrupted: {what_is_saved}; run the same command again to resume")
         signal.signal(signal.SIGINT, previous)  # a second Ctrl-C behaves as before
         raise KeyboardInterrupt
 

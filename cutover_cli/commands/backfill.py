@@ -99,7 +99,7 @@ def command(
     recorded and shown by `cutover status`.
     """
     from backfill.runner import run_backfill
-    from cutover_cli.progress.backfill import make_progress
+    from cutover_cli.progress.backfill import make_progress, printer
     from cutover_cli.remote_backfill import run_remote
 
     sources = parse_tables(table)
@@ -114,7 +114,9 @@ def command(
             )
         run_remote(rt, sources, segments, rate, run_id, require_sync=not sync_off, bars=not (quiet or rt.as_json))
         return
-    with announce_interrupt("finishing the pages in flight and saving each segment's cursor"):
+    progress = make_progress(not (quiet or rt.as_json))
+    say = printer(progress)
+    with announce_interrupt("finishing the pages in flight and saving each segment's cursor", say):
         summary = run_backfill(
             rt.settings,
             rt.clients,
@@ -125,10 +127,10 @@ def command(
             rate=rate,
             restart=restart,
             require_sync=not sync_off,
-            progress=make_progress(not (quiet or rt.as_json)),
+            progress=progress,
             only_segment=segment,
             page_size=page_size,
-            announce=None if rt.as_json else (lambda line: click.echo(line, err=True)),
+            announce=None if rt.as_json else say,
         )
     rt.emit(summary.to_dict(), lambda: _print(summary))
 
