@@ -13,7 +13,7 @@ import click
 
 from cutover_cli._common import Runtime, common_options
 from cutover_cli.app import EXIT_FINDING
-from cutover_cli.render.numbers import ms
+from cutover_cli.render.numbers import count, ms, rate
 
 if TYPE_CHECKING:
     from replicator.poller.sync_stats import SyncResult
@@ -93,13 +93,15 @@ def _human(result: SyncResult, interrupted: bool) -> None:
 
 def summary(result: SyncResult, interrupted: bool = False) -> str:
     """Three lines whose counts add up: records (applied = changed + skipped + quarantined), the
-    v3 writes they made, and lag (`-` when no record carried a creation time)."""
+    v3 writes they made, and lag (`-` when no record carried a creation time). The rate is shown
+    for a run of a second or more. "turned bad" counts live v3 items a bad change tombstoned; a key
+    that held nothing live (an item bad from its first write) is not one (`tombstoned_guard` in --json)."""
     r = result
     lag = r.as_dict()["lag_ms"]
     return "\n".join(
         [
-            f"sync {'stopped' if interrupted else 'done'}: {r.applied:,} records in {r.duration_s:.1f}s "
-            f"({r.records_per_s:,.0f}/s): {r.changed:,} changed v3, {r.skipped:,} already current, "
+            f"sync {'stopped' if interrupted else 'done'}: {count(r.applied, 'record')} in {r.duration_s:.1f}s"
+            f"{rate(r.applied, r.duration_s)}: {r.changed:,} changed v3, {r.skipped:,} already current, "
             f"{r.quarantined:,} quarantined; {r.failed_retried:,} retried",
             f"  v3 writes: {r.written:,} written, {r.tombstoned:,} tombstoned (source deletes and moves), "
             f"{r.tombstoned_bad:,} tombstoned (the item turned bad)",
