@@ -250,6 +250,9 @@ def writable_file(value: str) -> str:
     import os
     from pathlib import Path
 
+    if not value.strip():
+        raise click.BadParameter("an empty path names no file: give a file name, or leave the option out")
+
     parent = Path(value).expanduser().resolve().parent
     if not parent.is_dir():
         raise click.BadParameter(f"{value}: directory {parent} does not exist; create it or pick another path")

@@ -101,23 +101,6 @@ def command(
 
 
 def _print(report: ReconcileReport) -> None:
-    c = report.counts
-    sample = f" (sample {report.sample:g})" if report.sample else ""
-    click.echo(f"reconcile{sample}: {'CLEAN' if report.clean else 'DIFFERENCES FOUND'} in {report.seconds:.1f}s")
-    click.echo(f"  compared {c['compared']} legacy items, checked {c['v3_checked']} live v3 items")
-    click.echo(
-        f"  missing {c['missing']}  extra {c['extra']}  different {c['different']}  "
-        f"unquarantined bad {c['unquarantined']}  quarantined {c['quarantined']}"
-    )
-    if report.repair:
-        click.echo(f"  repaired {c['repaired']}  remaining {c['remaining']}")
-    if c["quarantine_resolved"]:
-        click.echo(f"  quarantine entries resolved (source fixed or deleted): {c['quarantine_resolved']}")
-    for diff in report.shown:
-        key = f"{diff.v3_key[0]}/{diff.v3_key[1]}" if diff.v3_key else "-"
-        attrs = f" attributes {', '.join(diff.attributes)}" if diff.attributes else ""
-        click.echo(f"  {diff.kind:<22} {diff.source}#{diff.source_key} v3 {key}{attrs} {diff.detail}")
-    if report.differences > len(report.shown):
-        click.echo(f"  ... {report.differences - len(report.shown)} more")
-    if report.report_path:
-        click.echo(f"  full report: {report.report_path}")
+    from cutover_cli.render.reconcile import render
+
+    click.echo("\n".join(render(report)))
