@@ -40,7 +40,9 @@ class RichProgress:
             self._progress.advance(task_id, n)
             task = self._progress.tasks[task_id]
             speed = task.speed
-            self._progress.update(task_id, rate=f"{speed:,.0f}" if speed else "-")
+            # the total is DescribeTable's estimate; a table written to meanwhile holds more
+            total = task.total if task.total is None or task.completed <= task.total else task.completed
+            self._progress.update(task_id, rate=f"{speed:,.0f}" if speed else "-", total=total)
 
     def say(self, line: str) -> None:
         """Print `line` on stderr above the bars (a plain echo would be overwritten by their next refresh)."""

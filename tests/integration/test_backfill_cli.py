@@ -148,3 +148,17 @@ def test_restart_says_which_run_it_discards_and_how_far_it_was(settings, clients
     assert line.startswith(f"users: --restart discards run {old} (1/2 segments done); starting run "), line
     new = line.split("starting run ", 1)[1].split()[0]
     assert new != old and line.endswith("(2 segments)") and f"backfill {new}: complete" in result.output
+
+
+def test_the_bars_never_count_past_their_total_when_the_table_estimate_is_low(settings, clients, monkeypatch):
+    import backfill.runner
+
+    _seed(clients, settings.names, 12, 0)
+    # Given DescribeTable's ItemCount lagging behind the table (DynamoDB refreshes it every ~6 h)
+    monkeypatch.setattr(backfill.runner, "item_count", lambda client, table: 10)
+    # When backfill shows its bars
+    result = _run(settings, "--table", "users", "--segments", "2", "--i-know-sync-is-off")
+    assert result.exit_code == 0, result.output
+    # Then the bar ends at 12/12, never 12/10
+    bar = next(line for line in result.output.splitlines() if line.startswith("users ") and "items/s" in line)
+    assert " 12/12 " in bar, bar
