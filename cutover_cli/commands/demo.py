@@ -33,8 +33,9 @@ def command(
     streams are on. Then live sync replicates while a writer updates, deletes and moves legacy
     items, and backfill copies the history the streams never saw; a final drain, a check of v3
     against the legacy tables, a reconcile of both directions, then the reads move: flip to shadow
-    (reads compared), flip to v3 (reads served by v3), and rollback to legacy. A summary
-    of every step is printed at the end. Exit 0 when v3 matches, 1 if the check or the reconcile finds a difference, 2 on an error.
+    (reads compared), flip to v3 (reads served by v3), and rollback to legacy. A summary of
+    every step is printed at the end. Exit 0 when v3 matches, 1 if the check or the reconcile
+    finds a difference, 2 on an error.
     """
     from cutover_cli.demo import STEPS, DemoContext, DemoOptions, print_summary, run_steps
 

@@ -16,7 +16,6 @@ from replicator.contract.transform import SOURCE_KEY, transform
 from replicator.contract.versioning import BACKFILL_VERSION
 from replicator.quarantine import QuarantineStore
 
-
 REPAIR_SUFFIX = "~r"  # bump(): a repair or re-drive writes one step above the version it read
 
 
