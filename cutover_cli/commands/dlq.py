@@ -31,10 +31,9 @@ def _queues(rt: Runtime) -> dict[str, FailureQueue]:
 @click.option("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True, help="Messages per queue.")
 @common_options
 def list_(rt: Runtime, limit: int) -> None:
-    """Show each discarded batch (stream, shard, sequence range) without consuming it."""
-    from rich.console import Console
-    from rich.table import Table
-
+    """Show each discarded batch (source, shard, size, first arrival; its sequence range under it)
+    without consuming it. --json adds why Lambda gave up (condition) and the stream ARN."""
+    from cutover_cli.render.dlq import render
     from replicator.poller.dlq import FailedBatch
 
     rows = [
@@ -47,19 +46,7 @@ def list_(rt: Runtime, limit: int) -> None:
         if not rows:
             click.echo("no discarded batches: the on-failure queues are empty")
             return
-        table = Table(title=f"{len(rows)} discarded batch(es)")
-        for col in ("source", "shard_id", "start_sequence", "end_sequence", "batch_size", "first_arrival"):
-            table.add_column(col, no_wrap=True)
-        for r in rows:
-            table.add_row(
-                r["source"],
-                r["shard_id"],
-                r["start_sequence"],
-                r["end_sequence"],
-                str(r["batch_size"]),
-                str(r["first_arrival"]),
-            )
-        Console().print(table)
+        click.echo("\n".join(render(rows)))
 
     rt.emit(rows, human)
 

@@ -6,6 +6,7 @@ spaces onto an indented line); the full detail, sequence numbers included, is in
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Iterable
 from datetime import datetime
@@ -18,11 +19,19 @@ from cutover.names import SOURCES
 
 WIDTH = 80
 LABEL = 18
+NUMBER_AND_UNIT = re.compile(r"(?<=\d) (?=(?:ms|s|min|h|d)\b)")  # `7 s` wraps as one word
+
+
+def wrap(value: str, width: int) -> list[str]:
+    """`value` wrapped at spaces, never inside a word nor between a number and its unit."""
+    glued = NUMBER_AND_UNIT.sub("\xa0", value)
+    body = textwrap.wrap(glued, width, break_long_words=False, break_on_hyphens=False) or [""]
+    return [part.replace("\xa0", " ") for part in body]
 
 
 def line(label: str, value: str) -> str:
     """`label` padded to the value column; the value wrapped at spaces, never inside a word."""
-    body = textwrap.wrap(value, WIDTH - LABEL, break_long_words=False, break_on_hyphens=False) or [""]
+    body = wrap(value, WIDTH - LABEL)
     return "\n".join([f"{label:<{LABEL}}{body[0]}", *(f"{'':<{LABEL}}{rest}" for rest in body[1:])]).rstrip()
 
 
@@ -167,7 +176,7 @@ def flip_lines(read_source: str | None, verdict: dict[str, Any]) -> list[str]:
 
 def bullet(text: str) -> str:
     """`- text` in the value column, its continuation lines hanging under the text."""
-    body = textwrap.wrap(text, WIDTH - LABEL - 2, break_long_words=False, break_on_hyphens=False) or [""]
+    body = wrap(text, WIDTH - LABEL - 2)
     pad = " " * LABEL
     return "\n".join([f"{pad}- {body[0]}", *(f"{pad}  {rest}" for rest in body[1:])]).rstrip()
 
