@@ -153,7 +153,12 @@ def drain(ctx: DemoContext) -> None:
 def check_v3(ctx: DemoContext) -> None:
     """Every legacy item is transform(item) in v3 or quarantined; no live v3 item without a source."""
     report = compare_v3(ctx.clients.dynamodb, ctx.settings.names)
-    ctx.row("v3", "items replicated (live)", report.live)
+    ctx.row("v3", "live items", report.live)
+    ctx.row(
+        "v3",
+        "  last written by backfill / replication / repair",
+        f"{report.backfilled:,} / {report.replicated:,} / {report.repaired:,}",
+    )
     ctx.row("v3", "tombstones (deleted or moved at the source)", report.tombstones)
     ctx.row("v3", "quarantined (open entries)", report.quarantined)
     ctx.row("v3", "legacy items matching transform(item)", f"{report.matching:,} of {report.legacy:,}")
