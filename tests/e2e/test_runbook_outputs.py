@@ -45,6 +45,7 @@ import pytest
 from click.testing import CliRunner
 
 from cutover.clients import Clients
+from cutover.clock import utc_now
 from cutover.codec import to_ddb
 from cutover.settings import Settings
 from cutover.state import RECONCILE, CheckpointStore, ReportStore
@@ -566,7 +567,7 @@ def backfill_resume(w: World) -> str:
     s, c = w.fresh()
     _users(c, s, 4)
     # a run records itself as current, then scans: Ctrl-C before its first checkpoint leaves this
-    current = {"segments": 8, "run_id": "interrupted01", "at": "2026-11-27T00:00:00Z"}
+    current = {"segments": 8, "run_id": "interrupted01", "at": utc_now()}
     CheckpointStore(c.dynamodb, s.names.checkpoints_table).put("backfill#users", "current", current)
     return w.cli(s, "backfill", "--table", "users", "--segments", "8", "--i-know-sync-is-off", "--quiet")
 

@@ -125,7 +125,7 @@ def test_a_run_stopped_before_its_first_checkpoint_is_resumed_not_restarted(sett
     # Given a run that was recorded as the table's current run, then Ctrl-C'd before any page was saved
     # (a run records itself first, then scans)
     store = CheckpointStore(clients.dynamodb, settings.names.checkpoints_table)
-    store.put("backfill#users", "current", {"segments": 2, "run_id": "abc123abc123", "at": "2026-11-27T00:00:00Z"})
+    store.put("backfill#users", "current", {"segments": 2, "run_id": "abc123abc123", "at": utc_now()})
     # When the same command runs again
     result = _run(settings, "--table", "users", "--segments", "2", "--i-know-sync-is-off", "--quiet")
     # Then it resumes that run, saying so, instead of starting a new one
