@@ -2,7 +2,7 @@
 
 Per stage: `<service>-<stage>-stateful`, `-replication`, `-api` (+ `-network` with vpc=true).
 Tags go on everything; cdk-nag AwsSolutions runs as a CDK policy-validation plugin (cdk-nag 3.x
-form) so an unacknowledged finding fails `cdk synth`; outside dev the RetentionCheck plugin
+form) so an unacknowledged finding fails `cdk synth`; outside the development class the RetentionCheck plugin
 (infra/retention.py) fails synth if a synthesized template could delete state.
 """
 

@@ -2,7 +2,11 @@
 
 Why: a deploy with a missing or malformed value must fail at `cdk synth` on a laptop, not at
 3 a.m. in CloudFormation. Dev defaults live under the `devDefaults` context key in cdk.json and
-are applied ONLY when stage is dev, so a staging/prod deploy can never silently inherit them.
+are applied ONLY to the stage named dev (not to every development-class stage: they name dev's
+legacy tables), so no other deploy can silently inherit them.
+
+The stage is any name cutover.stages accepts (`-c stage=qa`); its protection follows its class
+(`-c stageClass=development|staging|production`, else the name's known class, else production).
 """
 
 from __future__ import annotations
@@ -14,7 +18,15 @@ from typing import Any
 
 from cutover.errors import ConfigError
 from cutover.names import Names
-from cutover.settings import NAME_RE, STAGES
+from cutover.stages import (
+    DEVELOPMENT,
+    NAME_RE,
+    NAME_RULE,
+    PRODUCTION,
+    class_problem,
+    prefix_problem,
+    stage_class,
+)
 
 STREAM_ARN_RE = re.compile(
     r"^arn:(aws[a-z-]*):dynamodb:([a-z0-9-]+):(\d{12}):table/([A-Za-z0-9_.-]{3,255})"
@@ -40,6 +52,7 @@ class StageConfig:
     legacy_users_stream_arn: str
     legacy_orders_stream_arn: str
     cost_center: str
+    stage_class: str = PRODUCTION  # development | staging | production (cutover.stages)
     data_classification: str = "confidential"
     vpc: bool = False
     parallelization_factor: int = 1
@@ -57,16 +70,17 @@ class StageConfig:
 
     @property
     def is_prod(self) -> bool:
-        return self.stage == "prod"
+        """Production's class: termination protection, 30-day backups, longer log retention."""
+        return self.stage_class == PRODUCTION
 
     @property
     def retain(self) -> bool:
-        """Stateful resources survive stack deletion everywhere except dev."""
-        return self.stage != "dev"
+        """Stateful resources survive stack deletion, deletion-protected, in every class but development."""
+        return self.stage_class != DEVELOPMENT
 
     @property
     def point_in_time_recovery(self) -> bool:
-        return self.stage != "dev"
+        return self.stage_class != DEVELOPMENT
 
     @property
     def backup_retention_days(self) -> int:
@@ -93,6 +107,7 @@ class StageConfig:
 # every context key the app reads (plus devDefaults, which supplies any of them for dev only)
 _KEYS = (
     "stage",
+    "stageClass",
     "service",
     "legacyUsersTable",
     "legacyOrdersTable",
@@ -138,8 +153,15 @@ def _parse(raw: Mapping[str, Any]) -> StageConfig:
             problems.append(f"{key}={value!r} is malformed (expected {hint})")
         return value
 
-    stage = need("stage", lambda v: v in STAGES, "|".join(STAGES))
-    service = need("service", lambda v: bool(NAME_RE.match(v)), "lower-case letters, digits and '-'")
+    stage = need("stage", lambda v: bool(NAME_RE.match(v)), NAME_RULE)
+    service = need("service", lambda v: bool(NAME_RE.match(v)), NAME_RULE)
+    explicit_class = _text(raw.get("stageClass")).lower() or None
+    for problem in (
+        prefix_problem(service, stage) if NAME_RE.match(stage) and NAME_RE.match(service) else None,
+        class_problem(stage, explicit_class),
+    ):
+        if problem:
+            problems.append(problem.replace("stage class ", "stageClass=", 1))
     tables = {
         k: need(k, lambda v: bool(TABLE_NAME_RE.match(v)), "a DynamoDB table name")
         for k in ("legacyUsersTable", "legacyOrdersTable")
@@ -197,6 +219,7 @@ def _parse(raw: Mapping[str, Any]) -> StageConfig:
         )
     return StageConfig(
         stage=stage,
+        stage_class=stage_class(stage, explicit_class),
         service=service,
         legacy_users_table=tables["legacyUsersTable"],
         legacy_orders_table=tables["legacyOrdersTable"],

@@ -103,7 +103,7 @@ class Checker:
             key,
             v3_key(snap.expected),
             attributes=attrs,
-            detail=f"v3 _version {snap.actual.get('_version') if snap.actual else None}",
+            detail=_v3_state(snap.actual),
         )
         if self.repair:
             diff.repaired = True
@@ -222,3 +222,11 @@ class Checker:
             return None, origin, None
         reason = UNKNOWN_RECORD if origin is None else v3_finding(key, self.legacy(*origin), origin[0])
         return current, origin, reason
+
+
+def _v3_state(actual: dict[str, Any] | None) -> str:
+    """What v3 held at the key, for the report: nothing, a tombstone, or a live item's version."""
+    if actual is None:
+        return "not in v3"
+    version = actual.get("_version")
+    return f"v3 holds a tombstone (_version {version})" if is_tombstone(actual) else f"v3 _version {version}"

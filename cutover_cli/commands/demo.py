@@ -7,10 +7,9 @@ import logging
 import click
 
 from cutover_cli._common import Runtime, common_options
-from cutover_cli.demo import STEPS, DemoContext, DemoOptions, print_summary, run_steps
 
 
-@click.command("demo")
+@click.command("demo", short_help="Seed, sync, backfill, reconcile, flip, roll back: locally.")
 @click.option("--quick", is_flag=True, help="A small, few-second run (100 users, 150 orders, 2.5 s of live writes).")
 @click.option("--users", type=click.IntRange(1), default=None, help="Legacy users to seed [default: 2000].")
 @click.option("--orders", type=click.IntRange(1), default=None, help="Legacy orders to seed [default: 3000].")
@@ -27,14 +26,19 @@ from cutover_cli.demo import STEPS, DemoContext, DemoOptions, print_summary, run
 def command(
     rt: Runtime, quick: bool, users: int | None, orders: int | None, seconds: float | None, random_seed: int
 ) -> None:
-    """Run the whole job on a local backend and print a summary.
+    """The whole migration locally: seed, sync, backfill, reconcile, flip to v3, rollback.
 
-    Starts an embedded in-memory backend (or uses --endpoint-url), creates the tables, seeds
-    legacy users and orders with mixed timestamp formats, messy emails and a few bad items,
-    catches v3 up from the streams, then keeps syncing while a writer updates, deletes and
-    moves legacy items, drains, and checks v3 against the legacy tables.
-    Exit 0 when v3 matches, 1 if the final check finds a difference, 2 on an error.
+    Starts an embedded in-memory backend (or uses --endpoint-url), creates the tables and seeds
+    legacy users and orders (mixed timestamp formats, messy emails, a few bad items) before the
+    streams are on. Then live sync replicates while a writer updates, deletes and moves legacy
+    items, and backfill copies the history the streams never saw; a final drain, a check of v3
+    against the legacy tables, a reconcile of both directions, then the reads move: flip to shadow
+    (reads compared), flip to v3 (reads served by v3), and rollback to legacy. A summary of
+    every step is printed at the end. Exit 0 when v3 matches, 1 if the check or the reconcile
+    finds a difference, 2 on an error.
     """
+    from cutover_cli.demo import STEPS, DemoContext, DemoOptions, print_summary, run_steps
+
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     logging.getLogger("replicator").addHandler(logging.NullHandler())  # quarantines are summarised instead
     base = DemoOptions.quick() if quick else DemoOptions()

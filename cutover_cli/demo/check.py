@@ -13,7 +13,10 @@ from cutover.codec import from_ddb
 from cutover.names import ORDERS, USERS, Names
 from replicator.contract.errors import TransformError
 from replicator.contract.transform import SOURCE_KEY, transform
+from replicator.contract.versioning import BACKFILL_VERSION
 from replicator.quarantine import QuarantineStore
+
+REPAIR_SUFFIX = "~r"  # bump(): a repair or re-drive writes one step above the version it read
 
 
 @dataclass
@@ -21,6 +24,10 @@ class CheckReport:
     legacy: int = 0
     matching: int = 0
     live: int = 0
+    # `live` by who wrote the item last (its `_version`): backfill's fill, a stream record, a repair
+    backfilled: int = 0
+    replicated: int = 0
+    repaired: int = 0
     tombstones: int = 0
     quarantined: int = 0
     problems: list[str] = field(default_factory=list)
@@ -40,6 +47,13 @@ def compare_v3(dynamodb: Any, names: Names) -> CheckReport:
             report.tombstones += 1
         else:
             report.live += 1
+            version = str(item.get("_version", ""))
+            if version == BACKFILL_VERSION:
+                report.backfilled += 1
+            elif version.endswith(REPAIR_SUFFIX):
+                report.repaired += 1
+            else:
+                report.replicated += 1
             v3[(item["userId"], item["recordType"])] = {k: v for k, v in item.items() if not k.startswith("_")}
     open_entries = {(e.source, e.key) for e in QuarantineStore(dynamodb, names.quarantine_table).entries()}
     report.quarantined = len(open_entries)

@@ -48,8 +48,13 @@ class CutoverFunction(Construct):
         reserved_concurrency: int | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        common = {"SERVICE": config.service, "STAGE": config.stage, "POWERTOOLS_SERVICE_NAME": config.service}
-        environment = build_environment(env, {**common, **values}, config.stage)
+        common = {
+            "SERVICE": config.service,
+            "STAGE": config.stage,
+            "STAGE_CLASS": config.stage_class,
+            "POWERTOOLS_SERVICE_NAME": config.service,
+        }
+        environment = build_environment(env, {**common, **values}, config.stage_class)
         self.log_group = logs.LogGroup(
             self,
             "Logs",

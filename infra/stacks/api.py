@@ -41,6 +41,8 @@ ROUTES = (
 )
 # What API Gateway checks before the Lambda runs (the handler's pydantic models stay authoritative;
 # these only refuse what can never be valid, and are never stricter than app_handlers/schemas.py).
+# A path's userId is only required: any legacy key is readable (URL-encoded in the path), so
+# nothing here may restrict its characters (docs/API.md, "User ids in the path").
 REQUIRED_PARAMETERS = {
     "users": {"method.request.querystring.email": True},
     "users/{userId}": {"method.request.path.userId": True},

@@ -50,7 +50,7 @@ def test_malformed_values_are_named():
         "parallelizationFactor": "11",
         "alarmEmail": "not-an-address",
         "vpc": "maybe",
-        "stage": "qa",
+        "stage": "QA",
     }
     with pytest.raises(ConfigError) as error:
         StageConfig.from_context(context.get)
@@ -58,7 +58,7 @@ def test_malformed_values_are_named():
     assert "legacyUsersStreamArn='arn:aws:dynamodb:eu-west-1:123:table/x' is malformed" in message
     assert "parallelizationFactor='11' must be an integer from 1 to 10" in message
     assert "alarmEmail='not-an-address'" in message and "vpc='maybe'" in message
-    assert "stage='qa' is malformed (expected dev|staging|prod)" in message
+    assert "stage='QA' is malformed (expected 1-40 lower-case letters, digits and '-'" in message
 
 
 def test_stream_of_another_table_is_refused():
@@ -83,3 +83,59 @@ def test_a_guessed_powertools_layer_version_is_refused():
     # The layer follows the pinned aws-lambda-powertools version; a -c override would ship another one
     with pytest.raises(ConfigError, match="powertoolsLayerVersion is no longer accepted"):
         StageConfig.from_context({**GOOD, "powertoolsLayerVersion": "27"}.get)
+
+
+@pytest.mark.parametrize(
+    "stage,stage_class,expected",
+    [
+        ("dev", None, "development"),
+        ("development", None, "development"),
+        ("staging", None, "staging"),
+        ("stage", None, "staging"),
+        ("prod", None, "production"),
+        ("production", None, "production"),
+        ("qa", "development", "development"),
+        ("qa", "Staging", "staging"),
+        ("live", None, "production"),  # a name the mapping does not know: production's safety, never less
+        ("prod-eu", None, "production"),
+        ("qa", None, "production"),
+        ("prod", "production", "production"),
+    ],
+)
+def test_any_stage_name_gets_its_class_from_the_setting_else_the_mapping_else_production(stage, stage_class, expected):
+    context = {**GOOD, "stage": stage, **({"stageClass": stage_class} if stage_class else {})}
+    config = StageConfig.from_context(context.get)
+    assert (config.stage, config.stage_class) == (stage, expected)
+    assert config.retain is (expected != "development") and config.is_prod is (expected == "production")
+
+
+@pytest.mark.parametrize(
+    "context,needle",
+    [
+        ({"stageClass": "prod"}, "stageClass='prod' is not one of development|staging|production"),
+        ({"stage": "prod", "stageClass": "development"}, "stage 'prod' is a production stage: its class cannot be"),
+        ({"stage": "production", "stageClass": "staging"}, "stage 'production' is a production stage"),
+        (
+            {"stage": "a-stage-name-of-thirty-two-chars"},
+            "make the name prefix 'my-service-a-stage-name-of-thirty-two-chars' (43 characters): the longest it "
+            "may be is 42, since the AWS Backup vault is named <prefix>-cutover (at most 50 characters)",
+        ),
+        ({"stage": "Live"}, "stage='Live' is malformed (expected 1-40 lower-case letters"),
+        ({"stage": "x" * 41}, "is malformed (expected 1-40"),
+    ],
+)
+def test_a_stage_or_class_that_cannot_be_deployed_is_named(context, needle):
+    with pytest.raises(ConfigError) as error:
+        StageConfig.from_context({**GOOD, **context}.get)
+    assert needle in str(error.value)
+
+
+def test_the_longest_prefix_follows_from_every_derived_resource_name():
+    # The prefix <service>-<stage> may be 42 characters: the backup vault (<prefix>-cutover, 50) is the
+    # tightest of the names the stacks derive from it (queues 80, state machines 80, stacks 128, tables 255)
+    from cutover.stages import DERIVED_NAMES, MAX_PREFIX
+
+    assert MAX_PREFIX == 42
+    assert min(limit - len(suffix) for _, suffix, limit, _ in DERIVED_NAMES) == MAX_PREFIX
+    longest = {**GOOD, "service": "s" * 20, "stage": "t" * 21}  # 20 + 1 + 21 = 42
+    assert StageConfig.from_context(longest.get).names.prefix == "s" * 20 + "-" + "t" * 21

@@ -31,10 +31,24 @@ BASE = {
 }
 
 
-def test_stage_defaults_are_applied():
-    env = build_environment(REPLICATOR_ENV, BASE, "prod")
+def test_stage_class_defaults_are_applied():
+    env = build_environment(REPLICATOR_ENV, BASE, "production")
     assert env["LOG_LEVEL"] == "INFO" and env["WRITE_CONCURRENCY"] == "16"
-    assert build_environment(REPLICATOR_ENV, {**BASE, "STAGE": "dev"}, "dev")["LOG_LEVEL"] == "DEBUG"
+    assert build_environment(REPLICATOR_ENV, {**BASE, "STAGE": "qa"}, "development")["LOG_LEVEL"] == "DEBUG"
+
+
+@pytest.mark.parametrize(
+    "stage,stage_class,level",
+    [("dev", None, "DEBUG"), ("qa", "development", "DEBUG"), ("qa", None, "INFO"), ("live", "staging", "INFO")],
+)
+def test_cold_start_defaults_follow_the_stage_class_else_the_known_name_else_production(stage, stage_class, level):
+    values = {**BASE, "STAGE": stage, **({"STAGE_CLASS": stage_class} if stage_class else {})}
+    assert REPLICATOR_ENV.load(values)["LOG_LEVEL"] == level
+
+
+def test_a_bad_stage_class_is_named_at_cold_start():
+    with pytest.raises(ConfigError, match="STAGE_CLASS='prod' is malformed"):
+        REPLICATOR_ENV.load({**BASE, "STAGE_CLASS": "prod"})
 
 
 def test_every_missing_variable_is_named():
@@ -42,14 +56,14 @@ def test_every_missing_variable_is_named():
     values = {k: v for k, v in BASE.items() if k not in ("V3_TABLE", "QUARANTINE_TABLE")}
     # When it is built
     with pytest.raises(ConfigError) as error:
-        build_environment(REPLICATOR_ENV, values, "prod")
+        build_environment(REPLICATOR_ENV, values, "production")
     # Then both are named in one error
     assert "V3_TABLE is missing" in str(error.value) and "QUARANTINE_TABLE is missing" in str(error.value)
 
 
 def test_literal_placeholder_is_rejected():
     with pytest.raises(ConfigError, match=r"V3_TABLE='\$\{V3_TABLE_NAME\}' still contains an unresolved"):
-        build_environment(REPLICATOR_ENV, {**BASE, "V3_TABLE": "${V3_TABLE_NAME}"}, "prod")
+        build_environment(REPLICATOR_ENV, {**BASE, "V3_TABLE": "${V3_TABLE_NAME}"}, "production")
 
 
 def test_cdk_tokens_are_real_values_not_placeholders():
@@ -59,15 +73,17 @@ def test_cdk_tokens_are_real_values_not_placeholders():
     assert "${Token[" in token
     # Then it passes, while a literal placeholder glued to a token does not
     env = build_environment(
-        API_ENV, {**API_BASE, "READ_SOURCE_PARAMETER": "/s/prod/cutover/read-source", "APP_SECRET_ARN": token}, "prod"
+        API_ENV,
+        {**API_BASE, "READ_SOURCE_PARAMETER": "/s/prod/cutover/read-source", "APP_SECRET_ARN": token},
+        "production",
     )
     assert env["APP_SECRET_ARN"] == token
     with pytest.raises(ConfigError, match="APP_SECRET_ARN"):
         build_environment(
-            API_ENV, {**API_BASE, "READ_SOURCE_PARAMETER": "/p", "APP_SECRET_ARN": token + "${SUFFIX}"}, "prod"
+            API_ENV, {**API_BASE, "READ_SOURCE_PARAMETER": "/p", "APP_SECRET_ARN": token + "${SUFFIX}"}, "production"
         )
 
 
 def test_undeclared_variable_is_rejected():
     with pytest.raises(ConfigError, match="V3_TABEL is not declared for replicator"):
-        build_environment(REPLICATOR_ENV, {**BASE, "V3_TABEL": "typo"}, "prod")
+        build_environment(REPLICATOR_ENV, {**BASE, "V3_TABEL": "typo"}, "production")

@@ -85,3 +85,13 @@ def test_reconcile_and_backfill_are_one_verdict_line_each(capsys):
     assert "3 difference(s), sampled 0.05, 3 min ago (150 compared)" in out
     assert "complete, 2 h ago: users 2,500 written, orders 500 written" in out  # the last run that did work
     assert "None" not in out
+
+
+def test_a_number_and_its_unit_stay_on_one_line():
+    from cutover_cli.render.status import line
+
+    # Given a value whose wrap point falls between `7` and `s ago`
+    text = line("  users", "x" * 59 + " 7 s ago")
+    # Then the number keeps its unit
+    assert not any(row.strip().startswith(("s ago", "s)")) for row in text.splitlines()), text
+    assert "7 s ago" in text
