@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 
 from cutover.clients import Clients
 from cutover.errors import ConfigError
-from cutover.names import SOURCES
 from cutover.settings import Settings
 
 LOOPBACK = "127.0.0.1"
@@ -205,7 +204,7 @@ def init_backend(settings: Settings, clients: Clients | None = None, *, legacy_s
     for name in created:
         # moto creates tables ACTIVE; dynalite (like AWS) goes through CREATING first
         ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
-    for source in SOURCES:  # the replicator's on-failure queues (`cutover dlq`); CreateQueue is idempotent
+    for source in settings.names.roles:  # the replicator's on-failure queues (`cutover dlq`); CreateQueue is idempotent
         queue = settings.names.failure_queue(source)
         if not clients.sqs.list_queues(QueueNamePrefix=queue).get("QueueUrls"):
             clients.sqs.create_queue(QueueName=queue)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from moto import mock_aws
 
@@ -25,8 +27,7 @@ def _env(names: Names) -> dict[str, str]:
         "SERVICE": names.service,
         "STAGE": names.stage,
         "POWERTOOLS_SERVICE_NAME": "backfill",
-        "USERS_TABLE": names.source_table("users"),
-        "ORDERS_TABLE": names.source_table("orders"),
+        "SOURCE_TABLES": json.dumps(names.source_tables()),
         "V3_TABLE": names.v3_table,
         "QUARANTINE_TABLE": names.quarantine_table,
         "CHECKPOINTS_TABLE": names.checkpoints_table,
@@ -45,11 +46,11 @@ def lam(monkeypatch):
 
 def test_missing_environment_fails_at_invocation_naming_every_variable(lam, monkeypatch):
     # Given no table variables, When invoked, Then one ConfigError names each missing one
-    for var in ("USERS_TABLE", "V3_TABLE", "CHECKPOINTS_TABLE"):
+    for var in ("SOURCE_TABLES", "V3_TABLE", "CHECKPOINTS_TABLE"):
         monkeypatch.delenv(var, raising=False)
     with pytest.raises(ConfigError) as err:
         lam.lambda_handler({"table": "users", "segment": 0, "segments": 1}, FakeContext(900_000))
-    assert "USERS_TABLE is missing" in str(err.value) and "CHECKPOINTS_TABLE is missing" in str(err.value)
+    assert "SOURCE_TABLES is missing" in str(err.value) and "CHECKPOINTS_TABLE is missing" in str(err.value)
 
 
 def test_stops_a_minute_before_timeout_then_a_second_invocation_finishes(lam, monkeypatch):
