@@ -63,7 +63,9 @@ def test_sigkill_mid_run_then_resume_copies_every_item_exactly_once(settings, cl
     for start in range(0, USERS, 25):
         ddb.batch_write_item(
             RequestItems={
-                settings.names.source_table("users"): [{"PutRequest": {"Item": to_ddb(i)}} for i in items[start : start + 25]]
+                settings.names.source_table("users"): [
+                    {"PutRequest": {"Item": to_ddb(i)}} for i in items[start : start + 25]
+                ]
             }
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from types import SimpleNamespace
 from typing import Any
@@ -33,8 +34,7 @@ def deployed_replicator(settings, monkeypatch) -> Iterator[Callable[[dict[str, A
         "STAGE": "dev",
         "POWERTOOLS_SERVICE_NAME": "cutover-replicator",
         "AWS_LAMBDA_FUNCTION_NAME": FUNCTION,
-        "USERS_TABLE": n.source_table("users"),
-        "ORDERS_TABLE": n.source_table("orders"),
+        "SOURCE_TABLES": json.dumps({"users": n.source_table("users"), "orders": n.source_table("orders")}),
         "V3_TABLE": n.v3_table,
         "QUARANTINE_TABLE": n.quarantine_table,
         "CHECKPOINTS_TABLE": n.checkpoints_table,

@@ -119,7 +119,9 @@ def test_v3_serves_again_once_replication_caught_up(world, ctx):
     uid = created["userId"]
     assert status == 201 and _call(ctx, "GET", f"/users/{uid}")[2] == "legacy"
     # When replication delivers the write to v3
-    legacy = clients.dynamodb.get_item(TableName=settings.names.source_table("users"), Key=to_ddb({"userId": uid}))["Item"]
+    legacy = clients.dynamodb.get_item(TableName=settings.names.source_table("users"), Key=to_ddb({"userId": uid}))[
+        "Item"
+    ]
     replicated = transform("users", from_ddb(legacy))[0]
     V3Writer(clients.dynamodb, settings.names.v3_table).put(replicated, "5", f"users#{uid}")
     # Then the next reads are served by v3 (the read-through ends when v3 reflects the write)
@@ -183,7 +185,9 @@ def test_an_email_freed_by_a_source_delete_can_be_registered_again(world, ctx):
     email = f"{_uid()}@example.com"
     status, first, _ = _call(ctx, "POST", "/users", {"email": email, "name": "Gone"})
     assert status == 201
-    clients.dynamodb.delete_item(TableName=settings.names.source_table("users"), Key=to_ddb({"userId": first["userId"]}))
+    clients.dynamodb.delete_item(
+        TableName=settings.names.source_table("users"), Key=to_ddb({"userId": first["userId"]})
+    )
     # When another user registers that e-mail, Then it is created (the stale claim is taken over)
     status, second, _ = _call(ctx, "POST", "/users", {"email": email, "name": "New"})
     assert status == 201 and second["userId"] != first["userId"]
@@ -218,7 +222,9 @@ def test_an_order_for_a_user_deleted_after_the_check_is_refused(world, ctx):
     status, body, _ = _call(ctx, "POST", "/orders", {"userId": uid, "amount": 1, "orderId": f"{uid}-o"})
     # Then 404 naming the user, and no order without a user is left behind
     assert status == 404 and uid in body["message"]
-    stored = clients.dynamodb.get_item(TableName=settings.names.source_table("orders"), Key=to_ddb({"orderId": f"{uid}-o"}))
+    stored = clients.dynamodb.get_item(
+        TableName=settings.names.source_table("orders"), Key=to_ddb({"orderId": f"{uid}-o"})
+    )
     assert "Item" not in stored
 
 

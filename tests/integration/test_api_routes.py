@@ -133,7 +133,9 @@ def test_shadow_does_not_count_a_quarantined_legacy_record_as_a_mismatch(world, 
     # Given a legacy user the transform rejects (numeric email): it is in quarantine, not v3
     settings, clients = world
     uid = f"u-{uuid.uuid4().hex[:8]}"
-    clients.dynamodb.put_item(TableName=settings.names.source_table("users"), Item=to_ddb({"userId": uid, "email": Decimal(5)}))
+    clients.dynamodb.put_item(
+        TableName=settings.names.source_table("users"), Item=to_ddb({"userId": uid, "email": Decimal(5)})
+    )
     _flag(settings, clients, "shadow")
     # When read in shadow mode, Then legacy serves it as stored and it is not a mismatch
     assert _call(ctx, "GET", f"/users/{uid}")[:2] == (200, {"userId": uid, "email": 5})
@@ -145,7 +147,14 @@ def test_shadow_survives_a_broken_v3(world):
     settings, clients = world
     config = AppConfig.from_settings(settings, cache_seconds=0)
     broken = build_context(
-        AppConfig(config.source_table("users"), config.source_table("orders"), "no-such-table", config.read_source_parameter, 0, settings),
+        AppConfig(
+            config.source_table("users"),
+            config.source_table("orders"),
+            "no-such-table",
+            config.read_source_parameter,
+            0,
+            settings,
+        ),
         clients,
     )
     _flag(settings, clients, "shadow")
@@ -216,7 +225,9 @@ def test_post_orders_writes_to_legacy_and_needs_an_existing_user(world, ctx):
         ctx, "POST", "/orders", json.dumps({"userId": "u1", "amount": 3.25, "currency": "EUR"})
     )
     assert (status, body["amount"], body["currency"], source) == (201, 3.25, "EUR", "legacy")
-    stored = clients.dynamodb.get_item(TableName=settings.names.source_table("orders"), Key=to_ddb({"orderId": body["orderId"]}))
+    stored = clients.dynamodb.get_item(
+        TableName=settings.names.source_table("orders"), Key=to_ddb({"orderId": body["orderId"]})
+    )
     assert stored["Item"]["userId"] == {"S": "u1"}
     assert _call(ctx, "POST", "/orders", json.dumps({"userId": "ghost", "amount": 1}))[0] == 404
 
@@ -259,7 +270,9 @@ def test_a_deleted_order_is_gone_from_both_lists(world, ctx, mode):
     uid = f"u-{uuid.uuid4().hex[:8]}"
     keep, gone = ({"orderId": f"{uid}-{n}", "userId": uid, "amount": Decimal(n)} for n in (1, 2))
     _seed(settings, clients, {"userId": uid, "email": f"{uid}@example.com"}, (keep, gone))
-    clients.dynamodb.delete_item(TableName=settings.names.source_table("orders"), Key=to_ddb({"orderId": gone["orderId"]}))
+    clients.dynamodb.delete_item(
+        TableName=settings.names.source_table("orders"), Key=to_ddb({"orderId": gone["orderId"]})
+    )
     V3Writer(clients.dynamodb, settings.names.v3_table).tombstone(
         (uid, f"ORDER#{gone['orderId']}"), "9", f"orders#{gone['orderId']}"
     )

@@ -19,7 +19,10 @@ def _seed(clients, names, users: int, orders: int) -> None:
     ddb = clients.dynamodb
     for table, items in (
         (names.source_table("users"), [{"userId": f"u{i}", "email": f"U{i}@x"} for i in range(users)]),
-        (names.source_table("orders"), [{"orderId": f"o{i}", "userId": f"u{i % 7}", "total": i} for i in range(orders)]),
+        (
+            names.source_table("orders"),
+            [{"orderId": f"o{i}", "userId": f"u{i % 7}", "total": i} for i in range(orders)],
+        ),
     ):
         for start in range(0, len(items), 25):
             ddb.batch_write_item(

@@ -43,8 +43,12 @@ def test_order_move_tombstones_old_key_and_bad_item_is_quarantined(settings, cli
     store = QuarantineStore(clients.dynamodb, names.quarantine_table)
     old = {"orderId": "o1", "userId": "a"}
     new = {"orderId": "o1", "userId": "b"}
-    apply_plan(plan(Change("orders", "INSERT", {"orderId": "o1"}, None, old, "1")), writer, store, names.source_table("orders"))
-    apply_plan(plan(Change("orders", "MODIFY", {"orderId": "o1"}, old, new, "2")), writer, store, names.source_table("orders"))
+    apply_plan(
+        plan(Change("orders", "INSERT", {"orderId": "o1"}, None, old, "1")), writer, store, names.source_table("orders")
+    )
+    apply_plan(
+        plan(Change("orders", "MODIFY", {"orderId": "o1"}, old, new, "2")), writer, store, names.source_table("orders")
+    )
     assert _get(clients, names, "a", "ORDER#o1")["_deleted"] is True
     assert _get(clients, names, "b", "ORDER#o1")["entityType"] == "ORDER"
     bad = {"orderId": "o1", "userId": 7}

@@ -44,7 +44,9 @@ def test_a_discarded_batch_is_listed_redriven_once_and_its_message_deleted(setti
     # Given three legacy writes the Lambda gave up on (their pointer is on the users' failure queue)
     names = settings.names
     for i in range(3):
-        clients.dynamodb.put_item(TableName=names.source_table("users"), Item=to_ddb({"userId": f"d{i}", "email": f"D{i}@x.io "}))
+        clients.dynamodb.put_item(
+            TableName=names.source_table("users"), Item=to_ddb({"userId": f"d{i}", "email": f"D{i}@x.io "})
+        )
     arn, shard, first, last = _stream_range(clients, names.source_table("users"))
     url = _send_failure(clients, settings, "users", arn, shard, first, last)
 

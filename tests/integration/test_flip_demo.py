@@ -35,7 +35,10 @@ def world(backend):
 def _replicated(settings, clients) -> None:
     n = settings.names
     writer = V3Writer(clients.dynamodb, n.v3_table)
-    for source, table, items in (("users", n.source_table("users"), USERS), ("orders", n.source_table("orders"), ORDERS)):
+    for source, table, items in (
+        ("users", n.source_table("users"), USERS),
+        ("orders", n.source_table("orders"), ORDERS),
+    ):
         for item in items:
             clients.dynamodb.put_item(TableName=table, Item=to_ddb(item))
             writer.fill(transform(source, item)[0], f"{source}#x")

@@ -107,7 +107,13 @@ def test_a_source_never_synced_is_refused(world):
     prepare(settings, clients, lag_s=None)
     n = settings.names
     PositionStore(CheckpointStore(clients.dynamodb, n.checkpoints_table)).save_shard(
-        n.source_table("users"), "s", stream_arn="a", sequence="1", closed=False, done=False, caught_up_at=datetime.now(UTC)
+        n.source_table("users"),
+        "s",
+        stream_arn="a",
+        sequence="1",
+        closed=False,
+        done=False,
+        caught_up_at=datetime.now(UTC),
     )
     code, out = _cli(settings, "flip", "v3")
     assert code == 1 and "never synced (orders)" in out

@@ -112,7 +112,11 @@ def prepare(
     for i in range(quarantined):
         store.put(
             entry_for(
-                InvalidEmailError("users", f"bad{i}", "no email"), n.source_table("users"), {"userId": f"bad{i}"}, "1", "backfill"
+                InvalidEmailError("users", f"bad{i}", "no email"),
+                n.source_table("users"),
+                {"userId": f"bad{i}"},
+                "1",
+                "backfill",
             )
         )
 

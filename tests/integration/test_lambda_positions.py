@@ -34,7 +34,9 @@ def test_the_lambdas_reports_feed_status_backfill_and_the_gate(settings, clients
     # Given legacy writes replicated by the deployed Lambda only (no `cutover sync` ever ran)
     n = settings.names
     clients.dynamodb.put_item(TableName=n.source_table("users"), Item=to_ddb({"userId": "u1", "email": "a@b.io"}))
-    clients.dynamodb.put_item(TableName=n.source_table("orders"), Item=to_ddb({"orderId": "o1", "userId": "u1", "amount": 3}))
+    clients.dynamodb.put_item(
+        TableName=n.source_table("orders"), Item=to_ddb({"orderId": "o1", "userId": "u1", "amount": 3})
+    )
     for table in (n.source_table("users"), n.source_table("orders")):
         _deliver(clients, table, deployed_replicator, lambda_context)
 
@@ -61,7 +63,9 @@ def test_a_consumer_that_stopped_reporting_is_shown_stalled(settings, clients):
         consumer="lambda:replicator",
     )
     arn = clients.dynamodb.describe_table(TableName=n.source_table("users"))["Table"]["LatestStreamArn"]
-    assert past.record_consumer(n.source_table("users"), stream_arn=arn, sequence="100", applied_created_at=None, caught_up=True)
+    assert past.record_consumer(
+        n.source_table("users"), stream_arn=arn, sequence="100", applied_created_at=None, caught_up=True
+    )
     # When status runs, Then the consumer is stalled (JSON and text) and its lag is 20 minutes, not 0
     data = json.loads(_cli(settings, "status", "--json").stdout)
     [row] = [p for p in data["replication"]["positions"] if p["consumer"] == "lambda:replicator"]

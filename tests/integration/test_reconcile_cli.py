@@ -64,7 +64,9 @@ def migrated(settings, clients):
     for i in range(12):
         _put(clients, names.source_table("users"), {"userId": f"u{i}", "email": f"u{i}@x", "plan": "free"})
         _put(clients, names.source_table("orders"), {"orderId": f"o{i}", "userId": f"u{i % 4}", "total": i})
-    _put(clients, names.source_table("users"), {"userId": "bad1"})  # no email: bad input AWS can store (a numeric one cannot be)
+    _put(
+        clients, names.source_table("users"), {"userId": "bad1"}
+    )  # no email: bad input AWS can store (a numeric one cannot be)
     run_backfill(settings, clients, segments=2, workers=2, require_sync=False)
     return names
 
@@ -99,7 +101,9 @@ def test_every_kind_of_difference_is_reported_then_repaired(settings, clients, m
     # an unquarantined bad item, and a quarantine entry whose item has since been deleted
     _put(clients, names.source_table("users"), {"userId": "bad2", "email": "   "})
     quarantine.put(
-        entry_for(InvalidEmailError("users", "gone", "x"), names.source_table("users"), {"userId": "gone"}, "1", "replication")
+        entry_for(
+            InvalidEmailError("users", "gone", "x"), names.source_table("users"), {"userId": "gone"}, "1", "replication"
+        )
     )
 
     # When reconcile runs

@@ -102,7 +102,9 @@ def _seed(settings, clients, users: int) -> None:
             TableName=settings.names.source_table("users"), Item=to_ddb({"userId": f"u{i}", "email": f"u{i}@x"})
         )
     store = PositionStore(CheckpointStore(clients.dynamodb, settings.names.checkpoints_table))
-    store.save_meta("users", {"table": settings.names.source_table("users"), "caught_up_at": utc_now()})  # caught up just now
+    store.save_meta(
+        "users", {"table": settings.names.source_table("users"), "caught_up_at": utc_now()}
+    )  # caught up just now
 
 
 def _cli(settings, *args):

@@ -76,7 +76,9 @@ def _write_history(clients, names, n_users=30):
         )
     for i in range(0, n_users, 3):
         _put(
-            clients, names.source_table("users"), {"userId": f"u{i}", "email": f"changed{i}@x.io", "createdAt": 1_700_000_000_000}
+            clients,
+            names.source_table("users"),
+            {"userId": f"u{i}", "email": f"changed{i}@x.io", "createdAt": 1_700_000_000_000},
         )
     for i in range(1, n_users, 5):
         clients.dynamodb.delete_item(TableName=names.source_table("users"), Key=to_ddb({"userId": f"u{i}"}))

@@ -161,7 +161,11 @@ def test_lag_is_the_worst_shard_of_every_source(settings, clients):
     store = _positions(clients, names)
     # fixed-date: only stored with the positions; lag is measured from caught_up_at
     arn = "arn:aws:dynamodb:us-east-1:1:table/t/stream/2026-01-01T00:00:00.000"
-    for table, shard, ago in ((names.source_table("users"), "X", 600), (names.source_table("users"), "Y", 1), (names.source_table("orders"), "Z", 1)):
+    for table, shard, ago in (
+        (names.source_table("users"), "X", 600),
+        (names.source_table("users"), "Y", 1),
+        (names.source_table("orders"), "Z", 1),
+    ):
         store.save_shard(table, shard, stream_arn=arn, sequence="5", closed=False, done=False,
                          caught_up_at=now - timedelta(seconds=ago))  # fmt: skip
     store.save_meta("users", {"table": names.source_table("users"), "caught_up_at": now.isoformat()})

@@ -102,7 +102,9 @@ def test_children_are_read_after_their_closed_parent_and_positions_are_saved(set
     )
     assert v3["email"] == "third@x.io"
     # And the parent is checkpointed as done, the child at its last record
-    saved = PositionStore(CheckpointStore(clients.dynamodb, names.checkpoints_table)).shard_positions(names.source_table("users"))
+    saved = PositionStore(CheckpointStore(clients.dynamodb, names.checkpoints_table)).shard_positions(
+        names.source_table("users")
+    )
     assert saved["p"]["done"] is True and saved["p"]["sequence"] == "200"
     assert saved["c"]["done"] is False and saved["c"]["sequence"] == "300"
     # And a restart reads nothing again: the parent is done and the child resumes after 300

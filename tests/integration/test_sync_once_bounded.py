@@ -86,7 +86,7 @@ def test_a_closed_shard_that_never_ends_is_unfinished_and_cli_exits_1(settings, 
     # Then it ends, exit 1, naming the shard and why; the readable record was applied; the new
     # stream (which must wait for the old one) was not read and is named too
     assert out.exit_code == 1, out.output
-    assert f"UNFINISHED: {names.source_table("users")} shard {shard.shard_id}: closed shard returned" in out.output
+    assert f"UNFINISHED: {names.source_table('users')} shard {shard.shard_id}: closed shard returned" in out.output
     assert "waits for an older shard or stream" in out.output
     assert _email(clients, names, "u1") == "before-disable@x.io" and _email(clients, names, "u2") is None
     # And within the bound: the stuck shard was read CLOSED_EMPTY_LIMIT + 1 times (one page of records)

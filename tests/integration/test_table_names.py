@@ -34,9 +34,15 @@ def test_published_names_fill_what_was_not_given(settings, clients):
     )
     # When the CLI resolves its names, Then it uses them; an explicit flag still wins
     resolved = resolve_published_names(aws_like, clients)
-    assert (resolved.names.source_table("users"), resolved.names.source_table("orders")) == ("legacy-prod-users", "legacy-prod-orders")
+    assert (resolved.names.source_table("users"), resolved.names.source_table("orders")) == (
+        "legacy-prod-users",
+        "legacy-prod-orders",
+    )
     explicit = resolve_published_names(replace(aws_like, users_table="mine"), clients)
-    assert (explicit.names.source_table("users"), explicit.names.source_table("orders")) == ("mine", "legacy-prod-orders")
+    assert (explicit.names.source_table("users"), explicit.names.source_table("orders")) == (
+        "mine",
+        "legacy-prod-orders",
+    )
 
 
 def test_no_published_names_means_derived_names(settings, clients):

@@ -65,7 +65,9 @@ def test_a_ttl_deletion_tombstones_like_any_delete_and_is_counted(
     settings, clients, deployed_replicator, lambda_context, capsys
 ):
     # Given a user that DynamoDB's TTL removed (the stream record names the TTL service)
-    clients.dynamodb.put_item(TableName=settings.names.source_table("users"), Item=to_ddb({"userId": "t1", "email": "t@x.io"}))
+    clients.dynamodb.put_item(
+        TableName=settings.names.source_table("users"), Item=to_ddb({"userId": "t1", "email": "t@x.io"})
+    )
     clients.dynamodb.delete_item(TableName=settings.names.source_table("users"), Key=to_ddb({"userId": "t1"}))
     arn, records = _stream_records(clients, settings.names.source_table("users"))
     records[-1]["userIdentity"] = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}

@@ -109,7 +109,9 @@ class EvidenceMachine(RuleBasedStateMachine):
     def delete(self, user: str) -> None:
         if user not in self.model:
             return
-        self.real.dynamodb.delete_item(TableName=self.settings.names.source_table("users"), Key=to_ddb({"userId": user}))
+        self.real.dynamodb.delete_item(
+            TableName=self.settings.names.source_table("users"), Key=to_ddb({"userId": user})
+        )
         self.double.put(self.settings.names.source_table("users"), {"userId": user}, None, self.model.pop(user))
         self.synced = False
 

@@ -86,7 +86,9 @@ def test_backfill_and_reconcile_are_exact_under_throttling_and_unprocessed_keys(
     ddb = clients.dynamodb
     # Given 150 users and 150 orders (3 bad) in legacy
     for i in range(150):
-        ddb.put_item(TableName=settings.names.source_table("users"), Item=to_ddb({"userId": f"u{i}", "email": f"u{i}@x", "n": i}))
+        ddb.put_item(
+            TableName=settings.names.source_table("users"), Item=to_ddb({"userId": f"u{i}", "email": f"u{i}@x", "n": i})
+        )
         ddb.put_item(
             TableName=settings.names.source_table("orders"),
             Item=to_ddb({"orderId": f"o{i}", "userId": f"u{i % 40}" if i % 50 else 7}),

@@ -63,7 +63,8 @@ def test_stops_a_minute_before_timeout_then_a_second_invocation_finishes(lam, mo
             ddb.create_table(**spec.create_table_kwargs())
         for i in range(40):  # 60 KB each: Scan's 1 MB page limit makes several pages
             ddb.put_item(
-                TableName=names.source_table("orders"), Item=to_ddb({"orderId": f"o{i}", "userId": "u", "pad": "x" * 60_000})
+                TableName=names.source_table("orders"),
+                Item=to_ddb({"orderId": f"o{i}", "userId": "u", "pad": "x" * 60_000}),
             )
         for key, value in _env(names).items():
             monkeypatch.setenv(key, value)

@@ -29,7 +29,9 @@ def _seed_users(settings, clients, n: int, bad: int = 0) -> None:
             Item=to_ddb({"userId": f"u{i:03d}", "email": f" User{i}@X.com ", "createdAt": 1700000000 + i}),
         )
     for i in range(bad):
-        clients.dynamodb.put_item(TableName=settings.names.source_table("users"), Item=to_ddb({"userId": f"bad{i}", "email": 42}))
+        clients.dynamodb.put_item(
+            TableName=settings.names.source_table("users"), Item=to_ddb({"userId": f"bad{i}", "email": 42})
+        )
 
 
 def _v3_items(settings, clients) -> list[dict]:

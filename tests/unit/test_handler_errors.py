@@ -8,12 +8,15 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
+from cutover.migration_loader import load_migration
 from replicator.engine import Replicator, ReplicatorConfig
 from replicator.record_apply import RecordOutcome
 
 # fixed-date: the label only makes versions these records compare among themselves
 ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/users/stream/2026-01-01T00:00:00"
-CONFIG = ReplicatorConfig("users", "orders", "v3", "quarantine", write_concurrency=1)
+CONFIG = ReplicatorConfig(
+    (("users", "users"), ("orders", "orders")), "v3", "quarantine", load_migration(), write_concurrency=1
+)
 
 
 class FakeClient:

@@ -36,10 +36,13 @@ def _seed_with_differences(settings, clients) -> None:
     names, ddb = settings.names, clients.dynamodb
     for i in range(40):
         ddb.put_item(
-            TableName=names.source_table("users"), Item=to_ddb({"userId": f"u{i}", "email": f"u{i}@x", "pad": "x" * 60_000})
+            TableName=names.source_table("users"),
+            Item=to_ddb({"userId": f"u{i}", "email": f"u{i}@x", "pad": "x" * 60_000}),
         )
     for i in range(12):
-        ddb.put_item(TableName=names.source_table("orders"), Item=to_ddb({"orderId": f"o{i}", "userId": f"u{i % 4}", "total": i}))
+        ddb.put_item(
+            TableName=names.source_table("orders"), Item=to_ddb({"orderId": f"o{i}", "userId": f"u{i % 4}", "total": i})
+        )
     run_backfill(settings, clients, segments=2, workers=1, require_sync=False)
     for user in ("u3", "u17"):
         ddb.delete_item(TableName=names.v3_table, Key=to_ddb({"userId": user, "recordType": "PROFILE"}))

@@ -175,12 +175,16 @@ def _plant(settings, clients) -> None:
         ddb.put_item(TableName=names.source_table("orders"), Item=to_ddb(order))
     run_backfill(settings, clients, segments=2, require_sync=False)
     ddb.delete_item(TableName=names.v3_table, Key=to_ddb({"userId": "u03", "recordType": "PROFILE"}))  # missing
-    ddb.put_item(TableName=names.source_table("users"), Item=to_ddb({"userId": "u04", "email": "changed@x"}))  # different
+    ddb.put_item(
+        TableName=names.source_table("users"), Item=to_ddb({"userId": "u04", "email": "changed@x"})
+    )  # different
     ddb.delete_item(TableName=names.source_table("users"), Key=to_ddb({"userId": "u05"}))  # extra: source deleted
     moved = {**transform("orders", {"orderId": "o06", "userId": "u06"})[0], "userId": "u99", "_version": "1"}
     ddb.put_item(TableName=names.v3_table, Item=to_ddb(moved))  # extra: stale location
     ddb.put_item(TableName=names.v3_table, Item=to_ddb({"userId": "u01", "recordType": "NOTE#1", "_version": "1"}))
-    ddb.put_item(TableName=names.source_table("users"), Item=to_ddb({"userId": "u08", "createdAt": "last tuesday"}))  # bad
+    ddb.put_item(
+        TableName=names.source_table("users"), Item=to_ddb({"userId": "u08", "createdAt": "last tuesday"})
+    )  # bad
 
 
 @pytest.mark.parametrize("repair", [False, True])

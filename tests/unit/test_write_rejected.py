@@ -67,7 +67,9 @@ def test_redrive_of_an_item_dynamodb_refuses_keeps_it_quarantined_instead_of_rai
     names = settings.names
     _orders(settings, clients, _huge())
     store = QuarantineStore(clients.dynamodb, names.quarantine_table)
-    store.put(entry_for(InvalidUserIdError("orders", "big", "x"), names.source_table("orders"), {"orderId": "big"}, "1", "r"))
+    store.put(
+        entry_for(InvalidUserIdError("orders", "big", "x"), names.source_table("orders"), {"orderId": "big"}, "1", "r")
+    )
     # When the (now transformable, still too large) order is re-driven
     result = Redriver(clients.dynamodb, names).redrive(store.get("orders", "big"))
     # Then it stays quarantined, now as write_rejected, and nothing was written
