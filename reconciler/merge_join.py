@@ -7,7 +7,8 @@ a small record per target item, spilled in sorted runs to a temp directory (reco
 
 - legacy: (sort key, LEGACY, digest of the expected item, source role, source key text, target key),
   one per target item the legacy item becomes (a fan-out gives several; "not migrated" none);
-- v3: (sort key, V3, digest of the live item, target key).
+- v3: (sort key, V3, digest of the live item, target key, source role, source key text), the
+  source as the item's `_source` names it.
 
 The sort key is `reconciler.compare.sort_key` of the target key: total and stable whatever the key
 types (S, N, B), and equal exactly when DynamoDB's keys are. A merge of all runs then meets both
@@ -16,7 +17,8 @@ sides of each target key in one place:
 - legacy record and live v3 record with equal digests: equal, both directions hold;
 - legacy record, v3 absent/tombstoned or with another digest: `Checker.confirm_legacy` of that
   target item;
-- live v3 record and no legacy record maps to its key: `Checker.confirm_v3`.
+- live v3 record and no legacy record of the source its `_source` names maps to its key:
+  `Checker.confirm_v3` (the page check reads that source, so both methods judge alike).
 
 Only those suspects are read again, with consistent reads, by the same checker (and repaired by
 the same conditional repairs) as before, so counts, report and evidence are the same; a clean
@@ -51,15 +53,16 @@ PAGE_ITEMS = 1_000
 
 
 def legacy_record(key: TargetKey, want: bytes, source: str, source_key: str) -> Record:
-    """What direction 1 spills for one expected target item."""
+    """What direction 1 spills for one expected target item. Records of one key sort by side, digest,
+    role and key text before the key values themselves (which need not order: binaries)."""
     order = sort_key(key)
     return (order, LEGACY, want, source, source_key, order if order == key else key)
 
 
-def v3_record(key: TargetKey, have: bytes) -> Record:
-    """What direction 2 spills for one live target item."""
+def v3_record(key: TargetKey, have: bytes, source: str, source_key: str) -> Record:
+    """What direction 2 spills for one live target item (its source as `_source` names it)."""
     order = sort_key(key)
-    return (order, V3, have, order if order == key else key)
+    return (order, V3, have, order if order == key else key, source, source_key)
 
 
 def reconcile_by_merge(
@@ -144,7 +147,7 @@ def spill_v3_segment(
         for item, key, origin in live:
             if sampled(origin[0], origin[1], sample):
                 checked += 1
-                runs.add(v3_record(key, digest(item)))
+                runs.add(v3_record(key, digest(item), origin[0], origin[1]))
         checker.sink.count("v3_checked", checked)
         advance("v3", size)
     runs.flush()
@@ -164,7 +167,7 @@ def suspects(records: Iterable[Record]) -> Iterable[Callable[[Checker], None]]:
         for _, _, want, source, source_key, key in legacy:
             if live is None or live[2] != want:
                 yield partial(_confirm_legacy, source=source, key=source_key, target=key)
-        if live is not None and not legacy:
+        if live is not None and not any(r[3] == live[4] and r[4] == live[5] for r in legacy):
             yield partial(_confirm_v3, key=live[3])
 
 
