@@ -30,6 +30,7 @@ from reconciler.compare import (
     EXTRA,
     UNKNOWN_RECORD,
     UNQUARANTINED,
+    Keys,
     SourceRef,
     legacy_finding,
     source_of_v3,
@@ -76,6 +77,7 @@ class Checker:
 
     def __post_init__(self) -> None:
         self.migration: Migration = self.tables.migration
+        self.keys = Keys(self.migration)
         self.key_names = self.migration.target.key_names
         self.writer = V3Writer(self.client, self.tables.v3, self.migration)
         self.quarantine = QuarantineStore(self.client, self.tables.quarantine, self.migration)

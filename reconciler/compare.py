@@ -16,11 +16,12 @@ target's keys: a live item without one that names a known source is `unknown_rec
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 from cutover import ddb_values
-from cutover.migration import Item, Migration, MigrationError, canonical
+from cutover.migration import Item, Key, Migration, MigrationError, canonical
 from cutover.migration_loader import load_migration
 from cutover.transform_errors import TransformError
 from replicator.v3_writer import TargetKey, is_tombstone
@@ -49,6 +50,41 @@ def sort_key(key: Sequence[Any]) -> tuple[str, ...]:
     binaries in `cutover.ddb_values.canonical` form (1.50 and 1.5 one key, bytes and Binary one key).
     A key position has one declared type, so strings only ever meet strings."""
     return tuple(v if type(v) is str else ddb_values.canonical(v) for v in key)
+
+
+class Keys:
+    """The migration's keys on the reconciler's per-item path, at the cost of plain lookups: a
+    source key text (the bare string of a single string key, else `Migration.source_key_text`), a
+    target key from a target item, and its sort order (the key itself when every target key is a
+    string)."""
+
+    def __init__(self, migration: Migration) -> None:
+        self.migration = migration
+        names = migration.target.key_names
+        self.target_names = names
+        self.target_of: Callable[[Mapping[str, Any]], TargetKey] = (
+            itemgetter(*names) if len(names) > 1 else _one_key(names[0])
+        )
+        self._strings = all(k.type == "S" for k in migration.target.keys)
+        self._single = {s.role: s.hash_key.name for s in migration.sources if s.keys == (Key(s.hash_key.name, "S"),)}
+
+    def order(self, key: TargetKey) -> tuple[Any, ...]:
+        return key if self._strings else sort_key(key)
+
+    def source_text(self, role: str, item: Mapping[str, Any]) -> str:
+        name = self._single.get(role)
+        if name is not None:
+            value = item.get(name)
+            if type(value) is str and value:
+                return value
+        return self.migration.source_key_text(role, item)
+
+
+def _one_key(name: str) -> Callable[[Mapping[str, Any]], TargetKey]:
+    def key_of(item: Mapping[str, Any]) -> TargetKey:
+        return (item[name],)
+
+    return key_of
 
 
 def differing_attributes(expected: Item, actual: Item) -> dict[str, dict[str, Any]]:

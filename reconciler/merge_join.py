@@ -34,14 +34,15 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from itertools import groupby
 from pathlib import Path
+from typing import Any
 
 from cutover.codec import from_ddb
 from cutover.scan import scan_pages
 from cutover.transform_errors import TransformError
 from reconciler.checker import Checker
-from reconciler.compare import sampled, sort_key, target_key_of
+from reconciler.compare import sampled, sort_key
 from reconciler.fingerprint import digest
-from reconciler.scan import Advance, live_v3_pages, v3_key_names
+from reconciler.scan import Advance, live_v3_pages
 from reconciler.spill import Record, RunWriter, merged
 from replicator.v3_writer import TargetKey
 
@@ -52,17 +53,20 @@ LEGACY, V3 = 0, 1  # sorts a key's legacy record before its v3 record
 PAGE_ITEMS = 1_000
 
 
-def legacy_record(key: TargetKey, want: bytes, source: str, source_key: str) -> Record:
-    """What direction 1 spills for one expected target item. Records of one key sort by side, digest,
-    role and key text before the key values themselves (which need not order: binaries)."""
-    order = sort_key(key)
-    return (order, LEGACY, want, source, source_key, order if order == key else key)
+def legacy_record(
+    key: TargetKey, want: bytes, source: str, source_key: str, order: tuple[Any, ...] | None = None
+) -> Record:
+    """What direction 1 spills for one expected target item (`order`: its `sort_key`, if known).
+    Records of one key sort by side, digest, role and key text before the key values themselves
+    (which need not order: binaries)."""
+    return (sort_key(key) if order is None else order, LEGACY, want, source, source_key, key)
 
 
-def v3_record(key: TargetKey, have: bytes, source: str, source_key: str) -> Record:
+def v3_record(
+    key: TargetKey, have: bytes, source: str, source_key: str, order: tuple[Any, ...] | None = None
+) -> Record:
     """What direction 2 spills for one live target item (its source as `_source` names it)."""
-    order = sort_key(key)
-    return (order, V3, have, order if order == key else key, source, source_key)
+    return (sort_key(key) if order is None else order, V3, have, key, source, source_key)
 
 
 def reconcile_by_merge(
@@ -106,12 +110,13 @@ def spill_legacy_segment(
     """Direction 1's read: each target item of each sampled legacy item -> a `legacy_record`."""
     runs = RunWriter(directory, f"legacy-{source}-{segment}")
     table = checker.tables.source_table(source)
-    migration, key_names = checker.migration, v3_key_names(checker)
+    migration, keys = checker.migration, checker.keys
+    target_of, order = keys.target_of, keys.order
     for page in scan_pages(checker.client, table, segment=segment, segments=segments, limit=page_size):
         compared = not_migrated = 0
         for raw in page.items:
             item = from_ddb(raw)
-            key = migration.source_key_text(source, item)
+            key = keys.source_text(source, item)
             if not sampled(source, key, sample):
                 continue
             compared += 1
@@ -123,7 +128,8 @@ def spill_legacy_segment(
             if not expected:
                 not_migrated += 1
             for out in expected:
-                runs.add(legacy_record(target_key_of(out, key_names), digest(out), source, key))
+                target = target_of(out)
+                runs.add(legacy_record(target, digest(out), source, key, order(target)))
         checker.sink.count("compared", compared)
         checker.sink.count("not_migrated", not_migrated)
         advance(f"legacy {source}", len(page.items))
@@ -147,7 +153,7 @@ def spill_v3_segment(
         for item, key, origin in live:
             if sampled(origin[0], origin[1], sample):
                 checked += 1
-                runs.add(v3_record(key, digest(item), origin[0], origin[1]))
+                runs.add(v3_record(key, digest(item), origin[0], origin[1], checker.keys.order(key)))
         checker.sink.count("v3_checked", checked)
         advance("v3", size)
     runs.flush()

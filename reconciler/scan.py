@@ -20,7 +20,7 @@ from cutover.migration import canonical
 from cutover.scan import scan_pages
 from cutover.transform_errors import TransformError
 from reconciler.checker import Checker
-from reconciler.compare import SourceRef, legacy_finding, sampled, source_of_v3, target_key_of, v3_finding
+from reconciler.compare import SourceRef, legacy_finding, sampled, source_of_v3, v3_finding
 from replicator.v3_writer import TargetKey, is_tombstone
 
 Advance = Callable[[str, int], None]
@@ -41,12 +41,12 @@ def check_legacy_segment(
     page_size: int | None = None,
 ) -> None:
     client, tables, migration = checker.client, checker.tables, checker.migration
-    key_names = v3_key_names(checker)
+    key_names, target_of = v3_key_names(checker), checker.keys.target_of
     for page in scan_pages(client, tables.source_table(source), segment=segment, segments=segments, limit=page_size):
         good: list[tuple[str, list[dict[str, Any]]]] = []
         for raw in page.items:
             item = from_ddb(raw)
-            key = migration.source_key_text(source, item)
+            key = checker.keys.source_text(source, item)
             if not sampled(source, key, sample):
                 continue
             checker.sink.count("compared")
@@ -61,12 +61,10 @@ def check_legacy_segment(
             good.append((key, expected))
         # a batch holds at most MAX_BATCH_GET_KEYS target keys; one source item's fan-out stays in one batch
         for batch in _batches(good):
-            found = batch_get(
-                client, tables.v3, key_names, [target_key_of(e, key_names) for _, items in batch for e in items]
-            )
+            found = batch_get(client, tables.v3, key_names, [target_of(e) for _, items in batch for e in items])
             seen = {canonical(k): v for k, v in found.items()}
             for key, items in batch:
-                if any(legacy_finding(e, seen.get(canonical(target_key_of(e, key_names)))) for e in items):
+                if any(legacy_finding(e, seen.get(canonical(target_of(e)))) for e in items):
                     checker.confirm_legacy(source, key)
         advance(f"legacy {source}", len(page.items))
 
@@ -94,14 +92,14 @@ def live_v3_pages(
     whose `_source` names a source of the migration. An item that names none (a zombie key, an item
     no path of cutover wrote) is counted and handed to the checker here; tombstones are absent to
     readers and skipped."""
-    key_names = v3_key_names(checker)
+    target_of = checker.keys.target_of
     for page in scan_pages(checker.client, checker.tables.v3, segment=segment, segments=segments, limit=page_size):
         live: list[LiveItem] = []
         for raw in page.items:
             item = from_ddb(raw)
             if is_tombstone(item):
                 continue
-            key = target_key_of(item, key_names)
+            key = target_of(item)
             origin = source_of_v3(item, checker.migration)
             if origin is None:
                 checker.sink.count("v3_checked")
