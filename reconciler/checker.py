@@ -144,7 +144,7 @@ class Checker:
         findings = [
             (expected, actual, found)
             for expected, actual in self._judged(snap, target)
-            if (found := legacy_finding(expected, actual)) is not None
+            if (found := legacy_finding(expected, actual, f"{source}#{key}")) is not None
         ]
         if not findings:
             return
@@ -185,11 +185,12 @@ class Checker:
                 remains = not self.is_quarantined(source, key)
                 return lambda _key: remains
             if snap.stable:
-                todo = [(e, a) for e, a in self._judged(snap, target) if legacy_finding(e, a) is not None]
+                ref = f"{source}#{key}"
+                todo = [(e, a) for e, a in self._judged(snap, target) if legacy_finding(e, a, ref) is not None]
                 if not todo:
                     return _never
                 try:
-                    outcomes = [repair_put(self.writer, e, f"{source}#{key}", a) for e, a in todo]
+                    outcomes = [repair_put(self.writer, e, ref, a) for e, a in todo]
                 except Rejected as rejected:
                     table = self.tables.source_table(source)
                     by_key = {canonical(self.target_key(e)): a for e, a in snap.pairs()}
@@ -215,8 +216,11 @@ class Checker:
             return lambda _key: remains
         if not snap.stable:
             return _always
+        ref = f"{source}#{key}"
         differing = {
-            canonical(self.target_key(e)) for e, a in self._judged(snap, target) if legacy_finding(e, a) is not None
+            canonical(self.target_key(e))
+            for e, a in self._judged(snap, target)
+            if legacy_finding(e, a, ref) is not None
         }
         return lambda k: canonical(k) in differing
 

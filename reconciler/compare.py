@@ -96,11 +96,20 @@ def differing_attributes(expected: Item, actual: Item) -> dict[str, dict[str, An
     }
 
 
-def legacy_finding(expected: Item, actual: Item | None) -> tuple[str, dict[str, dict[str, Any]]] | None:
-    """Judge the v3 item found at transform(L)'s key: None if it matches, else (kind, attributes)."""
+def legacy_finding(
+    expected: Item, actual: Item | None, source_ref: str | None = None
+) -> tuple[str, dict[str, dict[str, Any]]] | None:
+    """Judge the v3 item found at transform(L)'s key: None if it matches, else (kind, attributes).
+
+    With `source_ref` (`<role>#<source key text>` of L), a live item whose `_source` names another
+    source item is `different` too (attribute `_source`): the other direction would find it an
+    orphan, and a repair that rewrites it (rather than the other direction's tombstone alone)
+    leaves the target right in one run."""
     if actual is None or is_tombstone(actual):
         return MISSING, {}
     attrs = differing_attributes(expected, actual)
+    if source_ref is not None and actual.get("_source") != source_ref:
+        attrs["_source"] = {"expected": source_ref, "actual": actual.get("_source")}
     return (DIFFERENT, attrs) if attrs else None
 
 

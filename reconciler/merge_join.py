@@ -15,8 +15,8 @@ types (S, N, B), and equal exactly when DynamoDB's keys are. A merge of all runs
 sides of each target key in one place:
 
 - legacy record and live v3 record with equal digests: equal, both directions hold;
-- legacy record, v3 absent/tombstoned or with another digest: `Checker.confirm_legacy` of that
-  target item;
+- legacy record, v3 absent/tombstoned, with another digest or naming another source:
+  `Checker.confirm_legacy` of that target item;
 - live v3 record and no legacy record of the source its `_source` names maps to its key:
   `Checker.confirm_v3` (the page check reads that source, so both methods judge alike).
 
@@ -171,7 +171,7 @@ def suspects(records: Iterable[Record]) -> Iterable[Callable[[Checker], None]]:
             else:
                 live = record
         for _, _, want, source, source_key, key in legacy:
-            if live is None or live[2] != want:
+            if live is None or live[2] != want or live[4] != source or live[5] != source_key:
                 yield partial(_confirm_legacy, source=source, key=source_key, target=key)
         if live is not None and not any(r[3] == live[4] and r[4] == live[5] for r in legacy):
             yield partial(_confirm_v3, key=live[3])

@@ -64,7 +64,8 @@ def check_legacy_segment(
             found = batch_get(client, tables.v3, key_names, [target_of(e) for _, items in batch for e in items])
             seen = {canonical(k): v for k, v in found.items()}
             for key, items in batch:
-                if any(legacy_finding(e, seen.get(canonical(target_of(e)))) for e in items):
+                ref = f"{source}#{key}"
+                if any(legacy_finding(e, seen.get(canonical(target_of(e))), ref) for e in items):
                     checker.confirm_legacy(source, key)
         advance(f"legacy {source}", len(page.items))
 

@@ -162,7 +162,15 @@ def test_the_join_orders_keys_of_any_type_and_meets_equal_numbers_in_one_place()
         confirm(Recorder())
     # Then the equal pair is matched, the rest confirmed with their own (unconverted) key values
     assert sorted(map(repr, calls)) == sorted(
-        map(repr, [("legacy", (Decimal(10), b"\x00")), ("v3", (Decimal(-2), b"\xff")), ("v3", ("a", b"\x02"))])
+        map(
+            repr,
+            [
+                ("legacy", (Decimal(10), b"\x00")),
+                ("v3", (Decimal(-2), b"\xff")),
+                ("legacy", ("a", b"\x02")),  # its bookkeeping is wrong: rewritten by a repair...
+                ("v3", ("a", b"\x02")),  # ...and, as its `_source` says, an orphan
+            ],
+        )
     )
 
 
