@@ -64,6 +64,7 @@ def test_runs_once_sync_has_run_and_reports_json(settings, clients):
         "already_filled": 0,
         "skipped_newer": 0,
         "quarantined": 0,
+        "not_migrated": 0,
         "seconds": 0,
         "segments_done": 3,
     }

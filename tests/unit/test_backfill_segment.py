@@ -64,6 +64,7 @@ def test_segment_stops_at_deadline_and_resumes_from_its_checkpoint(env):
         "already_filled": 0,
         "skipped_newer": 0,
         "quarantined": 0,
+        "not_migrated": 0,
     }
     # And a finished segment is skipped entirely
     third = run_segment(settings, clients, table="users", segment=0, segments=1, run_id="r3", page_size=10)

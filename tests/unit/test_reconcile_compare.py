@@ -38,10 +38,20 @@ def test_absent_and_tombstoned_v3_items_are_missing():
     assert legacy_finding(EXPECTED, {"userId": "u1", "recordType": "PROFILE", "_deleted": True})[0] == MISSING
 
 
-def test_v3_key_maps_back_to_its_source_across_key_schemas():
-    assert source_of_v3(("u1", "PROFILE")) == ("users", "u1")
-    assert source_of_v3(("u1", "ORDER#o9")) == ("orders", "o9")
-    assert source_of_v3(("u1", "ORDER#")) is None and source_of_v3(("u1", "WHAT")) is None
+def test_v3_item_maps_back_to_its_source_by_its_source_bookkeeping():
+    # The target -> source direction reads `_source` (role#key text), never the recordType's prefix
+    assert source_of_v3({"userId": "u1", "recordType": "PROFILE", "_source": "users#u1"}) == ("users", "u1")
+    assert source_of_v3({"userId": "u1", "recordType": "ORDER#o9", "_source": "orders#o9"}) == ("orders", "o9")
+    assert source_of_v3({"userId": "u1", "recordType": "ORDER#o9", "_source": "orders#a#b"}) == ("orders", "a#b")
+    # An item with no source, or one that names no source of the migration, comes from nowhere
+    for item in (
+        {"userId": "u1", "recordType": "PROFILE"},
+        {"userId": "u1", "recordType": "ORDER#", "_source": "orders#"},
+        {"userId": "u1", "recordType": "WHAT", "_source": "notes#n1"},
+        {"userId": "u1", "recordType": "WHAT", "_source": "users"},
+        {"userId": "u1", "recordType": "WHAT", "_source": 7},
+    ):
+        assert source_of_v3(item) is None, item
 
 
 def test_live_v3_item_needs_a_source_that_maps_to_exactly_its_key():
