@@ -246,7 +246,7 @@ def test_the_replicator_reads_exactly_each_legacy_stream(synth):
         (actions, resource)
         for actions, resources, _ in statements_of(synth, "replicator.handler.lambda_handler")
         for resource in resources
-        if any(f"table/{synth.legacy_table(role)}" in resource for role in synth.roles)
+        if any(re.search(rf"table/{re.escape(synth.legacy_table(role))}[\"/]", resource) for role in synth.roles)
     ]
     # Then each is a stream read on exactly that source's stream ARN (the event source's grant)
     assert sorted(r for _, r in legacy) == sorted(json.dumps(synth.legacy_stream(role)) for role in synth.roles)
