@@ -32,6 +32,6 @@ def parameter_arn(scope: Construct, parameter_name: str) -> str:
 
 
 def construct_name(role: str) -> str:
-    """A source role as a construct id: `users` -> `Users`, `line-items` -> `LineItems` (the seed's
-    construct ids, and so its logical ids, are the ones deployed before roles were generic)."""
+    """A source role as a construct id: `products` -> `Products`, `line-items` -> `LineItems` (for the
+    seed, the same ids, and so logical ids, as were deployed before roles were generic)."""
     return "".join(part.title() for part in role.split("-"))

@@ -94,6 +94,9 @@ class ReplicationStack(Stack):
             description="cutover: this deployment's resolved table names and state machine ARNs (read by the CLI)",
             string_value=self.to_json_string(
                 {
+                    # which definition the functions run (its `Migration.name`), so the CLI can refuse
+                    # to drive a deployment with another one
+                    "migration": config.migration.name,
                     # {role: legacy table}, read back by Names.with_published
                     "sourceTables": dict(sorted(config.source_tables().items())),
                     "v3Table": names.v3_table,

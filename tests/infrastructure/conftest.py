@@ -115,13 +115,6 @@ class Synth:
     def roles(self) -> tuple[str, ...]:
         return ROLES[self.migration]
 
-    @property
-    def names(self):
-        """The deployment's `cutover.names.Names` (the definition and the hand-named legacy tables)."""
-        from infra.config import StageConfig
-
-        return StageConfig.from_context(self.ctx).names
-
     def legacy_table(self, role: str) -> str:
         return self.ctx("legacyTables")[role]
 

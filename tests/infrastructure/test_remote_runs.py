@@ -72,6 +72,7 @@ def test_the_deployment_publishes_its_names_and_state_machines_for_the_cli(synth
     # Then its JSON names every table and both state machines (ARNs resolved at deploy time)
     joined = props["Value"]["Fn::Join"][1]
     text = "".join(p if isinstance(p, str) else json.dumps(p) for p in joined)
+    assert f'"migration":"{synth.migration}"' in text.replace(" ", "")  # the definition's name
     for key in (
         "sourceTables",
         "v3Table",
