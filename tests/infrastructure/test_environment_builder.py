@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
-from aws_cdk import App, Stack
+from aws_cdk import App, Aws, Stack
 
 from cutover.environment import API_ENV, REPLICATOR_ENV
 from cutover.errors import ConfigError
@@ -15,16 +17,14 @@ API_BASE = {
     "SERVICE": "my-service",
     "STAGE": "prod",
     "POWERTOOLS_SERVICE_NAME": "my-service",
-    "USERS_TABLE": "u",
-    "ORDERS_TABLE": "o",
+    "SOURCE_TABLES": '{"orders": "o", "users": "u"}',
     "V3_TABLE": "v3",
 }
 BASE = {
     "SERVICE": "my-service",
     "STAGE": "prod",
     "POWERTOOLS_SERVICE_NAME": "my-service",
-    "USERS_TABLE": "u",
-    "ORDERS_TABLE": "o",
+    "SOURCE_TABLES": '{"orders": "o", "users": "u"}',
     "V3_TABLE": "v3",
     "QUARANTINE_TABLE": "q",
     "CHECKPOINTS_TABLE": "c",  # the replicator reports what it applied there (REPLICATOR_ENV)
@@ -87,3 +87,26 @@ def test_cdk_tokens_are_real_values_not_placeholders():
 def test_undeclared_variable_is_rejected():
     with pytest.raises(ConfigError, match="V3_TABEL is not declared for replicator"):
         build_environment(REPLICATOR_ENV, {**BASE, "V3_TABEL": "typo"}, "production")
+
+
+def test_source_tables_must_be_a_json_object_of_table_names():
+    with pytest.raises(ConfigError, match="SOURCE_TABLES='users=u' is malformed"):
+        build_environment(REPLICATOR_ENV, {**BASE, "SOURCE_TABLES": "users=u"}, "production")
+    with pytest.raises(ConfigError, match="CUTOVER_MIGRATION='not a spec' is malformed"):
+        build_environment(REPLICATOR_ENV, {**BASE, "CUTOVER_MIGRATION": "not a spec"}, "production")
+
+
+def test_source_tables_with_a_token_name_is_rendered_by_the_stack():
+    # Given a legacy table name CloudFormation resolves at deploy time
+    from infra.constructs.function import source_tables_value
+
+    stack = Stack(App(), "S")
+    token = f"{Aws.STACK_NAME}-users"
+    # Then SOURCE_TABLES is built by the stack (json.dumps would freeze the token's placeholder text)...
+    value = source_tables_value(stack, {"users": token, "orders": "o"})
+    assert stack.resolve(value) == {
+        "Fn::Join": ["", ['{"orders":"o","users":"', {"Ref": "AWS::StackName"}, '-users"}']]
+    }
+    # ...it passes the builder (a token is a real value), and literal names stay plain sorted JSON
+    assert build_environment(REPLICATOR_ENV, {**BASE, "SOURCE_TABLES": value}, "production")["SOURCE_TABLES"] == value
+    assert source_tables_value(stack, {"users": "u", "orders": "o"}) == json.dumps({"orders": "o", "users": "u"})
