@@ -7,7 +7,7 @@ from app_handlers.orders_table import orders_model
 from app_handlers.records import Record, present_legacy
 from app_handlers.repository import normalise_email
 from app_handlers.users_table import users_model
-from cutover.names import ORDERS, USERS
+from migrations.seed.transform import ORDERS, USERS
 
 
 class LegacySource:

@@ -32,7 +32,7 @@ from app_handlers.telemetry import (
     SHADOW_UNCOMPARABLE,
     Telemetry,
 )
-from cutover.names import ORDERS, USERS
+from migrations.seed.transform import ORDERS, USERS
 
 Query = Callable[[UserRepository], Any]
 

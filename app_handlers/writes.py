@@ -24,7 +24,7 @@ from app_handlers.schemas import CreateOrder, CreateUser
 from app_handlers.transact import Cancelled, transact
 from cutover.clock import utc_now
 from cutover.codec import to_ddb
-from cutover.names import ORDERS, USERS
+from migrations.seed.transform import ORDERS, USERS
 
 TAKEOVER_ATTEMPTS = 3
 

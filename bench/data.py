@@ -4,6 +4,10 @@ Items look like four-year-old production data: three createdAt forms (ISO with a
 offset, epoch seconds, epoch milliseconds), e-mails with stray case and whitespace, nested maps,
 lists, sets, booleans and numbers, and about 1% bad items that the transform must quarantine.
 Generation is deterministic (a seeded RNG) so two runs bench the same data.
+
+The items are the seed migration's (users and orders); every bench reads the roles, table names,
+keys and transform from the definition (`migration()`: CUTOVER_MIGRATION, [tool.cutover], or the
+seed), which must therefore be the seed's shape: `check_shape` says so in one line otherwise.
 """
 
 from __future__ import annotations
@@ -18,9 +22,10 @@ from typing import Any
 from cutover.batch_write import write_serialised
 from cutover.clients import Clients
 from cutover.codec import to_ddb
-from cutover.names import ORDERS, USERS
-from replicator.contract.errors import TransformError
-from replicator.contract.transform import transform
+from cutover.errors import ConfigError
+from cutover.migration import Migration
+from cutover.transform_errors import TransformError
+from migrations.seed.transform import ORDERS, USERS  # the shape of the items below (bench/ is not engine code)
 
 BAD_EVERY = 97  # about 1% of items are bad input
 _TAGS = ("vip", "beta", "churn-risk", "newsletter", "eu", "us", "mobile")
@@ -99,9 +104,30 @@ def legacy_items(count: int, seed: int = 7, prefix: str = "") -> Iterator[tuple[
             yield USERS, user_item(i, rng, prefix + "u")
 
 
+def migration() -> Migration:
+    """The definition the bench runs (read once per process), checked to fit the bench's items."""
+    from cutover.migration_loader import load_migration
+
+    return check_shape(load_migration())
+
+
+def check_shape(definition: Migration) -> Migration:
+    """The bench's items are users and orders: a definition without those roles cannot take them.
+
+    Raises:
+        ConfigError: naming the definition's roles and the fix.
+    """
+    if not {USERS, ORDERS} <= set(definition.roles):
+        raise ConfigError(
+            f"the bench's items are the seed migration's ({USERS}, {ORDERS}); migration {definition.name!r} has "
+            f"{', '.join(definition.roles)}: run the bench with the seed definition (unset CUTOVER_MIGRATION)"
+        )
+    return definition
+
+
 def is_good(source: str, item: dict[str, Any]) -> bool:
     try:
-        transform(source, item)
+        migration().transform(source, item)
         return True
     except TransformError:
         return False
@@ -157,14 +183,14 @@ def legacy_rows(names: Any, count: int, seed_value: int = 7, prefix: str = "") -
 
 def v3_rows(names: Any, count: int, seed_value: int = 7, prefix: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
     """What a finished backfill leaves in v3 for the same items (good ones only)."""
-    from replicator.contract.transform import source_key
     from replicator.contract.versioning import BACKFILL_VERSION
 
+    definition = migration()
     for source, item in legacy_items(count, seed_value, prefix):
         try:
-            out = transform(source, item)
+            out = definition.transform(source, item)
         except TransformError:
             continue
-        ref = f"{source}#{source_key(source, item)}"
+        ref = f"{source}#{definition.source_key_text(source, item)}"
         for v3 in out:
             yield names.v3_table, {**v3, "_version": BACKFILL_VERSION, "_source": ref}

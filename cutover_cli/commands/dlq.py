@@ -6,7 +6,6 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from cutover.names import SOURCES
 from cutover_cli._common import Runtime, common_options
 from cutover_cli.app import EXIT_FINDING
 from replicator.engine import Replicator, ReplicatorConfig
@@ -19,9 +18,13 @@ def command() -> None:
 
 
 def _queues(rt: Runtime) -> dict[str, FailureQueue]:
+    """One on-failure queue per source role of the migration (each event source has its own)."""
     names = rt.settings.names
     sqs = rt.clients.sqs
-    return {s: FailureQueue(sqs, sqs.get_queue_url(QueueName=names.failure_queue(s))["QueueUrl"]) for s in SOURCES}
+    return {
+        role: FailureQueue(sqs, sqs.get_queue_url(QueueName=names.failure_queue(role))["QueueUrl"])
+        for role in names.roles
+    }
 
 
 @command.command("list")

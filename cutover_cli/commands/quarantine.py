@@ -7,7 +7,8 @@ from rich.console import Console
 from rich.table import Table
 
 from cutover.errors import NotFoundError
-from cutover.names import SOURCES
+from cutover.names import Names
+from cutover.tables import check_source
 from cutover_cli._common import Runtime, common_options
 from cutover_cli.app import EXIT_FINDING
 from replicator.quarantine import QuarantineEntry
@@ -36,7 +37,10 @@ def _row(entry: QuarantineEntry) -> dict[str, str]:
 @click.option("--all", "include_resolved", is_flag=True, help="Include resolved entries.")
 @common_options
 def list_(rt: Runtime, include_resolved: bool) -> None:
-    """List quarantined items: source, key, reason, detail and when they were seen."""
+    """List quarantined items: source role, key, reason, detail and when they were seen.
+
+    A key is the bare value for a source keyed by one string, else the canonical JSON of its key
+    attributes (what `quarantine redrive --key` takes)."""
     store = Redriver(rt.clients.dynamodb, rt.settings.names).quarantine
     rows = sorted(
         (_row(e) for e in store.entries(include_resolved=include_resolved)), key=lambda r: (r["source"], r["key"])
@@ -50,10 +54,16 @@ def list_(rt: Runtime, include_resolved: bool) -> None:
             return
         table = Table(title=f"{len(rows)} quarantined item(s)")
         columns = ["source", "key", "reason", "detail", "seen"] + (["status"] if include_resolved else [])
+        widest_key = min(60, max(len(r["key"]) for r in rows))  # a composite key (JSON) is copied whole to --key
         for col in columns:
             # codes, keys and times are read whole or not at all: only the free-text detail wraps
             wraps = col == "detail"
-            table.add_column(col, no_wrap=not wraps, overflow="fold" if wraps else "ellipsis", min_width=None)
+            table.add_column(
+                col,
+                no_wrap=not wraps,
+                overflow="fold" if wraps else "ellipsis",
+                min_width=widest_key if col == "key" else None,
+            )
         for row in rows:
             table.add_row(*(row[c] for c in columns))
         Console().print(table)
@@ -61,9 +71,25 @@ def list_(rt: Runtime, include_resolved: bool) -> None:
     rt.emit(rows, human)
 
 
+def entry_key(names: Names, source: str, key: str) -> tuple[str, str]:
+    """The (role, key text) a quarantine entry is stored under, from what the operator typed: the
+    role checked against the definition, the key parsed as that source's key (one line naming the
+    expected form if not) and written back in the canonical form, so spacing and attribute order
+    in typed JSON do not matter."""
+    role = check_source(source, names.roles)
+    migration = names.migration
+    return role, migration.source_key_text(role, migration.parse_source_key(role, key))
+
+
 @command.command("redrive")
-@click.option("--source", type=click.Choice(SOURCES), help="Source table role of the item to re-drive.")
-@click.option("--key", help="The item's legacy key (userId or orderId).")
+@click.option(
+    "--source", metavar="ROLE", help="The source role of the item to re-drive (a source role of the migration)."
+)
+@click.option(
+    "--key",
+    help="The item's legacy key as `quarantine list` shows it: the bare value for a single string key, "
+    'else JSON of the key attributes, e.g. \'{"id":7,"at":"2024"}\' (a binary value as {"B":"<base64>"}).',
+)
 @click.option("--all", "redrive_all", is_flag=True, help="Re-drive every open entry.")
 @common_options
 def redrive(rt: Runtime, source: str | None, key: str | None, redrive_all: bool) -> None:
@@ -74,13 +100,16 @@ def redrive(rt: Runtime, source: str | None, key: str | None, redrive_all: bool)
     """
     if redrive_all == bool(source or key) or (not redrive_all and not (source and key)):
         raise click.UsageError("give either --source and --key, or --all")
-    redriver = Redriver(rt.clients.dynamodb, rt.settings.names)
+    names = rt.settings.names
+    redriver = Redriver(rt.clients.dynamodb, names)
     if redrive_all:
         entries = list(redriver.quarantine.entries())
     else:
-        entry = redriver.quarantine.get(source, key)  # type: ignore[arg-type]
+        assert source is not None and key is not None  # checked above
+        role, text = entry_key(names, source, key)
+        entry = redriver.quarantine.get(role, text)
         if entry is None or entry.status != "open":
-            raise NotFoundError(f"no open quarantine entry for {source} {key!r}; see `cutover quarantine list --all`")
+            raise NotFoundError(f"no open quarantine entry for {role} {text!r}; see `cutover quarantine list --all`")
         entries = [entry]
     results = [redriver.redrive(e) for e in entries]
     still = [r for r in results if not r.outcome.resolved]

@@ -59,17 +59,19 @@ def command(
     remote: bool,
     run_id: str | None,
 ) -> None:
-    """Compare legacy and v3 in both directions across their different key schemas.
+    """Compare the legacy tables and the target (v3) in both directions across their different
+    key schemas.
 
-    Legacy -> v3: each legacy item's transform must be in v3 (ignoring `_` attributes) or the
-    item must be in quarantine. v3 -> legacy: each live v3 item's source must still exist and
-    map to that key (catches zombies after deletes and stale locations after userId moves).
+    Legacy -> v3: each legacy item's transform (every item it becomes) must be in v3 (ignoring
+    `_` attributes) or the item must be in quarantine. v3 -> legacy: each live v3 item's source
+    (its `_source`) must still exist and map to that key (catches zombies after deletes and stale
+    locations after key moves).
     Suspected differences are re-read with consistent reads before they are reported.
     Exit 0 clean, 1 differences remain, 2 error.
     """
     n = rt.settings.names
     own = [spec.name for spec in n.own_specs()]
-    require_tables(rt.clients.dynamodb, [n.users_table, n.orders_table, n.v3_table, *own], rt.clients.region)
+    require_tables(rt.clients.dynamodb, [*n.source_tables().values(), n.v3_table, *own], rt.clients.region)
     if remote or run_id:
         if not remote:
             raise ConfigError("--run-id goes with --remote (a local run makes its own): add --remote or drop --run-id")
@@ -107,7 +109,7 @@ def _print(report: ReconcileReport) -> None:
     if c["quarantine_resolved"]:
         click.echo(f"  quarantine entries resolved (source fixed or deleted): {c['quarantine_resolved']}")
     for diff in report.shown:
-        key = f"{diff.v3_key[0]}/{diff.v3_key[1]}" if diff.v3_key else "-"
+        key = "/".join(str(part) for part in diff.v3_key) if diff.v3_key else "-"
         attrs = f" attributes {', '.join(diff.attributes)}" if diff.attributes else ""
         click.echo(f"  {diff.kind:<22} {diff.source}#{diff.source_key} v3 {key}{attrs} {diff.detail}")
     if report.differences > len(report.shown):
