@@ -65,7 +65,7 @@ class LegacyTable(click.ParamType):
     they are checked once the definition is loaded (`check_legacy_roles`), not here."""
 
     name = "ROLE=NAME"
-    envvar_list_splitter = ","  # CUTOVER_LEGACY_TABLES=users=Users-Legacy,orders=Orders2019
+    envvar_list_splitter = ","  # CUTOVER_LEGACY_TABLES=<role>=<table>,<role>=<table>
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[str, str]:
         if isinstance(value, tuple):
@@ -74,7 +74,7 @@ class LegacyTable(click.ParamType):
         if not sep or not role or not _TABLE_NAME.match(table):
             self.fail(
                 f"{value!r} is not ROLE=NAME with a DynamoDB table name (3-255 of A-Za-z0-9_.-): "
-                "write e.g. --legacy-table users=Users-Legacy",
+                "write --legacy-table ROLE=NAME: a source role of the migration, then its legacy table's name",
                 param,
                 ctx,
             )

@@ -62,7 +62,7 @@ class BackfillWatch:
 
 
 class ReconcileWatch:
-    """Items checked per direction (legacy users, legacy orders, v3), from the run's part checkpoints."""
+    """Items checked per direction (each source role's legacy table, then v3), from the run's part checkpoints."""
 
     def __init__(self, client: Any, tables: Tables, run_id: str, bars: ProgressSink) -> None:
         self._store = RunStore(client, tables.reports, run_id)

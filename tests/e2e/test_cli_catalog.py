@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -76,6 +77,23 @@ def test_init_creates_the_definitions_tables_and_queues(catalog):
     assert {"AttributeName": "rating", "AttributeType": "N"} in target["AttributeDefinitions"]
     # And a second init creates nothing
     assert ok(cli(catalog, "init", "--json"))["created"] == []
+
+
+def test_init_creates_them_on_dynalite_too(catalog, dynalite_server):
+    # Given DynamoDB on dynalite (stricter than moto: it validates key schemas and projections itself)
+    on_dynalite = replace(catalog, dynamodb_endpoint_url=dynalite_server.endpoint_url)
+    # When init runs with the catalog definition
+    result = cli(catalog, "init", "--json", "--dynamodb-endpoint-url", dynalite_server.endpoint_url)
+    created = ok(result)["created"]
+    # Then dynalite holds every source table (with its GSI) and the target with its INCLUDE projection
+    from cutover.clients import Clients
+
+    ddb, names = Clients(on_dynalite).dynamodb, on_dynalite.names
+    assert {*names.source_tables().values(), names.v3_table} <= set(created)
+    products = ddb.describe_table(TableName=names.source_table("products"))["Table"]
+    assert [ix["IndexName"] for ix in products["GlobalSecondaryIndexes"]] == ["category-index"]
+    target = ddb.describe_table(TableName=names.v3_table)["Table"]  # (dynalite has no Streams: no stream to see)
+    assert target["GlobalSecondaryIndexes"][0]["Projection"]["NonKeyAttributes"] == ["title", "reviewerHash"]
 
 
 def test_the_lifecycle_on_the_catalog_migration(catalog, tmp_path):
