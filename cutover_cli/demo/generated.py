@@ -113,7 +113,7 @@ def _index_value(value: Any, kind: str) -> bool:
         return isinstance(value, str) and value != ""
     if kind == "N":
         return isinstance(value, (int, Decimal)) and not isinstance(value, bool) and Decimal(value).is_finite()
-    raw = value.value if isinstance(value, Binary) else value
+    raw = getattr(value, "value", None) if isinstance(value, Binary) else value  # boto3's Binary wraps bytes
     return isinstance(raw, (bytes, bytearray)) and len(raw) > 0
 
 
