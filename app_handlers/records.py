@@ -12,15 +12,27 @@ import base64
 from decimal import Decimal
 from typing import Any
 
-from cutover import ddb_values
-from replicator.contract.errors import TransformError
-from replicator.contract.transform import transform
+from app_handlers import routing
+from app_handlers.routing import MISSING_IN_LEGACY, MISSING_IN_V3
+from cutover.transform_errors import TransformError
+from migrations.seed.transform import transform
 from replicator.v3_writer import is_tombstone
+
+__all__ = [  # MISSING_IN_*: the routing's, re-exported for the seed's callers
+    "MISSING_IN_LEGACY",
+    "MISSING_IN_V3",
+    "STRUCTURAL",
+    "Record",
+    "differences",
+    "order_id",
+    "present_legacy",
+    "present_v3",
+    "to_json",
+    "transformable",
+]
 
 Record = dict[str, Any]
 STRUCTURAL = frozenset({"recordType", "entityType"})
-MISSING_IN_V3 = "<missing in v3>"
-MISSING_IN_LEGACY = "<missing in legacy>"
 
 
 def present_v3(item: Record | None) -> Record | None:
@@ -52,26 +64,14 @@ def present_legacy(source: str, item: Record | None) -> Record | None:
         return dict(item)
 
 
+def order_id(order: Record) -> Any:
+    """An order's identity in a list: the list element key the comparisons match orders by."""
+    return order.get("orderId")
+
+
 def differences(legacy: Any, v3: Any) -> list[str]:
     """Names of the attributes that differ between two presented records or order lists."""
-    if isinstance(legacy, list) or isinstance(v3, list):
-        return _list_differences(legacy or [], v3 or [])
-    if legacy is None and v3 is None:
-        return []
-    if v3 is None:
-        return [MISSING_IN_V3]
-    if legacy is None:
-        return [MISSING_IN_LEGACY]
-    return ddb_values.differing(legacy, v3)
-
-
-def _list_differences(legacy: list[Record], v3: list[Record]) -> list[str]:
-    by_id_l = {r.get("orderId"): r for r in legacy}
-    by_id_v = {r.get("orderId"): r for r in v3}
-    out: list[str] = []
-    for order_id in sorted(set(by_id_l) | set(by_id_v), key=str):
-        out += [f"{order_id}:{d}" for d in differences(by_id_l.get(order_id), by_id_v.get(order_id))]
-    return out
+    return routing.differences(legacy, v3, identity=order_id)
 
 
 def to_json(value: Any) -> Any:

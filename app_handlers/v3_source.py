@@ -6,7 +6,7 @@ from app_handlers.model_base import Connection
 from app_handlers.records import Record, present_v3
 from app_handlers.repository import normalise_email
 from app_handlers.v3_table import v3_model
-from replicator.contract.transform import ORDER_PREFIX, PROFILE
+from migrations.seed.transform import ORDER_PREFIX, PROFILE
 
 
 class V3Source:

@@ -5,7 +5,8 @@ Each write is ONE TransactWriteItems, so its checks cannot be raced:
   normalised e-mail is unclaimed, or its claim is stale) + recent-write markers.
 - `POST /orders`: ConditionCheck that the user exists + Put the order (only if the orderId is
   free) + a recent-write marker for the user's order list.
-The markers (`ledger`) let v3 mode serve what the write stored while replication lags.
+The markers (`ledger`: each names what a read returns for the write) let v3 mode serve what the
+write stored while replication lags, until v3 is seen to hold it.
 The index look-ups before a registration (legacy `email-index` as typed and normalised, v3's
 `EmailLookupIndex`) only protect legacy data written elsewhere, which holds no claim: best effort.
 """
@@ -74,18 +75,19 @@ class Writes:
         if req.userId and self._legacy.get_user(user_id) is not None:
             raise self._user_exists(user_id)
         item = {"userId": user_id, "email": email, "name": req.name, "createdAt": self._clock()}
+        user = present_legacy(USERS, item) or {}
         stale_owner: str | None = None
         owner_check: list[dict[str, Any]] = []
         for _ in range(TAKEOVER_ATTEMPTS):
             items = [
                 self._put(self._users_table, item, "userId"),
                 self._ledger.claim_put(email, user_id, stale_owner),
-                *self._ledger.recent_puts([(Scope.PROFILE, user_id), (Scope.EMAIL, email)]),
+                *self._ledger.recent_puts([(Scope.PROFILE, user_id), (Scope.EMAIL, email)], user),
                 *owner_check,
             ]
             try:
                 transact(self._client, items)
-                return present_legacy(USERS, item) or {}
+                return user
             except Cancelled as cancelled:
                 if cancelled.failed(0):
                     raise self._user_exists(user_id) from cancelled
@@ -133,16 +135,18 @@ class Writes:
                 "ConditionExpression": "attribute_exists(userId)",
             }
         }
+        order = present_legacy(ORDERS, item) or {}
         items = [user_exists, self._put(self._orders_table, item, "orderId")]
+        marker = self._ledger.recent_puts([(Scope.ORDERS, req.userId)], order, id=order_id)
         try:
-            transact(self._client, [*items, *self._ledger.recent_puts([(Scope.ORDERS, req.userId)])])
+            transact(self._client, [*items, *marker])
         except Cancelled as cancelled:
             if cancelled.failed(0):
                 raise RecordNotFound(
                     f"user {req.userId!r} not found: register it with POST /users first"
                 ) from cancelled
             raise Conflict(f"order {order_id!r} already exists: omit orderId to have one generated") from cancelled
-        return present_legacy(ORDERS, item) or {}
+        return order
 
     @staticmethod
     def _put(table: str, item: Record, key: str) -> dict[str, Any]:

@@ -713,7 +713,7 @@ def _placeholders(template: str) -> list[str] | None:
 
 def _check_template(m: str, where: str, template: object, *, need_stage: bool) -> None:
     if not isinstance(template, str) or not template:
-        raise _fail(m, where, f"{template!r} is not a name template: write e.g. '{{service}}-{{stage}}-orders'")
+        raise _fail(m, where, f"{template!r} is not a name template: write e.g. '{{service}}-{{stage}}-legacy'")
     fields = _placeholders(template)
     if fields is None:
         raise _fail(m, where, f"{template!r} has malformed braces: use only {{service}} and {{stage}}")

@@ -9,6 +9,7 @@ from aws_lambda_powertools import Logger
 
 from app_handlers.read_source import ReadSource
 from app_handlers.reads import ReadService
+from app_handlers.routing import FlagReader, MemoryFlagValues
 from app_handlers.telemetry import Telemetry
 
 
@@ -88,3 +89,13 @@ def test_a_hanging_v3_is_skipped_not_queued_and_counted():
     svc._v3.delay = 0.0
     svc.get_user("u1")
     assert telemetry.counts["ShadowSkipped"] == 4 and telemetry.counts["ShadowV3Error"] == 2
+
+
+def test_the_flag_can_be_the_one_reader_itself():
+    # Given the seed's reads built on a FlagReader (not a function) whose store holds an unknown value
+    telemetry = Telemetry(Logger(service="unit-reads", logger_handler=logging.NullHandler()))
+    flag = FlagReader(MemoryFlagValues("v4"), telemetry)
+    svc = ReadService(Repo("legacy", U), Repo("v3", U, fail=True), flag, telemetry)
+    # When read, Then legacy answers, v3 is never read, and the reader said why
+    assert svc.get_user("u1").source == "legacy"
+    assert (telemetry.counts["FlagInvalid"], telemetry.counts["V3Error"]) == (1, 0)
