@@ -55,6 +55,11 @@ class AppConfig:
     settings: Settings
 
     @property
+    def tables(self) -> tuple[str, ...]:
+        """Every table the API reads or writes (what `cutover api` checks before serving)."""
+        return (self.users_table, self.orders_table, self.v3_table, self.api_table)
+
+    @property
     def api_table(self) -> str:
         """The API's claims and recent-write markers (`ledger`): named from service and stage."""
         return self.settings.names.api_table

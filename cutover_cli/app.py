@@ -64,7 +64,8 @@ class CutoverGroup(click.Group):
             _fail(str(exc), exc.exit_code)
         except NoCredentialsError:
             _fail(
-                "no AWS credentials found: configure a profile (AWS_PROFILE) or pass --endpoint-url for a local backend"
+                "no AWS credentials found: sign in (a named profile, SSO, or environment credentials) or pass "
+                "--endpoint-url for a local backend"
             )
         except ClientError as exc:
             _fail(describe_client_error(exc))

@@ -38,8 +38,7 @@ def command(rt: Runtime, port: int, cache_seconds: int) -> None:
     from cutover_cli.http_bridge import check_backend, make_server
 
     config = AppConfig.from_settings(rt.settings, cache_seconds)
-    tables = (config.users_table, config.orders_table, config.v3_table, config.api_table)
-    check_backend(rt.clients, tables, config.read_source_parameter)  # one line, exit 2 (cutover_cli.app)
+    check_backend(rt.clients, config.tables, config.read_source_parameter)  # one line, exit 2 (cutover_cli.app)
     ctx = build_context(config, rt.clients)
     try:
         server = make_server(lambda event: handle(event, None, ctx), port)
