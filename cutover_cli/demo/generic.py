@@ -25,7 +25,7 @@ from cutover_cli.demo.steps import Step, Writer, check_v3, drain, enable_streams
 from replicator.poller.sync import run_sync
 from replicator.redrive import Redriver
 
-API_NOTE = "skipped: reads through the example API are the seed migration's (its application)"
+API_NOTE = "skipped: the example API serves the seed migration only"
 
 
 class DemoRedriveFailed(CutoverError):
