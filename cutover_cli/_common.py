@@ -280,6 +280,12 @@ def resolve_published_names(settings: Settings, clients: Clients) -> Settings:
             f"{names.migration.name!r} has {', '.join(names.roles)}: pass the deployed definition with --migration "
             "(or CUTOVER_MIGRATION)"
         )
+    target = published.get("v3Table")
+    if target is not None and target != names.v3_table:
+        raise ConfigError(
+            f"the deployment at {parameter} migrates into {target} but this run's migration {names.migration.name!r} "
+            f"into {names.v3_table}: pass the deployed definition with --migration (or CUTOVER_MIGRATION)"
+        )
     resolved = names.with_published(published)
     return replace(settings, legacy_tables=resolved.legacy)
 

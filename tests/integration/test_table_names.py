@@ -69,6 +69,19 @@ def test_a_deployment_of_another_migration_is_an_error_naming_the_fix(settings, 
     assert "migrates products, reviews" in message and "users, orders" in message and "--migration" in message
 
 
+def test_a_deployment_into_another_target_is_an_error_too(settings, clients):
+    # Given a deployment of the seed's roles whose target is not this run's (another definition, same roles)
+    published = {"sourceTables": settings.names.source_tables(), "v3Table": "my-service-dev-something-else"}
+    _publish(settings, clients, published)
+    with pytest.raises(ConfigError, match="migrates into my-service-dev-something-else .*--migration"):
+        resolve_published_names(replace(settings, endpoint_url=None), clients)
+    # And the deployment's own target is accepted
+    _publish(settings, clients, {**published, "v3Table": settings.names.v3_table})
+    assert resolve_published_names(replace(settings, endpoint_url=None), clients).names.v3_table == (
+        settings.names.v3_table
+    )
+
+
 def test_names_published_by_an_earlier_cutover_are_not_silently_ignored(settings, clients):
     _publish(settings, clients, {"usersTable": "legacy-prod-users", "ordersTable": "legacy-prod-orders"})
     with pytest.raises(ConfigError, match="has no sourceTables.*--legacy-table ROLE=NAME"):
