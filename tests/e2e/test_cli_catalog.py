@@ -6,9 +6,14 @@ code names the catalog: everything comes from `--migration`."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import uuid
 from dataclasses import replace
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -77,6 +82,25 @@ def test_init_creates_the_definitions_tables_and_queues(catalog):
     assert {"AttributeName": "rating", "AttributeType": "N"} in target["AttributeDefinitions"]
     # And a second init creates nothing
     assert ok(cli(catalog, "init", "--json"))["created"] == []
+
+
+def test_local_serves_the_definitions_tables_and_says_how_to_select_it():
+    # Given `cutover local` started with the catalog definition, as a real process
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("cutover")), "local", "--port", "0", "--migration", SPEC],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("CUTOVER_")},
+    )
+    try:
+        lines = [proc.stdout.readline() for _ in range(5)]
+        # Then it created the catalog's resources and prints the export that selects the definition
+        assert any("(catalog migration)" in line for line in lines), lines
+        assert f"export CUTOVER_MIGRATION={SPEC}\n" in lines, lines
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=15) == 0
 
 
 def test_init_creates_them_on_dynalite_too(catalog, dynalite_server):
