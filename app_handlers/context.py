@@ -21,9 +21,28 @@ from app_handlers.writes import Writes
 from cutover.clients import Clients
 from cutover.coldstart import settings_from_env
 from cutover.environment import API_ENV
+from cutover.errors import ConfigError
 from cutover.settings import Settings
+from cutover.tables import source_tables_of
+from migrations.seed.transform import ORDERS, USERS
 
 DEFAULT_CACHE_SECONDS = 10
+
+
+def seed_tables(tables: Mapping[str, str], where: str) -> tuple[str, str]:
+    """The users and orders tables out of {role: table}: this API is the seed migration's example
+    application, so it serves exactly the seed's two source roles.
+
+    Raises:
+        ConfigError: the migration has other roles (one line naming them and what this API needs).
+    """
+    missing = [role for role in (USERS, ORDERS) if role not in tables]
+    if missing:
+        raise ConfigError(
+            f"{where} has source roles {', '.join(tables) or 'none'}: the example API serves the seed migration "
+            f"(roles {USERS}, {ORDERS}): run it with the seed definition (the default migration)"
+        )
+    return tables[USERS], tables[ORDERS]
 
 
 @dataclass(frozen=True)
@@ -36,6 +55,11 @@ class AppConfig:
     settings: Settings
 
     @property
+    def tables(self) -> tuple[str, ...]:
+        """Every table the API reads or writes (what `cutover api` checks before serving)."""
+        return (self.users_table, self.orders_table, self.v3_table, self.api_table)
+
+    @property
     def api_table(self) -> str:
         """The API's claims and recent-write markers (`ledger`): named from service and stage."""
         return self.settings.names.api_table
@@ -43,7 +67,8 @@ class AppConfig:
     @classmethod
     def from_settings(cls, settings: Settings, cache_seconds: int = DEFAULT_CACHE_SECONDS) -> AppConfig:
         n = settings.names
-        return cls(n.users_table, n.orders_table, n.v3_table, n.read_source_parameter, cache_seconds, settings)
+        users, orders = seed_tables(n.source_tables(), f"migration {n.migration.name!r}")
+        return cls(users, orders, n.v3_table, n.read_source_parameter, cache_seconds, settings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], settings: Settings | None = None) -> AppConfig:
@@ -53,9 +78,10 @@ class AppConfig:
         """
         env = API_ENV.load(environ)
         settings = settings or settings_from_env(env, environ)
+        users, orders = seed_tables(source_tables_of(env), "SOURCE_TABLES")
         return cls(
-            env["USERS_TABLE"],
-            env["ORDERS_TABLE"],
+            users,
+            orders,
             env["V3_TABLE"],
             env["READ_SOURCE_PARAMETER"],
             int(env["READ_SOURCE_CACHE_SECONDS"]),

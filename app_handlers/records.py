@@ -30,7 +30,7 @@ __all__ = [  # MISSING_IN_*: the routing's, re-exported for the seed's callers
     "order_id",
     "present_legacy",
     "present_v3",
-    "to_json",
+    "json_text",
     "transformable",
 ]
 

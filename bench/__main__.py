@@ -84,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     from cutover_cli.local_backend import LocalServer, LocalServerProcess
 
     quiet_server_logs()
+    from bench.data import migration
+
+    migration()  # the definition the figures are of; one line, before any server starts, if it cannot be benched
 
     items = args.items or (100 if args.quick else 50_000)
     moto_items = args.moto_items or (100 if args.quick else MOTO_ITEMS)

@@ -11,14 +11,14 @@ Baseline: the same poller's cycle time (its resolution), and the writer's achiev
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from typing import Any
 
-from bench.data import is_good, legacy_items
+from bench.data import is_good, legacy_items, migration
 from bench.harness import BenchContext, Figure, as_dict, ratio_figure
 from cutover.codec import to_ddb
-from replicator.contract.transform import transform
 
 TARGET_P99 = 1.0
 WRITERS = 4
@@ -31,13 +31,20 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
+def _ident(key: dict[str, Any]) -> str:
+    """A target key (DynamoDB JSON of its key attributes only) as one comparable value."""
+    return json.dumps(key, sort_keys=True)
+
+
 def _writes(count: int) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
-    """(source, legacy item, v3 key) for `count` good items with fresh keys."""
+    """(source, legacy item, v3 key as DynamoDB JSON) for `count` good items with fresh keys."""
+    definition = migration()
+    names = definition.target.key_names
     out = []
     for source, item in legacy_items(count * 2, seed=33, prefix="lag"):
         if is_good(source, item):
-            v3 = transform(source, item)[0]
-            out.append((source, item, {"userId": {"S": v3["userId"]}, "recordType": {"S": v3["recordType"]}}))
+            v3 = definition.transform(source, item)[0]
+            out.append((source, item, to_ddb({k: v3[k] for k in names})))
         if len(out) == count:
             break
     return out
@@ -51,6 +58,8 @@ def run(ctx: BenchContext) -> None:
     writes = _writes(int(rate * duration))
     with ctx.namespace("lag") as (settings, clients):
         names = settings.names
+        key_names = {f"#k{i}": name for i, name in enumerate(names.migration.target.key_names)}
+        projection = ", ".join(key_names)
         poll_client = clients.client("dynamodb")
         stop_sync = threading.Event()
         sync_out: dict[str, Any] = {}
@@ -107,16 +116,17 @@ def run(ctx: BenchContext) -> None:
                         names.v3_table: {
                             "Keys": [k for _, k in batch],
                             "ConsistentRead": True,
-                            "ProjectionExpression": "userId, recordType",
+                            "ProjectionExpression": projection,
+                            "ExpressionAttributeNames": key_names,
                         }
                     }
                 )
                 now = time.perf_counter()
                 cycles.append(now - t0)
-                found = {(i["userId"]["S"], i["recordType"]["S"]) for i in resp["Responses"].get(names.v3_table, [])}
+                found = {_ident(i) for i in resp["Responses"].get(names.v3_table, [])}
                 with lock:
                     for idx, key in batch:
-                        if (key["userId"]["S"], key["recordType"]["S"]) in found:
+                        if _ident(key) in found:
                             seen_at[idx] = now
                             del pending[idx]
                 time.sleep(0.02)

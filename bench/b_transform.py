@@ -1,6 +1,7 @@
 """Bench 1: transform throughput on one core, DynamoDB JSON in and out.
 
-Measured: `from_ddb` -> `transform` -> `to_ddb` over stream-shaped images of messy items (bad
+Measured: `from_ddb` -> `Migration.transform` (the definition's transform and the engine's
+output checks, what every record costs) -> `to_ddb` over stream-shaped images of messy items (bad
 items raise and are counted, as the replicator would quarantine them). Baseline: the same images
 through boto3's own TypeDeserializer + TypeSerializer only (what a straightforward implementation
 pays before doing any work; cutover's codec in `cutover/codec.py` is a faster equivalent). Best of several
@@ -30,9 +31,10 @@ def _best_rate(fn, images, rounds: int) -> float:
 
 
 def run(ctx: BenchContext) -> None:
-    from replicator.contract.errors import TransformError
-    from replicator.contract.transform import transform
+    from bench.data import migration
+    from cutover.transform_errors import TransformError
 
+    transform = migration().transform  # the engine's path: the user's transform, then its output checks
     count = 1_000 if ctx.quick else 10_000
     rounds = 2 if ctx.quick else 3
     images = [(source, to_ddb(item)) for source, item in legacy_items(count, seed=11)]

@@ -15,12 +15,11 @@ import time
 import uuid
 from typing import Any
 
-from bench.data import legacy_items
+from bench.data import legacy_items, migration
 from cutover.batch_write import write_serialised
 from cutover.clients import Clients
 from cutover.codec import to_ddb
-from replicator.contract.errors import TransformError
-from replicator.contract.transform import transform
+from cutover.transform_errors import TransformError
 
 _CONDITION = "attribute_not_exists(#pk) OR attribute_not_exists(#ver) OR #ver < :ver"
 
@@ -39,9 +38,10 @@ def scratch_table(clients: Clients, suffix: str) -> str:
 
 def _v3_templates(n: int = 200) -> list[dict[str, Any]]:
     out = []
+    definition = migration()
     for source, item in legacy_items(n, seed=3):
         try:
-            out.extend(transform(source, item))
+            out.extend(definition.transform(source, item))
         except TransformError:
             pass
     return out
@@ -80,16 +80,17 @@ def conditional_put_ceiling(clients: Clients, seconds: float = 5.0, threads: int
     table = scratch_table(clients, "cput")
     templates = _v3_templates()
     seq = itertools.count()
+    hash_key, role = clients.settings.names.migration.target.hash_key.name, clients.settings.names.roles[0]
 
     def job(idx: int) -> int:
         client = clients.dynamodb  # boto3 clients are thread-safe; pool of 64 connections
         n = next(seq)
-        item = {**templates[n % len(templates)], "userId": f"c{idx}-{n}", "_version": "1", "_source": f"users#c{n}"}
+        item = {**templates[n % len(templates)], hash_key: f"c{idx}-{n}", "_version": "1", "_source": f"{role}#c{n}"}
         client.put_item(
             TableName=table,
             Item=to_ddb(item),
             ConditionExpression=_CONDITION,
-            ExpressionAttributeNames={"#pk": "userId", "#ver": "_version"},
+            ExpressionAttributeNames={"#pk": hash_key, "#ver": "_version"},
             ExpressionAttributeValues={":ver": {"S": "1"}},
         )
         return 1
@@ -111,12 +112,13 @@ def batch_write_ceiling(clients: Clients, seconds: float = 5.0, threads: int = 8
     table = scratch_table(clients, "bwi")
     templates = _v3_templates()
     seq = itertools.count()
+    hash_key = clients.settings.names.migration.target.hash_key.name
 
     def job(idx: int) -> int:
         batch = []
         for _ in range(25):
             n = next(seq)
-            batch.append(to_ddb({**templates[n % len(templates)], "userId": f"b{idx}-{n}", "_version": "0"}))
+            batch.append(to_ddb({**templates[n % len(templates)], hash_key: f"b{idx}-{n}", "_version": "0"}))
         write_serialised(clients.dynamodb, table, batch)
         return 25
 

@@ -18,10 +18,9 @@ from botocore.exceptions import ClientError
 
 from cutover.clients import Clients
 from cutover.codec import from_ddb, to_ddb
-from cutover.names import SOURCES
+from cutover.migration import Migration
 from cutover.settings import Settings
-from replicator.contract.errors import TransformError
-from replicator.contract.transform import source_key, transform
+from cutover.transform_errors import TransformError
 
 
 class DelayedClients(Clients):
@@ -59,17 +58,17 @@ def _scan_pages(client: Any, table: str, limit: int, page_limit: int | None):
         kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
 
 
-def _quota(limit: int) -> dict[str, int]:
+def _quota(migration: Migration, limit: int) -> dict[str, int]:
     """Split a subset over the tables as the seeded data is split: two users per order."""
-    return {SOURCES[0]: limit - limit // 3, SOURCES[1]: limit // 3}
+    first, second = migration.roles[:2]
+    return {first: limit - limit // 3, second: limit // 3}
 
 
-def _v3(source: str, raw: dict[str, Any]) -> list[dict[str, Any]]:
+def _v3(migration: Migration, source: str, raw: dict[str, Any]) -> list[dict[str, Any]]:
     item = from_ddb(raw)
     try:
-        return [
-            {**v3, "_version": "0", "_source": f"{source}#{source_key(source, item)}"} for v3 in transform(source, item)
-        ]
+        ref = f"{source}#{migration.source_key_text(source, item)}"
+        return [{**v3, "_version": "0", "_source": ref} for v3 in migration.transform(source, item)]
     except TransformError:
         return []  # a script would log and move on; cutover quarantines
 
@@ -77,16 +76,20 @@ def _v3(source: str, raw: dict[str, Any]) -> list[dict[str, Any]]:
 def sequential_safe_copy(clients: Clients, target: str, limit: int) -> dict[str, float]:
     """Scan each legacy table; conditional PutItem one item at a time. Returns counts and rate."""
     client, names = clients.dynamodb, clients.settings.names
+    migration = names.migration
     scanned = written = 0
     start = time.perf_counter()
-    for source in SOURCES:
-        for page in _scan_pages(client, names.source_table(source), _quota(limit)[source], None):
+    for source, quota in _quota(migration, limit).items():
+        for page in _scan_pages(client, names.source_table(source), quota, None):
             scanned += len(page)
             for raw in page:
-                for item in _v3(source, raw):
+                for item in _v3(migration, source, raw):
                     try:
                         client.put_item(
-                            TableName=target, Item=to_ddb(item), ConditionExpression="attribute_not_exists(userId)"
+                            TableName=target,
+                            Item=to_ddb(item),
+                            ConditionExpression="attribute_not_exists(#pk)",
+                            ExpressionAttributeNames={"#pk": migration.target.hash_key.name},
                         )
                         written += 1
                     except ClientError as exc:
@@ -99,12 +102,13 @@ def sequential_safe_copy(clients: Clients, target: str, limit: int) -> dict[str,
 def naive_copy(clients: Clients, target: str, limit: int) -> dict[str, float]:
     """Scan Limit 25; one unconditional BatchWriteItem per page; UnprocessedItems ignored."""
     client, names = clients.dynamodb, clients.settings.names
+    migration = names.migration
     scanned = written = dropped = 0
     start = time.perf_counter()
-    for source in SOURCES:
-        for page in _scan_pages(client, names.source_table(source), _quota(limit)[source], 25):
+    for source, quota in _quota(migration, limit).items():
+        for page in _scan_pages(client, names.source_table(source), quota, 25):
             scanned += len(page)
-            puts = [{"PutRequest": {"Item": to_ddb(item)}} for raw in page for item in _v3(source, raw)]
+            puts = [{"PutRequest": {"Item": to_ddb(item)}} for raw in page for item in _v3(migration, source, raw)]
             if puts:
                 resp = client.batch_write_item(RequestItems={target: puts})
                 lost = len(resp.get("UnprocessedItems", {}).get(target, []))

@@ -7,6 +7,7 @@ module, and boto3 alone costs about half a second of CPU. Clients are built on f
 from __future__ import annotations
 
 import json
+import re
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -85,6 +86,33 @@ STAGE_HELP = (
     "Stage: any name of 1-40 lower-case letters, digits and '-' (dev, staging, prod, qa, live...); "
     "it is part of every resource name."
 )
+
+
+_TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+
+
+class LegacyTable(click.ParamType):
+    """`ROLE=NAME`: one source role's hand-named legacy table. The roles are the definition's, so
+    they are checked once the definition is loaded (`check_legacy_roles`), not here."""
+
+    name = "ROLE=NAME"
+    envvar_list_splitter = ","  # CUTOVER_LEGACY_TABLES=<role>=<table>,<role>=<table>
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[str, str]:
+        if isinstance(value, tuple):
+            return value
+        role, sep, table = str(value).strip().partition("=")
+        if not sep or not role or not _TABLE_NAME.match(table):
+            self.fail(
+                f"{value!r} is not ROLE=NAME with a DynamoDB table name (3-255 of A-Za-z0-9_.-): "
+                "write --legacy-table ROLE=NAME: a source role of the migration, then its legacy table's name",
+                param,
+                ctx,
+            )
+        return role, table
+
+
+LEGACY_TABLE = LegacyTable()
 _OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
     (
         ("--endpoint-url",),
@@ -127,21 +155,26 @@ _OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
     ),
     (("--region",), {"default": None, "help": "AWS region (default: boto3's chain, then us-east-1)."}),
     (
-        ("--users-table",),
+        ("--migration",),
         {
-            "envvar": "CUTOVER_USERS_TABLE",
+            "envvar": "CUTOVER_MIGRATION",
             "show_envvar": True,
             "default": None,
-            "help": "Legacy users table, if not <service>-<stage>-users (default: what the deployment published).",
+            "metavar": "MODULE:ATTRIBUTE",
+            "help": "The migration definition (default: [tool.cutover] migration in pyproject.toml, then the "
+            "seed migration).",
         },
     ),
     (
-        ("--orders-table",),
+        ("--legacy-table", "legacy_tables"),
         {
-            "envvar": "CUTOVER_ORDERS_TABLE",
+            "envvar": "CUTOVER_LEGACY_TABLES",
             "show_envvar": True,
-            "default": None,
-            "help": "Legacy orders table, if not <service>-<stage>-orders (default: what the deployment published).",
+            "multiple": True,
+            "type": LEGACY_TABLE,
+            "metavar": "ROLE=NAME",
+            "help": "A source role's legacy table, if not the definition's name for it (repeatable; the "
+            "environment variable takes role=name,role=name; default: what the deployment published).",
         },
     ),
     (("--json", "as_json"), {"is_flag": True, "default": False, "help": "Machine-readable JSON output (errors too)."}),
@@ -152,8 +185,8 @@ _NAMES = (
     "service",
     "stage",
     "region",
-    "users_table",
-    "orders_table",
+    "migration",
+    "legacy_tables",
     "as_json",
 )
 
@@ -182,7 +215,8 @@ def global_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Add --endpoint-url/--service/--stage/--region/--json and pass a `Runtime` as `rt`.
+    """Add --endpoint-url/--service/--stage/--region/--migration/--legacy-table/--json and pass a
+    `Runtime` as `rt`.
 
     A value given on the command line wins; else one given before the command (`cutover --stage
     prod status`); else the environment variable; else the default.
@@ -196,8 +230,11 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
         values = {}
         for name in _NAMES:
             value = kwargs.pop(name)
-            if name in given_globally and ctx.get_parameter_source(name) is not click.core.ParameterSource.COMMANDLINE:
+            source = ctx.get_parameter_source(name)
+            if name in given_globally and source is not click.core.ParameterSource.COMMANDLINE:
                 value = given_globally[name]
+            elif name == "migration" and source is click.core.ParameterSource.ENVIRONMENT:
+                value = None  # the loader reads CUTOVER_MIGRATION itself, and names it in its errors
             values[name] = value
         settings = Settings(
             service=values["service"],
@@ -205,8 +242,8 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
             region=values["region"],
             endpoint_url=values["endpoint_url"],
             dynamodb_endpoint_url=values["dynamodb_endpoint_url"],
-            users_table=values["users_table"],
-            orders_table=values["orders_table"],
+            legacy_tables=check_legacy_roles(values["legacy_tables"], values["migration"]),
+            migration=values["migration"] or None,
         )
         runtime = Runtime(settings, values["as_json"])
         _ACTIVE.append(runtime)
@@ -215,14 +252,41 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def check_legacy_roles(given: tuple[tuple[str, str], ...], spec: str | None) -> tuple[tuple[str, str], ...]:
+    """The --legacy-table values, checked against the definition's source roles (one line naming
+    them), each role at most once. Loads the definition only when a table is given.
+
+    Raises:
+        ConfigError: a role the migration does not have, or one role given twice.
+    """
+    if not given:
+        return ()
+    from cutover.migration_loader import load_migration
+
+    migration = load_migration(spec or None)
+    seen: dict[str, str] = {}
+    for role, table in given:
+        if role not in migration.roles:
+            raise ConfigError(
+                f"--legacy-table {role}={table}: migration {migration.name!r} has no source role {role!r}: "
+                f"use one of {', '.join(migration.roles)}"
+            )
+        if role in seen and seen[role] != table:
+            raise ConfigError(f"--legacy-table names {role} twice ({seen[role]}, {table}): give each role once")
+        seen[role] = table
+    return tuple(sorted(seen.items()))
+
+
 def resolve_published_names(settings: Settings, clients: Clients) -> Settings:
     """Fill the legacy table names from the deployment's published names (SSM), where not given.
 
     Local backends have no deployment: their names are derived. On AWS a missing parameter means
-    an older deployment (derived names); a parameter that exists but cannot be read is an error,
-    never a silent fallback to names that may be the wrong tables.
+    a deployment that publishes nothing (derived names); a parameter that exists but cannot be
+    read, or that names other source roles than this run's definition (the deployment runs
+    another migration), is an error, never a silent fallback to names that may be the wrong tables.
     """
-    if settings.is_local or (settings.users_table and settings.orders_table):
+    names = settings.names
+    if settings.is_local or set(dict(settings.legacy_tables)) >= set(names.roles):
         return settings
     from botocore.exceptions import EndpointConnectionError, NoCredentialsError
 
@@ -232,8 +296,31 @@ def resolve_published_names(settings: Settings, clients: Clients) -> Settings:
         return settings  # the first real call reports the missing credentials or network, in one line
     if published is None:
         return settings
-    names = settings.names.with_published(published)
-    return replace(settings, users_table=names.users_table, orders_table=names.orders_table)
+    parameter = names.deployment_parameter
+    tables = published.get("sourceTables")
+    if tables is None:
+        raise ConfigError(
+            f"{parameter} has no sourceTables (published by an earlier cutover): redeploy the replication stack, "
+            "or pass --legacy-table ROLE=NAME for each source role"
+        )
+    if not isinstance(tables, dict) or not all(isinstance(t, str) for t in tables.values()):
+        raise ConfigError(
+            f"{parameter}: sourceTables is not an object of role -> table: redeploy the replication stack"
+        )
+    if set(tables) != set(names.roles):
+        raise ConfigError(
+            f"the deployment at {parameter} migrates {', '.join(sorted(tables)) or 'nothing'} but this run's migration "
+            f"{names.migration.name!r} has {', '.join(names.roles)}: pass the deployed definition with --migration "
+            "(or CUTOVER_MIGRATION)"
+        )
+    target = published.get("v3Table")
+    if target is not None and target != names.v3_table:
+        raise ConfigError(
+            f"the deployment at {parameter} migrates into {target} but this run's migration {names.migration.name!r} "
+            f"into {names.v3_table}: pass the deployed definition with --migration (or CUTOVER_MIGRATION)"
+        )
+    resolved = names.with_published(published)
+    return replace(settings, legacy_tables=resolved.legacy)
 
 
 def read_published(settings: Settings, clients: Clients) -> dict[str, Any] | None:
@@ -253,13 +340,14 @@ def read_published(settings: Settings, clients: Clients) -> dict[str, Any] | Non
     except ClientError as exc:
         raise ConfigError(
             f"cannot read the deployment's names at {parameter} ({exc.response.get('Error', {}).get('Code')}): "
-            "grant ssm:GetParameter on it, or pass --users-table and --orders-table"
+            "grant ssm:GetParameter on it, or pass --legacy-table ROLE=NAME for each source role"
         ) from exc
     try:
         published = json.loads(value)
     except json.JSONDecodeError as exc:
         raise ConfigError(
-            f"{parameter} is not JSON: redeploy the replication stack, or pass --users-table/--orders-table"
+            f"{parameter} is not JSON: redeploy the replication stack, or pass --legacy-table ROLE=NAME for each "
+            "source role"
         ) from exc
     if not isinstance(published, dict):
         raise ConfigError(f"{parameter} is not a JSON object: redeploy the replication stack")

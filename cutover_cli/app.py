@@ -104,10 +104,11 @@ def describe_client_error(exc: ClientError) -> str:
     rt = active_runtime()
     if err.get("Code") == "ResourceNotFoundException" and rt is not None:
         n = rt.__dict__.get("settings", rt.requested).names  # never resolve again inside an error handler
+        tables = ", ".join([*n.source_tables().values(), n.v3_table])
         return (
-            f"{line}. This run looks for tables {n.users_table}, {n.orders_table}, {n.v3_table} (and cutover's own "
-            f"{n.prefix}-*) in region {rt.clients.region}: check --service/--stage/--region, or run `cutover init` "
-            "on a local endpoint"
+            f"{line}. This run looks for tables {tables} (and cutover's own {n.prefix}-*) in region "
+            f"{rt.clients.region}: check --service/--stage/--region (and --migration, --legacy-table ROLE=NAME), "
+            "or run `cutover init` on a local endpoint"
         )
     return f"{line}. Check the table/parameter names (--service/--stage) and your permissions"
 
@@ -138,9 +139,11 @@ def load_command(name: str) -> click.Command:
 @click.version_option(package_name="cutover")
 @global_options
 def main(**options: Any) -> None:
-    """cutover: migrate live DynamoDB data from legacy users/orders tables to the v3 single table.
+    """cutover: migrate live DynamoDB data from legacy tables (the migration's source roles) to
+    its target table, with the migration definition's transform.
 
     Every command takes --endpoint-url (local backend) or none (real AWS via boto3's standard
-    credential chain), --service, --stage, --region and --json. Exit codes: 0 success,
+    credential chain), --service, --stage, --region, --migration MODULE:ATTRIBUTE (default: the
+    seed migration), --legacy-table ROLE=NAME and --json. Exit codes: 0 success,
     1 a finding (differences, refused flip), 2 usage or runtime error.
     """

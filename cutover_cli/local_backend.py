@@ -179,7 +179,9 @@ def _wait_for_port(port: int, timeout: float = 10.0) -> None:
 
 
 def init_backend(settings: Settings, clients: Clients | None = None, *, legacy_streams: bool = True) -> list[str]:
-    """Create whatever is missing (tables, streams, the read-source parameter). Returns what was created.
+    """Create whatever the migration definition needs and is missing: each source role's legacy table
+    (`Names.legacy_specs`, GSIs and stream), the target (`Names.v3_spec`), cutover's own tables, the
+    API's table, each role's on-failure queue and the read-source parameter. Returns what was created.
 
     Refuses an endpoint-less (real AWS) target: there, resources come from CDK (`infra/`).
     `legacy_streams=False` creates the legacy tables without streams, as they were before cutover

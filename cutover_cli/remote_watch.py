@@ -18,9 +18,12 @@ from cutover.progress import ProgressSink, item_count
 from cutover.retry import call_with_retry
 from cutover.state import CheckpointStore
 from cutover.tables import Tables
-from reconciler.partials import PARTS, V3_PART, RunStore
+from reconciler.partials import V3_PART, RunStore
 
-RECONCILE_LABELS = {part: ("v3" if part == V3_PART else f"legacy {part}") for part in PARTS}
+
+def reconcile_labels(tables: Tables) -> dict[str, str]:
+    """A bar per part of a reconcile run: each source role's legacy table (definition order), then v3."""
+    return {**{role: f"legacy {role}" for role in tables.roles}, V3_PART: "v3"}
 
 
 class _Bars:
@@ -62,20 +65,21 @@ class BackfillWatch:
 
 
 class ReconcileWatch:
-    """Items checked per direction (legacy users, legacy orders, v3), from the run's part checkpoints."""
+    """Items checked per direction (each source role's legacy table, then v3), from the run's part checkpoints."""
 
     def __init__(self, client: Any, tables: Tables, run_id: str, bars: ProgressSink) -> None:
         self._store = RunStore(client, tables.reports, run_id)
         self._bars = _Bars(bars)
-        for part, label in RECONCILE_LABELS.items():
+        self._labels = reconcile_labels(tables)
+        for part, label in self._labels.items():
             table = tables.v3 if part == V3_PART else tables.source_table(part)
             self._bars.add(label, item_count(client, table))
-        self.scanned: dict[str, int] = dict.fromkeys(PARTS, 0)
+        self.scanned: dict[str, int] = dict.fromkeys(self._labels, 0)
 
     def __call__(self) -> None:
-        totals = dict.fromkeys(PARTS, 0)
+        totals = dict.fromkeys(self._labels, 0)
         for (part, _segment), progress in self._store.parts().items():
             totals[part] = totals.get(part, 0) + progress.scanned
         self.scanned = totals
-        for part, label in RECONCILE_LABELS.items():
+        for part, label in self._labels.items():
             self._bars.show(label, totals[part])

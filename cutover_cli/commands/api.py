@@ -21,8 +21,9 @@ from cutover_cli._common import Runtime, common_options
 )
 @common_options
 def command(rt: Runtime, port: int, cache_seconds: int) -> None:
-    """Serve the API on 127.0.0.1, turning each HTTP request into the API Gateway REST event the
-    Lambda receives and running the same handler, against the configured backend.
+    """Serve the seed migration's example API on 127.0.0.1, turning each HTTP request into the API
+    Gateway REST event the Lambda receives and running the same handler, against the configured
+    backend.
 
     The backend (tables and the read-source parameter) is checked first; a failure exits 2 with
     one line. `ready http://127.0.0.1:PORT` is printed on stdout once requests are served, so a
@@ -37,8 +38,7 @@ def command(rt: Runtime, port: int, cache_seconds: int) -> None:
     from cutover_cli.http_bridge import check_backend, make_server
 
     config = AppConfig.from_settings(rt.settings, cache_seconds)
-    tables = (config.users_table, config.orders_table, config.v3_table, config.api_table)
-    check_backend(rt.clients, tables, config.read_source_parameter)  # one line, exit 2 (cutover_cli.app)
+    check_backend(rt.clients, config.tables, config.read_source_parameter)  # one line, exit 2 (cutover_cli.app)
     ctx = build_context(config, rt.clients)
     try:
         server = make_server(lambda event: handle(event, None, ctx), port)

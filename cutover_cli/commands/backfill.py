@@ -1,4 +1,4 @@
-"""`cutover backfill`: copy legacy users/orders into v3, resumably, without overwriting replication."""
+"""`cutover backfill`: copy the legacy tables into the target, resumably, without overwriting replication."""
 
 from __future__ import annotations
 
@@ -18,10 +18,10 @@ if TYPE_CHECKING:
 @click.option(
     "--table",
     "table",
-    type=click.Choice(["users", "orders", "all"]),
+    metavar="ROLE|all",
     default="all",
     show_default=True,
-    help="Which legacy table to copy.",
+    help="Which legacy table to copy: a source role of the migration, or all.",
 )
 @click.option(
     "--segments",
@@ -91,7 +91,7 @@ def command(
     remote: bool,
     run_id: str | None,
 ) -> None:
-    """Copy every legacy item into v3 where replication has not written it yet.
+    """Copy every legacy item into the target table (v3) where replication has not written it yet.
 
     Each segment's Scan cursor is checkpointed after its page is written, so running the same
     command again after Ctrl-C or a crash continues where it stopped; finished segments are
@@ -102,8 +102,8 @@ def command(
     from cutover_cli.progress.backfill import make_progress, printer
     from cutover_cli.remote_backfill import run_remote
 
-    sources = parse_tables(table)
     n = rt.settings.names
+    sources = parse_tables(table, n.roles)
     needed = [n.source_table(s) for s in sources] + [n.v3_table] + [spec.name for spec in n.own_specs()]
     require_tables(rt.clients.dynamodb, needed, rt.clients.region)
     if remote or run_id:
@@ -141,11 +141,14 @@ def _print(summary: BackfillSummary) -> None:
         f"backfill {summary.run_id}: {state}; {summary.scanned_this_run} items scanned this run "
         f"in {summary.seconds:.1f}s ({summary.items_per_second:,.0f} items/s)"
     )
+    width = max([8, *(len(name) for name in summary.tables)])
     click.echo(
-        f"{'table':<8} {'scanned':>9} {'written':>9} {'refilled':>9} {'skipped':>9} {'quarantined':>12} {'segments':>9}"
+        f"{'table':<{width}} {'scanned':>9} {'written':>9} {'refilled':>9} {'skipped':>9} {'quarantined':>12} "
+        f"{'segments':>9}"
     )
     for name, t in summary.tables.items():
         click.echo(
-            f"{name:<8} {t.scanned:>9} {t.written:>9} {t.already_filled:>9} {t.skipped_newer:>9} {t.quarantined:>12} "
+            f"{name:<{width}} {t.scanned:>9} {t.written:>9} {t.already_filled:>9} {t.skipped_newer:>9} "
+            f"{t.quarantined:>12} "
             f"{t.segments_done:>4}/{summary.segments}"
         )

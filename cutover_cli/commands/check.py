@@ -14,14 +14,6 @@ from cutover_cli.app import EXIT_FINDING
 
 @click.command("check")
 @click.option(
-    "--migration",
-    "spec",
-    default=None,
-    metavar="MODULE:ATTRIBUTE",
-    help="The definition to prove (default: CUTOVER_MIGRATION, then [tool.cutover] migration in "
-    "pyproject.toml, then the seed migration).",
-)
-@click.option(
     "--examples",
     type=click.IntRange(min=1),
     default=200,
@@ -30,14 +22,16 @@ from cutover_cli.app import EXIT_FINDING
 )
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Hypothesis seed, to repeat a run exactly.")
 @common_options
-def command(rt: Runtime, spec: str | None, examples: int, seed: int | None) -> None:
-    """Prove a migration definition: each transform is deterministic and pure, raises only
+def command(rt: Runtime, examples: int, seed: int | None) -> None:
+    """Prove the migration definition (--migration, as every command reads it) with generated
+    legacy items before anything runs: each transform is deterministic and pure, raises only
     TransformError for bad input, and returns items the target can hold (key and index key types,
     no `_` attributes, under 400 KB); distinct source items never share a target key; declared
     inverses round-trip. Exit 1 with the property and the shrunk item if one does not hold."""
     from cutover.migration_loader import load_migration, resolve_spec  # the definition is read once, here
     from cutover_cli.definition_check import check
 
+    spec = rt.requested.migration
     migration = load_migration(spec)
     service, stage = rt.requested.service, rt.requested.stage
     show_progress = not rt.as_json and sys.stderr.isatty()

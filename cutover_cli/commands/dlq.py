@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from cutover.names import SOURCES
 from cutover_cli._common import Runtime, common_options
 from cutover_cli.app import EXIT_FINDING
 
@@ -20,11 +19,15 @@ def command() -> None:
 
 
 def _queues(rt: Runtime) -> dict[str, FailureQueue]:
+    """One on-failure queue per source role of the migration (each event source has its own)."""
     from replicator.poller.dlq import FailureQueue
 
     names = rt.settings.names
     sqs = rt.clients.sqs
-    return {s: FailureQueue(sqs, sqs.get_queue_url(QueueName=names.failure_queue(s))["QueueUrl"]) for s in SOURCES}
+    return {
+        role: FailureQueue(sqs, sqs.get_queue_url(QueueName=names.failure_queue(role))["QueueUrl"])
+        for role in names.roles
+    }
 
 
 @command.command("list")

@@ -17,7 +17,9 @@ from cutover_cli._common import Runtime, common_options
 )
 @common_options
 def command(rt: Runtime, wait: float) -> None:
-    """Create the legacy, v3 and cutover tables and the read-source parameter where missing.
+    """Create what the migration definition declares, where missing: a legacy table per source
+    role (with its GSIs and a stream), the target table (v3) with its GSIs, cutover's own tables,
+    the on-failure queues and the read-source parameter.
 
     Only for a local endpoint (--endpoint-url); refuses real AWS, where CDK owns the resources.
     """

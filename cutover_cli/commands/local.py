@@ -39,6 +39,15 @@ LOCAL_REGION = "us-east-1"  # moto answers in any region; the aws CLI needs one 
     help=STAGE_HELP,
 )
 @click.option(
+    "--migration",
+    envvar="CUTOVER_MIGRATION",
+    show_envvar=True,
+    default=None,
+    metavar="MODULE:ATTRIBUTE",
+    help="The migration definition whose tables to create (default: [tool.cutover] migration in "
+    "pyproject.toml, then the seed migration).",
+)
+@click.option(
     "--engine",
     type=click.Choice(("moto", "dynalite")),
     default="moto",
@@ -46,12 +55,12 @@ LOCAL_REGION = "us-east-1"  # moto answers in any region; the aws CLI needs one 
     help="DynamoDB engine. dynalite (stricter, faster at size) serves DynamoDB only: Streams, SSM and SQS "
     "stay on moto, so `cutover sync` has no streams to read; use it for backfill, reconcile and the API.",
 )
-def command(port: int, service: str, stage: str, engine: str) -> None:
+def command(port: int, service: str, stage: str, migration: str | None, engine: str) -> None:
     """Run a local DynamoDB/Streams/SSM backend (moto) on 127.0.0.1 until Ctrl-C.
 
-    Creates the legacy tables (with streams), the v3 table, cutover's own tables and the
-    read-source parameter, prints the endpoint, then blocks. State is kept IN MEMORY only:
-    everything is lost when this process stops. Point other commands at it with
+    Creates the migration's legacy tables (one per source role, with streams), its target (v3)
+    table, cutover's own tables and the read-source parameter, prints the endpoint, then blocks.
+    State is kept IN MEMORY only: everything is lost when this process stops. Point other commands at it with
     --endpoint-url or `export CUTOVER_ENDPOINT_URL=...`.
     """
     from cutover.clients import Clients
@@ -70,13 +79,18 @@ def command(port: int, service: str, stage: str, engine: str) -> None:
             region=LOCAL_REGION,
             endpoint_url=server.endpoint_url,
             dynamodb_endpoint_url=dynamodb.endpoint_url if dynamodb else None,
+            migration=migration or None,
         )
         created = init_backend(settings, Clients(settings))
         click.echo(f"cutover local backend listening on {server.endpoint_url} (state in memory, lost on exit)")
-        click.echo(f"created {len(created)} resources for {service}-{stage}")
+        click.echo(
+            f"created {len(created)} resources for {service}-{stage} ({settings.names.migration.name} migration)"
+        )
         click.echo(f"export CUTOVER_ENDPOINT_URL={server.endpoint_url}")
         if dynamodb is not None:
             click.echo(f"export CUTOVER_DYNAMODB_ENDPOINT_URL={dynamodb.endpoint_url}")
+        if migration:
+            click.echo(f"export CUTOVER_MIGRATION={migration}")
         click.echo(f"export AWS_DEFAULT_REGION={LOCAL_REGION} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local")
         click.echo("Ctrl-C to stop.")
         sys.stdout.flush()  # scripts wait for these lines; a pipe would otherwise hold them back

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 import click
 
 from cutover.errors import NotFoundError
-from cutover.names import SOURCES
+from cutover.names import Names
+from cutover.tables import check_source
 from cutover_cli._common import Runtime, common_options
 from cutover_cli.app import EXIT_FINDING
 
@@ -37,8 +38,11 @@ def _row(entry: QuarantineEntry) -> dict[str, str]:
 @click.option("--all", "include_resolved", is_flag=True, help="Include resolved entries.")
 @common_options
 def list_(rt: Runtime, include_resolved: bool) -> None:
-    """List quarantined items: source, key, reason and when they were seen, each entry's detail on
-    the lines under it, at the terminal's width (80 without one); --json has every field."""
+    """List quarantined items: source role, key, reason and when they were seen, each entry's detail
+    on the lines under it, at the terminal's width (80 without one); --json has every field.
+
+    A key is the bare value for a source keyed by one string, else the canonical JSON of its key
+    attributes (what `quarantine redrive --key` takes)."""
     from cutover_cli.render.quarantine import render, terminal_width
     from replicator.redrive import Redriver
 
@@ -58,9 +62,25 @@ def list_(rt: Runtime, include_resolved: bool) -> None:
     rt.emit(rows, human)
 
 
+def entry_key(names: Names, source: str, key: str) -> tuple[str, str]:
+    """The (role, key text) a quarantine entry is stored under, from what the operator typed: the
+    role checked against the definition, the key parsed as that source's key (one line naming the
+    expected form if not) and written back in the canonical form, so spacing and attribute order
+    in typed JSON do not matter."""
+    role = check_source(source, names.roles)
+    migration = names.migration
+    return role, migration.source_key_text(role, migration.parse_source_key(role, key))
+
+
 @command.command("redrive")
-@click.option("--source", type=click.Choice(SOURCES), help="Source table role of the item to re-drive.")
-@click.option("--key", help="The item's legacy key (userId or orderId).")
+@click.option(
+    "--source", metavar="ROLE", help="The source role of the item to re-drive (a source role of the migration)."
+)
+@click.option(
+    "--key",
+    help="The item's legacy key as `quarantine list` shows it: the bare value for a single string key, "
+    'else JSON of the key attributes, e.g. \'{"id":7,"at":"2024"}\' (a binary value as {"B":"<base64>"}).',
+)
 @click.option("--all", "redrive_all", is_flag=True, help="Re-drive every open entry.")
 @common_options
 def redrive(rt: Runtime, source: str | None, key: str | None, redrive_all: bool) -> None:
@@ -73,13 +93,16 @@ def redrive(rt: Runtime, source: str | None, key: str | None, redrive_all: bool)
         raise click.UsageError("give either --source and --key, or --all")
     from replicator.redrive import Redriver
 
-    redriver = Redriver(rt.clients.dynamodb, rt.settings.names)
+    names = rt.settings.names
+    redriver = Redriver(rt.clients.dynamodb, names)
     if redrive_all:
         entries = list(redriver.quarantine.entries())
     else:
-        entry = redriver.quarantine.get(source, key)  # type: ignore[arg-type]
+        assert source is not None and key is not None  # checked above
+        role, text = entry_key(names, source, key)
+        entry = redriver.quarantine.get(role, text)
         if entry is None or entry.status != "open":
-            raise NotFoundError(f"no open quarantine entry for {source} {key!r}; see `cutover quarantine list --all`")
+            raise NotFoundError(f"no open quarantine entry for {role} {text!r}; see `cutover quarantine list --all`")
         entries = [entry]
     results = [redriver.redrive(e) for e in entries]
     still = [r for r in results if not r.outcome.resolved]

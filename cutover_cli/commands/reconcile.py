@@ -62,11 +62,13 @@ def command(
     remote: bool,
     run_id: str | None,
 ) -> None:
-    """Compare legacy and v3 in both directions across their different key schemas.
+    """Compare the legacy tables and the target (v3) in both directions across their different
+    key schemas.
 
-    Legacy -> v3: each legacy item's transform must be in v3 (ignoring `_` attributes) or the
-    item must be in quarantine. v3 -> legacy: each live v3 item's source must still exist and
-    map to that key (catches zombies after deletes and stale locations after userId moves).
+    Legacy -> v3: each legacy item's transform (every item it becomes) must be in v3 (ignoring
+    `_` attributes) or the item must be in quarantine. v3 -> legacy: each live v3 item's source
+    (its `_source`) must still exist and map to that key (catches zombies after deletes and stale
+    locations after key moves).
     Suspected differences are re-read with consistent reads before they are reported.
     Exit 0 clean, 1 differences remain, 2 error.
     """
@@ -76,7 +78,7 @@ def command(
 
     n = rt.settings.names
     own = [spec.name for spec in n.own_specs()]
-    require_tables(rt.clients.dynamodb, [n.users_table, n.orders_table, n.v3_table, *own], rt.clients.region)
+    require_tables(rt.clients.dynamodb, [*n.source_tables().values(), n.v3_table, *own], rt.clients.region)
     if remote or run_id:
         if not remote:
             raise ConfigError("--run-id goes with --remote (a local run makes its own): add --remote or drop --run-id")

@@ -40,7 +40,7 @@ MAX_PAGES = 100_000  # replicator.poller.sync.SyncOptions.max_pages (not importe
 @click.option("--quiet", is_flag=True, help="No progress line.")
 @common_options
 def command(rt: Runtime, once: bool, batch_size: int, max_pages: int, quiet: bool) -> None:
-    """Read users/orders streams from the saved position and replicate them into v3.
+    """Read each source role's stream from the saved position and replicate it into the target (v3).
 
     Follows shard lineage, feeds the records to the replicator Lambda's own code in
     Lambda-shaped events and checkpoints after every batch in cutover's checkpoints table, so

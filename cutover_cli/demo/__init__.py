@@ -1,10 +1,30 @@
 """`cutover demo`: the whole job on an embedded backend, as a list of steps over one context.
 
-`STEPS` (in `steps`) is the plan; `run_steps` executes it; each step appends rows to the summary.
+`plan_for(migration)` picks the plan: `STEPS` (in `steps`) for the seed migration, with its
+users/orders data and its example API; `GENERIC_STEPS` (in `generic`) for any other definition,
+on items generated from it. `run_steps` executes a plan; each step appends rows to the summary.
 """
 
+from __future__ import annotations
+
+from cutover.migration import Migration
 from cutover_cli.demo.context import DemoContext, DemoOptions
 from cutover_cli.demo.runner import print_summary, run_steps
 from cutover_cli.demo.steps import STEPS, Step
 
-__all__ = ["DemoContext", "DemoOptions", "STEPS", "Step", "print_summary", "run_steps"]
+__all__ = ["STEPS", "DemoContext", "DemoOptions", "Step", "is_seed", "plan_for", "print_summary", "run_steps"]
+
+
+def is_seed(migration: Migration) -> bool:
+    """The seed migration (the default definition), by identity: its demo drives its example API."""
+    from cutover.migration_loader import DEFAULT_SPEC, load_migration
+
+    return migration is load_migration(DEFAULT_SPEC)
+
+
+def plan_for(migration: Migration) -> list[Step]:
+    if is_seed(migration):
+        return STEPS
+    from cutover_cli.demo.generic import GENERIC_STEPS
+
+    return GENERIC_STEPS

@@ -1,6 +1,9 @@
 """The demo's own end-of-run check: v3 holds exactly transform(L) for every legacy item L, or L is quarantined.
 
-A full scan of both sides; fine for demo volumes. (`cutover reconcile` is the production tool.)
+A full scan of every side; fine for demo volumes. (`cutover reconcile` is the production tool.)
+Generic over the migration definition: target keys are compared in canonical form (1.50 and 1.5
+are one number), a fan-out must be in v3 item for item, and an item the transform does not
+migrate (no items) expects nothing.
 """
 
 from __future__ import annotations
@@ -10,9 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cutover.codec import from_ddb
-from cutover.names import ORDERS, USERS, Names
-from replicator.contract.errors import TransformError
-from replicator.contract.transform import SOURCE_KEY, transform
+from cutover.migration import canonical
+from cutover.names import Names
+from cutover.transform_errors import TransformError
 from replicator.contract.versioning import BACKFILL_VERSION
 from replicator.quarantine import QuarantineStore
 
@@ -30,6 +33,7 @@ class CheckReport:
     repaired: int = 0
     tombstones: int = 0
     quarantined: int = 0
+    not_migrated: int = 0  # legacy items the transform maps to no item (matching, nothing expected)
     problems: list[str] = field(default_factory=list)
 
 
@@ -40,45 +44,52 @@ def scan(dynamodb: Any, table: str) -> Iterator[dict[str, Any]]:
 
 
 def compare_v3(dynamodb: Any, names: Names) -> CheckReport:
+    migration = names.migration
     report = CheckReport()
-    v3: dict[tuple[str, str], dict[str, Any]] = {}
+    v3: dict[tuple[Any, ...], dict[str, Any]] = {}
+    shown: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # canonical key -> the key as stored, for messages
     for item in scan(dynamodb, names.v3_table):
         if item.get("_deleted"):
             report.tombstones += 1
+            continue
+        report.live += 1
+        version = str(item.get("_version", ""))
+        if version == BACKFILL_VERSION:
+            report.backfilled += 1
+        elif version.endswith(REPAIR_SUFFIX):
+            report.repaired += 1
         else:
-            report.live += 1
-            version = str(item.get("_version", ""))
-            if version == BACKFILL_VERSION:
-                report.backfilled += 1
-            elif version.endswith(REPAIR_SUFFIX):
-                report.repaired += 1
-            else:
-                report.replicated += 1
-            v3[(item["userId"], item["recordType"])] = {k: v for k, v in item.items() if not k.startswith("_")}
-    open_entries = {(e.source, e.key) for e in QuarantineStore(dynamodb, names.quarantine_table).entries()}
+            report.replicated += 1
+        key = migration.target_key(item)
+        v3[canonical(key)] = {k: v for k, v in item.items() if not k.startswith("_")}
+        shown[canonical(key)] = key
+    open_entries = {(e.source, e.key) for e in QuarantineStore(dynamodb, names.quarantine_table, migration).entries()}
     report.quarantined = len(open_entries)
-    expected: set[tuple[str, str]] = set()
-    for source in (USERS, ORDERS):
-        for item in scan(dynamodb, names.source_table(source)):
+    expected: set[tuple[Any, ...]] = set()
+    for role in names.roles:
+        for item in scan(dynamodb, names.source_table(role)):
             report.legacy += 1
-            key = str(item.get(SOURCE_KEY[source]))
+            key_text = migration.source_key_text(role, item)
             try:
-                outputs = transform(source, item)
+                outputs = migration.transform(role, item)
             except TransformError:
-                if (source, key) in open_entries:
+                if (role, key_text) in open_entries:
                     report.matching += 1
                 else:
-                    report.problems.append(f"{source} {key}: bad item but not quarantined")
+                    report.problems.append(f"{role} {key_text}: bad item but not quarantined")
                 continue
+            if not outputs:
+                report.not_migrated += 1
             ok = True
             for out in outputs:
-                v3_key = (out["userId"], out["recordType"])
-                expected.add(v3_key)
-                if v3.get(v3_key) != out:
+                v3_key = migration.target_key(out)
+                expected.add(canonical(v3_key))
+                found = v3.get(canonical(v3_key))
+                if found != out:
                     ok = False
                     report.problems.append(
-                        f"{source} {key}: v3 {v3_key} is {'missing' if v3_key not in v3 else 'different'}"
+                        f"{role} {key_text}: v3 {v3_key} is {'missing' if found is None else 'different'}"
                     )
             report.matching += ok
-    report.problems += [f"v3 {k} is live but its source item is gone" for k in v3 if k not in expected]
+    report.problems += [f"v3 {shown[k]} is live but its source item is gone" for k in v3 if k not in expected]
     return report

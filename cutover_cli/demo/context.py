@@ -13,8 +13,9 @@ from cutover.settings import Settings
 
 @dataclass(frozen=True)
 class DemoOptions:
-    users: int = 2_000
+    users: int = 2_000  # the seed demo's data
     orders: int = 3_000
+    items: int = 200  # any other definition's: generated legacy items per source role
     live_seconds: float = 10.0  # how long the legacy writer runs while sync follows it
     writes_per_second: float = 40.0
     seed: int = 7
@@ -22,7 +23,7 @@ class DemoOptions:
     @classmethod
     def quick(cls) -> DemoOptions:
         """A small run for tests and a first look (a few seconds)."""
-        return cls(users=100, orders=150, live_seconds=2.5, writes_per_second=30.0)
+        return cls(users=100, orders=150, items=100, live_seconds=2.5, writes_per_second=30.0)
 
 
 @dataclass

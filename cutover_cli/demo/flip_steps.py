@@ -1,4 +1,5 @@
-"""The end of `make demo`: shadow reads with zero mismatches, flip to v3, read back, roll back.
+"""The end of `make demo` (the seed migration): shadow reads with zero mismatches, flip to v3,
+read back, roll back. Seed-only: it reads through the seed's example API (`app_handlers`).
 
 Reads go through the real handler (`api.handle`) with API Gateway REST events, exactly as the
 Lambda receives them. Raises CutoverError if shadow finds a mismatch or the interlock refuses v3.
@@ -19,7 +20,6 @@ from app_handlers.context import AppConfig, AppContext, build_context
 from app_handlers.telemetry import SHADOW_ERROR, SHADOW_MISMATCH, V3_FALLBACK
 from controlplane.evidence import Stores
 from controlplane.flag import ReadSource
-from controlplane.flipper import flip
 from controlplane.gate import Thresholds
 from cutover.clients import Clients
 from cutover.codec import from_ddb
@@ -89,10 +89,9 @@ def run_cutover(
 
 
 def _flip(stores: Stores, target: ReadSource, thresholds: Thresholds) -> str:
-    result = flip(stores, target, who="make demo", thresholds=thresholds, reason="demo cut-over")
-    if result.refused:
-        raise CutoverError(f"flip to {target.value} refused: " + "; ".join(result.verdict.failures))
-    return f"read-source {result.old} -> {result.new}"
+    from cutover_cli.demo.migration import flip_to
+
+    return flip_to(stores, target, thresholds)
 
 
 def _context(settings: Settings, clients: Clients) -> AppContext:
@@ -102,12 +101,10 @@ def _context(settings: Settings, clients: Clients) -> AppContext:
 
 
 def _sample_paths(settings: Settings, clients: Clients, limit: int) -> list[str]:
-    users = [
-        from_ddb(i) for i in clients.dynamodb.scan(TableName=settings.names.users_table, Limit=limit).get("Items", [])
-    ]
-    orders = [
-        from_ddb(i) for i in clients.dynamodb.scan(TableName=settings.names.orders_table, Limit=limit).get("Items", [])
-    ]
+    config = AppConfig.from_settings(settings)  # the seed API's view: its users and orders tables
+    users_table, orders_table = config.users_table, config.orders_table
+    users = [from_ddb(i) for i in clients.dynamodb.scan(TableName=users_table, Limit=limit).get("Items", [])]
+    orders = [from_ddb(i) for i in clients.dynamodb.scan(TableName=orders_table, Limit=limit).get("Items", [])]
     paths = [f"/users/{quote(str(u['userId']), safe='')}" for u in users]
     paths += [
         f"/users?email={quote(u['email'])}" for u in users if isinstance(u.get("email"), str) and u["email"].strip()

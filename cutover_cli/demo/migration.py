@@ -9,6 +9,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from controlplane.evidence import Stores
+from controlplane.flag import ReadSource
+from controlplane.flipper import flip
+from controlplane.gate import Thresholds
 from cutover.errors import CutoverError
 from cutover.state import CheckpointStore
 from cutover_cli.demo.context import DemoContext
@@ -28,9 +32,9 @@ def wait_for_sync(ctx: DemoContext, timeout: float = 30.0) -> None:
     names = ctx.settings.names
     positions = PositionStore(CheckpointStore(ctx.clients.dynamodb, names.checkpoints_table))
     deadline = time.monotonic() + timeout
-    while not all(positions.has_run(source) for source in ("users", "orders")):
+    while not all(positions.has_run(role) for role in names.roles):
         if time.monotonic() > deadline:
-            raise CutoverError(f"sync did not checkpoint both legacy tables within {timeout:.0f}s")
+            raise CutoverError(f"sync did not checkpoint every legacy table within {timeout:.0f}s")
         time.sleep(0.2)
 
 
@@ -71,6 +75,14 @@ def reconcile(ctx: DemoContext) -> None:
     )
     if not report.clean:
         raise DemoReconcileNotClean(f"reconcile found {report.differences} difference(s); details in {path}")
+
+
+def flip_to(stores: Stores, target: ReadSource, thresholds: Thresholds) -> str:
+    """`cutover flip TARGET` as the demo runs it; a refusal is an error naming every failed condition."""
+    result = flip(stores, target, who="make demo", thresholds=thresholds, reason="demo cut-over")
+    if result.refused:
+        raise CutoverError(f"flip to {target.value} refused: " + "; ".join(result.verdict.failures))
+    return f"read-source {result.old} -> {result.new}"
 
 
 def cut_over(ctx: DemoContext) -> None:

@@ -1,7 +1,8 @@
 """The demo's steps, in order. A step is `def step(ctx) -> None` that may append summary rows.
 
-Later issues append backfill, reconcile and cut-over steps to `STEPS` (or insert them, e.g.
-backfill between `seed` and `live`).
+`STEPS` is the seed migration's demo (its users/orders data and its example API); `generic`
+holds the plan for any other definition. The steps both plans share live here: the backend,
+init, streams, live sync with a writer, the drain and the end-of-run check.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 from cutover.errors import CutoverError
 from cutover_cli.demo.check import compare_v3
@@ -23,6 +25,16 @@ from replicator.poller.sync import SyncOptions, run_sync
 from replicator.poller.sync_stats import SyncResult
 
 Step = Callable[[DemoContext], None]
+
+
+class Writer(Protocol):
+    """A background legacy application the live step runs (`ctx.data["make_writer"](ctx)`)."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def summary(self) -> list[tuple[str, str]]: ...
 
 
 class DemoCheckFailed(CutoverError):
@@ -60,19 +72,39 @@ def enable_streams(ctx: DemoContext) -> None:
 def seed(ctx: DemoContext) -> None:
     """Messy legacy data, a few items the contract must quarantine and a few holding binaries and
     sets (read back through the API at cut-over), via BatchWriteItem."""
-    opts, rng, names = ctx.options, ctx.rng, ctx.settings.names
+    from app_handlers.context import AppConfig  # the seed application's view: its users and orders tables
+
+    config = AppConfig.from_settings(ctx.settings)
+    opts, rng = ctx.options, ctx.rng
     users = {u["userId"]: u for u in (user(rng, i) for i in range(opts.users))}
     orders = {o["orderId"]: o for o in (order(rng, i, list(users)) for i in range(opts.orders))}
     bad_users, bad_orders = bad_items(rng)
     typed_users, typed_orders = typed_items(rng)  # not handed to the writer: they stay as seeded
     started = time.monotonic()
-    n = batch_write(ctx.clients.dynamodb, names.users_table, [*users.values(), *bad_users, *typed_users])
-    n += batch_write(ctx.clients.dynamodb, names.orders_table, [*orders.values(), *bad_orders, *typed_orders])
-    ctx.data.update(users=users, orders=orders, typed_users=[u["userId"] for u in typed_users])
+    n = batch_write(ctx.clients.dynamodb, config.users_table, [*users.values(), *bad_users, *typed_users])
+    n += batch_write(ctx.clients.dynamodb, config.orders_table, [*orders.values(), *bad_orders, *typed_orders])
+    ctx.data.update(
+        users=users, orders=orders, typed_users=[u["userId"] for u in typed_users], make_writer=_seed_writer
+    )
     ctx.row("seed", "legacy items written (BatchWriteItem)", n)
     ctx.row("seed", "of which bad (must be quarantined)", len(bad_users) + len(bad_orders))
     ctx.row("seed", "of which with binaries and sets (B, BS, NS, SS)", len(typed_users) + len(typed_orders))
     ctx.say(f"  {n:,} items in {time.monotonic() - started:.1f}s")
+
+
+def _seed_writer(ctx: DemoContext) -> Writer:
+    from app_handlers.context import AppConfig
+
+    config = AppConfig.from_settings(ctx.settings)
+    return LegacyWriter(
+        ctx.clients.dynamodb,
+        config.users_table,
+        config.orders_table,
+        ctx.data["users"],
+        ctx.data["orders"],
+        ctx.rng,
+        ctx.options.writes_per_second,
+    )
 
 
 def _sync_rows(ctx: DemoContext, step: str, result: SyncResult, lag_label: str) -> None:
@@ -89,7 +121,6 @@ def _sync_rows(ctx: DemoContext, step: str, result: SyncResult, lag_label: str) 
 
 def live(ctx: DemoContext) -> None:
     """Continuous sync and a legacy writer (updates, deletes, moves) while backfill copies the history."""
-    names = ctx.settings.names
     stop = threading.Event()
     results: list[SyncResult] = []
     errors: list[BaseException] = []
@@ -110,15 +141,7 @@ def live(ctx: DemoContext) -> None:
             errors.append(exc)
 
     syncer = threading.Thread(target=follow, name="sync", daemon=True)
-    writer = LegacyWriter(
-        ctx.clients.dynamodb,
-        names.users_table,
-        names.orders_table,
-        ctx.data["users"],
-        ctx.data["orders"],
-        ctx.rng,
-        ctx.options.writes_per_second,
-    )
+    writer: Writer = ctx.data["make_writer"](ctx)
     syncer.start()
     writer.start()
     deadline = time.monotonic() + ctx.options.live_seconds
@@ -133,14 +156,8 @@ def live(ctx: DemoContext) -> None:
         syncer.join(timeout=60)
     if errors:
         raise errors[0]
-    counts = writer.counts
-    ctx.row("live sync", "legacy writes during the run", sum(counts.values()))
-    ctx.row(
-        "live sync",
-        "updates / moves / deletes / inserts / broken",
-        f"{counts['update_user'] + counts['update_order']} / {counts['move_order']} / "
-        f"{counts['delete_user'] + counts['delete_order']} / {counts['insert']} / {counts['break_user']}",
-    )
+    for what, value in writer.summary():
+        ctx.row("live sync", what, value)
     _sync_rows(ctx, "live sync", results[0], "replication lag p50 / p99 / max")
 
 
@@ -162,6 +179,8 @@ def check_v3(ctx: DemoContext) -> None:
     ctx.row("v3", "tombstones (deleted or moved at the source)", report.tombstones)
     ctx.row("v3", "quarantined (open entries)", report.quarantined)
     ctx.row("v3", "legacy items matching transform(item)", f"{report.matching:,} of {report.legacy:,}")
+    if report.not_migrated:
+        ctx.row("v3", "of which not migrated (the transform returns no item)", report.not_migrated)
     if report.problems:
         for problem in report.problems[:5]:
             ctx.row("v3", "MISMATCH", problem)

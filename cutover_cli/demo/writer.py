@@ -1,4 +1,5 @@
-"""A background 'legacy application': keeps updating, deleting and moving legacy items while sync runs."""
+"""The seed demo's background 'legacy application': keeps updating, deleting and moving legacy
+users and orders while sync runs (`generic.GeneratedWriter` is any other definition's)."""
 
 from __future__ import annotations
 
@@ -61,6 +62,18 @@ class LegacyWriter(threading.Thread):
         self.join(timeout=30)
         if self.error is not None:
             raise self.error
+
+    def summary(self) -> list[tuple[str, str]]:
+        """The live step's rows: how many writes, and of which kind."""
+        counts = self.counts
+        return [
+            ("legacy writes during the run", f"{sum(counts.values()):,}"),
+            (
+                "updates / moves / deletes / inserts / broken",
+                f"{counts['update_user'] + counts['update_order']} / {counts['move_order']} / "
+                f"{counts['delete_user'] + counts['delete_order']} / {counts['insert']} / {counts['break_user']}",
+            ),
+        ]
 
     def _put(self, table: str, item: dict[str, Any]) -> None:
         self._ddb.put_item(TableName=table, Item=to_ddb(item))

@@ -15,7 +15,6 @@ from typing import Any
 import click
 
 from cutover.clock import now, parse_iso
-from cutover.names import SOURCES
 
 WIDTH = 80
 LABEL = 18
@@ -50,8 +49,10 @@ def pairs(label: str, items: Iterable[str]) -> str:
 
 
 def in_source_order(names: Iterable[str]) -> list[str]:
-    """users, orders (the migration's own order), anything else after them."""
-    rank = {s: i for i, s in enumerate(SOURCES)}
+    """The definition's source roles in its own order, anything else after them."""
+    from cutover.migration_loader import load_migration  # the process's definition (cached)
+
+    rank = {s: i for i, s in enumerate(load_migration().roles)}
     return sorted(names, key=lambda s: (rank.get(s, len(rank)), s))
 
 

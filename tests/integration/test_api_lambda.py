@@ -26,8 +26,7 @@ def _env(settings) -> dict[str, str]:
         "SERVICE": settings.service,
         "STAGE": settings.stage,
         "POWERTOOLS_SERVICE_NAME": settings.service,
-        "USERS_TABLE": n.source_table("users"),
-        "ORDERS_TABLE": n.source_table("orders"),
+        "SOURCE_TABLES": json.dumps(n.source_tables()),
         "V3_TABLE": n.v3_table,
         "READ_SOURCE_PARAMETER": n.read_source_parameter,
         "CUTOVER_ENDPOINT_URL": settings.endpoint_url,
@@ -36,14 +35,14 @@ def _env(settings) -> dict[str, str]:
 
 def test_cold_start_names_every_missing_variable(cold, monkeypatch):
     # Given an environment without the table variables
-    for name in ("USERS_TABLE", "ORDERS_TABLE", "V3_TABLE", "READ_SOURCE_PARAMETER"):
+    for name in ("SOURCE_TABLES", "V3_TABLE", "READ_SOURCE_PARAMETER"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SERVICE", "my-service")
     monkeypatch.setenv("STAGE", "dev")
     # When the Lambda is invoked, Then it fails at cold start naming each variable
     with pytest.raises(ConfigError) as err:
         api.lambda_handler(to_event("GET", "/users/x", {}, None), None)
-    assert all(name in str(err.value) for name in ("USERS_TABLE", "ORDERS_TABLE", "V3_TABLE", "READ_SOURCE_PARAMETER"))
+    assert all(name in str(err.value) for name in ("SOURCE_TABLES", "V3_TABLE", "READ_SOURCE_PARAMETER"))
 
 
 def test_lambda_serves_and_flushes_a_fallback_metric(cold, monkeypatch, settings, clients, capsys):

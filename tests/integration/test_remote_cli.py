@@ -61,7 +61,13 @@ def deployed(settings, clients, monkeypatch):
     clients.ssm.put_parameter(
         Name=settings.names.deployment_parameter,
         Type="String",
-        Value=json.dumps({"backfillStateMachineArn": arns["backfill"], "reconcileStateMachineArn": arns["reconcile"]}),
+        Value=json.dumps(
+            {
+                "sourceTables": settings.names.source_tables(),
+                "backfillStateMachineArn": arns["backfill"],
+                "reconcileStateMachineArn": arns["reconcile"],
+            }
+        ),
     )
     for key, value in {**_env(settings.names), "CUTOVER_ENDPOINT_URL": settings.endpoint_url}.items():
         monkeypatch.setenv(key, value)

@@ -95,3 +95,38 @@ def test_a_number_and_its_unit_stay_on_one_line():
     # Then the number keeps its unit
     assert not any(row.strip().startswith(("s ago", "s)")) for row in text.splitlines()), text
     assert "7 s ago" in text
+
+
+def test_another_migrations_source_roles_each_get_their_row(capsys):
+    # Given the status of the catalog migration (roles products and reviews, target catalog)
+    t = now()
+    positions = [
+        {"source": role, "shards": 1, "shards_done": 0, "caught_up_at": iso(t), "updated": iso(t)}
+        for role in ("products", "reviews")
+    ]
+    render(
+        _data(
+            replication={
+                "lag_seconds": 1.2,
+                "lag_by_source": {"products": 1.2, "reviews": 0.3},
+                "positions": positions,
+                "gaps": [],
+            },
+            backfill_runs=[
+                {
+                    "scanned_this_run": 40,
+                    "complete": True,
+                    "finished_at": iso(t),
+                    "tables": {"products": {"written": 30}, "reviews": {"written": 10}},
+                }
+            ],
+            tables={"products": "svc-prod-products", "reviews": "svc-prod-reviews", "v3": "svc-prod-catalog"},
+        )
+    )
+    out = capsys.readouterr().out
+    # Then each role has its consumer row, its lag, its backfill count, and its table; no seed role appears
+    lines = out.splitlines()
+    assert any(line.strip().startswith("products") and "sync" in line for line in lines), out
+    assert any(line.strip().startswith("reviews") and "sync" in line for line in lines), out
+    assert "1.2 s (worst shard, products;" in out and "products 30 written, reviews 10 written" in out
+    assert "products svc-prod-products" in " ".join(out.split()) and "users" not in out and "orders" not in out
