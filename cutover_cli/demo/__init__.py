@@ -2,17 +2,21 @@
 
 `plan_for(migration)` picks the plan: `STEPS` (in `steps`) for the seed migration, with its
 users/orders data and its example API; `GENERIC_STEPS` (in `generic`) for any other definition,
-on items generated from it. `run_steps` executes a plan; each step appends rows to the summary.
+on items generated from it. `run_steps` (in `runner`) executes a plan; each step appends rows to
+the summary. This package's own module stays light (no SDK): `cutover --help` imports it through
+the demo command's options.
 """
 
 from __future__ import annotations
 
-from cutover.migration import Migration
-from cutover_cli.demo.context import DemoContext, DemoOptions
-from cutover_cli.demo.runner import print_summary, run_steps
-from cutover_cli.demo.steps import STEPS, Step
+from typing import TYPE_CHECKING
 
-__all__ = ["STEPS", "DemoContext", "DemoOptions", "Step", "is_seed", "plan_for", "print_summary", "run_steps"]
+from cutover.migration import Migration
+
+if TYPE_CHECKING:
+    from cutover_cli.demo.steps import Step
+
+__all__ = ["is_seed", "plan_for"]
 
 
 def is_seed(migration: Migration) -> bool:
@@ -24,6 +28,8 @@ def is_seed(migration: Migration) -> bool:
 
 def plan_for(migration: Migration) -> list[Step]:
     if is_seed(migration):
+        from cutover_cli.demo.steps import STEPS
+
         return STEPS
     from cutover_cli.demo.generic import GENERIC_STEPS
 

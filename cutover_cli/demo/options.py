@@ -8,13 +8,15 @@ module stays generic.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from cutover.migration import Migration
 from cutover_cli.demo import is_seed
-from cutover_cli.demo.context import DemoOptions
+
+if TYPE_CHECKING:
+    from cutover_cli.demo.context import DemoOptions  # imports the SDK: only when a demo runs
 
 QUICK_HELP = (
     "A small, few-second run (seed: 100 users, 150 orders; another migration: 100 items per source role; "
@@ -67,6 +69,8 @@ def build_options(
         raise click.UsageError(
             f"--users/--orders are the seed demo's: migration {migration.name!r} takes --items (per source role)"
         )
+    from cutover_cli.demo.context import DemoOptions
+
     base = DemoOptions.quick() if quick else DemoOptions()
     return DemoOptions(
         users=users or base.users,
