@@ -100,8 +100,18 @@ def parse_record(
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
         raise _unparseable(record, f"Keys/images are not valid DynamoDB JSON: {exc!r}") from exc
     key_names = migration.source(source).key_names if migration is not None else ()
+    keys = _keys_from_image(keys, new if new is not None else old)
     change = Change(source, event_name, keys, old, new, version, key_names)
     return StreamRecord(change, table, arn, seq, creation_seconds(dynamodb.get("ApproximateCreationDateTime")))
+
+
+def _keys_from_image(keys: dict[str, Any], image: dict[str, Any] | None) -> dict[str, Any]:
+    """The key attributes as the image holds them (the same values on AWS, where Keys is the image's
+    key projection). moto's stream encodes a binary key in `Keys` twice (base64 of base64) while its
+    images are right, so the image is the one source of key values; `Keys` alone without an image."""
+    if image is None or not all(name in image for name in keys):
+        return keys
+    return {name: image[name] for name in keys}
 
 
 def creation_seconds(value: object) -> float | None:
