@@ -7,7 +7,6 @@ import logging
 import click
 
 from cutover_cli._common import Runtime, common_options
-from cutover_cli.demo import DemoContext, plan_for, print_summary, run_steps
 from cutover_cli.demo.options import QUICK_HELP, build_options, size_options
 
 
@@ -36,6 +35,7 @@ def command(rt: Runtime, quick: bool, seconds: float | None, random_seed: int, *
     Exit 0 when v3 matches, 1 if the final check finds a difference, 2 on an error.
     """
     from cutover.migration_loader import load_migration
+    from cutover_cli.demo import DemoContext, plan_for, print_summary, run_steps
 
     migration = load_migration(rt.requested.migration)  # read once, here: a bad definition fails before any step
     options = build_options(migration, quick, seconds, random_seed, sizes)

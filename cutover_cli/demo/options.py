@@ -8,13 +8,15 @@ module stays generic.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from cutover.migration import Migration
 from cutover_cli.demo import is_seed
-from cutover_cli.demo.context import DemoOptions
+
+if TYPE_CHECKING:
+    from cutover_cli.demo.context import DemoOptions
 
 QUICK_HELP = (
     "A small, few-second run (seed: 100 users, 150 orders; another migration: 100 items per source role; "
@@ -60,6 +62,8 @@ def build_options(
     Raises:
         click.UsageError: --items for the seed demo, or --users/--orders for another definition's.
     """
+    from cutover_cli.demo.context import DemoOptions  # the AWS SDK only once the demo runs
+
     users, orders, items = sizes.get("users"), sizes.get("orders"), sizes.get("items")
     if is_seed(migration) and items is not None:
         raise click.UsageError("--items is for another migration's demo: the seed demo takes --users and --orders")
