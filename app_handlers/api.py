@@ -9,11 +9,11 @@ tombstoned records and unknown routes, 405 (with `Allow`) for a known route with
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote, unquote
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -24,7 +24,7 @@ from pynamodb.exceptions import PynamoDBException
 from app_handlers.context import AppConfig, AppContext, build_context, lambda_metrics
 from app_handlers.errors import AppError, InvalidRequest, RecordNotFound
 from app_handlers.reads import Served
-from app_handlers.records import to_json
+from app_handlers.records import json_text
 from app_handlers.schemas import CreateOrder, CreateUser, EmailQuery, UserPath, parse_body, parse_data
 from app_handlers.telemetry import BACKEND_UNAVAILABLE
 from cutover.clients import Clients
@@ -68,7 +68,7 @@ def _json(status: int, body: Any, source: str | None = None, headers: dict[str, 
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
-        body=json.dumps(to_json(body), sort_keys=True),
+        body=json_text(body),
         headers=headers,
     )
 
@@ -79,8 +79,24 @@ def _served(served: Served, what: str) -> Response:
     return _json(200, served.value, served.source)
 
 
+# The path as the resolver matches it: percent-encoded, with only RFC 3986 path characters left as
+# they are. API Gateway REST delivers `path` as the client sent it (encoded); a character a client
+# sent raw (a quote, a space from a decoding proxy, UTF-8) is encoded here, so the route's segment
+# is always encoded text and `_user_id` decodes it exactly once. "%" is kept: it starts an escape.
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
+
+
+def _encoded_path(path: str) -> str:
+    return quote(path, safe=_PATH_SAFE)
+
+
 def _user_id(raw: str) -> str:
-    return parse_data({"userId": raw}, UserPath).userId
+    """The userId of a path segment: URL-decoded exactly once (`GET /users/ann%20smith` reads "ann smith")."""
+    try:
+        decoded = unquote(raw, errors="strict")
+    except UnicodeDecodeError as exc:
+        raise InvalidRequest(f"userId: the percent-escapes in {raw!r} are not UTF-8 text", ["userId"]) from exc
+    return parse_data({"userId": decoded}, UserPath).userId
 
 
 @app.post("/users")
@@ -153,6 +169,7 @@ def _backend_error(exc: Exception) -> Response:
 
 def handle(event: dict[str, Any], context: Any, ctx: AppContext) -> dict[str, Any]:
     """Resolve one API Gateway event with an explicit context (local server, demo, tests)."""
+    event = {**event, "path": _encoded_path(str(event.get("path") or "/"))}
     with _lock:
         app.append_context(app=ctx)
         return app.resolve(event, context)

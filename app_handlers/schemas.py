@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
 from aws_lambda_powertools.utilities.parser import parse
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
 
 from app_handlers.errors import InvalidRequest
 from replicator.contract.errors import shown
@@ -20,6 +20,23 @@ Id = Annotated[
     str,
     StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@-]+$"),
 ]
+# DynamoDB's limit for a partition key value, in UTF-8 bytes (userId is one in legacy users, in the
+# orders table's userId-index and in v3):
+# https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Constraints.html#limits-partition-sort-keys
+MAX_KEY_BYTES = 2048
+
+
+def _storable_key(value: str) -> str:
+    size = len(value.encode("utf-8", "surrogatepass"))
+    if size > MAX_KEY_BYTES:
+        raise ValueError(f"is {size} bytes in UTF-8; DynamoDB keys are at most {MAX_KEY_BYTES} bytes")
+    return value
+
+
+# A key to READ: whatever the contract's transform accepts as a legacy key (any non-empty string),
+# taken as it is (no stripping: " ann" and "ann" are different items), within DynamoDB's key size.
+# `Id` stays the rule for ids the API itself writes.
+Key = Annotated[str, StringConstraints(strict=True, min_length=1), AfterValidator(_storable_key)]
 Email = Annotated[
     str,
     StringConstraints(
@@ -61,7 +78,7 @@ class EmailQuery(BaseModel):
 
 
 class UserPath(BaseModel):
-    userId: Id
+    userId: Key
 
 
 M = TypeVar("M", bound=BaseModel)

@@ -2,7 +2,7 @@
 
 Public API:
 - `backfill.runner.run_backfill(settings, clients, ...) -> BackfillSummary`: every segment of
-  users/orders, resumable, recorded as a `backfill-run` report.
+  every source table of the migration definition, resumable, recorded as a `backfill-run` report.
 - `backfill.segment.run_segment(settings, clients, table=, segment=, segments=, run_id=, ...)`:
   the unit of work (also the body of `backfill.segment_lambda.lambda_handler`).
 - `reconciler.run.run_reconcile(settings, clients, ...) -> ReconcileReport`: both

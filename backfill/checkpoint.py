@@ -19,7 +19,7 @@ from cutover.clock import utc_now
 from cutover.retry import call_with_retry
 from cutover.state import CheckpointStore
 
-COUNT_NAMES = ("scanned", "written", "already_filled", "skipped_newer", "quarantined")
+COUNT_NAMES = ("scanned", "written", "already_filled", "skipped_newer", "quarantined", "not_migrated")
 
 
 def checkpoint_pk(source: str, segments: int) -> str:

@@ -39,6 +39,7 @@ class TableSummary:
     already_filled: int = 0  # filled by an earlier page that crashed before its checkpoint (or before --restart)
     skipped_newer: int = 0
     quarantined: int = 0
+    not_migrated: int = 0  # source items the definition's transform migrates to nothing
     seconds: float = 0.0
     segments_done: int = 0
 
@@ -49,6 +50,7 @@ class TableSummary:
             "already_filled": self.already_filled,
             "skipped_newer": self.skipped_newer,
             "quarantined": self.quarantined,
+            "not_migrated": self.not_migrated,
             "seconds": round(self.seconds, 3),
             "segments_done": self.segments_done,
         }
@@ -91,7 +93,7 @@ def run_backfill(
     settings: Settings,
     clients: Clients,
     *,
-    tables: tuple[str, ...] = ("users", "orders"),
+    tables: tuple[str, ...] | None = None,
     segments: int = 8,
     workers: int = 4,
     write_threads: int = 32,
@@ -103,7 +105,8 @@ def run_backfill(
     page_size: int | None = None,
     announce: Callable[[str], None] | None = None,
 ) -> BackfillSummary:
-    """Backfill `tables` (users/orders) and record the run. `only_segment` runs that one segment.
+    """Backfill the source roles `tables` (None: every source of the migration) and record the run.
+    `only_segment` runs that one segment.
 
     Raises:
         SyncNeverRanError: `require_sync` and replication has never checkpointed a chosen table.
@@ -111,7 +114,7 @@ def run_backfill(
     """
     names = Tables.from_names(settings.names)
     client = clients.dynamodb
-    sources = tuple(check_source(t) for t in tables)
+    sources = names.roles if tables is None else tuple(check_source(t, names.roles) for t in tables)
     if segments < 1 or (only_segment is not None and not 0 <= only_segment < segments):
         raise InvalidSegmentError(only_segment, segments)
     if require_sync:

@@ -39,14 +39,18 @@ class RunPlan:
     run_id: str
     segments: int
     segments_done: int
+    discarded: str = ""  # RESTART: the run whose progress is thrown away
+    discarded_done: int = 0
+    discarded_segments: int = 0
 
     def describe(self) -> str:
         done = f"{self.segments_done}/{self.segments} segments done"
+        thrown = f"{self.discarded_done}/{self.discarded_segments} segments done"
         return {
             NEW: f"{self.source}: starting backfill run {self.run_id} ({self.segments} segments)",
             RESUME: f"{self.source}: resuming backfill run {self.run_id} ({done})",
-            RESTART: f"{self.source}: --restart discards the interrupted run's progress ({done}); "
-            f"starting run {self.run_id}",
+            RESTART: f"{self.source}: --restart discards run {self.discarded or '(unrecorded)'} ({thrown}); "
+            f"starting run {self.run_id} ({self.segments} segments)",
             AGAIN: f"{self.source}: the last run completed; starting new run {self.run_id} (re-scans everything, "
             "fills only what v3 lacks)",
         }[self.action]
@@ -70,9 +74,20 @@ def plan_run(store: CheckpointStore, source: str, segments: int, *, restart: boo
     layout = SegmentCheckpoints(store, source, segments)
     progress = [layout.load(seg) for seg in range(segments)]
     done = sum(p.done for p in progress)
-    started = any(p.done or p.cursor or p.pages for p in progress)
+    # A run recorded as current with this layout was started, even if it saved no page before it
+    # stopped (Ctrl-C during the first pages): it is resumed, or discarded by --restart, by its id.
+    recorded = bool(current.get("run_id")) and current.get("segments") == segments
+    started = recorded or any(p.done or p.cursor or p.pages for p in progress)
+    discarded, discarded_done, discarded_segments = "", 0, 0
     if restart:
-        action = RESTART if started else NEW
+        action = RESTART if started or current.get("run_id") else NEW
+        discarded = str(current.get("run_id") or "")
+        discarded_segments = int(current.get("segments") or segments)
+        discarded_done = (
+            done
+            if discarded_segments == segments
+            else _done(SegmentCheckpoints(store, source, discarded_segments), discarded_segments)
+        )
     elif whole and done == segments:
         action = AGAIN
     else:
@@ -80,12 +95,16 @@ def plan_run(store: CheckpointStore, source: str, segments: int, *, restart: boo
     if action in (RESTART, AGAIN) and whole:
         for seg in range(segments):
             layout.reset(seg)
+        if action == RESTART and discarded_segments != segments:  # the discarded run had another layout
+            other_layout = SegmentCheckpoints(store, source, discarded_segments)
+            for seg in range(discarded_segments):
+                other_layout.reset(seg)
     run_id = str(current.get("run_id") or "") if action == RESUME else ""
     run_id = run_id or uuid.uuid4().hex[:12]
     call_with_retry(
         lambda: store.put(f"backfill#{source}", "current", {"segments": segments, "run_id": run_id, "at": utc_now()})
     )
-    return RunPlan(source, action, run_id, segments, done)
+    return RunPlan(source, action, run_id, segments, done, discarded, discarded_done, discarded_segments)
 
 
 def _done(layout: SegmentCheckpoints, segments: int) -> int:

@@ -3,9 +3,13 @@
 The same function runs in the CLI's worker pool and, one segment per invocation, in the
 segment Lambda (`backfill.segment_lambda`) under a Step Functions distributed map.
 
-Per page: transform every item (bad ones go to quarantine), write the good ones with
-`V3Writer.fill` (conditional on the key being absent, so the stream's newer item or a tombstone
-always wins) from a thread pool, wait for every write, and only then checkpoint the cursor.
+Per page: transform every item with the migration definition (bad ones go to quarantine, items
+it does not migrate are counted `not_migrated`), write every target item it becomes with
+`V3Writer.fill` (each conditional on its key being absent, so the stream's newer item or a
+tombstone always wins) from a thread pool, wait for every write, and only then checkpoint the cursor.
+
+Counts: `scanned`, `quarantined` and `not_migrated` count source items; `written`,
+`already_filled` and `skipped_newer` count target items (a fan-out writes several per source item).
 """
 
 from __future__ import annotations
@@ -22,14 +26,14 @@ from backfill.checkpoint import COUNT_NAMES, SegmentCheckpoints, SegmentProgress
 from cutover.clients import Clients
 from cutover.codec import from_ddb, to_ddb
 from cutover.errors import InvalidSegmentError
+from cutover.migration import Item, MigrationError
 from cutover.rate import TokenBucket
 from cutover.retry import call_with_retry
 from cutover.scan import scan_pages
 from cutover.settings import Settings
 from cutover.state import CheckpointStore
 from cutover.tables import Tables, check_source
-from replicator.contract.errors import TransformError
-from replicator.contract.transform import SOURCE_KEY, source_key, transform
+from cutover.transform_errors import TransformError
 from replicator.contract.versioning import BACKFILL_VERSION
 from replicator.quarantine import QuarantineStore, entry_for
 from replicator.v3_writer import Outcome, V3Writer, is_rejected, rejected_error
@@ -61,7 +65,7 @@ class SegmentResult:
 
 
 def run_segment(settings: Settings, clients: Clients, **options: Any) -> SegmentResult:
-    """Backfill one segment of `table` (users|orders) until it is finished or `deadline()` <= 0.
+    """Backfill one segment of source role `table` until it is finished or `deadline()` <= 0.
 
     Takes `run_segment_on`'s keyword options; resolves the names from `settings`.
     """
@@ -84,7 +88,7 @@ def run_segment_on(
     on_page: PageCallback | None = None,
 ) -> SegmentResult:
     """`run_segment` with resolved table names and one DynamoDB client (what the Lambda has)."""
-    check_source(table)
+    check_source(table, tables.roles)
     if segments < 1 or not 0 <= segment < segments:
         raise InvalidSegmentError(segment, segments)
     checkpoints = SegmentCheckpoints(CheckpointStore(client, tables.checkpoints), table, segments)
@@ -149,16 +153,18 @@ class _PageFiller:
 
     def __init__(self, tables: Tables, client: Any, source: str, rate_limiter: TokenBucket | None) -> None:
         self.source = source
+        self.migration = tables.migration
         self.table_name = tables.source_table(source)
         self.client = client
         self.v3_table = tables.v3
-        self.writer = V3Writer(client, tables.v3)
-        self.quarantine = QuarantineStore(client, tables.quarantine)
+        self.writer = V3Writer(client, tables.v3, tables.migration)
+        self.quarantine = QuarantineStore(client, tables.quarantine, tables.migration)
         self.rate_limiter = rate_limiter
 
     def fill(self, raw_items: list[dict[str, Any]], pool: ThreadPoolExecutor) -> dict[str, int]:
         counts = dict.fromkeys(COUNT_NAMES, 0)
-        futures: list[Future[str]] = []
+        futures: list[tuple[str, Future[str]]] = []
+        migration, source = self.migration, self.source
         try:
             for raw in raw_items:
                 counts["scanned"] += 1
@@ -166,38 +172,49 @@ class _PageFiller:
                     self.rate_limiter.acquire()
                 item = from_ddb(raw)
                 try:
-                    v3_items = transform(self.source, item)
+                    v3_items = migration.transform(source, item)
                 except TransformError as err:
                     entry = entry_for(err, self.table_name, item, BACKFILL_VERSION, "backfill")
                     if call_with_retry(partial(self.quarantine.put, entry)):
                         self._unless_fixed_meanwhile(entry.key)
                     counts["quarantined"] += 1
                     continue
-                ref = f"{self.source}#{source_key(self.source, item)}"
-                futures += [pool.submit(self._write, v3_item, ref, item) for v3_item in v3_items]
+                if not v3_items:
+                    counts["not_migrated"] += 1  # the definition migrates nothing of it: counted, never lost
+                    continue
+                ref = f"{source}#{migration.source_key_text(source, item)}"
+                futures += [(ref, pool.submit(self._write, v3_item, ref, item)) for v3_item in v3_items]
         except BaseException:
-            wait(futures)  # let in-flight writes land before the error leaves this page uncheckpointed
+            wait([f for _, f in futures])  # let in-flight writes land before the error leaves this page uncheckpointed
             raise
-        for outcome in [f.result() for f in futures]:  # waits for all; re-raises a non-transient error
-            counts[outcome] += 1
+        rejected: set[str] = set()
+        for ref, future in futures:  # waits for all; re-raises a non-transient error
+            outcome = future.result()
+            if outcome == "quarantined":
+                rejected.add(ref)  # one source item, however many of its target items were refused
+            else:
+                counts[outcome] += 1
+        counts["quarantined"] += len(rejected)
         return counts
 
     def _unless_fixed_meanwhile(self, key: str) -> None:
         """The Scan page may be stale: if the item is good (or gone) now, its fix may have been replicated
         before this entry existed, so nothing else would resolve it. Resolve exactly what was written."""
+        try:
+            source_key = self.migration.parse_source_key(self.source, key)
+        except MigrationError:
+            return  # not a key of this source (the item had none): the entry stands
         resp = call_with_retry(
-            lambda: self.client.get_item(
-                TableName=self.table_name, Key=to_ddb({SOURCE_KEY[self.source]: key}), ConsistentRead=True
-            )
+            lambda: self.client.get_item(TableName=self.table_name, Key=to_ddb(source_key), ConsistentRead=True)
         )
         if "Item" in resp:
             try:
-                transform(self.source, from_ddb(resp["Item"]))
+                self.migration.transform(self.source, from_ddb(resp["Item"]))
             except TransformError:
                 return  # still bad: the entry stands
         call_with_retry(lambda: self.quarantine.resolve(self.source, key, BACKFILL_VERSION, BACKFILL_VERSION))
 
-    def _write(self, item: dict[str, Any], source_ref: str, legacy: dict[str, Any]) -> str:
+    def _write(self, item: Item, source_ref: str, legacy: Item) -> str:
         """Fill one item; name what happened: written, already_filled, skipped_newer or quarantined.
 
         An item DynamoDB refuses for good (over 400 KB, ...) is quarantined (`write_rejected`), so the
@@ -214,19 +231,22 @@ class _PageFiller:
             return "written"
         return "already_filled" if self._holder_version(item) == BACKFILL_VERSION else "skipped_newer"
 
-    def _quarantine_rejected(self, exc: ClientError, source_ref: str, legacy: dict[str, Any]) -> None:
+    def _quarantine_rejected(self, exc: ClientError, source_ref: str, legacy: Item) -> None:
         key = source_ref.partition("#")[2]
         error = rejected_error(self.source, key, exc, "nothing was written")
         entry = entry_for(error, self.table_name, legacy, BACKFILL_VERSION, "backfill")
         call_with_retry(partial(self.quarantine.put, entry))  # a raw item too large to keep is stored as its key
 
-    def _holder_version(self, item: dict[str, Any]) -> str | None:
+    def _holder_version(self, item: Item) -> str | None:
         """The `_version` at a key fill was refused: "0" means an earlier (crashed or restarted) backfill
         page filled it, anything else means replication or a repair wrote it. Only read on a skip."""
-        key = {"userId": {"S": item["userId"]}, "recordType": {"S": item["recordType"]}}
+        key = dict(zip(self.writer.key_names, self.migration.target_key(item), strict=True))
         resp = call_with_retry(
             lambda: self.client.get_item(
-                TableName=self.v3_table, Key=key, ProjectionExpression="#v", ExpressionAttributeNames={"#v": "_version"}
+                TableName=self.v3_table,
+                Key=to_ddb(key),
+                ProjectionExpression="#v",
+                ExpressionAttributeNames={"#v": "_version"},
             )
         )
         return resp.get("Item", {}).get("_version", {}).get("S")

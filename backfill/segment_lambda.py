@@ -1,10 +1,11 @@
 """Lambda adapter: one backfill segment per invocation (a Step Functions distributed map item).
 
-Event: {"table": "users"|"orders", "segment": K, "segments": N, "run_id": "...", "rate": R (optional items/s)}.
+Event: {"table": "<source role>", "segment": K, "segments": N, "run_id": "...", "rate": R (optional items/s)}.
 Stops about `SAFETY_SECONDS` before the function's timeout, after the current page is written
 and checkpointed, and returns {"done": false, ...}; the state machine invokes it again and it
 continues from the checkpoint. Returns {"done": true, ...} once the segment is finished.
-The environment is validated at cold start (first invocation), never at import time.
+The environment is validated at cold start (first invocation), never at import time; the
+migration definition (CUTOVER_MIGRATION, else the seed) and its transform secrets are bound then.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from backfill.segment import run_segment_on
+from cutover import transform_secrets
+from cutover.clients import Clients
 from cutover.coldstart import ColdStart
 from cutover.environment import BACKFILL_SEGMENT_ENV
 from cutover.errors import ConfigError
@@ -32,15 +35,15 @@ class SegmentRuntime:
     logger: Logger
 
 
-cold_start: ColdStart[SegmentRuntime] = ColdStart(
-    BACKFILL_SEGMENT_ENV,
-    lambda env, clients: SegmentRuntime(
-        Tables.from_env(env),
-        clients.dynamodb,
-        int(env["WRITE_CONCURRENCY"]),
-        Logger(service=env["POWERTOOLS_SERVICE_NAME"]),
-    ),
-)
+def _build(env: dict[str, str], clients: Clients) -> SegmentRuntime:
+    tables = Tables.from_env(env)
+    transform_secrets.bind_clients(tables.migration, clients)
+    return SegmentRuntime(
+        tables, clients.dynamodb, int(env["WRITE_CONCURRENCY"]), Logger(service=env["POWERTOOLS_SERVICE_NAME"])
+    )
+
+
+cold_start: ColdStart[SegmentRuntime] = ColdStart(BACKFILL_SEGMENT_ENV, _build)
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,8 @@ class SegmentEvent:
 
 
 def parse_event(event: dict[str, Any]) -> SegmentEvent:
-    """Validate the map item at the edge; raises ConfigError naming the bad field."""
+    """Validate the map item at the edge; raises ConfigError naming the bad field (a `table` that is no
+    source role of the migration is refused by `run_segment_on`, naming the roles there are)."""
     try:
         table, segment, segments = str(event["table"]), int(event["segment"]), int(event["segments"])
     except (KeyError, TypeError, ValueError) as exc:

@@ -1,6 +1,7 @@
 """`python -m bench [--quick] [--only NAME] [--engine E] [--items N] [--size N] [--out PATH]`: run the benches.
 
-Starts one embedded moto server (cutover_cli.local_backend.LocalServer) and, for the dynalite engine,
+startup (the CLI's start-up CPU beside `python -c pass`) runs first, with no backend. Then it
+starts one embedded moto server (cutover_cli.local_backend.LocalServer) and, for the dynalite engine,
 dynalite (DynaliteServer). transform, sync and lag run once (sync and lag need Streams: moto); the
 engine benches (backfill, reconcile) run once per engine, dynalite at full size and moto at the
 sizes it can take (its paged Scan walks the table from the start on every page). Each bench runs in
@@ -24,7 +25,8 @@ from bench.harness import INFO, MISS, NOT_AVAILABLE, PASS, BenchContext, Figure,
 from cutover.errors import ConfigError
 from cutover_cli.local_backend import DynaliteServer
 
-BENCHES = ("transform", "sync", "lag", "backfill", "reconcile")
+BENCHES = ("startup", "transform", "sync", "lag", "backfill", "reconcile")
+SERVERLESS = ("startup",)  # needs no backend: runs first, before the servers start, on a quiet machine
 ENGINE_BENCHES = ("backfill", "reconcile")  # run once per engine
 ENGINES = ("dynalite", "moto")
 DEFAULT_SIZES = (50_000, 200_000)  # dynalite reconcile sizes; `--size` adds more (e.g. 1,000,000)
@@ -102,37 +104,53 @@ def main(argv: list[str] | None = None) -> int:
     server_kind = LocalServer if args.server == "thread" else LocalServerProcess
     results["server"] = args.server
     chosen = args.only or BENCHES
-    with server_kind() as server, ExitStack() as stack:
-        ctx = BenchContext(endpoint_url=server.endpoint_url, items=items, quick=args.quick)
-        plan = [(name, "moto") for name in chosen if name not in ENGINE_BENCHES]
-        plan += [(name, engine) for engine in engines for name in chosen if name in ENGINE_BENCHES]
-        dynalite = _start_dynalite(stack) if any(e == "dynalite" for _, e in plan) else None
-        for name, engine in plan:
-            _configure(ctx, args, engine, items, moto_items, dynalite)
-            label = f"{name} [{engine}]" if name in ENGINE_BENCHES else name
-            t0, first = time.perf_counter(), len(ctx.figures)
-            print(f"== {label} ...", file=sys.stderr, flush=True)
-            status = "ok"
-            try:
-                if engine == "dynalite" and not isinstance(dynalite, DynaliteServer):
-                    raise ModuleNotFoundError(f"dynalite: {dynalite}")
-                _module(name).run(ctx)
-            except ModuleNotFoundError as exc:
-                status = f"{NOT_AVAILABLE}: {exc}"
-                ctx.add(Figure(name, "(bench)", None, "", status=NOT_AVAILABLE, note=str(exc)))
-            except Exception as exc:  # noqa: BLE001 - one broken bench must not hide the others
-                status = f"error: {exc!r}"
-                traceback.print_exc()
-                ctx.add(Figure(name, "(bench)", None, "", status="ERROR", note=repr(exc)[:200]))
-            key = f"{name}@{engine}" if name in ENGINE_BENCHES else name
-            results["benches"][key] = {"status": status, "seconds": round(time.perf_counter() - t0, 1)}
-            print(f"   {label}: {status} in {time.perf_counter() - t0:.1f}s", file=sys.stderr, flush=True)
-            print(render_table(ctx.figures[first:]), file=sys.stderr, flush=True)
-            _write(args.out, results, ctx, started)  # after every bench: an interrupted run keeps its figures
+    ctx = BenchContext(endpoint_url="", items=items, quick=args.quick)
+    for name in (n for n in chosen if n in SERVERLESS):  # before any server starts: nothing else runs
+        _run_one(ctx, args, results, started, name, "-", items, moto_items, None)
+    served = [n for n in chosen if n not in SERVERLESS]
+    if served:
+        with server_kind() as server, ExitStack() as stack:
+            ctx.endpoint_url = server.endpoint_url
+            plan = [(name, "moto") for name in served if name not in ENGINE_BENCHES]
+            plan += [(name, engine) for engine in engines for name in served if name in ENGINE_BENCHES]
+            dynalite = _start_dynalite(stack) if any(e == "dynalite" for _, e in plan) else None
+            for name, engine in plan:
+                _run_one(ctx, args, results, started, name, engine, items, moto_items, dynalite)
     print(render_table(ctx.figures))
     print(f"\n{len(ctx.figures)} figures in {results['seconds']:.0f}s -> {args.out}")
     broken = [f for f in ctx.figures if f.status not in (PASS, MISS, INFO)]
     return 1 if broken else 0  # a missed target is a finding to read; a broken bench is a failure
+
+
+def _run_one(
+    ctx: BenchContext, args, results: dict, started: float, name: str, engine: str, items, moto_items, dynalite
+) -> None:
+    """One bench on one engine ("-" for a bench that needs no backend); its figures and status
+    go to `results`, written to disk at once (an interrupted run keeps its figures)."""
+    if engine != "-":
+        _configure(ctx, args, engine, items, moto_items, dynalite)
+    else:
+        ctx.engine = "-"
+    label = f"{name} [{engine}]" if name in ENGINE_BENCHES else name
+    t0, first = time.perf_counter(), len(ctx.figures)
+    print(f"== {label} ...", file=sys.stderr, flush=True)
+    status = "ok"
+    try:
+        if engine == "dynalite" and not isinstance(dynalite, DynaliteServer):
+            raise ModuleNotFoundError(f"dynalite: {dynalite}")
+        _module(name).run(ctx)
+    except ModuleNotFoundError as exc:
+        status = f"{NOT_AVAILABLE}: {exc}"
+        ctx.add(Figure(name, "(bench)", None, "", status=NOT_AVAILABLE, note=str(exc)))
+    except Exception as exc:  # noqa: BLE001 - one broken bench must not hide the others
+        status = f"error: {exc!r}"
+        traceback.print_exc()
+        ctx.add(Figure(name, "(bench)", None, "", status="ERROR", note=repr(exc)[:200]))
+    key = f"{name}@{engine}" if name in ENGINE_BENCHES else name
+    results["benches"][key] = {"status": status, "seconds": round(time.perf_counter() - t0, 1)}
+    print(f"   {label}: {status} in {time.perf_counter() - t0:.1f}s", file=sys.stderr, flush=True)
+    print(render_table(ctx.figures[first:]), file=sys.stderr, flush=True)
+    _write(args.out, results, ctx, started)
 
 
 def _start_dynalite(stack: ExitStack) -> DynaliteServer | str:

@@ -14,7 +14,6 @@ from typing import Any
 from controlplane.flag import FlagStore
 from controlplane.gate import Evidence
 from cutover.clients import Clients
-from cutover.names import SOURCES
 from cutover.settings import Settings
 from cutover.state import BACKFILL_RUN, FLIP, RECONCILE, RECONCILE_REPAIR, CheckpointStore, ReportStore
 from replicator.positions import PositionStore
@@ -38,10 +37,8 @@ class Stores:
         return cls(
             flag=FlagStore(clients.ssm, n.read_source_parameter),
             reports=ReportStore(clients.dynamodb, n.reports_table),
-            quarantine=QuarantineStore(clients.dynamodb, n.quarantine_table),
-            positions=PositionStore(
-                CheckpointStore(clients.dynamodb, n.checkpoints_table), tables={s: n.source_table(s) for s in SOURCES}
-            ),
+            quarantine=QuarantineStore(clients.dynamodb, n.quarantine_table, n.migration),
+            positions=PositionStore(CheckpointStore(clients.dynamodb, n.checkpoints_table), tables=n.source_tables()),
         )
 
     def clock(self) -> tuple[datetime, dict[str, Any]]:

@@ -10,6 +10,8 @@ Every failing condition is reported, each with the command that fixes it. The ru
 - current lag under the limit over every shard of every source; a source never synced fails;
 - the flag is `shadow` now (a shadow phase came first).
 `POLICY` holds the limits. A flip may tighten them; loosening one is an override (`loosened`).
+Failures are listed in the order an operator fixes them: sync/lag, backfill, gap repair,
+reconcile, quarantine, shadow.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
-from controlplane.gate_reconcile import gap_failures, reconcile_failures
+from controlplane.gate_reconcile import backfill_failures, gap_failures, reconcile_failures
 
 V3 = "v3"
 SHADOW = "shadow"
@@ -90,11 +92,14 @@ def evaluate(target: str, evidence: Evidence, thresholds: Thresholds = POLICY) -
     """Only `v3` is guarded: `legacy` (rollback) and `shadow` still serve legacy, so always allowed."""
     if target != V3:
         return Verdict(target, True)
+    # In the order an operator fixes them: each step needs the ones before it (a backfill needs
+    # sync running, a reconcile needs both, the flip needs a clean reconcile and shadow reads).
     failures = [
-        *reconcile_failures(evidence.reconcile, evidence.backfill, evidence.now, thresholds),
-        *gap_failures(evidence.gaps, evidence.last_repair),
-        *_quarantine_failures(evidence.quarantine_open, thresholds.accept_quarantine),
         *_lag_failures(evidence.lag_seconds, evidence.lag_by_source, thresholds.max_lag_seconds),
+        *backfill_failures(evidence.backfill),
+        *gap_failures(evidence.gaps, evidence.last_repair),
+        *reconcile_failures(evidence.reconcile, evidence.backfill, evidence.now, thresholds),
+        *_quarantine_failures(evidence.quarantine_open, thresholds.accept_quarantine),
         *_shadow_failures(evidence.current_flag),
     ]
     return Verdict(target, not failures, tuple(failures))
@@ -110,7 +115,7 @@ def _quarantine_failures(open_count: int, accepted: bool) -> list[str]:
 
 
 def _lag_failures(lag: float | None, by_source: dict[str, float | None], max_lag: float) -> list[str]:
-    never = sorted(s for s, v in by_source.items() if v is None)
+    never = [s for s in by_source if by_source[s] is None]  # in the sources' own order: users, orders
     if lag is None:
         which = f" ({', '.join(never)})" if never else ""
         return [

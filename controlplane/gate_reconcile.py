@@ -30,9 +30,20 @@ def parse(text: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def backfill_failures(backfill: dict[str, Any] | None) -> list[str]:
+    """A complete backfill must be recorded, reconcile or not: without one v3 lacks the history."""
+    if not backfill or not backfill.get("complete"):
+        return [
+            "no complete backfill is recorded: run `cutover backfill` to completion, then `cutover reconcile` "
+            "(runbooks/backfill.md)"
+        ]
+    return []
+
+
 def reconcile_failures(
     report: dict[str, Any] | None, backfill: dict[str, Any] | None, now: datetime, limits: Thresholds
 ) -> list[str]:
+    """Why the last reconcile does not vouch for v3 (a missing backfill is `backfill_failures`')."""
     if report is None:
         return ["no reconcile has been recorded: run `cutover reconcile` (runbooks/reconcile.md)"]
     out = []
@@ -79,12 +90,7 @@ def _ordering_failures(report: dict[str, Any], backfill: dict[str, Any] | None, 
     started = parse(report.get("started_at"))
     if started is None:
         return [f"the last reconcile has no valid started_at ({report.get('started_at')!r}): run `cutover reconcile`"]
-    if not backfill or not backfill.get("complete"):
-        out.append(
-            "no complete backfill is recorded: run `cutover backfill` to completion, then `cutover reconcile` "
-            "(runbooks/backfill.md)"
-        )
-    else:
+    if backfill and backfill.get("complete"):
         done = parse(backfill.get("finished_at"))
         if done is None or started <= done:
             out.append(

@@ -101,13 +101,15 @@ def json_default(value: Any) -> Any:
         rounded = float(value)
         return rounded if Decimal(repr(rounded)) == value else str(value)
     if isinstance(value, (set, frozenset)):
-        return [v if isinstance(v, str) else json_default(v) for v in sorted(value, key=_binary_or_self)]
-    raw = _binary_or_self(value)
-    if isinstance(raw, (bytes, bytearray)):
-        return base64.b64encode(bytes(raw)).decode()
+        if value and all(isinstance(v, (Binary, bytes, bytearray)) for v in value):
+            return [json_default(v) for v in sorted(value, key=_raw_bytes)]
+        return [json_default(v) if isinstance(v, Decimal) else v for v in sorted(value)]  # sort the exact values
+    if isinstance(value, (Binary, bytes, bytearray)):
+        return base64.b64encode(_raw_bytes(value)).decode()
     return str(value)
 
 
-def _binary_or_self(value: Any) -> Any:
-    """boto3's `Binary` as its bytes (it sorts and encodes as them); anything else unchanged."""
-    return cast(bytes, value.value) if isinstance(value, Binary) else value  # type: ignore[attr-defined]
+def _raw_bytes(value: Binary | bytes | bytearray) -> bytes:
+    if isinstance(value, Binary):
+        return bytes(value.value)  # type: ignore[attr-defined]  # boto3-stubs omit Binary.value
+    return bytes(value)

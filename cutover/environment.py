@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from cutover.errors import ConfigError
+from cutover.stages import DEVELOPMENT, KNOWN_CLASSES, NAME_RE, NAME_RULE, PRODUCTION, STAGE_CLASSES, STAGING
 
 PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
 _NAME = re.compile(r"^[A-Za-z0-9._-]{1,255}$")
@@ -32,7 +33,18 @@ def is_positive_int(value: str) -> bool:
 
 
 def is_stage(value: str) -> bool:
-    return value in ("dev", "staging", "prod")
+    return bool(NAME_RE.match(value))
+
+
+def is_stage_class(value: str) -> bool:
+    return value in STAGE_CLASSES
+
+
+def class_of(values: Mapping[str, str]) -> str:
+    """The stage class the defaults follow: STAGE_CLASS if valid, else STAGE's known class, else
+    production (cutover.stages); an invalid STAGE_CLASS is reported by `problems`."""
+    explicit = values.get("STAGE_CLASS", "")
+    return explicit if is_stage_class(explicit) else KNOWN_CLASSES.get(values.get("STAGE", ""), PRODUCTION)
 
 
 @dataclass(frozen=True)
@@ -41,7 +53,7 @@ class EnvVar:
     check: Callable[[str], bool] = is_name
     hint: str = "a table or resource name"
     required: bool = True
-    defaults: Mapping[str, str] = field(default_factory=dict)  # per stage; "*" for any stage
+    defaults: Mapping[str, str] = field(default_factory=dict)  # per stage class; "*" for any class
 
 
 @dataclass(frozen=True)
@@ -51,10 +63,10 @@ class FunctionEnv:
     function: str
     variables: tuple[EnvVar, ...]
 
-    def with_defaults(self, values: Mapping[str, str], stage: str) -> dict[str, str]:
+    def with_defaults(self, values: Mapping[str, str], stage_class: str) -> dict[str, str]:
         out = dict(values)
         for var in self.variables:
-            default = var.defaults.get(stage, var.defaults.get("*"))
+            default = var.defaults.get(stage_class, var.defaults.get("*"))
             if var.name not in out and default is not None:
                 out[var.name] = default
         return out
@@ -73,12 +85,12 @@ class FunctionEnv:
         return found
 
     def load(self, values: Mapping[str, str]) -> dict[str, str]:
-        """What every handler calls at cold start: the stage's declared defaults applied, then validated.
+        """What every handler calls at cold start: the stage class's declared defaults applied, then validated.
 
         Raises:
             ConfigError: naming every missing or malformed variable and any unresolved `${...}`.
         """
-        return self.validate(self.with_defaults(values, values.get("STAGE", "")))
+        return self.validate(self.with_defaults(values, class_of(values)))
 
     def validate(self, values: Mapping[str, str]) -> dict[str, str]:
         """Return the function's variables, or raise naming *every* problem at once."""
@@ -96,11 +108,13 @@ _LOG_LEVEL = EnvVar(
     "LOG_LEVEL",
     lambda v: v in ("DEBUG", "INFO", "WARNING", "ERROR"),
     "DEBUG|INFO|WARNING|ERROR",
-    defaults={"dev": "DEBUG", "staging": "INFO", "prod": "INFO"},
+    defaults={DEVELOPMENT: "DEBUG", STAGING: "INFO", PRODUCTION: "INFO"},
 )
 _COMMON = (
     EnvVar("SERVICE", hint="the service name"),
-    EnvVar("STAGE", is_stage, "dev|staging|prod"),
+    EnvVar("STAGE", is_stage, f"a stage name: {NAME_RULE}"),
+    # set by CDK (infra/config.py `stageClass`); absent: STAGE's known class, else production
+    EnvVar("STAGE_CLASS", is_stage_class, "|".join(STAGE_CLASSES), required=False),
     EnvVar("POWERTOOLS_SERVICE_NAME", hint="the service name"),
     _LOG_LEVEL,
 )

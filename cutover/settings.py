@@ -11,9 +11,8 @@ from dataclasses import dataclass, replace
 
 from cutover.errors import ConfigError
 from cutover.names import Names
+from cutover.stages import check_names
 
-NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
-STAGES = ("dev", "staging", "prod")
 DEFAULT_REGION = "us-east-1"
 
 
@@ -31,10 +30,7 @@ class Settings:
     migration: str | None = None
 
     def __post_init__(self) -> None:
-        if not NAME_RE.match(self.service):
-            raise ConfigError(f"service {self.service!r} is not a valid name: use lower-case letters, digits and '-'")
-        if not NAME_RE.match(self.stage):
-            raise ConfigError(f"stage {self.stage!r} is not a valid name: use lower-case letters, digits and '-'")
+        check_names(self.service, self.stage)  # any stage name whose resource names AWS accepts
         for url in (self.endpoint_url, self.dynamodb_endpoint_url):
             if url is not None and not re.match(r"^https?://", url):
                 raise ConfigError(f"endpoint URL {url!r} must start with http:// or https://")

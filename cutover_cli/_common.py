@@ -1,4 +1,8 @@
-"""Options and output every command shares."""
+"""Options and output every command shares.
+
+Nothing here imports the AWS SDK at module level: every `cutover` command, and `--help`, loads this
+module, and boto3 alone costs about half a second of CPU. Clients are built on first use.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +14,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import cached_property, wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
-from cutover.clients import Clients
-from cutover.codec import json_default
 from cutover.errors import ConfigError
 from cutover.settings import Settings
+from cutover.stages import NAME_RULE, name_problem
+
+if TYPE_CHECKING:
+    from cutover.clients import Clients
 
 
 @dataclass
@@ -30,6 +35,8 @@ class Runtime:
 
     @cached_property
     def clients(self) -> Clients:
+        from cutover.clients import Clients  # the SDK, only once a command needs a client
+
         return Clients(self.requested)
 
     @cached_property
@@ -40,6 +47,8 @@ class Runtime:
 
     def emit(self, data: Any, human: Callable[[], None] | None = None) -> None:
         """Print `data` as JSON with --json, else call `human` (or pretty-print data)."""
+        from cutover.codec import json_default
+
         if self.as_json:
             click.echo(json.dumps(data, indent=2, sort_keys=True, default=json_default))
         elif human is not None:
@@ -56,7 +65,29 @@ def active_runtime() -> Runtime | None:
     return _ACTIVE[-1] if _ACTIVE else None
 
 
-STAGES = ("dev", "staging", "prod")
+class StageName(click.ParamType):
+    """Any stage name AWS's naming rules allow (cutover.stages), not a fixed list: `--stage qa` works.
+    (Its length together with --service is checked when the settings are built.)"""
+
+    name = "stage"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "STAGE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value)
+        if name_problem("stage", text):
+            self.fail(f"{text!r} is not a stage name: use {NAME_RULE}", param, ctx)
+        return text
+
+
+STAGE = StageName()
+STAGE_HELP = (
+    "Stage: any name of 1-40 lower-case letters, digits and '-' (dev, staging, prod, qa, live...); "
+    "it is part of every resource name."
+)
+
+
 _TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 
 
@@ -116,10 +147,10 @@ _OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
         {
             "envvar": "CUTOVER_STAGE",
             "show_envvar": True,
-            "type": click.Choice(STAGES),
+            "type": STAGE,
             "default": "dev",
             "show_default": True,
-            "help": "Stage.",
+            "help": STAGE_HELP,
         },
     ),
     (("--region",), {"default": None, "help": "AWS region (default: boto3's chain, then us-east-1)."}),
@@ -257,6 +288,8 @@ def resolve_published_names(settings: Settings, clients: Clients) -> Settings:
     names = settings.names
     if settings.is_local or set(dict(settings.legacy_tables)) >= set(names.roles):
         return settings
+    from botocore.exceptions import EndpointConnectionError, NoCredentialsError
+
     try:
         published = read_published(settings, clients)
     except (NoCredentialsError, EndpointConnectionError):
@@ -297,6 +330,8 @@ def read_published(settings: Settings, clients: Clients) -> dict[str, Any] | Non
     Raises:
         ConfigError: the parameter exists but cannot be read, or is not a JSON object.
     """
+    from botocore.exceptions import ClientError
+
     parameter = settings.names.deployment_parameter
     try:
         value = clients.ssm.get_parameter(Name=parameter)["Parameter"]["Value"]
@@ -324,6 +359,9 @@ def writable_file(value: str) -> str:
     import os
     from pathlib import Path
 
+    if not value.strip():
+        raise click.BadParameter("an empty path names no file: give a file name, or leave the option out")
+
     parent = Path(value).expanduser().resolve().parent
     if not parent.is_dir():
         raise click.BadParameter(f"{value}: directory {parent} does not exist; create it or pick another path")
@@ -333,16 +371,19 @@ def writable_file(value: str) -> str:
 
 
 @contextmanager
-def announce_interrupt(what_is_saved: str) -> Iterator[None]:
+def announce_interrupt(what_is_saved: str, say: Callable[[str], None] | None = None) -> Iterator[None]:
     """On Ctrl-C, say at once what is being saved, then interrupt as usual (exit 130).
 
     Long runs finish the pages already in flight before they exit; without this line the
-    terminal is silent for seconds and the operator presses Ctrl-C again.
+    terminal is silent for seconds and the operator presses Ctrl-C again. `say` prints it (on
+    stderr by default; through the progress bars' console while they run, or their next refresh
+    overwrites it).
     """
     previous = signal.getsignal(signal.SIGINT)
+    say = say or (lambda line: click.echo(line, err=True))
 
     def handler(signum: int, frame: Any) -> None:
-        click.echo(f"interrupted: {what_is_saved}; run the same command again to resume", err=True)
+        say(f"interrupted: {what_is_saved}; run the same command again to resume")
         signal.signal(signal.SIGINT, previous)  # a second Ctrl-C behaves as before
         raise KeyboardInterrupt
 

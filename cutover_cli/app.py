@@ -2,6 +2,11 @@
 
 Commands are discovered, not listed, so adding one is adding a file. Expected failures
 (`CutoverError`, backend errors) become one line on stderr and exit 2; findings exit 1.
+
+Start-up stays light: this module, `_common` and every command module import no AWS SDK, rich
+or moto at module level (a command imports what it runs inside its function), so `--help`
+answers in about a tenth of a second. tests/unit/test_cli_startup.py holds that line;
+`python -m bench --only startup` measures it.
 """
 
 from __future__ import annotations
@@ -11,14 +16,16 @@ import json
 import pkgutil
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from cutover.errors import CutoverError
 from cutover_cli import commands
 from cutover_cli._common import active_runtime, global_options
+
+if TYPE_CHECKING:
+    from botocore.exceptions import ClientError
 
 EXIT_OK, EXIT_FINDING, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -62,19 +69,32 @@ class CutoverGroup(click.Group):
             return super().invoke(ctx)
         except CutoverError as exc:
             _fail(str(exc), exc.exit_code)
-        except NoCredentialsError:
-            _fail(
-                "no AWS credentials found: sign in (a named profile, SSO, or environment credentials) or pass "
-                "--endpoint-url for a local backend"
-            )
-        except ClientError as exc:
-            _fail(describe_client_error(exc))
-        except BotoCoreError as exc:
-            _fail(f"cannot reach the backend: {exc}. Is the endpoint running (cutover local) and --endpoint-url right?")
         except KeyboardInterrupt:
             _fail(
                 "interrupted; progress so far is checkpointed, run the same command again to resume", EXIT_INTERRUPTED
             )
+        except Exception as exc:
+            message = describe_sdk_error(exc)
+            if message is None:
+                raise
+            _fail(message)
+
+
+def describe_sdk_error(exc: Exception) -> str | None:
+    """One line for a failure of the AWS SDK, or None if `exc` is not one.
+
+    botocore is looked up, never imported: if no command loaded it, the error cannot be its own.
+    """
+    errors = sys.modules.get("botocore.exceptions")
+    if errors is None:
+        return None
+    if isinstance(exc, errors.NoCredentialsError):
+        return "no AWS credentials found: configure a profile (AWS_PROFILE) or pass --endpoint-url for a local backend"
+    if isinstance(exc, errors.ClientError):
+        return describe_client_error(exc)
+    if isinstance(exc, errors.BotoCoreError):
+        return f"cannot reach the backend: {exc}. Is the endpoint running (cutover local) and --endpoint-url right?"
+    return None
 
 
 def describe_client_error(exc: ClientError) -> str:

@@ -6,31 +6,44 @@
 from __future__ import annotations
 
 import base64
+import sys
 import time
+import traceback
 import uuid
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
+# What API Gateway answers when the Lambda function itself fails (an unhandled exception):
+# https://docs.aws.amazon.com/lambda/latest/dg/services-apigateway-errors.html ("If the function runs
+# but returns an error ... API Gateway returns a 502 ... {"message": "Internal server error"}").
+FUNCTION_ERROR = {
+    "statusCode": 502,
+    "headers": {"Content-Type": "application/json"},
+    "body": '{"message": "Internal server error"}',
+}
 
 
 def to_event(
     method: str, target: str, headers: dict[str, str], body: bytes | None, stage: str = "local"
 ) -> dict[str, Any]:
-    """The v1 proxy event for one HTTP request (`target` is the request line's path + query)."""
+    """The v1 proxy event for one HTTP request (`target` is the request line's path + query).
+
+    `path` is kept percent-encoded, as API Gateway REST delivers it (the handler decodes a path
+    parameter once); query string parameters are decoded, as API Gateway does."""
     url = urlsplit(target)
     multi = parse_qs(url.query, keep_blank_values=True)
     return {
         "resource": "/{proxy+}",
-        "path": unquote(url.path),
+        "path": url.path,
         "httpMethod": method,
         "headers": dict(headers),
         "multiValueHeaders": {k: [v] for k, v in headers.items()},
         "queryStringParameters": {k: v[-1] for k, v in multi.items()} or None,
         "multiValueQueryStringParameters": multi or None,
-        "pathParameters": {"proxy": unquote(url.path).lstrip("/")},
+        "pathParameters": {"proxy": url.path.lstrip("/")},
         "stageVariables": None,
         "requestContext": {
             "resourcePath": "/{proxy+}",
@@ -81,6 +94,13 @@ def check_backend(clients: Any, tables: tuple[str, ...], parameter: str) -> None
     clients.ssm.get_parameter(Name=parameter)
 
 
+def _wire_target(target: str) -> str:
+    """The request line as sent: http.server decodes it as Latin-1, so raw UTF-8 bytes a client did
+    not percent-encode (curl sends them as typed) become escapes of those bytes again."""
+    raw = target.encode("latin-1", errors="replace")
+    return raw.decode("ascii") if raw.isascii() else quote(raw, safe="/%:@!$&'()*+,;=-._~?#[]")
+
+
 def make_server(handler: Handler, port: int, host: str = "127.0.0.1") -> BridgeServer:
     """An HTTP server (not yet serving) that feeds every request to `handler` as a v1 event."""
 
@@ -88,7 +108,11 @@ def make_server(handler: Handler, port: int, host: str = "127.0.0.1") -> BridgeS
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else None
-            response = handler(to_event(self.command, self.path, dict(self.headers.items()), body))
+            try:
+                response = handler(to_event(self.command, _wire_target(self.path), dict(self.headers.items()), body))
+            except Exception:  # noqa: BLE001 - answered as API Gateway does, not a dropped connection
+                traceback.print_exc(file=sys.stderr)
+                response = FUNCTION_ERROR
             payload = response.get("body") or ""
             data = base64.b64decode(payload) if response.get("isBase64Encoded") else payload.encode()
             self.send_response(int(response.get("statusCode", 500)))

@@ -1,8 +1,11 @@
 """The CDK app: `python -m infra.app` (what cdk.json runs) or `build_app(context)` in tests.
 
-Per stage: `<service>-<stage>-stateful`, `-replication`, `-api` (+ `-network` with vpc=true).
+Per stage: `<service>-<stage>-stateful`, `-replication`, `-api` (+ `-network` with vpc=true). The
+migration definition (`-c migration=module:attribute`, default CUTOVER_MIGRATION, [tool.cutover],
+else the seed) is read once, in `StageConfig.from_context`; the `-api` stack is the seed's example
+application and is only built for the seed or with `-c api=true` (infra/stacks/api.py).
 Tags go on everything; cdk-nag AwsSolutions runs as a CDK policy-validation plugin (cdk-nag 3.x
-form) so an unacknowledged finding fails `cdk synth`; outside dev the RetentionCheck plugin
+form) so an unacknowledged finding fails `cdk synth`; outside the development class the RetentionCheck plugin
 (infra/retention.py) fails synth if a synthesized template could delete state.
 """
 
@@ -53,17 +56,20 @@ def build_stacks(app: App, config: StageConfig) -> dict[str, Stack]:
         env=env,
         description="cutover: replicator, distributed backfill, alarms",
     )
-    stacks["api"] = ApiStack(
-        app,
-        f"{prefix}-api",
-        config=config,
-        placement=placement,
-        env=env,
-        description="cutover: REST API (IAM auth) over legacy/v3 by read-source flag",
-    )
+    if config.api:
+        stacks["api"] = ApiStack(
+            app,
+            f"{prefix}-api",
+            config=config,
+            placement=placement,
+            env=env,
+            description="cutover: REST API (IAM auth) over legacy/v3 by read-source flag",
+        )
     for role in ("replication", "api"):
-        stacks[role].add_stack_dependency(stacks["stateful"], "reads tables and the flag by name")
-    stacks["api"].add_stack_dependency(stacks["replication"], "its alarms notify the replication stack's topic")
+        if role in stacks:
+            stacks[role].add_stack_dependency(stacks["stateful"], "reads tables and the flag by name")
+    if "api" in stacks:
+        stacks["api"].add_stack_dependency(stacks["replication"], "its alarms notify the replication stack's topic")
     for stack in stacks.values():
         for key, value in (
             ("Service", config.service),

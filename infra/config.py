@@ -2,19 +2,39 @@
 
 Why: a deploy with a missing or malformed value must fail at `cdk synth` on a laptop, not at
 3 a.m. in CloudFormation. Dev defaults live under the `devDefaults` context key in cdk.json and
-are applied ONLY when stage is dev, so a staging/prod deploy can never silently inherit them.
+are applied ONLY to the stage named dev (not to every development-class stage: they name dev's
+legacy tables), so no other deploy can silently inherit them.
+
+The stage is any name cutover.stages accepts (`-c stage=qa`); its protection follows its class
+(`-c stageClass=development|staging|production`, else the name's known class, else production).
+The migration definition is chosen by `-c migration=module:attribute` (default: the loader's,
+i.e. CUTOVER_MIGRATION, `[tool.cutover]`, else the seed) and read ONCE here; every stack builds
+from it. The legacy tables are given per source role of that definition:
+`legacyTables` and `legacyStreamArns`, each either a JSON object (`{"<role>": "<value>"}`, as in
+cdk.json) or `role=value,role=value` (what a shell passes through `-c` without quoting trouble).
 """
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Set
+from dataclasses import dataclass, field
 from typing import Any
 
 from cutover.errors import ConfigError
+from cutover.migration import Migration, MigrationError
+from cutover.migration_loader import DEFAULT_SPEC, load_migration, resolve_spec
 from cutover.names import Names
-from cutover.settings import NAME_RE, STAGES
+from cutover.stages import (
+    DEVELOPMENT,
+    NAME_RE,
+    NAME_RULE,
+    PRODUCTION,
+    class_problem,
+    prefix_problem,
+    stage_class,
+)
 
 STREAM_ARN_RE = re.compile(
     r"^arn:(aws[a-z-]*):dynamodb:([a-z0-9-]+):(\d{12}):table/([A-Za-z0-9_.-]{3,255})"
@@ -27,19 +47,33 @@ REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 TRUE = ("true", "1", "yes")
 FALSE = ("false", "0", "no", "")
 VAULT_LOCKS = ("off", "governance", "compliance")
+STREAM_HINT = "arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/YYYY-MM-DDTHH:MM:SS.mmm"
+# The seed's per-table keys, replaced by the per-role maps: refused so an old command line fails loudly.
+RETIRED = ("legacyUsersTable", "legacyOrdersTable", "legacyUsersStreamArn", "legacyOrdersStreamArn")
+
+
+def _seed() -> Migration:
+    return load_migration(DEFAULT_SPEC)
 
 
 @dataclass(frozen=True)
 class StageConfig:
-    """Everything a stage's stacks need; built only through `StageConfig.from_context`."""
+    """Everything a stage's stacks need; built only through `StageConfig.from_context`.
+
+    `legacy_tables` / `legacy_stream_arns` are (role, value) pairs in the definition's order.
+    `migration_spec` is what the Lambdas get as CUTOVER_MIGRATION: None for the seed (their
+    default), else the `module:attribute` synth loaded, whose package is bundled with them.
+    """
 
     stage: str
     service: str
-    legacy_users_table: str
-    legacy_orders_table: str
-    legacy_users_stream_arn: str
-    legacy_orders_stream_arn: str
+    legacy_tables: tuple[tuple[str, str], ...]
+    legacy_stream_arns: tuple[tuple[str, str], ...]
     cost_center: str
+    stage_class: str = PRODUCTION  # development | staging | production (cutover.stages)
+    migration: Migration = field(default_factory=_seed, compare=False)
+    migration_spec: str | None = None
+    api: bool = True  # the seed's example API (infra/stacks/api.py): by default only for the seed
     data_classification: str = "confidential"
     vpc: bool = False
     parallelization_factor: int = 1
@@ -53,28 +87,49 @@ class StageConfig:
 
     @property
     def names(self) -> Names:
-        return Names(self.service, self.stage)
+        return Names(self.service, self.stage, legacy=self.legacy_tables, migration=self.migration)
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """The migration's source roles, in the definition's order."""
+        return self.migration.roles
+
+    @property
+    def migration_module(self) -> str | None:
+        """The module the definition lives in (bundled into every Lambda), or None for the seed."""
+        return None if self.migration_spec is None else self.migration_spec.partition(":")[0]
+
+    def source_tables(self) -> dict[str, str]:
+        """role -> legacy table name, in the definition's order."""
+        return dict(self.legacy_tables)
+
+    def legacy_table(self, role: str) -> str:
+        return dict(self.legacy_tables)[role]
+
+    def legacy_stream_arn(self, role: str) -> str:
+        return dict(self.legacy_stream_arns)[role]
+
+    def legacy_table_arn(self, role: str) -> str:
+        """`arn:...:table/NAME/stream/TS` -> `arn:...:table/NAME` (exact, for IAM)."""
+        return self.legacy_stream_arn(role).split("/stream/")[0]
 
     @property
     def is_prod(self) -> bool:
-        return self.stage == "prod"
+        """Production's class: termination protection, 30-day backups, longer log retention."""
+        return self.stage_class == PRODUCTION
 
     @property
     def retain(self) -> bool:
-        """Stateful resources survive stack deletion everywhere except dev."""
-        return self.stage != "dev"
+        """Stateful resources survive stack deletion, deletion-protected, in every class but development."""
+        return self.stage_class != DEVELOPMENT
 
     @property
     def point_in_time_recovery(self) -> bool:
-        return self.stage != "dev"
+        return self.stage_class != DEVELOPMENT
 
     @property
     def backup_retention_days(self) -> int:
         return 30 if self.is_prod else 7
-
-    def legacy_table_arn(self, stream_arn: str) -> str:
-        """`arn:...:table/NAME/stream/TS` -> `arn:...:table/NAME` (exact, for IAM)."""
-        return stream_arn.split("/stream/")[0]
 
     @classmethod
     def from_context(cls, get: Callable[[str], Any]) -> StageConfig:
@@ -82,22 +137,26 @@ class StageConfig:
         stage = _text(get("stage"))
         raw: dict[str, Any] = {}
         defaults = get("devDefaults") if stage == "dev" else None
+        from_defaults: set[str] = set()
         for key in _KEYS:
             value = get(key)
             if value is None and isinstance(defaults, Mapping):
                 value = defaults.get(key)
+                if value is not None:
+                    from_defaults.add(key)
             raw[key] = value
-        return _parse(raw)
+        return _parse(raw, from_defaults)
 
 
 # every context key the app reads (plus devDefaults, which supplies any of them for dev only)
 _KEYS = (
     "stage",
+    "stageClass",
     "service",
-    "legacyUsersTable",
-    "legacyOrdersTable",
-    "legacyUsersStreamArn",
-    "legacyOrdersStreamArn",
+    "migration",
+    "legacyTables",
+    "legacyStreamArns",
+    "api",
     "costCenter",
     "dataClassification",
     "vpc",
@@ -110,6 +169,7 @@ _KEYS = (
     "apiGatewayCloudWatchRole",
     "backupVaultLock",
     "powertoolsLayerVersion",  # retired: read only to refuse it (the layer follows the pinned version)
+    *RETIRED,  # retired: read only to refuse them (the legacy tables are given per source role)
 )
 
 
@@ -127,7 +187,88 @@ def _int(raw: Mapping[str, Any], key: str, default: int, low: int, high: int, pr
     return int(value)
 
 
-def _parse(raw: Mapping[str, Any]) -> StageConfig:
+def _role_map(value: Any, key: str, problems: list[str]) -> dict[str, Any]:
+    """A per-role context value: a mapping (cdk.json), a JSON object, or `role=value,role=value` (-c)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return {}
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("{"):
+            try:
+                value = json.loads(text)
+            except ValueError:
+                problems.append(f"{key}={text!r} is not a JSON object: write {key}=ROLE=VALUE,ROLE=VALUE")
+                return {}
+        else:
+            pairs = [part.partition("=") for part in text.split(",") if part.strip()]
+            if any(not sep or not role.strip() for role, sep, _ in pairs):
+                problems.append(f"{key}={text!r} is malformed (expected ROLE=VALUE,ROLE=VALUE or a JSON object)")
+                return {}
+            value = {role.strip(): item.strip() for role, _, item in pairs}
+    if not isinstance(value, Mapping):
+        problems.append(f'{key}={value!r} must map each source role to a value ({{"<role>": "..."}})')
+        return {}
+    return dict(value)
+
+
+def _migration(raw: Mapping[str, Any], problems: list[str]) -> tuple[Migration | None, str | None]:
+    """The definition synth builds from, and the CUTOVER_MIGRATION value (None for the seed)."""
+    spec = _text(raw.get("migration")) or None
+    try:
+        migration = load_migration(spec)
+        seed = load_migration(DEFAULT_SPEC)
+    except MigrationError as error:
+        problems.append(f"migration: {error}")
+        return None, None
+    return migration, None if migration is seed else resolve_spec(spec).spec
+
+
+def _legacy(
+    raw: Mapping[str, Any], migration: Migration, from_defaults: Set[str], problems: list[str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Per source role: the legacy table and its stream ARN, each checked, and checked to agree."""
+    roles = migration.roles
+    found: dict[str, dict[str, str]] = {}
+    for key, ok, hint in (
+        ("legacyTables", lambda v: bool(TABLE_NAME_RE.match(v)), "a DynamoDB table name"),
+        ("legacyStreamArns", lambda v: bool(STREAM_ARN_RE.match(v)), STREAM_HINT),
+    ):
+        given = _role_map(raw.get(key), key, problems)
+        unknown = sorted(set(given) - set(roles))
+        if unknown and key not in from_defaults:  # cdk.json's dev defaults may name another migration's roles
+            problems.append(
+                f"{key} names {', '.join(map(repr, unknown))}, not a source of migration {migration.name!r} "
+                f"(its roles: {', '.join(roles)})"
+            )
+        values: dict[str, str] = {}
+        for role in roles:
+            value = _text(given.get(role))
+            if value == "":
+                problems.append(f"{key}.{role} is missing (expected {hint})")
+            elif not ok(value):
+                problems.append(f"{key}.{role}={value!r} is malformed (expected {hint})")
+            values[role] = value
+        found[key] = values
+    tables, streams = found["legacyTables"], found["legacyStreamArns"]
+    for role in roles:
+        match = STREAM_ARN_RE.match(streams[role])
+        if match and tables[role] and match.group(4) != tables[role]:
+            problems.append(
+                f"legacyStreamArns.{role} belongs to table {match.group(4)!r}, not legacyTables.{role}={tables[role]!r}"
+            )
+    by_table: dict[str, list[str]] = {}
+    for role, table in tables.items():
+        if table:
+            by_table.setdefault(table, []).append(role)
+    for table, shared in by_table.items():
+        if len(shared) > 1:
+            problems.append(
+                f"legacyTables gives {table!r} to {' and '.join(shared)}: each source role has its own table"
+            )
+    return tables, streams
+
+
+def _parse(raw: Mapping[str, Any], from_defaults: Set[str] = frozenset()) -> StageConfig:
     problems: list[str] = []
 
     def need(key: str, ok: Callable[[str], bool], hint: str) -> str:
@@ -138,35 +279,38 @@ def _parse(raw: Mapping[str, Any]) -> StageConfig:
             problems.append(f"{key}={value!r} is malformed (expected {hint})")
         return value
 
-    stage = need("stage", lambda v: v in STAGES, "|".join(STAGES))
-    service = need("service", lambda v: bool(NAME_RE.match(v)), "lower-case letters, digits and '-'")
-    tables = {
-        k: need(k, lambda v: bool(TABLE_NAME_RE.match(v)), "a DynamoDB table name")
-        for k in ("legacyUsersTable", "legacyOrdersTable")
-    }
-    streams = {
-        k: need(
-            k,
-            lambda v: bool(STREAM_ARN_RE.match(v)),
-            "arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/YYYY-MM-DDTHH:MM:SS.mmm",
-        )
-        for k in ("legacyUsersStreamArn", "legacyOrdersStreamArn")
-    }
-    for table_key, stream_key in (
-        ("legacyUsersTable", "legacyUsersStreamArn"),
-        ("legacyOrdersTable", "legacyOrdersStreamArn"),
+    stage = need("stage", lambda v: bool(NAME_RE.match(v)), NAME_RULE)
+    service = need("service", lambda v: bool(NAME_RE.match(v)), NAME_RULE)
+    explicit_class = _text(raw.get("stageClass")).lower() or None
+    for problem in (
+        prefix_problem(service, stage) if NAME_RE.match(stage) and NAME_RE.match(service) else None,
+        class_problem(stage, explicit_class),
     ):
-        match = STREAM_ARN_RE.match(streams[stream_key])
-        if match and tables[table_key] and match.group(4) != tables[table_key]:
-            problems.append(f"{stream_key} belongs to table {match.group(4)!r}, not {table_key}={tables[table_key]!r}")
+        if problem:
+            problems.append(problem.replace("stage class ", "stageClass=", 1))
+    for key in RETIRED:
+        if _text(raw.get(key)) and key not in from_defaults:
+            problems.append(
+                f"{key} is no longer accepted: the legacy tables are given per source role, "
+                "-c legacyTables=ROLE=TABLE,... -c legacyStreamArns=ROLE=STREAM_ARN,..."
+            )
+    migration, migration_spec = _migration(raw, problems)
+    tables: dict[str, str] = {}
+    streams: dict[str, str] = {}
+    if migration is not None:
+        tables, streams = _legacy(raw, migration, from_defaults, problems)
     cost_center = need("costCenter", lambda v: len(v) <= 128, "a cost-center tag value")
     classification = _text(raw.get("dataClassification")) or "confidential"
     flags = {}
-    for key in ("vpc", "apiGatewayCloudWatchRole"):
+    for key in ("vpc", "apiGatewayCloudWatchRole", "api"):
         text = _text(raw.get(key)).lower()
         if text not in TRUE + FALSE:
             problems.append(f"{key}={text!r} must be true or false")
         flags[key] = text in TRUE
+    # The example API serves the seed's schema: deployed for the seed unless -c api=false, for any
+    # other definition only with -c api=true.
+    api_text = _text(raw.get("api")).lower()
+    api = flags["api"] if api_text else migration_spec is None
     lock = _text(raw.get("backupVaultLock")).lower() or "off"
     if lock not in VAULT_LOCKS:
         problems.append(f"backupVaultLock={lock!r} must be one of {'|'.join(VAULT_LOCKS)}")
@@ -189,7 +333,7 @@ def _parse(raw: Mapping[str, Any]) -> StageConfig:
         "backfill_max_concurrency": _int(raw, "backfillMaxConcurrency", 10, 1, 1000, problems),
         "iterator_age_alarm_seconds": _int(raw, "iteratorAgeAlarmSeconds", 300, 1, 86400, problems),
     }
-    if problems:
+    if problems or migration is None:
         raise ConfigError(
             "CDK context is invalid: "
             + "; ".join(problems)
@@ -197,12 +341,14 @@ def _parse(raw: Mapping[str, Any]) -> StageConfig:
         )
     return StageConfig(
         stage=stage,
+        stage_class=stage_class(stage, explicit_class),
         service=service,
-        legacy_users_table=tables["legacyUsersTable"],
-        legacy_orders_table=tables["legacyOrdersTable"],
-        legacy_users_stream_arn=streams["legacyUsersStreamArn"],
-        legacy_orders_stream_arn=streams["legacyOrdersStreamArn"],
+        legacy_tables=tuple(tables.items()),
+        legacy_stream_arns=tuple(streams.items()),
         cost_center=cost_center,
+        migration=migration,
+        migration_spec=migration_spec,
+        api=api,
         data_classification=classification,
         vpc=flags["vpc"],
         api_gateway_cloudwatch_role=flags["apiGatewayCloudWatchRole"],

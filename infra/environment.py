@@ -22,14 +22,14 @@ from cutover.errors import ConfigError
 _TOKEN = re.compile(r"\$\{Token\[[^\]]*\]\}")
 
 
-def build_environment(env: FunctionEnv, values: Mapping[str, str], stage: str) -> dict[str, str]:
-    """Apply stage defaults, validate, and return the function's environment.
+def build_environment(env: FunctionEnv, values: Mapping[str, str], stage_class: str) -> dict[str, str]:
+    """Apply the stage class's defaults, validate, and return the function's environment.
 
     Raises:
         ConfigError: naming every missing/malformed variable or unresolved `${...}` placeholder,
             or any variable that is not declared (a typo would otherwise be silently ignored).
     """
-    full = env.with_defaults(values, stage)
+    full = env.with_defaults(values, stage_class)
     declared = {v.name for v in env.variables}
     problems = [
         f"{name} is not declared for {env.function} (add it to cutover/environment.py)"

@@ -5,8 +5,9 @@ Why a validation plugin and not an Aspect: an Aspect sees each construct's remov
 a deletable table. This plugin reads the template files CloudFormation will receive, after every
 override, so what it approves is what gets deployed. Synthesis fails naming each offender.
 
-It runs for every stage whose data must survive (staging and prod: `StageConfig.retain`); dev is
-disposable by design (seeded data, DESTROY so a sandbox can be torn down).
+It runs for every stage whose data must survive (the staging and production classes, which every
+stage name the mapping does not know falls into: `StageConfig.retain`); a development-class stage
+is disposable by design (seeded data, DESTROY so a sandbox can be torn down).
 """
 
 from __future__ import annotations

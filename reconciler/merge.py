@@ -18,6 +18,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from cutover import transform_secrets
 from cutover.clients import Clients
 from cutover.clock import parse_iso, utc_now
 from cutover.coldstart import ColdStart
@@ -25,9 +26,9 @@ from cutover.environment import RECONCILE_RUN_ENV
 from cutover.errors import ConfigError, CutoverError
 from cutover.settings import Settings
 from cutover.state import ReportStore
-from cutover.tables import Tables
+from cutover.tables import Tables, source_tables_of
 from reconciler.checker import Checker
-from reconciler.partials import MAX_SEGMENTS, PARTS, RunStore, difference_from_dict
+from reconciler.partials import MAX_SEGMENTS, RunStore, difference_from_dict, part_names
 from reconciler.report import SHOWN, DifferenceSink, ReconcileReport
 from reconciler.run import evidence_at_start, record_report
 from reconciler.sweep import sweep_quarantine
@@ -46,8 +47,13 @@ class Runtime:
 
 
 def _build(env: dict[str, str], clients: Clients) -> Runtime:
-    settings = replace(clients.settings, users_table=env["USERS_TABLE"], orders_table=env["ORDERS_TABLE"])
+    settings = replace(
+        clients.settings,
+        legacy_tables=tuple(sorted(source_tables_of(env).items())),
+        migration=env.get("CUTOVER_MIGRATION") or None,
+    )
     tables = Tables.from_env(env)
+    transform_secrets.bind_clients(tables.migration, clients)
     if Tables.from_names(settings.names) != tables:
         raise ConfigError(
             f"reconcile-run: the environment's tables {tables} are not the names {settings.names.describe()} "
@@ -75,7 +81,8 @@ def begin(
     }
     if not store.put_header_once(header):
         header = store.header() or header
-    items = [{"part": part, "segment": seg} for part in PARTS for seg in range(int(header["segments"]))]
+    segment_numbers = range(int(header["segments"]))
+    items = [{"part": part, "segment": seg} for part in part_names(settings.names.roles) for seg in segment_numbers]
     return {"started_at": header["started_at"], "items": items}
 
 
@@ -86,7 +93,7 @@ def merge(tables: Tables, client: Any, run_id: str) -> ReconcileReport:
     if header is None:
         raise UnfinishedRunError(f"reconcile run {run_id} has no header: it was never begun (start it again)")
     parts = store.parts()
-    expected = [(part, seg) for part in PARTS for seg in range(int(header["segments"]))]
+    expected = [(part, seg) for part in part_names(tables.roles) for seg in range(int(header["segments"]))]
     unfinished = [f"{p}#{s}" for p, s in expected if not (parts.get((p, s)) and parts[(p, s)].done)]
     if unfinished:
         raise UnfinishedRunError(
@@ -110,7 +117,7 @@ def merge(tables: Tables, client: Any, run_id: str) -> ReconcileReport:
         f"dynamodb://{tables.reports}/{store.diff_pk}",
         bool(header["repair"]),
         _seconds(started_at, finished_at),
-        [difference_from_dict(d) for d in shown],
+        [difference_from_dict(d, tables.migration) for d in shown],
     )
     report.run_id, report.evidence = run_id, dict(header["evidence"])
     record_report(ReportStore(client, tables.reports), report)

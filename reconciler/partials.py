@@ -15,23 +15,38 @@ crash overwrites the chunks its first attempt left, and chunks no checkpoint cou
 
 from __future__ import annotations
 
+import base64
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
+from decimal import Decimal
 from functools import partial
 from typing import Any
 
 from cutover.codec import from_ddb
-from cutover.names import SOURCES
+from cutover.migration import Migration
+from cutover.migration_loader import load_migration
 from cutover.retry import call_with_retry
 from cutover.state import CheckpointStore
 from reconciler.report import COUNT_NAMES, Difference, ReconcileReport, json_default
 
 V3_PART = "v3"
-PARTS = (*SOURCES, V3_PART)  # legacy users, legacy orders, then v3 -> legacy
 HEADER, REPORT = "header", "report"
 CHUNK_BYTES = 300_000  # a chunk item stays well under DynamoDB's 400 KB item size limit
-MAX_SEGMENTS = 1000  # 3 x segments map items must fit the 256 KB state payload
+MAX_SEGMENTS = 1000  # (sources + 1) x segments map items must fit the 256 KB state payload
+
+
+def part_names(roles: Iterable[str]) -> tuple[str, ...]:
+    """The parts of a run: one per source role (legacy -> v3), in the definition's order, then v3 -> legacy."""
+    return (*roles, V3_PART)
+
+
+def __getattr__(name: str) -> Any:
+    """`PARTS`, temporarily: the parts of the process's default definition, for callers not yet moved
+    to `part_names(tables.roles)` (cutover_cli/remote_watch.py). Wrong for a run given --migration."""
+    if name == "PARTS":
+        return part_names(load_migration().roles)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def run_pk(run_id: str) -> str:
@@ -165,22 +180,37 @@ def _chunked(differences: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return chunks
 
 
-def difference_from_dict(doc: dict[str, Any]) -> Difference:
-    """A stored difference (`Difference.to_dict`) back as a value."""
+def difference_from_dict(doc: dict[str, Any], migration: Migration | None = None) -> Difference:
+    """A stored difference (`Difference.to_dict`) back as a value; its target key in the definition's
+    key order, each value of its declared type again (JSON keeps numbers and base64 text)."""
     key = doc.get("v3_key")
+    target = (migration or load_migration()).target
     return Difference(
         doc["kind"],
         doc.get("source"),
         doc.get("source_key"),
-        None if key is None else (key["userId"], key["recordType"]),
+        None if key is None else tuple(_typed(key.get(k.name), k.type) for k in target.keys),
         doc.get("detail", ""),
         doc.get("attributes") or {},
         doc.get("repaired"),
         bool(doc.get("remaining", True)),
+        target.key_names,
     )
 
 
-def report_from_dict(doc: dict[str, Any]) -> ReconcileReport:
+def _typed(value: Any, kind: str) -> Any:
+    """A key value as JSON stored it, back as DynamoDB's type: N -> Decimal, B (base64 text) -> bytes."""
+    if kind == "N" and isinstance(value, (int, float, str)) and not isinstance(value, bool):
+        return Decimal(str(value))
+    if kind == "B" and isinstance(value, str):
+        try:
+            return base64.b64decode(value, validate=True)
+        except ValueError:
+            return value
+    return value
+
+
+def report_from_dict(doc: dict[str, Any], migration: Migration | None = None) -> ReconcileReport:
     """The merged report stored under `report` (`ReconcileReport.to_dict`) back as a value."""
     report = ReconcileReport(
         doc["started_at"],
@@ -190,7 +220,7 @@ def report_from_dict(doc: dict[str, Any]) -> ReconcileReport:
         doc.get("report_path"),
         bool(doc.get("repair")),
         float(doc.get("seconds", 0.0)),
-        [difference_from_dict(d) for d in doc.get("differences_shown", [])],
+        [difference_from_dict(d, migration) for d in doc.get("differences_shown", [])],
     )
     report.run_id, report.evidence = str(doc.get("run_id", "")), dict(doc.get("at_start") or {})
     return report

@@ -18,11 +18,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from cutover.codec import json_default
+from cutover.migration_loader import load_migration
 
 SHOWN = 20
 COUNT_NAMES = (
     "compared",
     "v3_checked",
+    "not_migrated",
     "missing",
     "extra",
     "different",
@@ -38,20 +40,33 @@ DIFFERENCE_COUNTS = ("missing", "extra", "different", "unquarantined")
 @dataclass
 class Difference:
     kind: str  # missing | extra | different | unquarantined_bad_item
-    source: str | None  # users | orders (None: a v3 item no source could ever produce)
-    source_key: str | None
-    v3_key: tuple[str, str] | None
+    source: str | None  # the source role (None: a v3 item no source of the migration wrote)
+    source_key: str | None  # the source item's key text (`Migration.source_key_text`)
+    v3_key: tuple[Any, ...] | None  # the target key's values, (hash[, range])
     detail: str = ""
     attributes: dict[str, dict[str, Any]] = field(default_factory=dict)
     repaired: bool | None = None  # None: --repair not requested
     remaining: bool = True  # still differs after the (optional) repair and re-check
+    key_names: tuple[str, ...] | None = None  # the target's key attributes (None: the process's definition)
+
+    def v3_key_dict(self) -> dict[str, Any] | None:
+        """The target key by attribute name, as the report file stores it."""
+        if self.v3_key is None:
+            return None
+        names = self.key_names if self.key_names is not None else load_migration().target.key_names
+        return dict(zip(names, self.v3_key, strict=True))
+
+    @property
+    def v3_key_text(self) -> str:
+        """The target key as one line shows it: its values joined by `/`, or `-`."""
+        return "-" if self.v3_key is None else "/".join(str(json_default(v)) for v in self.v3_key)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
             "source": self.source,
             "source_key": self.source_key,
-            "v3_key": None if self.v3_key is None else {"userId": self.v3_key[0], "recordType": self.v3_key[1]},
+            "v3_key": self.v3_key_dict(),
             "detail": self.detail,
             "attributes": self.attributes,
             "repaired": self.repaired,

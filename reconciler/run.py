@@ -24,7 +24,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 from cutover.clients import Clients
 from cutover.clock import utc_now
 from cutover.errors import ConfigError, InvalidSegmentError
-from cutover.names import SOURCES
 from cutover.progress import NullProgress, ProgressSink, item_count
 from cutover.retry import call_with_retry
 from cutover.settings import Settings
@@ -81,7 +80,7 @@ def run_reconcile(
     checker = Checker(client, tables, sink, repair)
     try:
         with progress or NullProgress() as bars:
-            for source in SOURCES:
+            for source in tables.roles:
                 bars.add_table(f"legacy {source}", item_count(client, tables.source_table(source)))
             bars.add_table("v3", item_count(client, tables.v3))
             if merge:
@@ -117,7 +116,7 @@ def _reconcile_by_pages(
     with ThreadPoolExecutor(max(1, workers), thread_name_prefix="reconcile") as pool:
         futures = [
             pool.submit(check_legacy_segment, checker, source, seg, segments, sample, advance, page_size)
-            for source in SOURCES
+            for source in checker.tables.roles
             for seg in range(segments)
         ]
         futures += [
@@ -145,7 +144,7 @@ def evidence_at_start(settings: Settings, clients: Clients) -> dict[str, Any]:
     names = settings.names
     positions = PositionStore(
         CheckpointStore(clients.dynamodb, names.checkpoints_table),
-        tables={s: names.source_table(s) for s in SOURCES},
+        tables=names.source_tables(),
     )
     try:
         lags = positions.source_lags()

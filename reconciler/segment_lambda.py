@@ -1,26 +1,31 @@
 """Lambda adapter: one segment of one reconcile direction per invocation (a distributed map item).
 
-Event: {"run_id": "...", "part": "users"|"orders"|"v3", "segment": K, "segments": N,
-"sample": F|null, "repair": bool}. `users`/`orders` run `check_legacy_segment` (legacy -> v3) and
-`v3` runs `check_v3_segment` (v3 -> legacy), exactly the functions a local run uses. After every
+Event: {"run_id": "...", "part": "<source role>"|"v3", "segment": K, "segments": N,
+"sample": F|null, "repair": bool}. A source role's part runs `check_legacy_segment` (legacy -> v3)
+and `v3` runs `check_v3_segment` (v3 -> legacy), exactly the functions a local run uses. After every
 page the part's cursor, counts and that page's differences are stored (reconciler.partials); about
 `SAFETY_SECONDS` before the timeout it returns {"done": false} and the state machine invokes it
-again, resuming at the saved cursor. The environment is validated at the first invocation.
+again, resuming at the saved cursor. The environment is validated at the first invocation, when
+the migration definition (CUTOVER_MIGRATION, else the seed) and its transform secrets are bound.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from cutover import transform_secrets
+from cutover.clients import Clients
 from cutover.coldstart import ColdStart
 from cutover.environment import RECONCILE_SEGMENT_ENV
 from cutover.errors import ConfigError
+from cutover.migration_loader import load_migration
 from cutover.tables import Tables
 from reconciler.checker import Checker
-from reconciler.partials import MAX_SEGMENTS, PARTS, V3_PART, PartProgress, RunStore
+from reconciler.partials import MAX_SEGMENTS, V3_PART, PartProgress, RunStore, part_names
 from reconciler.report import Difference, DifferenceSink
 from reconciler.scan import check_legacy_segment, check_v3_segment
 
@@ -34,12 +39,13 @@ class Runtime:
     logger: Logger
 
 
-cold_start: ColdStart[Runtime] = ColdStart(
-    RECONCILE_SEGMENT_ENV,
-    lambda env, clients: Runtime(
-        Tables.from_env(env), clients.dynamodb, Logger(service=env["POWERTOOLS_SERVICE_NAME"])
-    ),
-)
+def _build(env: dict[str, str], clients: Clients) -> Runtime:
+    tables = Tables.from_env(env)
+    transform_secrets.bind_clients(tables.migration, clients)
+    return Runtime(tables, clients.dynamodb, Logger(service=env["POWERTOOLS_SERVICE_NAME"]))
+
+
+cold_start: ColdStart[Runtime] = ColdStart(RECONCILE_SEGMENT_ENV, _build)
 
 
 @dataclass(frozen=True)
@@ -52,8 +58,9 @@ class PartEvent:
     repair: bool
 
 
-def parse_event(event: dict[str, Any]) -> PartEvent:
-    """Validate the map item at the edge; raises ConfigError naming the bad field."""
+def parse_event(event: dict[str, Any], roles: Sequence[str] | None = None) -> PartEvent:
+    """Validate the map item at the edge (`part`: one of the migration's source `roles`, default the
+    process's definition's, or v3); raises ConfigError naming the bad field."""
     try:
         run_id, part = str(event["run_id"]), str(event["part"])
         segment, segments = int(event["segment"]), int(event["segments"])
@@ -63,8 +70,9 @@ def parse_event(event: dict[str, Any]) -> PartEvent:
             f"reconcile segment event {event!r} needs run_id, part, segment and segments (integers), "
             f"and sample a fraction or null: {exc}"
         ) from exc
-    if part not in PARTS:
-        raise ConfigError(f"reconcile segment event part {part!r} is not one of {', '.join(PARTS)}")
+    known = part_names(load_migration().roles if roles is None else roles)
+    if part not in known:
+        raise ConfigError(f"reconcile segment event part {part!r} is not one of {', '.join(known)}")
     if not 0 <= segment < segments <= MAX_SEGMENTS:
         raise ConfigError(f"reconcile segment {segment} of {segments}: need 0 <= segment < segments <= {MAX_SEGMENTS}")
     if sample is not None and not 0 < sample <= 1:
@@ -150,7 +158,7 @@ def run_part(tables: Tables, client: Any, item: PartEvent, remaining: Any) -> Pa
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     rt = cold_start.get()
-    item = parse_event(event)
+    item = parse_event(event, rt.tables.roles)
 
     def remaining() -> float:
         return context.get_remaining_time_in_millis() / 1000.0 - SAFETY_SECONDS

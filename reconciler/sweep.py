@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from functools import partial
 
 from cutover.codec import from_ddb
-from cutover.names import SOURCES
 from cutover.retry import call_with_retry
 from cutover.scan import scan_pages
 from reconciler.checker import Checker
@@ -26,7 +25,7 @@ from replicator.v3_writer import version_of
 def sweep_quarantine(checker: Checker, sample: float | None) -> None:
     for entry in _open_entries(checker):
         if (
-            entry.source not in SOURCES
+            entry.source not in checker.tables.roles
             or entry.key.startswith("<no key")
             or not sampled(entry.source, entry.key, sample)
         ):
@@ -34,11 +33,12 @@ def sweep_quarantine(checker: Checker, sample: float | None) -> None:
         snap = checker.snapshot(entry.source, entry.key)
         resolved_by = entry.version
         if snap.legacy is not None:
-            if snap.error is not None or not snap.stable or snap.expected is None:
+            if snap.error is not None or not snap.stable:
                 continue  # still bad (or changing): stays open
-            if legacy_finding(snap.expected, snap.actual) is not None:
+            if any(legacy_finding(expected, actual) is not None for expected, actual in snap.pairs()):
                 continue  # good now, but v3 does not show it yet (direction 1 reports/repairs that)
-            resolved_by = version_of(snap.actual) or entry.version
+            # every target item matches (none, if the definition no longer migrates it): the highest version seen
+            resolved_by = max((v for a in snap.actual if (v := version_of(a))), default="") or entry.version
         if call_with_retry(partial(checker.quarantine.resolve, entry.source, entry.key, entry.version, resolved_by)):
             checker.sink.count("quarantine_resolved")
 

@@ -22,6 +22,7 @@ class ApplyResult:
     written: int = 0
     skipped: int = 0
     tombstoned: int = 0
+    tombstoned_live: int = 0  # of `tombstoned`: those that replaced a live item (v3 stopped serving it)
     quarantined: int = 0
     resolved: int = 0
 
@@ -29,6 +30,7 @@ class ApplyResult:
         self.written += other.written
         self.skipped += other.skipped
         self.tombstoned += other.tombstoned
+        self.tombstoned_live += other.tombstoned_live
         self.quarantined += other.quarantined
         self.resolved += other.resolved
 
@@ -44,10 +46,12 @@ def apply_plan(
     result = ApplyResult()
     change = plan.change
     for tomb in plan.tombstones:
-        if writer.tombstone(tomb.key, change.version, change.source_ref) is Outcome.WRITTEN:
-            result.tombstoned += 1
-        else:
+        outcome = writer.tombstone(tomb.key, change.version, change.source_ref)
+        if outcome is Outcome.SKIPPED:
             result.skipped += 1
+        else:
+            result.tombstoned += 1
+            result.tombstoned_live += outcome is Outcome.REPLACED_LIVE
     for put in plan.puts:
         if writer.put(put.item, change.version, change.source_ref) is Outcome.WRITTEN:
             result.written += 1

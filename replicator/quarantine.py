@@ -55,7 +55,8 @@ class QuarantineEntry:
             "table": self.table,
             "reason": self.reason,
             "detail": self.detail,
-            "raw": json.dumps(self.raw, sort_keys=True),
+            # binaries as base64 text, the form `from_ddb` reads back (as in Lambda's event JSON)
+            "raw": json.dumps(self.raw, sort_keys=True, default=json_default),
             "version": self.version,
             "origin": self.origin,
             "seenAt": self.seen_at,

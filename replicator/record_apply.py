@@ -106,8 +106,10 @@ class RecordApplier:
         for put in the_plan.puts:
             key = self._migration.target_key(put.item)
             try:
-                if self._writer.tombstone(key, change.version, change.source_ref) is Outcome.WRITTEN:
+                outcome = self._writer.tombstone(key, change.version, change.source_ref)
+                if outcome is not Outcome.SKIPPED:
                     result.tombstoned += 1
+                    result.tombstoned_live += outcome is Outcome.REPLACED_LIVE
             except ClientError as tomb_exc:  # a key DynamoDB refuses even as a tombstone (e.g. too long)
                 if error_code(tomb_exc) not in PERMANENT_WRITE_ERRORS:
                     raise

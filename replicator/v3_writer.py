@@ -34,6 +34,7 @@ PERMANENT_WRITE_ERRORS = frozenset({"ValidationException"})  # DynamoDB refuses 
 class Outcome(enum.Enum):
     WRITTEN = "written"
     SKIPPED = "skipped"  # the condition failed: v3 holds this version or newer, or is no longer what was read
+    REPLACED_LIVE = "replaced-live"  # `tombstone` only: written, over a live item (v3 stopped serving it)
 
 
 class WriteRejectedError(TransformError):
@@ -94,7 +95,14 @@ class V3Writer:
         return self._put({**item, "_version": version, "_source": source_ref}, _NEWER_WINS, {":ver": version})
 
     def tombstone(self, key: TargetKey, version: str, source_ref: str) -> Outcome:
-        return self._put(tombstone_item(key, version, source_ref, self.key_names), _NEWER_WINS, {":ver": version})
+        """Tombstone `key` unless v3 holds `version` or newer there: REPLACED_LIVE if it held a live
+        item, WRITTEN if it held nothing or a tombstone (the write then only guards the key)."""
+        old: list[dict[str, Any]] = []
+        item = tombstone_item(key, version, source_ref, self.key_names)
+        outcome = self._put(item, _NEWER_WINS, {":ver": version}, old)
+        if outcome is Outcome.WRITTEN and old and "_deleted" not in old[0]:
+            return Outcome.REPLACED_LIVE
+        return outcome
 
     # -- everything else: conditional on the exact state it was derived from --------------------
     def fill(self, item: Item, source_ref: str) -> Outcome:
@@ -113,7 +121,11 @@ class V3Writer:
         """Repair of a live item whose source is gone or moved: tombstone exactly `seen`, nothing newer."""
         return self._put(tombstone_item(key, bump(version_of(seen)), source_ref, self.key_names), *_exactly(seen))
 
-    def _put(self, item: Item, condition: str, values: dict[str, str]) -> Outcome:
+    def _put(
+        self, item: Item, condition: str, values: dict[str, str], old: list[dict[str, Any]] | None = None
+    ) -> Outcome:
+        """Conditional PutItem; with `old`, the replaced item (DynamoDB JSON, ReturnValues=ALL_OLD, no
+        extra capacity) is appended to it when there was one."""
         pairs = (("#pk", self.key_names[0]), ("#ver", "_version"))
         names = {k: v for k, v in pairs if k in condition}  # AWS refuses unused names
         kwargs: dict[str, Any] = {
@@ -124,12 +136,16 @@ class V3Writer:
         }
         if values:
             kwargs["ExpressionAttributeValues"] = {k: {"S": v} for k, v in values.items()}
+        if old is not None:
+            kwargs["ReturnValues"] = "ALL_OLD"
         try:
-            self._client.put_item(**kwargs)
+            resp = self._client.put_item(**kwargs)
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
                 return Outcome.SKIPPED
             raise
+        if old is not None and resp.get("Attributes"):
+            old.append(resp["Attributes"])
         return Outcome.WRITTEN
 
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from backfill.runner import BackfillSummary, run_backfill
 from cutover.errors import ConfigError
 from cutover.tables import parse_tables, require_tables
 from cutover_cli._common import Runtime, announce_interrupt, common_options
-from cutover_cli.progress.backfill import make_progress
-from cutover_cli.remote_backfill import run_remote
+
+if TYPE_CHECKING:
+    from backfill.runner import BackfillSummary
 
 
 @click.command("backfill")
@@ -96,6 +98,10 @@ def command(
     skipped. Refuses to start (exit 2) if sync has never run for a table. The finished run is
     recorded and shown by `cutover status`.
     """
+    from backfill.runner import run_backfill
+    from cutover_cli.progress.backfill import make_progress, printer
+    from cutover_cli.remote_backfill import run_remote
+
     n = rt.settings.names
     sources = parse_tables(table, n.roles)
     needed = [n.source_table(s) for s in sources] + [n.v3_table] + [spec.name for spec in n.own_specs()]
@@ -108,7 +114,9 @@ def command(
             )
         run_remote(rt, sources, segments, rate, run_id, require_sync=not sync_off, bars=not (quiet or rt.as_json))
         return
-    with announce_interrupt("finishing the pages in flight and saving each segment's cursor"):
+    progress = make_progress(not (quiet or rt.as_json))
+    say = printer(progress)
+    with announce_interrupt("finishing the pages in flight and saving each segment's cursor", say):
         summary = run_backfill(
             rt.settings,
             rt.clients,
@@ -119,10 +127,10 @@ def command(
             rate=rate,
             restart=restart,
             require_sync=not sync_off,
-            progress=make_progress(not (quiet or rt.as_json)),
+            progress=progress,
             only_segment=segment,
             page_size=page_size,
-            announce=None if rt.as_json else (lambda line: click.echo(line, err=True)),
+            announce=None if rt.as_json else say,
         )
     rt.emit(summary.to_dict(), lambda: _print(summary))
 

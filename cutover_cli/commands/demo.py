@@ -10,7 +10,7 @@ from cutover_cli._common import Runtime, common_options
 from cutover_cli.demo.options import QUICK_HELP, build_options, size_options
 
 
-@click.command("demo")
+@click.command("demo", short_help="Seed, sync, backfill, reconcile, flip, roll back: locally.")
 @click.option("--quick", is_flag=True, help=QUICK_HELP)
 @size_options
 @click.option(
@@ -24,7 +24,7 @@ from cutover_cli.demo.options import QUICK_HELP, build_options, size_options
 )
 @common_options
 def command(rt: Runtime, quick: bool, seconds: float | None, random_seed: int, **sizes: int | None) -> None:
-    """Run the whole job on a local backend and print a summary.
+    """The whole migration locally: seed, sync, backfill, reconcile, flip to shadow and v3, rollback.
 
     Starts an embedded in-memory backend (or uses --endpoint-url), creates the tables, seeds the
     legacy tables (the seed migration: its messy legacy data with a few bad items; another

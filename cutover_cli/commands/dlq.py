@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
-from rich.console import Console
-from rich.table import Table
 
 from cutover_cli._common import Runtime, common_options
 from cutover_cli.app import EXIT_FINDING
-from replicator.engine import Replicator, ReplicatorConfig
-from replicator.poller.dlq import FailedBatch, FailureQueue, RedriveResult, Verdict, redrive
+
+if TYPE_CHECKING:
+    from replicator.poller.dlq import FailureQueue, RedriveResult
 
 
 @click.group("dlq")
@@ -19,6 +20,8 @@ def command() -> None:
 
 def _queues(rt: Runtime) -> dict[str, FailureQueue]:
     """One on-failure queue per source role of the migration (each event source has its own)."""
+    from replicator.poller.dlq import FailureQueue
+
     names = rt.settings.names
     sqs = rt.clients.sqs
     return {
@@ -31,7 +34,11 @@ def _queues(rt: Runtime) -> dict[str, FailureQueue]:
 @click.option("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True, help="Messages per queue.")
 @common_options
 def list_(rt: Runtime, limit: int) -> None:
-    """Show each discarded batch (stream, shard, sequence range) without consuming it."""
+    """Show each discarded batch (source, shard, size, first arrival; its sequence range under it)
+    without consuming it. --json adds why Lambda gave up (condition) and the stream ARN."""
+    from cutover_cli.render.dlq import render
+    from replicator.poller.dlq import FailedBatch
+
     rows = [
         {"source": source, **FailedBatch.from_message(m).to_dict()}
         for source, queue in _queues(rt).items()
@@ -42,19 +49,7 @@ def list_(rt: Runtime, limit: int) -> None:
         if not rows:
             click.echo("no discarded batches: the on-failure queues are empty")
             return
-        table = Table(title=f"{len(rows)} discarded batch(es)")
-        for col in ("source", "shard_id", "start_sequence", "end_sequence", "batch_size", "first_arrival"):
-            table.add_column(col, no_wrap=True)
-        for r in rows:
-            table.add_row(
-                r["source"],
-                r["shard_id"],
-                r["start_sequence"],
-                r["end_sequence"],
-                str(r["batch_size"]),
-                str(r["first_arrival"]),
-            )
-        Console().print(table)
+        click.echo("\n".join(render(rows)))
 
     rt.emit(rows, human)
 
@@ -69,6 +64,9 @@ def redrive_(rt: Runtime, limit: int) -> None:
     A range the stream no longer holds (24 h retention) is reported as trimmed and exits 1:
     run `cutover reconcile --repair` to mend what it covered, then delete the message.
     """
+    from replicator.engine import Replicator, ReplicatorConfig
+    from replicator.poller.dlq import FailedBatch, Verdict, redrive
+
     results: list[RedriveResult] = []
     with Replicator(ReplicatorConfig.from_names(rt.settings.names), rt.clients.dynamodb) as replicator:
         for queue in _queues(rt).values():

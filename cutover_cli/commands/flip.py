@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 import click
 
-from controlplane.evidence import Stores
 from controlplane.flag import ReadSource
-from controlplane.flipper import FlipResult, flip, operator
 from controlplane.gate import POLICY
 from cutover_cli._common import Runtime, common_options
 from cutover_cli.app import EXIT_FINDING
+
+if TYPE_CHECKING:
+    from controlplane.flipper import FlipResult
 
 
 @click.command("flip")
@@ -63,6 +65,9 @@ def command(
     compare-and-set: if another flip lands while this one is evaluated, this one fails (exit 2)
     and changes nothing. Lambdas pick the change up within their flag cache time (10 s default).
     """
+    from controlplane.evidence import Stores
+    from controlplane.flipper import flip, operator
+
     given = {"max_age_hours": max_age_hours, "max_lag_seconds": max_lag_seconds}
     given["clock_skew_seconds"] = clock_skew_seconds
     thresholds = dataclasses.replace(

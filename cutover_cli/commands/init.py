@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from cutover_cli._common import Runtime, common_options
-from cutover_cli.local_backend import init_backend, wait_for_endpoint
 
 
 @click.command("init")
@@ -24,6 +23,8 @@ def command(rt: Runtime, wait: float) -> None:
 
     Only for a local endpoint (--endpoint-url); refuses real AWS, where CDK owns the resources.
     """
+    from cutover_cli.local_backend import init_backend, wait_for_endpoint
+
     if wait and rt.requested.endpoint_url:
         wait_for_endpoint(rt.requested.endpoint_url, wait)
     created = init_backend(rt.requested, rt.clients)

@@ -9,10 +9,8 @@ import threading
 
 import click
 
-from cutover.clients import Clients
 from cutover.settings import Settings
-from cutover_cli._common import STAGES
-from cutover_cli.local_backend import DynaliteServer, LocalServer, init_backend
+from cutover_cli._common import STAGE, STAGE_HELP
 
 LOCAL_REGION = "us-east-1"  # moto answers in any region; the aws CLI needs one named
 
@@ -35,10 +33,10 @@ LOCAL_REGION = "us-east-1"  # moto answers in any region; the aws CLI needs one 
 @click.option(
     "--stage",
     envvar="CUTOVER_STAGE",
-    type=click.Choice(STAGES),
+    type=STAGE,
     default="dev",
     show_default=True,
-    help="Stage.",
+    help=STAGE_HELP,
 )
 @click.option(
     "--migration",
@@ -65,6 +63,9 @@ def command(port: int, service: str, stage: str, migration: str | None, engine: 
     State is kept IN MEMORY only: everything is lost when this process stops. Point other commands at it with
     --endpoint-url or `export CUTOVER_ENDPOINT_URL=...`.
     """
+    from cutover.clients import Clients
+    from cutover_cli.local_backend import DynaliteServer, LocalServer, init_backend
+
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
     server = LocalServer(port=port)
     server.start()  # a taken port is a ConfigError: one line, exit 2

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
-from rich.console import Console
-from rich.table import Table
 
 from cutover.errors import NotFoundError
 from cutover.names import Names
 from cutover.tables import check_source
 from cutover_cli._common import Runtime, common_options
 from cutover_cli.app import EXIT_FINDING
-from replicator.quarantine import QuarantineEntry
-from replicator.redrive import Redriver
+
+if TYPE_CHECKING:
+    from replicator.quarantine import QuarantineEntry
 
 
 @click.group("quarantine")
@@ -37,10 +38,14 @@ def _row(entry: QuarantineEntry) -> dict[str, str]:
 @click.option("--all", "include_resolved", is_flag=True, help="Include resolved entries.")
 @common_options
 def list_(rt: Runtime, include_resolved: bool) -> None:
-    """List quarantined items: source role, key, reason, detail and when they were seen.
+    """List quarantined items: source role, key, reason and when they were seen, each entry's detail
+    on the lines under it, at the terminal's width (80 without one); --json has every field.
 
     A key is the bare value for a source keyed by one string, else the canonical JSON of its key
     attributes (what `quarantine redrive --key` takes)."""
+    from cutover_cli.render.quarantine import render, terminal_width
+    from replicator.redrive import Redriver
+
     store = Redriver(rt.clients.dynamodb, rt.settings.names).quarantine
     rows = sorted(
         (_row(e) for e in store.entries(include_resolved=include_resolved)), key=lambda r: (r["source"], r["key"])
@@ -52,21 +57,7 @@ def list_(rt: Runtime, include_resolved: bool) -> None:
                 "quarantine is empty" + ("" if include_resolved else " (no open entries; --all shows resolved ones)")
             )
             return
-        table = Table(title=f"{len(rows)} quarantined item(s)")
-        columns = ["source", "key", "reason", "detail", "seen"] + (["status"] if include_resolved else [])
-        widest_key = min(60, max(len(r["key"]) for r in rows))  # a composite key (JSON) is copied whole to --key
-        for col in columns:
-            # codes, keys and times are read whole or not at all: only the free-text detail wraps
-            wraps = col == "detail"
-            table.add_column(
-                col,
-                no_wrap=not wraps,
-                overflow="fold" if wraps else "ellipsis",
-                min_width=widest_key if col == "key" else None,
-            )
-        for row in rows:
-            table.add_row(*(row[c] for c in columns))
-        Console().print(table)
+        click.echo("\n".join(render(rows, with_status=include_resolved, width=terminal_width())))
 
     rt.emit(rows, human)
 
@@ -100,6 +91,8 @@ def redrive(rt: Runtime, source: str | None, key: str | None, redrive_all: bool)
     """
     if redrive_all == bool(source or key) or (not redrive_all and not (source and key)):
         raise click.UsageError("give either --source and --key, or --all")
+    from replicator.redrive import Redriver
+
     names = rt.settings.names
     redriver = Redriver(rt.clients.dynamodb, names)
     if redrive_all:

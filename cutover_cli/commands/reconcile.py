@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from cutover.errors import ConfigError
 from cutover.tables import require_tables
 from cutover_cli._common import Runtime, common_options, writable_file
 from cutover_cli.app import EXIT_FINDING
-from cutover_cli.progress.backfill import make_progress
-from cutover_cli.remote_reconcile import run_remote
-from reconciler.report import ReconcileReport
-from reconciler.run import DEFAULT_REPORT, run_reconcile
+
+if TYPE_CHECKING:
+    from reconciler.report import ReconcileReport
+
+DEFAULT_REPORT = "reconcile-report.json"  # reconciler.run.DEFAULT_REPORT (not imported: it loads the SDK)
 
 
 @click.command("reconcile")
@@ -69,6 +72,10 @@ def command(
     Suspected differences are re-read with consistent reads before they are reported.
     Exit 0 clean, 1 differences remain, 2 error.
     """
+    from cutover_cli.progress.backfill import make_progress
+    from cutover_cli.remote_reconcile import run_remote
+    from reconciler.run import run_reconcile
+
     n = rt.settings.names
     own = [spec.name for spec in n.own_specs()]
     require_tables(rt.clients.dynamodb, [*n.source_tables().values(), n.v3_table, *own], rt.clients.region)
@@ -96,23 +103,6 @@ def command(
 
 
 def _print(report: ReconcileReport) -> None:
-    c = report.counts
-    sample = f" (sample {report.sample:g})" if report.sample else ""
-    click.echo(f"reconcile{sample}: {'CLEAN' if report.clean else 'DIFFERENCES FOUND'} in {report.seconds:.1f}s")
-    click.echo(f"  compared {c['compared']} legacy items, checked {c['v3_checked']} live v3 items")
-    click.echo(
-        f"  missing {c['missing']}  extra {c['extra']}  different {c['different']}  "
-        f"unquarantined bad {c['unquarantined']}  quarantined {c['quarantined']}"
-    )
-    if report.repair:
-        click.echo(f"  repaired {c['repaired']}  remaining {c['remaining']}")
-    if c["quarantine_resolved"]:
-        click.echo(f"  quarantine entries resolved (source fixed or deleted): {c['quarantine_resolved']}")
-    for diff in report.shown:
-        key = "/".join(str(part) for part in diff.v3_key) if diff.v3_key else "-"
-        attrs = f" attributes {', '.join(diff.attributes)}" if diff.attributes else ""
-        click.echo(f"  {diff.kind:<22} {diff.source}#{diff.source_key} v3 {key}{attrs} {diff.detail}")
-    if report.differences > len(report.shown):
-        click.echo(f"  ... {report.differences - len(report.shown)} more")
-    if report.report_path:
-        click.echo(f"  full report: {report.report_path}")
+    from cutover_cli.render.reconcile import render
+
+    click.echo("\n".join(render(report)))

@@ -6,11 +6,8 @@ import dataclasses
 
 import click
 
-from controlplane.evidence import Stores
 from controlplane.gate import POLICY, evaluate
-from cutover.state import BACKFILL_RUN
 from cutover_cli._common import Runtime, common_options
-from cutover_cli.render.status import is_stalled, render
 
 
 @click.command("status")
@@ -39,6 +36,10 @@ from cutover_cli.render.status import is_stalled, render
 def command(rt: Runtime, max_age_hours: float, max_lag_seconds: float, stalled_after: float) -> None:
     """Show the read-source flag, replication lag and positions, the last backfill and reconcile,
     the quarantine, recent flips, and whether a flip to v3 would be allowed now (and why not)."""
+    from controlplane.evidence import Stores
+    from cutover.state import BACKFILL_RUN
+    from cutover_cli.render.status import is_stalled, render
+
     stores = Stores.build(rt.settings, rt.clients)
     data = stores.status()
     limits = dataclasses.replace(POLICY, max_age_hours=max_age_hours, max_lag_seconds=max_lag_seconds)

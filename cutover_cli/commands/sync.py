@@ -7,15 +7,18 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import click
 
 from cutover_cli._common import Runtime, common_options
 from cutover_cli.app import EXIT_FINDING
-from cutover_cli.progress.sync import Progress as SyncStatus
-from cutover_cli.render.numbers import ms
-from replicator.poller.sync import SyncOptions, run_sync
-from replicator.poller.sync_stats import SyncResult
+from cutover_cli.render.numbers import count, ms, rate
+
+if TYPE_CHECKING:
+    from replicator.poller.sync_stats import SyncResult
+
+MAX_PAGES = 100_000  # replicator.poller.sync.SyncOptions.max_pages (not imported: it loads the SDK)
 
 
 @click.command("sync")
@@ -30,7 +33,7 @@ from replicator.poller.sync_stats import SyncResult
 @click.option(
     "--max-pages",
     type=click.IntRange(1),
-    default=SyncOptions.max_pages,
+    default=MAX_PAGES,
     show_default=True,
     help="With --once: GetRecords calls per shard before it stops (resumable).",
 )
@@ -48,6 +51,9 @@ def command(rt: Runtime, once: bool, batch_size: int, max_pages: int, quiet: boo
     ends (at most --max-pages reads per shard listed at its start); exit 1 also names each shard
     it could not drain and why (a stream that misbehaves, or the page limit).
     """
+    from cutover_cli.progress.sync import Progress as SyncStatus
+    from replicator.poller.sync import SyncOptions, run_sync
+
     logging.getLogger("replicator").addHandler(logging.NullHandler())  # per-record warnings: see the summary
     stop = threading.Event()
     with _stop_on_signals(stop):
@@ -87,13 +93,15 @@ def _human(result: SyncResult, interrupted: bool) -> None:
 
 def summary(result: SyncResult, interrupted: bool = False) -> str:
     """Three lines whose counts add up: records (applied = changed + skipped + quarantined), the
-    v3 writes they made, and lag (`-` when no record carried a creation time)."""
+    v3 writes they made, and lag (`-` when no record carried a creation time). The rate is shown
+    for a run of a second or more. "turned bad" counts live v3 items a bad change tombstoned; a key
+    that held nothing live (an item bad from its first write) is not one (`tombstoned_guard` in --json)."""
     r = result
     lag = r.as_dict()["lag_ms"]
     return "\n".join(
         [
-            f"sync {'stopped' if interrupted else 'done'}: {r.applied:,} records in {r.duration_s:.1f}s "
-            f"({r.records_per_s:,.0f}/s): {r.changed:,} changed v3, {r.skipped:,} already current, "
+            f"sync {'stopped' if interrupted else 'done'}: {count(r.applied, 'record')} in {r.duration_s:.1f}s"
+            f"{rate(r.applied, r.duration_s)}: {r.changed:,} changed v3, {r.skipped:,} already current, "
             f"{r.quarantined:,} quarantined; {r.failed_retried:,} retried",
             f"  v3 writes: {r.written:,} written, {r.tombstoned:,} tombstoned (source deletes and moves), "
             f"{r.tombstoned_bad:,} tombstoned (the item turned bad)",

@@ -16,7 +16,10 @@ from cutover.codec import from_ddb
 from cutover.migration import canonical
 from cutover.names import Names
 from cutover.transform_errors import TransformError
+from replicator.contract.versioning import BACKFILL_VERSION
 from replicator.quarantine import QuarantineStore
+
+REPAIR_SUFFIX = "~r"  # bump(): a repair or re-drive writes one step above the version it read
 
 
 @dataclass
@@ -24,6 +27,10 @@ class CheckReport:
     legacy: int = 0
     matching: int = 0
     live: int = 0
+    # `live` by who wrote the item last (its `_version`): backfill's fill, a stream record, a repair
+    backfilled: int = 0
+    replicated: int = 0
+    repaired: int = 0
     tombstones: int = 0
     quarantined: int = 0
     not_migrated: int = 0  # legacy items the transform maps to no item (matching, nothing expected)
@@ -46,6 +53,13 @@ def compare_v3(dynamodb: Any, names: Names) -> CheckReport:
             report.tombstones += 1
             continue
         report.live += 1
+        version = str(item.get("_version", ""))
+        if version == BACKFILL_VERSION:
+            report.backfilled += 1
+        elif version.endswith(REPAIR_SUFFIX):
+            report.repaired += 1
+        else:
+            report.replicated += 1
         key = migration.target_key(item)
         v3[canonical(key)] = {k: v for k, v in item.items() if not k.startswith("_")}
         shown[canonical(key)] = key

@@ -37,11 +37,14 @@ def run_cutover(
     echo: Callable[[str], None],
     sample: int = SAMPLE,
     accept_quarantine: bool = True,
+    must_read: tuple[str, ...] = (),
 ) -> list[Step]:
     """Run the cut-over and return (step, outcome) pairs, echoing each as it happens.
 
     The demo seeds deliberately bad legacy records, which sit in quarantine by design, so by
     default the open quarantine is accepted (and said so); every other interlock rule applies.
+    `must_read`: user ids whose profile and orders are read in every mode besides the sample, and
+    must be answered 200 (the demo's users holding binaries and sets).
     """
     stores, steps = Stores.build(settings, clients), []
     thresholds = Thresholds(accept_quarantine=accept_quarantine)
@@ -50,10 +53,12 @@ def run_cutover(
         steps.append((name, outcome))
         echo(f"{name}: {outcome}")
 
-    paths = _sample_paths(settings, clients, sample)
+    required = [f"/users/{quote(uid, safe='')}{tail}" for uid in must_read for tail in ("", "/orders")]
+    paths = list(dict.fromkeys([*required, *_sample_paths(settings, clients, sample)]))
     step("flip shadow", _flip(stores, ReadSource.SHADOW, thresholds))
     ctx = _context(settings, clients)
     shadow = _serve(ctx, paths)
+    _require_ok(shadow, required, "shadow")
     bad = ctx.telemetry.counts[SHADOW_MISMATCH] + ctx.telemetry.counts[SHADOW_ERROR]
     if bad:
         raise CutoverError(
@@ -66,6 +71,7 @@ def run_cutover(
     step("flip v3", _flip(stores, ReadSource.V3, thresholds) + accepted)
     ctx = _context(settings, clients)
     v3 = _serve(ctx, paths)
+    _require_ok(v3, required, "v3")
     changed = [p for p in paths if shadow[p][0] != v3[p][0] or shadow[p][1] != v3[p][1]]
     if changed:
         raise CutoverError(
@@ -116,6 +122,12 @@ def _serve(ctx: AppContext, paths: list[str]) -> dict[str, tuple[int, Any, str]]
         source = (headers.get(SOURCE_HEADER) or [""])[0] or (response.get("headers") or {}).get(SOURCE_HEADER, "")
         out[path] = (response["statusCode"], json.loads(response["body"]), source)
     return out
+
+
+def _require_ok(results: dict[str, tuple[int, Any, str]], paths: list[str], mode: str) -> None:
+    failed = [f"GET {p} -> {results[p][0]}" for p in paths if results[p][0] != 200]
+    if failed:
+        raise CutoverError(f"{mode} reads of the seeded binary/set items failed: {', '.join(failed)}")
 
 
 def _statuses(results: dict[str, tuple[int, Any, str]]) -> str:

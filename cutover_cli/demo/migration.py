@@ -90,5 +90,6 @@ def cut_over(ctx: DemoContext) -> None:
     from cutover_cli.demo.flip_steps import run_cutover
 
     run_sync(ctx.settings, ctx.clients, once=True)  # fresh positions: the interlock checks lag
-    for step, outcome in run_cutover(ctx.settings, ctx.clients, lambda line: ctx.say(f"  {line}")):
+    typed = tuple(ctx.data.get("typed_users", ()))
+    for step, outcome in run_cutover(ctx.settings, ctx.clients, lambda line: ctx.say(f"  {line}"), must_read=typed):
         ctx.row("cut-over", step, outcome)

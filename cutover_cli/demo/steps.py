@@ -17,7 +17,7 @@ from cutover.errors import CutoverError
 from cutover_cli.demo.check import compare_v3
 from cutover_cli.demo.context import DemoContext
 from cutover_cli.demo.migration import backfill, cut_over, reconcile
-from cutover_cli.demo.seed import bad_items, batch_write, order, user
+from cutover_cli.demo.seed import bad_items, batch_write, order, typed_items, user
 from cutover_cli.demo.writer import LegacyWriter
 from cutover_cli.local_backend import LocalServer, enable_legacy_streams, init_backend
 from cutover_cli.progress.sync import Progress as SyncStatus
@@ -70,7 +70,8 @@ def enable_streams(ctx: DemoContext) -> None:
 
 
 def seed(ctx: DemoContext) -> None:
-    """Messy legacy data plus a few items the contract must quarantine, via BatchWriteItem."""
+    """Messy legacy data, a few items the contract must quarantine and a few holding binaries and
+    sets (read back through the API at cut-over), via BatchWriteItem."""
     from app_handlers.context import AppConfig  # the seed application's view: its users and orders tables
 
     config = AppConfig.from_settings(ctx.settings)
@@ -78,12 +79,16 @@ def seed(ctx: DemoContext) -> None:
     users = {u["userId"]: u for u in (user(rng, i) for i in range(opts.users))}
     orders = {o["orderId"]: o for o in (order(rng, i, list(users)) for i in range(opts.orders))}
     bad_users, bad_orders = bad_items(rng)
+    typed_users, typed_orders = typed_items(rng)  # not handed to the writer: they stay as seeded
     started = time.monotonic()
-    n = batch_write(ctx.clients.dynamodb, config.users_table, [*users.values(), *bad_users])
-    n += batch_write(ctx.clients.dynamodb, config.orders_table, [*orders.values(), *bad_orders])
-    ctx.data.update(users=users, orders=orders, make_writer=_seed_writer)
+    n = batch_write(ctx.clients.dynamodb, config.users_table, [*users.values(), *bad_users, *typed_users])
+    n += batch_write(ctx.clients.dynamodb, config.orders_table, [*orders.values(), *bad_orders, *typed_orders])
+    ctx.data.update(
+        users=users, orders=orders, typed_users=[u["userId"] for u in typed_users], make_writer=_seed_writer
+    )
     ctx.row("seed", "legacy items written (BatchWriteItem)", n)
     ctx.row("seed", "of which bad (must be quarantined)", len(bad_users) + len(bad_orders))
+    ctx.row("seed", "of which with binaries and sets (B, BS, NS, SS)", len(typed_users) + len(typed_orders))
     ctx.say(f"  {n:,} items in {time.monotonic() - started:.1f}s")
 
 
@@ -165,7 +170,12 @@ def drain(ctx: DemoContext) -> None:
 def check_v3(ctx: DemoContext) -> None:
     """Every legacy item is transform(item) in v3 or quarantined; no live v3 item without a source."""
     report = compare_v3(ctx.clients.dynamodb, ctx.settings.names)
-    ctx.row("v3", "items replicated (live)", report.live)
+    ctx.row("v3", "live items", report.live)
+    ctx.row(
+        "v3",
+        "  last written by backfill / replication / repair",
+        f"{report.backfilled:,} / {report.replicated:,} / {report.repaired:,}",
+    )
     ctx.row("v3", "tombstones (deleted or moved at the source)", report.tombstones)
     ctx.row("v3", "quarantined (open entries)", report.quarantined)
     ctx.row("v3", "legacy items matching transform(item)", f"{report.matching:,} of {report.legacy:,}")

@@ -7,6 +7,7 @@ DescribeTable's ItemCount is refreshed by DynamoDB about every six hours, so ETA
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
@@ -39,7 +40,13 @@ class RichProgress:
             self._progress.advance(task_id, n)
             task = self._progress.tasks[task_id]
             speed = task.speed
-            self._progress.update(task_id, rate=f"{speed:,.0f}" if speed else "-")
+            # the total is DescribeTable's estimate; a table written to meanwhile holds more
+            total = task.total if task.total is None or task.completed <= task.total else task.completed
+            self._progress.update(task_id, rate=f"{speed:,.0f}" if speed else "-", total=total)
+
+    def say(self, line: str) -> None:
+        """Print `line` on stderr above the bars (a plain echo would be overwritten by their next refresh)."""
+        self._progress.console.print(line, markup=False, highlight=False, soft_wrap=True)
 
     def __enter__(self) -> RichProgress:
         self._progress.start()
@@ -51,3 +58,14 @@ class RichProgress:
 
 def make_progress(enabled: bool) -> ProgressSink:
     return RichProgress() if enabled else NullProgress()
+
+
+def echo_err(line: str) -> None:
+    import click
+
+    click.echo(line, err=True)
+
+
+def printer(progress: ProgressSink) -> Callable[[str], None]:
+    """How to print a line on stderr while `progress` may be showing bars: through their console."""
+    return progress.say if isinstance(progress, RichProgress) else echo_err

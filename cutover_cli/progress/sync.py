@@ -8,7 +8,7 @@ from typing import Any
 
 from rich.console import Console
 
-from cutover_cli.render.numbers import ms
+from cutover_cli.render.numbers import count, ms, rate
 from replicator.poller.sync_stats import SyncResult
 
 _WINDOW_S = 5.0
@@ -39,19 +39,20 @@ class Progress:
         if self.enabled and self._last is not None:  # the final line matches the summary's counts
             self.console.print(self.line(*self._last), highlight=False)
 
-    def rate(self, applied: int) -> float:
-        """Records/s over the last few seconds (not since start, so it shows the current pace)."""
+    def rate(self, applied: int) -> str:
+        """` (N/s)` over the last few seconds (not since start, so it shows the current pace); nothing
+        until a second of samples exists."""
         now = time.monotonic()
         self._samples.append((now, applied))
         while len(self._samples) > 2 and now - self._samples[0][0] > _WINDOW_S:
             self._samples.popleft()
         t0, n0 = self._samples[0]
-        return (applied - n0) / (now - t0) if now > t0 else 0.0
+        return rate(applied - n0, now - t0)
 
     def line(self, result: SyncResult, tables: list[Any]) -> str:
         state = " ".join(f"{t.source}{'✓' if t.caught_up else '…'}" for t in tables)
         return (
-            f"sync: {result.applied:,} records ({self.rate(result.applied):,.0f}/s): {result.changed:,} changed, "
+            f"sync: {count(result.applied, 'record')}{self.rate(result.applied)}: {result.changed:,} changed, "
             f"{result.skipped:,} current, {result.quarantined:,} quarantined · lag p50 {ms(result.lag_ms(0.5))} · "
             f"{state}"
         )

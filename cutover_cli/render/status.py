@@ -6,6 +6,7 @@ spaces onto an indented line); the full detail, sequence numbers included, is in
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Iterable
 from datetime import datetime
@@ -17,12 +18,42 @@ from cutover.clock import now, parse_iso
 
 WIDTH = 80
 LABEL = 18
+NUMBER_AND_UNIT = re.compile(r"(?<=\d) (?=(?:ms|s|min|h|d)\b)")  # `7 s` wraps as one word
+
+
+def wrap(value: str, width: int) -> list[str]:
+    """`value` wrapped at spaces, never inside a word nor between a number and its unit."""
+    glued = NUMBER_AND_UNIT.sub("\xa0", value)
+    body = textwrap.wrap(glued, width, break_long_words=False, break_on_hyphens=False) or [""]
+    return [part.replace("\xa0", " ") for part in body]
 
 
 def line(label: str, value: str) -> str:
     """`label` padded to the value column; the value wrapped at spaces, never inside a word."""
-    body = textwrap.wrap(value, WIDTH - LABEL, break_long_words=False, break_on_hyphens=False) or [""]
+    body = wrap(value, WIDTH - LABEL)
     return "\n".join([f"{label:<{LABEL}}{body[0]}", *(f"{'':<{LABEL}}{rest}" for rest in body[1:])]).rstrip()
+
+
+def pairs(label: str, items: Iterable[str]) -> str:
+    """`label` then `items` joined by ", ", wrapped between items only: a `role name` pair is never split."""
+    rows: list[str] = []
+    for item in items:
+        if rows and len(rows[-1]) + 2 + len(item) <= WIDTH - LABEL:
+            rows[-1] += f", {item}"
+        else:
+            if rows:
+                rows[-1] += ","
+            rows.append(item)
+    rows = rows or [""]
+    return "\n".join([f"{label:<{LABEL}}{rows[0]}", *(f"{'':<{LABEL}}{rest}" for rest in rows[1:])]).rstrip()
+
+
+def in_source_order(names: Iterable[str]) -> list[str]:
+    """The definition's source roles in its own order, anything else after them."""
+    from cutover.migration_loader import load_migration  # the process's definition (cached)
+
+    rank = {s: i for i, s in enumerate(load_migration().roles)}
+    return sorted(names, key=lambda s: (rank.get(s, len(rank)), s))
 
 
 def ago(stamp: str | None, at: datetime | None = None) -> str:
@@ -44,7 +75,7 @@ def seconds(value: float | None) -> str:
 def replication(rep: dict[str, Any]) -> list[str]:
     lags: dict[str, float | None] = rep.get("lag_by_source") or {}
     worst = max(((v, s) for s, v in lags.items() if v is not None), default=None)
-    never = sorted(s for s, v in lags.items() if v is None)
+    never = in_source_order(s for s, v in lags.items() if v is None)
     if never:
         lag = f"unknown: {', '.join(never)} never synced"
     elif worst is None:
@@ -52,7 +83,7 @@ def replication(rep: dict[str, Any]) -> list[str]:
     else:
         lag = (
             f"{seconds(worst[0])} (worst shard, {worst[1]}; "
-            + ", ".join(f"{s} {seconds(v)}" for s, v in sorted(lags.items()))
+            + ", ".join(f"{s} {seconds(lags[s])}" for s in in_source_order(lags))
             + ")"
         )
     out = [line("replication lag", lag)]
@@ -126,13 +157,29 @@ def render(d: dict[str, Any]) -> None:
         line("last backfill", backfill(d.get("backfill_runs") or ([d["backfill"]] if d.get("backfill") else []))),
         line("last reconcile", reconcile(d["reconcile"])),
         line("quarantine", f"{d['quarantine_open']} open"),
-        line("flip to v3 now", "allowed" if verdict["allowed"] else "refused:"),
-        *(line("", f"- {why}") for why in ([] if verdict["allowed"] else verdict["failures"])),
-        line("tables", ", ".join(f"{role} {name}" for role, name in tables.items())),
+        *flip_lines(d["read_source"], verdict),
+        pairs("tables", (f"{role} {name}" for role, name in tables.items())),
         line("recent flips", "none" if not d["flips"] else ""),
         *(line("", flip(f)) for f in d["flips"]),
     ]
     click.echo("\n".join(x for x in out if x is not None))
+
+
+def flip_lines(read_source: str | None, verdict: dict[str, Any]) -> list[str]:
+    """Whether reads may move to v3 now, each reason why not (in the order to fix them); once on
+    v3, that it is done and how to roll back."""
+    if read_source == "v3":
+        return [line("flip to v3 now", "on v3; rollback: `cutover flip legacy`")]
+    if verdict["allowed"]:
+        return [line("flip to v3 now", "allowed")]
+    return [line("flip to v3 now", "refused:"), *(bullet(why) for why in verdict["failures"])]
+
+
+def bullet(text: str) -> str:
+    """`- text` in the value column, its continuation lines hanging under the text."""
+    body = wrap(text, WIDTH - LABEL - 2)
+    pad = " " * LABEL
+    return "\n".join([f"{pad}- {body[0]}", *(f"{pad}  {rest}" for rest in body[1:])]).rstrip()
 
 
 def flip(f: dict[str, Any]) -> str:

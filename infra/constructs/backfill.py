@@ -7,7 +7,8 @@ table needs many rounds per segment (each Lambda stops well before its 15-minute
 segment its own child execution and history, and MaxConcurrency bounds the parallel Lambdas
 (and so the write load on v3).
 
-Input: {"table": "users"|"orders", "segments": N, "run_id": "...", "rate": R | null}; R is items/s
+Input: {"table": ROLE, "segments": N, "run_id": "...", "rate": R | null}, ROLE one of the migration's
+source roles (`cutover backfill --remote --table all` starts one execution per role); R is items/s
 for EACH segment (null: unlimited), so the run's load is at most min(N, MaxConcurrency) x R items/s
 (runbooks/backfill.md, "On AWS", says how to choose it). `cutover backfill --remote` starts it.
 """
@@ -24,12 +25,16 @@ from infra.config import StageConfig
 from infra.constructs.function import CutoverFunction, Placement
 from infra.constructs.refs import TableRef
 from infra.constructs.segments import logged_machine, segment_loop
-from infra.constructs.tables import READ, SCAN, WRITE, grant_table, own_spec
+from infra.constructs.tables import READ, WRITE, grant_table, own_spec
 
 HANDLER = "backfill.segment_lambda.lambda_handler"
 # Exactly what a segment calls on v3 (backfill/segment.py, replicator/v3_writer.py): GetItem of the
 # current `_version`, then a PutItem conditional on it. No Update/Delete/BatchWrite, ever.
 V3_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem")
+# On each legacy table: the segment's Scan (backfill/scan.py) and the consistent GetItem that re-reads
+# a bad item before quarantining it (backfill/segment.py, "fixed meanwhile"; issue 20's first major:
+# without it the re-read is AccessDenied and the Map fails). Never a write, never an index.
+LEGACY_ACTIONS = ("dynamodb:Scan", "dynamodb:GetItem")
 QUARANTINE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem")  # conditional entry writes
 
 
@@ -61,14 +66,11 @@ class Backfill(Construct):
             placement=placement,
             # at most the Map's concurrency: a second run can never double the load on the tables
             reserved_concurrency=config.backfill_max_concurrency,
-            values={
-                "USERS_TABLE": config.legacy_users_table,
-                "ORDERS_TABLE": config.legacy_orders_table,
-                **{f"{role.upper()}_TABLE": ref.name for role, ref in tables.items()},
-            },
+            transforms=True,
+            values={f"{role.upper()}_TABLE": ref.name for role, ref in tables.items()},
         ).function
-        grant_table(self.function, legacy["users"], names.users_spec(), SCAN, indexes=False)  # backfill/scan.py only
-        grant_table(self.function, legacy["orders"], names.orders_spec(), SCAN, indexes=False)
+        for role in config.roles:
+            grant_table(self.function, legacy[role], names.source_spec(role), LEGACY_ACTIONS, indexes=False)
         grant_table(self.function, tables["v3"].arn, names.v3_spec(), V3_ACTIONS, indexes=False)
         grant_table(
             self.function, tables["quarantine"].arn, own_spec(names, "quarantine"), QUARANTINE_ACTIONS, indexes=False
@@ -98,4 +100,28 @@ class Backfill(Construct):
                 "segment_ids.$": "States.ArrayRange(0, States.MathAdd($.segments, -1), 1)",
             },
         )
-        return logged_machine(self, config, "backfill", plan.next(segment_map), (self.function,))
+        return logged_machine(
+            self, config, "backfill", self._known_table(config, plan.next(segment_map)), (self.function,)
+        )
+
+    def _known_table(self, config: StageConfig, run: sfn.IChainable) -> sfn.Choice:
+        """Refuse, before any segment starts, an input whose `table` is not a source role of the
+        migration (a typo would otherwise fail N segment Lambdas, each after its retries)."""
+        roles = config.roles
+        matches = [sfn.Condition.string_equals("$.table", role) for role in roles]
+        known = sfn.Choice(self, "Known table?")
+        known.when(
+            sfn.Condition.and_(
+                sfn.Condition.is_present("$.table"), matches[0] if len(matches) == 1 else sfn.Condition.or_(*matches)
+            ),
+            run,
+        )
+        known.otherwise(
+            sfn.Fail(
+                self,
+                "Unknown table",
+                error="UnknownTable",
+                cause=f"input.table must be one of the migration's source roles: {', '.join(roles)}",
+            )
+        )
+        return known

@@ -6,6 +6,11 @@ is a correct bundle. The asset directory is content-addressed under build/lambda
 repeated or concurrent synths reuse it and the asset hash only changes when code changes.
 `CUTOVER_LAMBDA_BUILD_DIR` puts the bundles elsewhere: the test suite points it at a temporary
 directory, so a test run leaves the checkout as it found it.
+
+The migration definition a deployment runs (`-c migration=module:attribute`) may live in the
+team's own package, outside this repository: its top-level package (or single-file module) is
+found where synth imported it from (`importlib.util.find_spec`) and copied beside cutover/, so
+the Lambda's `CUTOVER_MIGRATION` imports from the bundle alone.
 """
 
 from __future__ import annotations
@@ -23,9 +28,11 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from cutover.errors import ConfigError
+
 ROOT = Path(__file__).resolve().parents[2]
-# `migrations`: the engine still calls the seed transform through replicator.contract (issue 18's
-# compatibility re-exports); a user's own definition module will be added beside it.
+# `migrations`: the shipped definitions (the seed is every function's default); a user's own
+# definition package is added beside them (`module_roots`).
 PACKAGES = ("cutover", "replicator", "backfill", "reconciler", "controlplane", "app_handlers", "migrations")
 VENDORED = ("pynamodb",)  # pure Python, not in the Powertools layer
 RUNTIME = lambda_.Runtime.PYTHON_3_12
@@ -34,7 +41,46 @@ POWERTOOLS_PARAMETER = "/aws/service/powertools/python/arm64/python3.12/{version
 BUILD_DIR_VARIABLE = "CUTOVER_LAMBDA_BUILD_DIR"  # default: build/lambda in the checkout
 
 
-def _sources() -> list[tuple[Path, Path]]:
+def module_roots(module: str) -> list[tuple[Path, Path]]:
+    """(source, path inside the bundle) for the top-level package of `module`, as this Python
+    imports it: a package directory (each portion of a namespace package) or a single .py file.
+    Empty when it is one of ours (already shipped from this checkout).
+
+    Raises:
+        ConfigError: it cannot be found, is not plain Python, or is a different package with the
+            name of one of ours (the bundle can hold only one of them).
+    """
+    top = module.split(".")[0]
+    try:
+        spec = importlib.util.find_spec(top)
+    except (ImportError, ValueError) as exc:
+        raise ConfigError(
+            f"migration module {module!r}: cannot find package {top!r} ({exc}): fix -c migration"
+        ) from exc
+    if spec is None:
+        raise ConfigError(
+            f"migration module {module!r}: no package {top!r} on this Python's path: run synth where it imports"
+        )
+    if spec.submodule_search_locations:
+        locations = [Path(p).resolve() for p in spec.submodule_search_locations]
+    elif spec.origin and spec.origin.endswith(".py"):
+        locations = [Path(spec.origin).resolve()]
+    else:
+        raise ConfigError(
+            f"migration module {module!r}: {top!r} is not a Python package or .py module ({spec.origin}): "
+            "a Lambda bundle can only ship plain Python"
+        )
+    if top in PACKAGES or top in VENDORED:
+        if locations == [(ROOT / top).resolve()] or top in VENDORED:
+            return []
+        raise ConfigError(
+            f"migration module {module!r}: its package {top!r} ({locations[0]}) has the name of one of "
+            f"cutover's own: rename your package"
+        )
+    return [(location, Path(top) if location.is_dir() else Path(f"{top}.py")) for location in locations]
+
+
+def _sources(modules: tuple[str, ...] = ()) -> list[tuple[Path, Path]]:
     """(source file, path inside the bundle) for every file we ship, sorted for determinism."""
     roots = [(ROOT / p, Path(p)) for p in PACKAGES]
     for name in VENDORED:
@@ -42,19 +88,31 @@ def _sources() -> list[tuple[Path, Path]]:
         if spec is None or not spec.submodule_search_locations:
             raise RuntimeError(f"{name} is not installed in this Python: run `make venv`")
         roots.append((Path(next(iter(spec.submodule_search_locations))), Path(name)))
+    for module in modules:
+        roots += module_roots(module)
     files: list[tuple[Path, Path]] = []
     for src, dest in roots:
+        if src.is_file():
+            files.append((src, dest))
+            continue
         if not src.is_dir():
             continue  # a package another helper has not created yet
         for path in sorted(src.rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
                 files.append((path, dest / path.relative_to(src)))
-    return files
+    seen: set[Path] = set()
+    unique = []
+    for src, dest in files:  # a namespace package's portions: the first on the path wins, as in Python
+        if dest not in seen:
+            seen.add(dest)
+            unique.append((src, dest))
+    return unique
 
 
-def build_lambda_bundle(build_dir: Path | None = None) -> Path:
-    """Copy our packages and vendored deps into build/lambda/<content hash>; return that dir."""
-    files = _sources()
+def build_lambda_bundle(build_dir: Path | None = None, modules: tuple[str, ...] = ()) -> Path:
+    """Copy our packages, vendored deps and the migration `modules`' packages into
+    build/lambda/<content hash>; return that dir."""
+    files = _sources(modules)
     digest = hashlib.sha256()
     for src, dest in files:
         digest.update(str(dest).encode() + b"\0" + src.read_bytes() + b"\0")
@@ -83,10 +141,11 @@ def _prune(base: Path, keep: Path, max_age_seconds: float = 3600) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def lambda_code() -> lambda_.Code:
-    """The bundle as a CDK asset, built under $CUTOVER_LAMBDA_BUILD_DIR if set, else build/lambda."""
+def lambda_code(modules: tuple[str, ...] = ()) -> lambda_.Code:
+    """The bundle (with the migration `modules`) as a CDK asset, built under
+    $CUTOVER_LAMBDA_BUILD_DIR if set, else build/lambda."""
     override = os.environ.get(BUILD_DIR_VARIABLE)
-    return lambda_.Code.from_asset(str(build_lambda_bundle(Path(override) if override else None)))
+    return lambda_.Code.from_asset(str(build_lambda_bundle(Path(override) if override else None, modules)))
 
 
 def powertools_version() -> str:

@@ -17,36 +17,32 @@ from constructs import Construct
 
 from infra.config import StageConfig
 from infra.constructs.provider import DeployTimeFunction
+from infra.constructs.refs import construct_name
 from infra.constructs.tables import grant_table
 
 CHECK_ACTIONS = ("dynamodb:DescribeTable", "dynamodb:DescribeContinuousBackups")
 
 
 class LegacyTables(Construct):
-    """`users` / `orders`: `Table.from_table_attributes` with exact table and stream ARNs.
+    """One imported table per source role of the migration, with its exact table and stream ARNs.
 
-    Attributes: `users`, `orders` (ITable), `users_arn`, `orders_arn` (exact table ARNs), `check`.
+    Attributes: `tables` (role -> ITable), `arns` (role -> exact table ARN), `check`.
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig) -> None:
         super().__init__(scope, construct_id)
         names = config.names
-        self.users_arn = config.legacy_table_arn(config.legacy_users_stream_arn)
-        self.orders_arn = config.legacy_table_arn(config.legacy_orders_stream_arn)
-        self.users = dynamodb.Table.from_table_attributes(
-            self,
-            "Users",
-            table_arn=self.users_arn,
-            table_stream_arn=config.legacy_users_stream_arn,
-            global_indexes=[ix.name for ix in names.users_spec().indexes],
-        )
-        self.orders = dynamodb.Table.from_table_attributes(
-            self,
-            "Orders",
-            table_arn=self.orders_arn,
-            table_stream_arn=config.legacy_orders_stream_arn,
-            global_indexes=[ix.name for ix in names.orders_spec().indexes],
-        )
+        self.arns = {role: config.legacy_table_arn(role) for role in config.roles}
+        self.tables = {
+            role: dynamodb.Table.from_table_attributes(
+                self,
+                construct_name(role),
+                table_arn=self.arns[role],
+                table_stream_arn=config.legacy_stream_arn(role),
+                global_indexes=[ix.name for ix in names.source_spec(role).indexes],
+            )
+            for role in config.roles
+        }
         self._verify(config)
 
     def _verify(self, config: StageConfig) -> None:
@@ -58,8 +54,8 @@ class LegacyTables(Construct):
             description="Fails the deploy if a legacy table is missing, not ACTIVE, has no NEW_AND_OLD_IMAGES "
             "stream, or has point-in-time recovery or deletion protection off",
         )
-        for arn, spec in ((self.users_arn, config.names.users_spec()), (self.orders_arn, config.names.orders_spec())):
-            grant_table(check.function, arn, spec, CHECK_ACTIONS, indexes=False)
+        for role in config.roles:
+            grant_table(check.function, self.arns[role], config.names.source_spec(role), CHECK_ACTIONS, indexes=False)
         self.check = CustomResource(
             self,
             "Verify",
@@ -67,10 +63,7 @@ class LegacyTables(Construct):
             resource_type="Custom::LegacyTableCheck",
             properties={
                 "Tables": json.dumps(
-                    {
-                        config.legacy_users_table: config.legacy_users_stream_arn,
-                        config.legacy_orders_table: config.legacy_orders_stream_arn,
-                    }
+                    {config.legacy_table(role): config.legacy_stream_arn(role) for role in config.roles}
                 ),
                 # A new value every synth: CloudFormation re-runs the check on EVERY deploy, not
                 # only when the tables change (protection can be switched off between deploys).

@@ -27,6 +27,7 @@ from constructs import Construct
 
 from cutover import metrics as m
 from infra.config import StageConfig
+from infra.constructs.refs import construct_name
 
 PERIOD = Duration.minutes(5)
 # Emitted by the replicator via Powertools metrics (replicator/handler.py; a test keeps them in step).
@@ -120,14 +121,14 @@ class Monitoring(Construct):
             # backfill's segment Scans share the legacy tables with production: a throttle here means
             # lower the state machine's per-segment `rate` (runbooks/backfill.md)
             self._alarm(
-                f"Legacy{source.title()}Throttles",
+                f"Legacy{construct_name(source)}Throttles",
                 table.metric_throttled_requests_for_operations(operations=LEGACY_READS, period=PERIOD),
                 1,
                 what=f"throttled reads on the legacy {source} table (backfill rate too high?)",
             )
         for source, queue in failure_queues.items():
             self._alarm(
-                f"{source.title()}FailureQueueDepth",
+                f"{construct_name(source)}FailureQueueDepth",
                 queue.metric_approximate_number_of_messages_visible(period=Duration.minutes(1), statistic="Maximum"),
                 1,
                 what=f"{source} stream batches that exhausted retries (re-drive them)",

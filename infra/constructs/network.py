@@ -1,7 +1,8 @@
 """Optional VPC placement (context `vpc=true`) for teams whose functions must run in a VPC.
 
-Isolated subnets only (no NAT, no internet): DynamoDB through a gateway endpoint (free), SSM and
-through an interface endpoint (the API reads the read-source flag; it reads no secret).
+Isolated subnets only (no NAT, no internet): DynamoDB through a gateway endpoint (free), SSM
+through an interface endpoint (the API reads the read-source flag; functions that transform read
+the migration's SecureString secrets there, which SSM decrypts with KMS on their behalf).
 """
 
 from __future__ import annotations

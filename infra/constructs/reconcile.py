@@ -1,8 +1,8 @@
 """Reconcile on AWS: begin -> a distributed Map of segment Lambdas, each looped until done -> merge.
 
 - `Begin` (the run function, reconciler/merge.py) stores when the run started and what held then
-  (`evidence_at_start`), once per run id, and returns the map's items: every part (legacy users,
-  legacy orders, v3) x segment.
+  (`evidence_at_start`), once per run id, and returns the map's items: every part (each source
+  role of the migration, then "v3": the target -> source direction) x segment.
 - `Parts` (a DISTRIBUTED Map, for the history limit explained in backfill.py) runs the segment
   Lambda (reconciler/segment_lambda.py) per item until it says done; each stores its partial
   result (counts + differences, chunked) in the reports table under the run id.
@@ -63,11 +63,7 @@ class Reconcile(Construct):
         placement: Placement | None,
     ) -> None:
         super().__init__(scope, construct_id)
-        values = {
-            "USERS_TABLE": config.legacy_users_table,
-            "ORDERS_TABLE": config.legacy_orders_table,
-            **{f"{role.upper()}_TABLE": ref.name for role, ref in tables.items()},
-        }
+        values = {f"{role.upper()}_TABLE": ref.name for role, ref in tables.items()}
         self.segment_function, self.run_function = (
             CutoverFunction(
                 self,
@@ -81,6 +77,7 @@ class Reconcile(Construct):
                 memory_mb=memory_mb,
                 placement=placement,
                 reserved_concurrency=reserved,
+                transforms=True,  # both re-transform legacy items (the check, the quarantine sweep)
             ).function
             for construct_id, handler, env, memory_mb, reserved in (
                 ("Segment", SEGMENT_HANDLER, RECONCILE_SEGMENT_ENV, 1024, config.backfill_max_concurrency),
@@ -123,8 +120,8 @@ def _grant(
     names = config.names
     for role, actions in grants.items():
         if role == "legacy":
-            for spec in names.legacy_specs():
-                grant_table(function, legacy[spec.role], spec, actions, indexes=False)
+            for source in config.roles:
+                grant_table(function, legacy[source], names.source_spec(source), actions, indexes=False)
         elif role == "v3":
             grant_table(function, tables["v3"].arn, names.v3_spec(), actions, indexes=False)
         else:

@@ -29,3 +29,9 @@ def table_ref(scope: Construct, construct_id: str, name: str) -> TableRef:
 def parameter_arn(scope: Construct, parameter_name: str) -> str:
     """SSM parameter ARN; `parameter_name` starts with '/', which the ARN form drops."""
     return Stack.of(scope).format_arn(service="ssm", resource="parameter", resource_name=parameter_name.lstrip("/"))
+
+
+def construct_name(role: str) -> str:
+    """A source role as a construct id: `products` -> `Products`, `line-items` -> `LineItems` (for the
+    seed, the same ids, and so logical ids, as were deployed before roles were generic)."""
+    return "".join(part.title() for part in role.split("-"))

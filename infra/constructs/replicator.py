@@ -1,4 +1,5 @@
-"""The replicator Lambda and one DynamoDB event source per legacy stream.
+"""The replicator Lambda and one DynamoDB event source (with its own on-failure queue) per source
+role of the migration, i.e. per legacy stream.
 
 Record age: -1 (never discard). A stream keeps records 24 h; a first deploy starts at
 TRIM_HORIZON, so records up to 24 h old arrive at once, and any outage longer than a finite
@@ -18,11 +19,10 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from cutover.environment import REPLICATOR_ENV
-from cutover.names import ORDERS, USERS
 from infra.config import StageConfig
 from infra.constructs.function import CutoverFunction, Placement
 from infra.constructs.queues import failure_queue
-from infra.constructs.refs import TableRef
+from infra.constructs.refs import TableRef, construct_name
 from infra.constructs.tables import grant_table, own_spec
 from infra.nag import acknowledge
 
@@ -32,14 +32,15 @@ RETRY_ATTEMPTS = 10  # with bisection, enough to isolate one poison record in a 
 MAX_RECORD_AGE_SECONDS = -1  # never discard a record while it is still in the stream (module doc)
 # Exactly what the replicator calls (replicator/v3_writer.py, replicator/quarantine.py): conditional
 # PutItem on v3 (writes and tombstones); conditional PutItem, and UpdateItem for the writer's
-# conditional quarantine paths, on quarantine. Nothing reads, deletes or batch-writes.
+# conditional quarantine paths, on quarantine. Nothing reads, deletes or batch-writes. On the legacy
+# tables it only reads their streams (the event sources' grant): never a table read.
 V3_ACTIONS = ("dynamodb:PutItem",)
 QUARANTINE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem")
 CHECKPOINT_ACTIONS = ("dynamodb:PutItem",)
 
 
 class Replicator(Construct):
-    """Attributes: `function`, `failure_queues` (source -> Queue), `event_sources`."""
+    """Attributes: `function`, `failure_queues` (role -> Queue), `event_sources` (role -> event source)."""
 
     def __init__(
         self,
@@ -66,9 +67,8 @@ class Replicator(Construct):
             timeout=Duration.minutes(2),
             memory_mb=1024,
             placement=placement,
+            transforms=True,
             values={
-                "USERS_TABLE": config.legacy_users_table,
-                "ORDERS_TABLE": config.legacy_orders_table,
                 "V3_TABLE": v3.name,
                 "QUARANTINE_TABLE": quarantine.name,
                 "CHECKPOINTS_TABLE": checkpoints.name,
@@ -81,11 +81,11 @@ class Replicator(Construct):
         grant_table(self.function, checkpoints.arn, own_spec(names, "checkpoints"), CHECKPOINT_ACTIONS, indexes=False)
         self.failure_queues: dict[str, sqs.Queue] = {}
         self.event_sources: dict[str, sources.DynamoEventSource] = {}
-        for source in (USERS, ORDERS):
+        for source in config.roles:
             queue = failure_queue(
                 self,
-                f"{source.title()}Failures",
-                name=f"{names.prefix}-cutover-{source}-stream-failures",
+                f"{construct_name(source)}Failures",
+                name=names.failure_queue(source),
                 retain=config.retain,
             )
             event_source = sources.DynamoEventSource(

@@ -1,7 +1,8 @@
 """DynamoDB tables built FROM `cutover.names.TableSpec`s, and exact-ARN grants.
 
-Keys, attribute types and GSIs come from the spec, never retyped here, so the deployed table
-and the code that queries it cannot drift. Grants name the table and each index ARN exactly
+Keys, attribute types (S/N/B) and GSIs (ALL, KEYS_ONLY or INCLUDE projections) come from the
+spec, itself from the migration definition, never retyped here, so the deployed table and the
+code that queries it cannot drift. Grants name the table and each index ARN exactly
 (no `index/*`), which is what least privilege means for data access.
 """
 
@@ -17,7 +18,11 @@ from constructs import Construct
 from cutover.names import Names, TableSpec
 
 _TYPES = {"S": dynamodb.AttributeType.STRING, "N": dynamodb.AttributeType.NUMBER, "B": dynamodb.AttributeType.BINARY}
-_PROJECTIONS = {"ALL": dynamodb.ProjectionType.ALL, "KEYS_ONLY": dynamodb.ProjectionType.KEYS_ONLY}
+_PROJECTIONS = {
+    "ALL": dynamodb.ProjectionType.ALL,
+    "KEYS_ONLY": dynamodb.ProjectionType.KEYS_ONLY,
+    "INCLUDE": dynamodb.ProjectionType.INCLUDE,
+}
 
 READ = (
     "dynamodb:GetItem",
@@ -62,6 +67,7 @@ def table_from_spec(
             partition_key=attr(ix.hash_key),
             sort_key=attr(ix.range_key),
             projection_type=_PROJECTIONS[ix.projection],
+            non_key_attributes=list(ix.non_key_attributes) if ix.projection == "INCLUDE" else None,
         )
     return table
 

@@ -1,5 +1,11 @@
 """API stack: REST API (API Gateway v1) with IAM auth in front of the app handlers.
 
+The SEED migration's example application (app_handlers: users and orders, read through the
+read-source flag). Its routes and models are that schema's, so the app deploys it only when the
+migration definition is the seed, or when `-c api=true` asks for it explicitly (a definition of
+the same shape under another name); `-c api=false` leaves it out for the seed too. Its grants
+and environment (`SOURCE_TABLES`) still come from the definition's roles, like every function's.
+
 Why REST rather than HTTP API: per-method throttling, usage plans, AWS WAF association,
 resource policies and request validation are REST-only, and a migration API that other services
 call with SigV4 (AWS_IAM) needs exactly those controls; HTTP API's lower price does not matter
@@ -9,8 +15,8 @@ REGIONAL endpoint (callers are services in the same region; edge-optimised would
 for nothing). Every method validates something: POST bodies against JSON-schema models, path and
 required query parameters by name. No `AWS::ApiGateway::Account`: that resource sets the logging
 role for the WHOLE account and region (every API in it); it is created only with the documented
-opt-in `-c apiGatewayCloudWatchRole=true` (runbooks/deploy.md). The API reads no secret, so it
-is granted none.
+opt-in `-c apiGatewayCloudWatchRole=true` (runbooks/deploy.md). The API transforms legacy items
+(shadow reads), so it is granted the definition's transform secrets, if any, and no other.
 """
 
 from __future__ import annotations
@@ -41,6 +47,8 @@ ROUTES = (
 )
 # What API Gateway checks before the Lambda runs (the handler's pydantic models stay authoritative;
 # these only refuse what can never be valid, and are never stricter than app_handlers/schemas.py).
+# A path's userId is only required: any legacy key is readable (URL-encoded in the path), so
+# nothing here may restrict its characters (docs/API.md, "User ids in the path").
 REQUIRED_PARAMETERS = {
     "users": {"method.request.querystring.email": True},
     "users/{userId}": {"method.request.path.userId": True},
@@ -101,17 +109,14 @@ class ApiStack(Stack):
             timeout=Duration.seconds(10),
             memory_mb=512,
             placement=placement,
+            transforms=True,  # shadow reads compare v3 with transform(legacy)
             values={
-                "USERS_TABLE": config.legacy_users_table,
-                "ORDERS_TABLE": config.legacy_orders_table,
                 "V3_TABLE": names.v3_table,
                 "READ_SOURCE_PARAMETER": names.read_source_parameter,
             },
         ).function
-        users_arn = config.legacy_table_arn(config.legacy_users_stream_arn)
-        orders_arn = config.legacy_table_arn(config.legacy_orders_stream_arn)
-        grant_table(self.function, users_arn, names.users_spec(), READ + LEGACY_WRITE)
-        grant_table(self.function, orders_arn, names.orders_spec(), READ + LEGACY_WRITE)
+        for role in config.roles:  # reads (and the GSIs it queries) and the legacy write, per source
+            grant_table(self.function, config.legacy_table_arn(role), names.source_spec(role), READ + LEGACY_WRITE)
         grant_table(self.function, table_ref(self, "V3Ref", names.v3_table).arn, names.v3_spec(), READ)
         # e-mail claims and recent-write markers, written in the same transactions as legacy (app_handlers.ledger)
         grant_table(

@@ -1,5 +1,6 @@
-"""Replication stack: replicator + stream event sources, distributed backfill and reconcile, monitoring,
-and the deployment's resolved names published in SSM for the CLI (`Names.deployment_parameter`)."""
+"""Replication stack: replicator + one stream event source per source role, distributed backfill and
+reconcile, monitoring, and the deployment's resolved names published in SSM for the CLI
+(`Names.deployment_parameter`)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,13 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from cutover.names import ORDERS, USERS
 from infra.config import StageConfig
 from infra.constructs.backfill import Backfill
 from infra.constructs.code import powertools_layer
 from infra.constructs.function import Placement
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.reconcile import Reconcile
-from infra.constructs.refs import table_ref
+from infra.constructs.refs import construct_name, table_ref
 from infra.constructs.replicator import Replicator
 
 
@@ -40,19 +40,16 @@ class ReplicationStack(Stack):
             spec.role: table_ref(self, f"{spec.role.title()}Ref", spec.name)
             for spec in (names.v3_spec(), *names.own_specs())
         }
-        # Legacy tables are imported here from config (exact ARNs, no cross-stack export).
-        legacy_arns = {
-            USERS: config.legacy_table_arn(config.legacy_users_stream_arn),
-            ORDERS: config.legacy_table_arn(config.legacy_orders_stream_arn),
-        }
+        # Legacy tables are imported here from config (exact ARNs, no cross-stack export), one per source.
+        legacy_arns = {role: config.legacy_table_arn(role) for role in config.roles}
         legacy_tables = {
-            source: dynamodb.Table.from_table_attributes(
+            role: dynamodb.Table.from_table_attributes(
                 self,
-                f"Legacy{source.title()}",
-                table_arn=legacy_arns[source],
-                table_stream_arn=config.legacy_users_stream_arn if source == USERS else config.legacy_orders_stream_arn,
+                f"Legacy{construct_name(role)}",
+                table_arn=legacy_arns[role],
+                table_stream_arn=config.legacy_stream_arn(role),
             )
-            for source in (USERS, ORDERS)
+            for role in config.roles
         }
         self.replicator = Replicator(
             self,
@@ -97,8 +94,11 @@ class ReplicationStack(Stack):
             description="cutover: this deployment's resolved table names and state machine ARNs (read by the CLI)",
             string_value=self.to_json_string(
                 {
-                    "usersTable": config.legacy_users_table,
-                    "ordersTable": config.legacy_orders_table,
+                    # which definition the functions run (its `Migration.name`), so the CLI can refuse
+                    # to drive a deployment with another one
+                    "migration": config.migration.name,
+                    # {role: legacy table}, read back by Names.with_published
+                    "sourceTables": dict(sorted(config.source_tables().items())),
                     "v3Table": names.v3_table,
                     "checkpointsTable": names.checkpoints_table,
                     "quarantineTable": names.quarantine_table,

@@ -1,9 +1,9 @@
 """Stateful stack: everything whose loss is data loss. Termination protection is on in prod.
 
-Backups cover v3, the legacy tables and all of cutover's own tables (quarantine holds the only
-copy of a bad legacy item as it was seen; reports are the flip's evidence). `-c backupVaultLock=`
-`governance|compliance` adds an AWS Backup Vault Lock (offered for prod; compliance mode cannot
-be undone after its 3-day grace period, see runbooks/deploy.md).
+Backups cover the target table (v3), every legacy source table and all of cutover's own tables
+(quarantine holds the only copy of a bad legacy item as it was seen; reports are the flip's
+evidence). `-c backupVaultLock=governance|compliance` adds an AWS Backup Vault Lock (offered for
+prod; compliance mode cannot be undone after its 3-day grace period, see runbooks/deploy.md).
 """
 
 from __future__ import annotations
@@ -24,10 +24,12 @@ from infra.nag import acknowledge, checkov_skip
 
 
 class StatefulStack(Stack):
-    """Legacy tables (imported + verified), v3 and cutover's own tables, the read-source flag
-    (created only if absent) and the backup plan.
+    """Legacy tables (imported + verified, one per source role), the target table and cutover's own
+    tables, the read-source flag (created only if absent) and the backup plan. The target's keys and
+    GSIs are the migration definition's (`Names.v3_spec`). The API's table exists only with the
+    example API (`config.api`).
 
-    Attributes: `legacy`, `v3`, `own` (role -> Table), `api_table`, `read_source`, `vault`.
+    Attributes: `legacy`, `v3`, `own` (role -> Table), `api_table` (or None), `read_source`, `vault`.
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig, **kwargs: Any) -> None:
@@ -43,13 +45,21 @@ class StatefulStack(Stack):
             )
             for spec in names.own_specs()
         }
-        self.api_table = table_from_spec(
-            self, "ApiTable", names.api_spec(), retain=config.retain, pitr=config.point_in_time_recovery
+        self.api_table = (
+            table_from_spec(
+                self, "ApiTable", names.api_spec(), retain=config.retain, pitr=config.point_in_time_recovery
+            )
+            if config.api
+            else None
         )  # e-mail claims + recent writes
         # Created by a deploy only if absent; a deploy never changes or deletes it (infra/constructs/flag.py).
         self.read_source = ReadSourceFlag(self, "ReadSource", config=config)
         self._backup(config)
         self._acknowledge(config)
+
+    @property
+    def _api_tables(self) -> tuple[dynamodb.Table, ...]:
+        return () if self.api_table is None else (self.api_table,)
 
     def _backup(self, config: StageConfig) -> None:
         lock = None
@@ -81,9 +91,8 @@ class StatefulStack(Stack):
             resources=[
                 backup.BackupResource.from_dynamo_db_table(self.v3),
                 *[backup.BackupResource.from_dynamo_db_table(table) for table in self.own.values()],
-                backup.BackupResource.from_dynamo_db_table(self.api_table),
-                backup.BackupResource.from_arn(self.legacy.users_arn),
-                backup.BackupResource.from_arn(self.legacy.orders_arn),
+                *[backup.BackupResource.from_dynamo_db_table(table) for table in self._api_tables],
+                *[backup.BackupResource.from_arn(arn) for arn in self.legacy.arns.values()],
             ],
         )
         acknowledge(
@@ -95,7 +104,7 @@ class StatefulStack(Stack):
 
     def _acknowledge(self, config: StageConfig) -> None:
         if not config.point_in_time_recovery:
-            for table in (self.v3, *self.own.values(), self.api_table):
+            for table in (self.v3, *self.own.values(), *self._api_tables):
                 reason = "dev only: data is seeded and disposable; PITR is on in staging and prod."
                 Validations.of(table).acknowledge(Acknowledgment(id="AwsSolutions-DDB3", reason=reason))
                 checkov_skip(table, "CKV_AWS_28", reason)

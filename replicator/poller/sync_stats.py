@@ -29,8 +29,10 @@ class SyncResult:
 
     Record counts add up: `applied` (records done) = `changed` + `skipped` + `quarantined`.
     v3 writes are counted apart, because one record can write one key and tombstone another (an
-    order moving to another user): `written`, `tombstoned` (source deletes and moves) and
-    `tombstoned_bad` (the key of an item that turned bad, so v3 stops serving it).
+    order moving to another user): `written`, `tombstoned` (source deletes and moves),
+    `tombstoned_bad` (a live v3 item whose source turned bad, so v3 stops serving it) and
+    `tombstoned_guard` (a bad item's key tombstoned where v3 held nothing live: an item bad from
+    its first write, say; the write only guards the key against an older record).
     Records of a failed attempt are counted when the retry that gets them through is.
     """
 
@@ -42,6 +44,7 @@ class SyncResult:
     written: int = 0
     tombstoned: int = 0
     tombstoned_bad: int = 0
+    tombstoned_guard: int = 0
     failed_retried: int = 0
     batches: int = 0
     tables: dict[str, int] = field(default_factory=dict)
@@ -63,7 +66,8 @@ class SyncResult:
             self.written += writes.written
             if result.outcome is RecordOutcome.QUARANTINED:
                 self.quarantined += 1
-                self.tombstoned_bad += writes.tombstoned
+                self.tombstoned_bad += writes.tombstoned_live
+                self.tombstoned_guard += writes.tombstoned - writes.tombstoned_live
             else:
                 self.tombstoned += writes.tombstoned
                 if result.outcome is RecordOutcome.SKIPPED:
@@ -99,6 +103,7 @@ class SyncResult:
             "written": self.written,
             "tombstoned": self.tombstoned,
             "tombstoned_bad": self.tombstoned_bad,
+            "tombstoned_guard": self.tombstoned_guard,
             "failed_retried": self.failed_retried,
             "batches": self.batches,
             "tables": dict(self.tables),

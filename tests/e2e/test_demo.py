@@ -22,7 +22,8 @@ def test_quick_demo_syncs_live_writes_and_v3_matches():
     report = json.loads(result.stdout)
     rows = {(r["step"], r["what"]): r["value"] for r in report["rows"]}
     assert report["complete"] is True
-    assert rows[("seed", "legacy items written (BatchWriteItem)")] == "258"
+    assert rows[("seed", "legacy items written (BatchWriteItem)")] == "263"
+    assert rows[("seed", "of which with binaries and sets (B, BS, NS, SS)")] == "5"
     legacy_matching, legacy_total = rows[("v3", "legacy items matching transform(item)")].split(" of ")
     assert legacy_matching == legacy_total
     assert int(rows[("v3", "quarantined (open entries)")]) >= 8  # the seeded bad items, plus any the writer broke
@@ -30,6 +31,25 @@ def test_quick_demo_syncs_live_writes_and_v3_matches():
         int(rows[("live sync", "stream records applied")].replace(",", ""))
         >= int(rows[("live sync", "legacy writes during the run")]) - 5
     )
+    # And v3's live items are told apart by who wrote them: backfill copied most of the history,
+    # replication only what changed during the run (never all of it labelled "replicated")
+    live = int(rows[("v3", "live items")].replace(",", ""))
+    split = [
+        int(n.replace(",", "")) for n in rows[("v3", "  last written by backfill / replication / repair")].split(" / ")
+    ]
+    assert sum(split) == live and split[0] > split[1] > 0, rows
+    assert not any("replicated (live)" in what for _, what in rows)
+
+
+def test_demo_help_names_every_stage_it_runs():
+    result = CliRunner().invoke(main, ["demo", "--help"])
+    assert result.exit_code == 0
+    text = " ".join(result.output.split()).lower()
+    for stage in ("seed", "sync", "backfill", "reconcile", "shadow", "flip to v3", "rollback"):
+        assert stage in text, (stage, result.output)
+    listed = CliRunner().invoke(main, ["--help"]).output
+    demo_line = next(line for line in listed.splitlines() if line.strip().startswith("demo "))
+    assert "backfill" in demo_line and "reconcile" in demo_line and "roll back" in demo_line, demo_line
 
 
 def test_demo_against_an_unreachable_endpoint_fails_in_one_line():

@@ -1,4 +1,7 @@
-"""API stack per stage: REST API, IAM auth on every method, access logs, throttling, routes."""
+"""API stack per stage: REST API, IAM auth on every method, access logs, throttling, routes.
+
+The seed's example application, so these run on the seed's variants (`synth` is overridden here);
+test_migrations.py shows another definition gets no API unless asked for."""
 
 from __future__ import annotations
 
@@ -10,6 +13,13 @@ from aws_cdk.assertions import Match, Template
 from cutover.environment import API_ENV
 
 pytestmark = pytest.mark.infra
+
+
+@pytest.fixture
+def synth(seed_synth):
+    """The seed migration's variants only: the example API serves its schema."""
+    return seed_synth
+
 
 ROUTES = {
     ("POST", "/users"),
@@ -67,6 +77,8 @@ def test_api_function_env_and_grants(synth):
     assert API_ENV.problems(literal) == []
     assert set(variables) == set(literal)  # no CloudFormation expressions: in particular no secret ARN
     assert variables["READ_SOURCE_PARAMETER"] == f"/my-service/{synth.stage}/cutover/read-source"
+    assert json.loads(variables["SOURCE_TABLES"]) == {role: synth.legacy_table(role) for role in synth.roles}
+    assert "CUTOVER_MIGRATION" not in variables  # the seed is the default definition
     policy = json.dumps([r["Properties"] for _, r in synth.resources("AWS::IAM::Policy", "api")])
     # exact index ARNs for every GSI the API queries, on legacy and v3
     for index in ("email-index", "userId-index", "EmailLookupIndex", "TimeSeriesIndex"):

@@ -3,6 +3,7 @@ the app from cdk.json with no -c flags, no credentials and no Docker, and refuse
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -50,7 +51,7 @@ def test_cli_refuses_a_prod_synth_with_missing_context(tmp_path):
     result = _cdk("-c", "stage=prod", outdir=tmp_path)
     # Then it fails with one line naming every missing value, and no template is written
     assert result.returncode != 0
-    for key in ("legacyUsersTable", "legacyOrdersStreamArn", "costCenter"):
+    for key in ("legacyTables.users", "legacyStreamArns.orders", "costCenter"):
         assert f"{key} is missing" in result.stderr
     assert "Traceback" not in result.stderr
     assert not list(tmp_path.glob("*.template.json"))
@@ -65,10 +66,9 @@ def _runbook_flags(stage: str) -> list[str]:
         "service": "my-service",
         "account": account,
         "region": "eu-west-1",
-        "legacyUsersTable": f"my-service-{stage}-users",
-        "legacyOrdersTable": f"my-service-{stage}-orders",
-        "legacyUsersStreamArn": arn.format("users"),
-        "legacyOrdersStreamArn": arn.format("orders"),
+        # per source role, ROLE=VALUE,ROLE=VALUE: what a shell passes through $CTX unquoted
+        "legacyTables": f"users=my-service-{stage}-users,orders=my-service-{stage}-orders",
+        "legacyStreamArns": f"users={arn.format('users')},orders={arn.format('orders')}",
         "costCenter": "CC-1234",
         "alarmEmail": "oncall@example.com",
     }
@@ -89,3 +89,24 @@ def test_cli_synthesizes_prod_with_the_runbooks_full_context(stage, tmp_path):
     assert sorted(p.name for p in tmp_path.glob("*.template.json")) == [
         f"my-service-{stage}-{r}.template.json" for r in roles
     ]
+
+
+def test_cli_synthesizes_another_migration_chosen_by_context(tmp_path):
+    # When the CLI synthesizes dev for the catalog definition, its legacy tables given as JSON objects
+    arn = "arn:aws:dynamodb:us-east-1:111111111111:table/{}/stream/2025-01-01T00:00:00.000"
+    tables = {"products": "catalog-dev-products", "reviews": "catalog-dev-reviews"}
+    result = _cdk(
+        "-c",
+        "migration=migrations.catalog:MIGRATION",
+        "-c",
+        f"legacyTables={json.dumps(tables)}",
+        "-c",
+        "legacyStreamArns=" + json.dumps({role: arn.format(table) for role, table in tables.items()}),
+        outdir=tmp_path,
+    )
+    # Then it succeeds without the seed's example API, and the functions run that definition
+    assert result.returncode == 0, result.stderr[-3000:]
+    templates = sorted(p.name for p in tmp_path.glob("*.template.json"))
+    assert templates == [f"my-service-dev-{role}.template.json" for role in ("replication", "stateful")]
+    replication = (tmp_path / "my-service-dev-replication.template.json").read_text()
+    assert '"CUTOVER_MIGRATION": "migrations.catalog:MIGRATION"' in replication

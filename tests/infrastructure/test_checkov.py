@@ -1,5 +1,6 @@
 """checkov (its own venv: `make checkov`, a dependency of `make test`) finds nothing unreviewed in
-any stage's synthesized templates, environment-agnostic or synthesized the runbook's way."""
+any stage's synthesized templates, environment-agnostic or synthesized the runbook's way, for the
+seed migration and for the catalog (two sources, a secret)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from infra.policy_skips import CHECKOV_SKIPS, CHECKOV_VERSION
+from tests.infrastructure.conftest import VARIANTS  # every stage both ways for the seed, plus the catalog's
 
 pytestmark = pytest.mark.infra
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECKOV = ROOT / ".venv" / "checkov" / "bin" / "checkov"
-VARIANTS = ("dev", "staging", "prod", "dev@env", "staging@env", "prod@env")
 
 
 def _checkov(*dirs: Path) -> tuple[list[dict], set[str]]:

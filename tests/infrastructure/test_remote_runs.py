@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.infrastructure.test_replication_stack import _definition, _grants
+from tests.infrastructure.test_replication_stack import _definition, _grants, target_table
 
 pytestmark = pytest.mark.infra
 
@@ -37,12 +37,12 @@ def test_reconcile_begins_maps_every_part_segment_until_done_then_merges(synth):
 
 def test_reconcile_functions_get_exactly_the_calls_they_make(synth):
     names = {
-        "v3": f"my-service-{synth.stage}-users-v3",
+        "v3": target_table(synth),
         "quarantine": f"my-service-{synth.stage}-cutover-quarantine",
         "reports": f"my-service-{synth.stage}-cutover-reports",
         "checkpoints": f"my-service-{synth.stage}-cutover-checkpoints",
     }
-    legacy = [synth.ctx("legacyUsersTable"), synth.ctx("legacyOrdersTable")]
+    legacy = [synth.legacy_table(role) for role in synth.roles]
     segment = _grants(synth, "reconciler.segment_lambda.lambda_handler")
     # a segment scans and batch-reads both sides, re-reads consistently, repairs through the guarded put
     for table in legacy:
@@ -72,9 +72,9 @@ def test_the_deployment_publishes_its_names_and_state_machines_for_the_cli(synth
     # Then its JSON names every table and both state machines (ARNs resolved at deploy time)
     joined = props["Value"]["Fn::Join"][1]
     text = "".join(p if isinstance(p, str) else json.dumps(p) for p in joined)
+    assert f'"migration":"{synth.migration}"' in text.replace(" ", "")  # the definition's name
     for key in (
-        "usersTable",
-        "ordersTable",
+        "sourceTables",
         "v3Table",
         "checkpointsTable",
         "quarantineTable",
@@ -83,7 +83,10 @@ def test_the_deployment_publishes_its_names_and_state_machines_for_the_cli(synth
         "reconcileStateMachineArn",
     ):
         assert f'"{key}"' in text
-    assert synth.ctx("legacyUsersTable") in text and synth.ctx("legacyOrdersTable") in text
+    # the legacy tables by source role (what Names.with_published reads back), keys sorted
+    published = json.dumps({role: synth.legacy_table(role) for role in sorted(synth.roles)})
+    assert f'"sourceTables":{published.replace(" ", "")}' in text.replace(" ", "")
+    assert "usersTable" not in text and "ordersTable" not in text
     machines = [lid for lid, _ in synth.resources("AWS::StepFunctions::StateMachine", "replication")]
     assert len(machines) == 2 and all(json.dumps({"Ref": lid}) in text for lid in machines)
     # And it is retained outside dev, like every other piece of state

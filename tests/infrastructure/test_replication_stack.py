@@ -1,4 +1,5 @@
-"""Replication stack per stage: event sources, failure queues, backfill state machine, alarms."""
+"""Replication stack per stage and migration: one event source, failure queue and exact grants per
+source role, backfill state machine, alarms."""
 
 from __future__ import annotations
 
@@ -13,6 +14,13 @@ from cutover.environment import BACKFILL_SEGMENT_ENV, RECONCILE_RUN_ENV, RECONCI
 
 pytestmark = pytest.mark.infra
 
+# Literal target table names (docs/CONTRACT.md for the seed, migrations/catalog.py), NOT read from cutover.names.
+TARGET = {"seed": "users-v3", "catalog": "catalog"}
+
+
+def target_table(synth) -> str:
+    return f"my-service-{synth.stage}-{TARGET[synth.migration]}"
+
 
 def _function(synth, role, handler):
     found = [
@@ -25,10 +33,9 @@ def _function(synth, role, handler):
 def test_each_legacy_stream_has_a_bounded_event_source(synth):
     # Given the replication stack's event source mappings
     mappings = [res["Properties"] for _, res in synth.resources("AWS::Lambda::EventSourceMapping", "replication")]
-    # Then there is one per legacy stream, with every safety setting
-    assert sorted(m["EventSourceArn"] for m in mappings) == sorted(
-        [synth.ctx("legacyOrdersStreamArn"), synth.ctx("legacyUsersStreamArn")]
-    )
+    # Then there is one per legacy stream (one per source role of the migration), with every safety setting
+    assert len(synth.roles) == 2
+    assert sorted(m["EventSourceArn"] for m in mappings) == sorted(synth.legacy_stream(role) for role in synth.roles)
     factor = int(synth.ctx("parallelizationFactor") or 1)
     for m in mappings:
         assert m["StartingPosition"] == "TRIM_HORIZON"
@@ -45,7 +52,10 @@ def test_each_legacy_stream_has_a_bounded_event_source(synth):
 def test_failure_queues_are_encrypted_retained_and_tls_only(synth):
     template = Template.from_json(synth.templates["replication"])
     queues = synth.resources("AWS::SQS::Queue", "replication")
-    assert len(queues) == 2
+    # one on-failure queue per source, named by its role
+    assert sorted(q["Properties"]["QueueName"] for _, q in queues) == sorted(
+        f"my-service-{synth.stage}-cutover-{role}-stream-failures" for role in synth.roles
+    )
     for _, queue in queues:
         assert queue["Properties"]["SqsManagedSseEnabled"] is True
         assert queue["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
@@ -59,7 +69,7 @@ def test_failure_queues_are_encrypted_retained_and_tls_only(synth):
                 )
             }
         },
-        2,
+        len(synth.roles),
     )
 
 
@@ -83,7 +93,13 @@ def test_functions_are_arm64_python312_with_powertools_and_valid_env(synth):
         # the same declaration the handler validates at cold start accepts what CDK deployed
         assert env.problems(variables) == []
         assert variables["STAGE"] == synth.stage
-        assert variables["USERS_TABLE"] == synth.ctx("legacyUsersTable")
+        # every legacy table by source role, as JSON with sorted keys, and the target
+        assert variables["SOURCE_TABLES"] == json.dumps(
+            {role: synth.legacy_table(role) for role in sorted(synth.roles)}, sort_keys=True
+        )
+        assert variables["V3_TABLE"] == target_table(synth)
+        # the seed is every function's default definition; any other is named (and bundled)
+        assert variables.get("CUTOVER_MIGRATION") == synth.ctx("migration")
         if synth.ctx("vpc") == "true":
             assert props["VpcConfig"]["SubnetIds"]
 
@@ -120,6 +136,22 @@ def test_backfill_is_a_distributed_map_looping_each_segment_until_done(synth):
     assert segments["ItemSelector"]["rate.$"] == "$.rate" and run["Parameters"]["rate.$"] == "$.rate"
 
 
+def test_backfill_refuses_a_table_that_is_not_a_source_role_before_any_segment(synth):
+    # Given the backfill machine's first state
+    definition = _definition(synth)
+    known = definition["States"][definition["StartAt"]]
+    # Then only the migration's source roles go on to plan segments; anything else fails at once
+    assert known["Type"] == "Choice" and known["Default"] == "Unknown table"
+    (rule,) = known["Choices"]
+    present, roles = rule["And"]
+    assert present == {"Variable": "$.table", "IsPresent": True}
+    assert sorted(c["StringEquals"] for c in roles["Or"]) == sorted(synth.roles)
+    assert rule["Next"] == "Plan segments"
+    failed = definition["States"]["Unknown table"]
+    assert failed["Type"] == "Fail" and failed["Error"] == "UnknownTable"
+    assert all(role in failed["Cause"] for role in synth.roles)
+
+
 def _alarms(synth) -> dict[str, dict]:
     return {
         res["Properties"]["AlarmDescription"]: res["Properties"]
@@ -152,9 +184,9 @@ def test_alarms_have_thresholds_and_notify_the_topic(synth):
     assert errors["MetricName"] == "Errors" and errors["Threshold"] == 1
     throttles = _find(alarms, "throttled requests on the v3 table")[0]
     metrics = json.dumps(throttles["Metrics"])
-    assert "ThrottledRequests" in metrics and f"my-service-{synth.stage}-users-v3" in metrics
+    assert "ThrottledRequests" in metrics and target_table(synth) in metrics
     depth = _find(alarms, "exhausted retries")
-    assert len(depth) == 2 and all(
+    assert len(depth) == len(synth.roles) and all(
         a["MetricName"] == "ApproximateNumberOfMessagesVisible" and a["Threshold"] == 1 for a in depth
     )
     quarantine = _find(alarms, "writes to the quarantine table")[0]
@@ -205,8 +237,40 @@ def _grants(synth, handler) -> dict[str, set[str]]:
     return grants
 
 
+STREAM_READ = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}
+
+
+def statements_of(synth, handler, stack: str = "replication") -> list[tuple[set[str], list[str], dict]]:
+    """(actions, resources as JSON text) of every policy statement granted to the function with `handler`."""
+    fns = [res for _, res in synth.resources("AWS::Lambda::Function", stack) if res["Properties"]["Handler"] == handler]
+    role = fns[0]["Properties"]["Role"]["Fn::GetAtt"][0]
+    found = []
+    for _, policy in synth.resources("AWS::IAM::Policy", stack):
+        if {"Ref": role} in policy["Properties"]["Roles"]:
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                resources = (
+                    statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+                )
+                found.append((set(actions), [json.dumps(r) for r in resources], statement))
+    return found
+
+
+def test_the_replicator_reads_exactly_each_legacy_stream(synth):
+    # Given the replicator's statements naming a legacy table or its stream
+    legacy = [
+        (actions, resource)
+        for actions, resources, _ in statements_of(synth, "replicator.handler.lambda_handler")
+        for resource in resources
+        if any(re.search(rf"table/{re.escape(synth.legacy_table(role))}[\"/]", resource) for role in synth.roles)
+    ]
+    # Then each is a stream read on exactly that source's stream ARN (the event source's grant)
+    assert sorted(r for _, r in legacy) == sorted(json.dumps(synth.legacy_stream(role)) for role in synth.roles)
+    assert all(actions == STREAM_READ for actions, _ in legacy)
+
+
 def test_replicator_and_segment_get_exactly_the_v3_calls_they_make(synth):
-    v3, quarantine = f"my-service-{synth.stage}-users-v3", f"my-service-{synth.stage}-cutover-quarantine"
+    v3, quarantine = target_table(synth), f"my-service-{synth.stage}-cutover-quarantine"
     replicator = _grants(synth, "replicator.handler.lambda_handler")
     # the replicator only ever writes v3 with a conditional PutItem
     assert replicator[v3] == {"dynamodb:PutItem"}
@@ -215,9 +279,13 @@ def test_replicator_and_segment_get_exactly_the_v3_calls_they_make(synth):
     # a segment reads the current version, then writes conditionally on it
     assert segment[v3] == {"dynamodb:GetItem", "dynamodb:PutItem"}
     assert segment[quarantine] == {"dynamodb:PutItem", "dynamodb:UpdateItem"}
-    # and it only scans the legacy tables (never writes or even reads single items there)
-    for source in ("legacyUsersTable", "legacyOrdersTable"):
-        assert segment[synth.ctx(source)] == {"dynamodb:Scan"}
+    # and on each legacy table it only scans, and re-reads one bad item consistently before quarantining
+    # it (issue 20, major 1: without GetItem the re-read is AccessDenied and the Map fails); never writes
+    for role in synth.roles:
+        assert segment[synth.legacy_table(role)] == {"dynamodb:Scan", "dynamodb:GetItem"}
+    # the replicator reads the legacy streams (its event sources), never a legacy table (see below)
+    for role in synth.roles:
+        assert replicator[synth.legacy_table(role)] == STREAM_READ
 
 
 def test_alarm_key_is_usable_by_cloudwatch_of_this_account_only(synth):
@@ -234,11 +302,11 @@ def test_alarm_key_is_usable_by_cloudwatch_of_this_account_only(synth):
 def test_backfill_reads_of_the_legacy_tables_have_throttle_alarms(synth):
     # Given the deployed alarms, Then each legacy table's throttled reads (Scan/Get/Query) page the topic
     alarms = _alarms(synth)
-    for source in ("users", "orders"):
+    for source in synth.roles:
         [alarm] = _find(alarms, f"throttled reads on the legacy {source} table")
         metrics = json.dumps(alarm["Metrics"])
         assert "ThrottledRequests" in metrics and '"Scan"' in metrics
-        assert synth.ctx(f"legacy{source.title()}Table") in metrics or f"-{source}" in metrics
+        assert synth.legacy_table(source) in metrics
 
 
 def test_segment_functions_have_reserved_concurrency_and_reconcile_failures_alarm(synth):

@@ -96,7 +96,9 @@ def test_problems_in_is_pure_and_names_each_offender():
     assert {"AWS::SSM::Parameter", "AWS::Logs::LogGroup", "AWS::S3::Bucket", "AWS::SQS::Queue"} <= STATEFUL_TYPES
 
 
-@pytest.mark.parametrize("variant", ["staging", "prod", "staging@env", "prod@env"])
+@pytest.mark.parametrize(
+    "variant", ["staging", "prod", "staging@env", "prod@env", "staging@env+catalog", "prod+catalog"]
+)
 def test_the_real_staging_and_prod_apps_retain_everything(variant, synth_stage):
     # Given the real stacks (synthesized with the plugin attached; it would have raised)
     synth = synth_stage(variant)

@@ -51,7 +51,7 @@ ITEMS_PER_SOURCE = 24
 @pytest.fixture(params=sorted(MIGRATIONS))
 def world(request, moto_server) -> tuple[Settings, Clients]:
     settings = Settings(
-        service=f"m{uuid.uuid4().hex[:10]}", endpoint_url=moto_server.url, region="us-east-1",
+        service=f"m{uuid.uuid4().hex[:10]}", endpoint_url=moto_server.endpoint_url, region="us-east-1",
         migration=MIGRATIONS[request.param],
     )  # fmt: skip
     clients = Clients(settings)

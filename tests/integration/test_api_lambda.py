@@ -60,3 +60,42 @@ def test_lambda_serves_and_flushes_a_fallback_metric(cold, monkeypatch, settings
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     assert emf and emf[-1]["V3Fallback"] in (1.0, [1.0])
     assert emf[-1]["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "cutover"
+
+
+def _rest_event(path: str) -> dict:
+    """A GET as API Gateway REST sends it for the `users/{userId}` resource (infra/stacks/api.py)."""
+    event = to_event("GET", path, {}, None)
+    event["resource"] = "/users/{userId}"
+    event["pathParameters"] = {"userId": path.removeprefix("/users/")}
+    return event
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/users/ann%20smith",  # REST APIs deliver the path percent-encoded, as the client sent it
+        "/users/ann smith",  # a front that decodes it first (HTTP APIs do): decoded once all the same
+    ],
+)
+def test_the_lambda_reads_a_user_id_with_a_space_decoding_it_once(cold, monkeypatch, settings, clients, path):
+    # Given a legacy user whose id has a space
+    for key, value in _env(settings).items():
+        monkeypatch.setenv(key, value)
+    clients.dynamodb.put_item(
+        TableName=settings.names.source_table("users"), Item={"userId": {"S": "ann smith"}, "email": {"S": "ann@x.io"}}
+    )
+    # When the Lambda handles the GET
+    resp = api.lambda_handler(_rest_event(path), None)
+    # Then the user is served, its id decoded exactly once
+    assert (resp["statusCode"], json.loads(resp["body"]).get("userId")) == (200, "ann smith"), resp["body"]
+
+
+def test_the_lambda_decodes_an_escaped_percent_once_not_twice(cold, monkeypatch, settings, clients):
+    # Given a user whose id is the literal text "50%25" (what "%2525" decodes to once)
+    for key, value in _env(settings).items():
+        monkeypatch.setenv(key, value)
+    clients.dynamodb.put_item(
+        TableName=settings.names.source_table("users"), Item={"userId": {"S": "50%25"}, "email": {"S": "pct@x.io"}}
+    )
+    resp = api.lambda_handler(_rest_event("/users/50%2525"), None)
+    assert (resp["statusCode"], json.loads(resp["body"]).get("userId")) == (200, "50%25"), resp["body"]

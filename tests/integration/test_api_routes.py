@@ -260,7 +260,11 @@ def test_bad_query_and_path_parameters_are_400(ctx):
         {"message": "query parameter email is required: GET /users?email=someone@example.com", "fields": ["email"]},
     )
     assert _call(ctx, "GET", "/users?email=nope")[1]["fields"] == ["email"]
-    assert _call(ctx, "GET", "/users/" + "x" * 200)[1]["fields"] == ["userId"]
+    assert _call(ctx, "GET", "/users/" + "x" * 2049)[1]["fields"] == ["userId"]  # over DynamoDB's 2048-byte key
+    assert _call(ctx, "GET", "/users/%FF")[:2] == (
+        400,
+        {"message": "userId: the percent-escapes in '%FF' are not UTF-8 text", "fields": ["userId"]},
+    )
 
 
 @pytest.mark.parametrize("mode", ["shadow", "v3"])

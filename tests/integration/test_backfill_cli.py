@@ -11,6 +11,7 @@ from cutover.clock import utc_now
 from cutover.codec import from_ddb, to_ddb
 from cutover.state import BACKFILL_RUN, CheckpointStore, ReportStore
 from cutover_cli.app import main
+from replicator.positions import PositionStore
 
 pytestmark = pytest.mark.server
 
@@ -37,7 +38,6 @@ def _run(settings, *args: str):
 
 
 def test_refuses_to_start_when_sync_never_ran(settings, clients):
-    pytest.importorskip("replicator.positions")
     _seed(clients, settings.names, 3, 0)
     # When backfill runs without sync ever having run
     result = _run(settings, "--table", "users")
@@ -49,9 +49,8 @@ def test_refuses_to_start_when_sync_never_ran(settings, clients):
 
 
 def test_runs_once_sync_has_run_and_reports_json(settings, clients):
-    positions = pytest.importorskip("replicator.positions")
     _seed(clients, settings.names, 30, 40)
-    store = positions.PositionStore(CheckpointStore(clients.dynamodb, settings.names.checkpoints_table))
+    store = PositionStore(CheckpointStore(clients.dynamodb, settings.names.checkpoints_table))
     for source in ("users", "orders"):
         store.save_meta(source, {"table": source, "caught_up_at": utc_now()})  # sync caught up just now
     # When backfill runs with --json, Then exit 0 and the JSON summary has every count per table
@@ -65,6 +64,7 @@ def test_runs_once_sync_has_run_and_reports_json(settings, clients):
         "already_filled": 0,
         "skipped_newer": 0,
         "quarantined": 0,
+        "not_migrated": 0,
         "seconds": 0,
         "segments_done": 3,
     }
@@ -118,3 +118,51 @@ def test_every_option_has_help_text():
     text = CliRunner().invoke(main, ["backfill", "--help"]).output
     for option in ("--segments", "--workers", "--segment", "--rate", "--restart", "--i-know-sync-is-off", "--table"):
         assert option in text
+
+
+def _first_lines(result) -> list[str]:
+    return [line for line in result.output.splitlines() if line.startswith("users: ")]
+
+
+def test_a_run_stopped_before_its_first_checkpoint_is_resumed_not_restarted(settings, clients):
+    _seed(clients, settings.names, 6, 0)
+    # Given a run that was recorded as the table's current run, then Ctrl-C'd before any page was saved
+    # (a run records itself first, then scans)
+    store = CheckpointStore(clients.dynamodb, settings.names.checkpoints_table)
+    store.put("backfill#users", "current", {"segments": 2, "run_id": "abc123abc123", "at": utc_now()})
+    # When the same command runs again
+    result = _run(settings, "--table", "users", "--segments", "2", "--i-know-sync-is-off", "--quiet")
+    # Then it resumes that run, saying so, instead of starting a new one
+    assert result.exit_code == 0, result.output
+    assert _first_lines(result) == ["users: resuming backfill run abc123abc123 (0/2 segments done)"], result.output
+    assert "backfill abc123abc123: complete" in result.output
+
+
+def test_restart_says_which_run_it_discards_and_how_far_it_was(settings, clients):
+    _seed(clients, settings.names, 6, 0)
+    # Given an interrupted run: one segment of two finished
+    first = _run(settings, "--table", "users", "--segments", "2", "--segment", "0", "--i-know-sync-is-off", "--quiet")
+    assert first.exit_code == 0, first.output
+    old = first.output.split("starting backfill run ", 1)[1].split()[0]
+    # When it is thrown away with --restart
+    result = _run(settings, "--table", "users", "--segments", "2", "--restart", "--i-know-sync-is-off", "--quiet")
+    # Then the first line names the run it discards, how far it was, and the new run
+    assert result.exit_code == 0, result.output
+    (line,) = _first_lines(result)
+    assert line.startswith(f"users: --restart discards run {old} (1/2 segments done); starting run "), line
+    new = line.split("starting run ", 1)[1].split()[0]
+    assert new != old and line.endswith("(2 segments)") and f"backfill {new}: complete" in result.output
+
+
+def test_the_bars_never_count_past_their_total_when_the_table_estimate_is_low(settings, clients, monkeypatch):
+    import backfill.runner
+
+    _seed(clients, settings.names, 12, 0)
+    # Given DescribeTable's ItemCount lagging behind the table (DynamoDB refreshes it every ~6 h)
+    monkeypatch.setattr(backfill.runner, "item_count", lambda client, table: 10)
+    # When backfill shows its bars
+    result = _run(settings, "--table", "users", "--segments", "2", "--i-know-sync-is-off")
+    assert result.exit_code == 0, result.output
+    # Then the bar ends at 12/12, never 12/10
+    bar = next(line for line in result.output.splitlines() if line.startswith("users ") and "items/s" in line)
+    assert " 12/12 " in bar, bar

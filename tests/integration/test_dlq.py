@@ -117,3 +117,22 @@ def test_a_message_that_is_not_a_stream_failure_record_is_named(settings, client
     )
     assert result.exit_code == 2
     assert "is not a DynamoDB Streams failure record" in result.stderr and "delete it by hand" in result.stderr
+
+
+def test_the_list_fits_80_columns_with_every_field_whole(settings, clients):
+    # Given a discarded batch on the users' queue
+    clients.dynamodb.put_item(
+        TableName=settings.names.source_table("users"), Item=to_ddb({"userId": "w1", "email": "w@x.io"})
+    )
+    arn, shard, first, last = _stream_range(clients, settings.names.source_table("users"))
+    _send_failure(clients, settings, "users", arn, shard, first, last)
+    # When it is listed for a person on an 80-column terminal
+    args = ["dlq", "list", "--endpoint-url", settings.endpoint_url, "--service", settings.service]
+    listed = CliRunner().invoke(main, args, env={"COLUMNS": "80"})
+    assert listed.exit_code == 0, listed.output
+    lines = listed.output.splitlines()
+    # Then no line is wider, and each field is there whole, under its name
+    assert max(len(line) for line in lines) <= 80, listed.output
+    assert lines[1].split() == ["source", "shard_id", "batch_size", "first_arrival"], listed.output
+    assert lines[3].split() == ["users", shard, "1", "2019-11-14T00:13:19Z"], listed.output
+    assert lines[4].split() == ["start_sequence", first] and lines[5].split() == ["end_sequence", last], listed.output

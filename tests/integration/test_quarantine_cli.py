@@ -75,3 +75,30 @@ def test_list_shows_a_table_and_all_includes_resolved(settings, clients):
 def test_redrive_of_an_unknown_entry_is_one_line_exit_2(settings):
     result = cli(settings, "quarantine", "redrive", "--source", "orders", "--key", "nope")
     assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "no open quarantine entry" in result.stderr
+
+
+def test_list_fits_80_columns_with_every_key_and_detail_whole(settings, clients):
+    names = settings.names
+    # Given quarantined items with long details, and a key too long for any column
+    long_key = "user-" + "k" * 70
+    _put(clients, names.source_table("users"), {"userId": "u-ts", "email": "a@b.co", "createdAt": "the day after " * 6})
+    _put(clients, names.source_table("users"), {"userId": long_key, "email": 42})
+    _put(clients, names.source_table("orders"), {"orderId": "o-1", "amount": 3})
+    assert cli(settings, "sync", "--once", "--quiet").exit_code == 0
+    entries = json.loads(cli(settings, "quarantine", "list", "--json").stdout)
+    assert len(entries) == 3 and max(len(e["detail"]) for e in entries) > 80
+    for flags in ((), ("--all",)):
+        # When the triage screen is printed on an 80-column terminal
+        args = ["quarantine", "list", *flags, "--endpoint-url", settings.endpoint_url, "--service", settings.service]
+        listed = CliRunner().invoke(main, args, env={"COLUMNS": "80"})
+        assert listed.exit_code == 0, listed.output
+        lines = listed.output.splitlines()
+        # Then no line is wider than 80 columns
+        assert max(len(line) for line in lines) <= 80, listed.output
+        text = " ".join(line.strip() for line in lines)
+        squeezed = text.replace(" ", "")
+        for e in entries:
+            # and every key, reason, time and detail is there whole (a detail wraps at spaces, under its row)
+            assert e["key"] in squeezed and e["reason"] in text and e["seen"] in text, (e, listed.output)
+            assert " ".join(e["detail"].split()) in text, (e["detail"], listed.output)
+        assert ("status" in lines[1]) == bool(flags)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -44,18 +45,31 @@ def test_legacy_and_shadow_are_never_refused(target):
     assert verdict.allowed and verdict.failures == ()
 
 
-def test_every_failure_is_listed_at_once():
-    verdict = evaluate("v3", _evidence(age_h=48, clean=False, quarantine=2, lag=None))
-    assert not verdict.allowed and len(verdict.failures) == 4
-    assert "missing=4" in verdict.failures[0] and "48.0 h ago" in verdict.failures[1]
-    assert "2 quarantined" in verdict.failures[2] and "never synced" in verdict.failures[3]
+def test_every_failure_is_listed_at_once_in_the_order_to_fix_them():
+    # Given everything wrong at once: never synced, no backfill, an old unclean reconcile,
+    # open quarantine, reads still on legacy
+    evidence = dataclasses.replace(
+        _evidence(age_h=48, clean=False, quarantine=2, lag=None, flag="legacy"), backfill=None
+    )
+    verdict = evaluate("v3", evidence)
+    # Then each is listed, sync first, then backfill, the reconcile's, quarantine and shadow last
+    assert not verdict.allowed and len(verdict.failures) == 6, verdict.failures
+    first, backfill, unclean, old, quarantine, shadow = verdict.failures
+    assert "never synced" in first and "no complete backfill" in backfill
+    assert "missing=4" in unclean and "48.0 h ago" in old
+    assert "2 quarantined" in quarantine and "not shadow" in shadow
 
 
 def test_no_reconcile_at_all():
     verdict = evaluate(
         "v3", Evidence(reconcile=None, quarantine_open=0, lag_seconds=1.0, now=NOW, current_flag="shadow")
     )
-    assert verdict.failures == ("no reconcile has been recorded: run `cutover reconcile` (runbooks/reconcile.md)",)
+    # Then both the missing backfill and the missing reconcile are listed, the backfill first
+    assert verdict.failures == (
+        "no complete backfill is recorded: run `cutover backfill` to completion, then `cutover reconcile` "
+        "(runbooks/backfill.md)",
+        "no reconcile has been recorded: run `cutover reconcile` (runbooks/reconcile.md)",
+    )
 
 
 def test_thresholds_are_settings():
@@ -71,8 +85,28 @@ def test_unreadable_reconcile_time_fails_safe(finished_at):
     assert not verdict.allowed and "no valid finished_at" in verdict.failures[0]
 
 
-def test_naive_timestamp_is_read_as_utc():
-    assert evaluate("v3", _evidence(finished_at=(NOW - timedelta(hours=1)).replace(tzinfo=None).isoformat())).allowed
+@pytest.fixture(params=[14, -12], ids=["utc+14", "utc-12"])
+def far_local_time(request, monkeypatch):
+    """The process's local time zone set this many hours from UTC (POSIX TZ, no tz database needed)."""
+    hours = request.param
+    monkeypatch.setenv("TZ", f"<{hours:+03d}>{-hours:+d}")
+    time.tzset()
+    assert NOW.replace(tzinfo=None).astimezone().utcoffset() == timedelta(hours=hours)  # the zone took effect
+    yield hours
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_naive_timestamp_is_read_as_utc(far_local_time):
+    # Given a local time zone far from UTC, and naive finish times just inside and just outside the
+    # 24 h age limit when read as UTC (read as local time, one of them crosses the limit)
+    def naive(age_h):
+        return _evidence(finished_at=(NOW - timedelta(hours=age_h)).replace(tzinfo=None).isoformat())
+
+    # Then each is judged by its age in UTC
+    assert evaluate("v3", naive(23)).allowed
+    refused = evaluate("v3", naive(25))
+    assert not refused.allowed and "finished 25.0 h ago" in refused.failures[0]
 
 
 def test_skew_within_the_allowance_is_tolerated_beyond_it_refused():

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
+import pytest
 from aws_lambda_powertools import Logger
 
 from app_handlers.read_source import ReadSource
@@ -38,14 +40,58 @@ def _svc(mode, v3, timeout=0.2):
     return ReadService(Repo("legacy", U), v3, lambda: ReadSource(mode), telemetry, shadow_timeout=timeout), telemetry
 
 
-def test_shadow_time_boxes_a_slow_v3():
-    # Given v3 taking 2 s
-    svc, t = _svc("shadow", Repo("v3", U, delay=2.0), timeout=0.1)
-    # When reading in shadow mode, Then legacy answers within the time box and the timeout is counted
-    started = time.monotonic()
-    served = svc.get_user("u1")
+class GatedV3(Repo):
+    """v3 that holds every read until `release` is set (no timing involved), and counts reads
+    started and finished; `answer` is what it returns once released."""
+
+    def __init__(self, answer):
+        super().__init__("v3", {})
+        self.answer, self.release = answer, threading.Event()
+        self.started = self.finished = 0
+        self._lock = threading.Lock()
+
+    def get_user(self, user_id):
+        with self._lock:
+            self.started += 1
+        self.release.wait()
+        with self._lock:
+            self.finished += 1
+        return self.answer.get(user_id)
+
+
+@pytest.fixture
+def gated():
+    """Makes GatedV3s and releases every one at teardown, so a failed test leaves no thread held
+    (the shadow pool's workers are joined at interpreter exit)."""
+    made = []
+    yield lambda answer: made.append(GatedV3(answer)) or made[-1]
+    for v3 in made:
+        v3.release.set()
+
+
+# A bound that only a read blocked on the held v3 can reach: v3 is never released within it.
+STUCK = 60.0
+
+
+def _in_thread(fn):
+    """Run `fn` in a thread; its result, or AssertionError if it is still blocked after STUCK seconds
+    (a read queued behind the held v3 fails the test instead of hanging the suite)."""
+    out = []
+    worker = threading.Thread(target=lambda: out.append(fn()), daemon=True)
+    worker.start()
+    worker.join(STUCK)
+    assert not worker.is_alive(), "the read waited for the held v3"
+    return out[0]
+
+
+def test_shadow_time_boxes_a_slow_v3(gated):
+    # Given v3 that does not answer until released
+    v3 = gated(U)
+    svc, t = _svc("shadow", v3, timeout=0.1)
+    # When reading in shadow mode, Then legacy answers while v3 is still held, and the timeout is counted
+    served = _in_thread(lambda: svc.get_user("u1"))
     assert served.value == U["u1"] and served.source == "legacy"
-    assert time.monotonic() - started < 1.0 and t.counts["ShadowV3Error"] == 1
+    assert (v3.started, v3.finished, t.counts["ShadowV3Error"]) == (1, 0, 1)
 
 
 def test_shadow_never_serves_v3_errors():
@@ -64,31 +110,33 @@ def test_orders_of_an_absent_user_is_none_not_empty():
     assert svc.orders_of("ghost").value is None and svc.orders_of("u1").value == []
 
 
-def test_a_hanging_v3_is_skipped_not_queued_and_counted():
-    # Given v3 hanging for 1 s on every read, a 50 ms time box and at most 2 shadow reads in flight
+def test_a_hanging_v3_is_skipped_not_queued_and_counted(gated):
+    # Given v3 that hangs until released (its answer then differs from legacy's in one attribute),
+    # a 50 ms time box and at most 2 shadow reads in flight
     telemetry = Telemetry(Logger(service="unit-reads", logger_handler=logging.NullHandler()))
+    v3 = gated({"u1": {**U["u1"], "email": "other@b.co"}})
     svc = ReadService(
-        Repo("legacy", U),
-        Repo("v3", U, delay=1.0),
-        lambda: ReadSource.SHADOW,
-        telemetry,
-        shadow_timeout=0.05,
-        shadow_max_in_flight=2,
+        Repo("legacy", U), v3, lambda: ReadSource.SHADOW, telemetry, shadow_timeout=0.05, shadow_max_in_flight=2
     )
     # When 6 reads arrive while v3 hangs
-    started = time.monotonic()
-    served = [svc.get_user("u1") for _ in range(6)]
-    elapsed = time.monotonic() - started
-    # Then every read is served by legacy; two time out, the rest skip the comparison without waiting,
-    # and both outcomes are counted (ShadowV3Error for the time-outs, ShadowSkipped for the rest)
+    served = _in_thread(lambda: [svc.get_user("u1") for _ in range(6)])
+    # Then every read is served by legacy while v3 is still held; two took a slot and timed out, the
+    # other four skipped the comparison without reaching v3, and both outcomes are counted
     assert all(s.source == "legacy" and s.value == U["u1"] for s in served)
     assert (telemetry.counts["ShadowV3Error"], telemetry.counts["ShadowSkipped"]) == (2, 4)
-    assert elapsed < 0.5
-    # And once v3 answers again, comparison resumes
-    time.sleep(1.1)
-    svc._v3.delay = 0.0
-    svc.get_user("u1")
-    assert telemetry.counts["ShadowSkipped"] == 4 and telemetry.counts["ShadowV3Error"] == 2
+    assert (v3.started, v3.finished) == (2, 0)
+    # And once v3 answers again, the two held reads finish and give their slots back (nothing was
+    # queued behind them: v3 saw no other read) ...
+    v3.release.set()
+    assert svc._router.wait_idle(STUCK), "a shadow slot was never given back"
+    assert (v3.started, v3.finished) == (2, 2)
+    # ... and the next read is compared: a time box no load can outlast (only the hang above needed a
+    # short one), and v3's differing e-mail is reported as a mismatch
+    svc._router._timeout = STUCK
+    assert svc.get_user("u1").source == "legacy"
+    assert v3.started == 3
+    assert telemetry.counts["ShadowMismatch"] == 1
+    assert (telemetry.counts["ShadowSkipped"], telemetry.counts["ShadowV3Error"]) == (4, 2)
 
 
 def test_the_flag_can_be_the_one_reader_itself():

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
-from app_handlers.records import MISSING_IN_V3, differences, present_legacy, present_v3, to_json
+import pytest
+from boto3.dynamodb.types import Binary
+
+from app_handlers.records import MISSING_IN_V3, differences, json_text, present_legacy, present_v3
 from replicator.contract.transform import transform
 from replicator.v3_writer import tombstone_item
 
@@ -43,10 +47,28 @@ def test_differences_name_the_attributes_and_orders():
     assert differences(None, None) == [] and differences([], []) == []
 
 
-def test_json_values():
-    assert to_json({"n": Decimal("2"), "f": Decimal("2.5"), "s": {"b", "a"}, "l": [Decimal(1)]}) == {
-        "n": 2,
-        "f": 2.5,
-        "s": ["a", "b"],
-        "l": [1],
+def test_json_text_writes_every_dynamodb_type():
+    value = {
+        "n": Decimal("2"),
+        "f": Decimal("2.5"),
+        "big": Decimal("12345678901234567890.123456789012345678"),
+        "e": Decimal("1E+125"),
+        "s": {"b", "a", "C"},
+        "ns": {Decimal("10"), Decimal("9.5"), Decimal("-1")},
+        "bs": {Binary(b"\xff"), Binary(b"\x01")},
+        "b": Binary(b"\x00\x01"),
+        "l": [Decimal(1), None, True, {"z": False, "a": "\u00e9"}],
     }
+    assert json_text(value) == (
+        '{"b": "AAE=", "big": 12345678901234567890.123456789012345678, "bs": ["AQ==", "/w=="], "e": 1E+125, '
+        '"f": 2.5, "l": [1, null, true, {"a": "\\u00e9", "z": false}], "n": 2, "ns": [-1, 9.5, 10], '
+        '"s": ["C", "a", "b"]}'
+    )
+    assert json.loads(json_text(value), parse_float=Decimal)["big"] == value["big"]
+
+
+def test_json_text_refuses_what_is_no_json_value():
+    with pytest.raises(TypeError, match="object"):
+        json_text({"x": object()})
+    with pytest.raises(TypeError, match="NaN"):
+        json_text(Decimal("NaN"))

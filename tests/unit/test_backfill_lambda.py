@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from moto import mock_aws
 
@@ -25,8 +27,7 @@ def _env(names: Names) -> dict[str, str]:
         "SERVICE": names.service,
         "STAGE": names.stage,
         "POWERTOOLS_SERVICE_NAME": "backfill",
-        "USERS_TABLE": names.source_table("users"),
-        "ORDERS_TABLE": names.source_table("orders"),
+        "SOURCE_TABLES": json.dumps(names.source_tables()),
         "V3_TABLE": names.v3_table,
         "QUARANTINE_TABLE": names.quarantine_table,
         "CHECKPOINTS_TABLE": names.checkpoints_table,
@@ -45,11 +46,11 @@ def lam(monkeypatch):
 
 def test_missing_environment_fails_at_invocation_naming_every_variable(lam, monkeypatch):
     # Given no table variables, When invoked, Then one ConfigError names each missing one
-    for var in ("USERS_TABLE", "V3_TABLE", "CHECKPOINTS_TABLE"):
+    for var in ("SOURCE_TABLES", "V3_TABLE", "CHECKPOINTS_TABLE"):
         monkeypatch.delenv(var, raising=False)
     with pytest.raises(ConfigError) as err:
         lam.lambda_handler({"table": "users", "segment": 0, "segments": 1}, FakeContext(900_000))
-    assert "USERS_TABLE is missing" in str(err.value) and "CHECKPOINTS_TABLE is missing" in str(err.value)
+    assert "SOURCE_TABLES is missing" in str(err.value) and "CHECKPOINTS_TABLE is missing" in str(err.value)
 
 
 def test_stops_a_minute_before_timeout_then_a_second_invocation_finishes(lam, monkeypatch):
@@ -105,3 +106,28 @@ def test_the_events_rate_limits_the_segments_writes_with_the_clis_token_bucket(l
     # And without a rate there is no limiter
     lam.lambda_handler({"table": "users", "segment": 0, "segments": 4}, FakeContext(900_000))
     assert seen["rate_limiter"] is None
+
+
+def test_the_segment_runs_the_migration_its_environment_names_with_its_secret_read_at_cold_start(lam, monkeypatch):
+    import hmac
+
+    from tests.unit.test_backfill_catalog import CATALOG_SPEC, SECRET_VALUE, open_world, put, review
+
+    with mock_aws():
+        # Given the catalog's tables, its secret in SSM at the pinned version, and a review with an e-mail
+        settings, clients = open_world(CATALOG_SPEC, service="lam")
+        names = settings.names
+        put(clients, names.source_table("reviews"), review("p1", "r1", "PUBLISHED", reviewerEmail="A@x"))
+        for key, value in {**_env(names), "CUTOVER_MIGRATION": CATALOG_SPEC}.items():
+            monkeypatch.setenv(key, value)
+        # When the map item of the reviews source runs
+        out = lam.lambda_handler({"table": "reviews", "segment": 0, "segments": 1}, FakeContext(900_000))
+        # Then it is done, and the review is in the target with the e-mail hashed under that secret
+        assert out["done"] is True and out["counts"]["written"] == 1
+        got = clients.dynamodb.get_item(
+            TableName=names.v3_table, Key=to_ddb({"pk": "PRODUCT#p1", "sk": "REVIEW#PUBLISHED#r1"})
+        )["Item"]
+        assert got["reviewerHash"]["S"] == hmac.new(SECRET_VALUE.encode(), b"a@x", "sha256").hexdigest()
+        # And a source the migration does not have is refused, naming the roles there are
+        with pytest.raises(ConfigError, match="products"):
+            lam.lambda_handler({"table": "users", "segment": 0, "segments": 1}, FakeContext(900_000))

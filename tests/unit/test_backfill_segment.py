@@ -64,6 +64,7 @@ def test_segment_stops_at_deadline_and_resumes_from_its_checkpoint(env):
         "already_filled": 0,
         "skipped_newer": 0,
         "quarantined": 0,
+        "not_migrated": 0,
     }
     # And a finished segment is skipped entirely
     third = run_segment(settings, clients, table="users", segment=0, segments=1, run_id="r3", page_size=10)
@@ -193,4 +194,11 @@ def test_another_segment_count_than_the_interrupted_run_is_refused_unless_restar
     run_backfill(
         settings, clients, tables=("users",), segments=8, require_sync=False, restart=True, announce=said.append
     )
-    assert said and said[0].startswith("users: starting backfill run")
+    assert said and said[0].startswith("users: --restart discards run ")
+    assert "(1/4 segments done); starting run " in said[0] and said[0].endswith("(8 segments)")
+    # and the discarded 4-segment layout's progress is gone with it
+    from backfill.checkpoint import SegmentCheckpoints
+    from cutover.state import CheckpointStore
+
+    old = SegmentCheckpoints(CheckpointStore(clients.dynamodb, settings.names.checkpoints_table), "users", 4)
+    assert not any(old.load(seg).done or old.load(seg).cursor for seg in range(4))

@@ -17,7 +17,7 @@ def run(*args: str, env: dict[str, str] | None = None):
 @pytest.mark.parametrize(
     "args,needle",
     [
-        (("status", "--stage", "qa"), "'qa' is not one of 'dev', 'staging', 'prod'"),
+        (("status", "--stage", "QA_1"), "'QA_1' is not a stage name: use 1-40 lower-case letters, digits and '-'"),
         (("reconcile", "--sample", "2"), "--sample"),
         (("flip", "bogus"), "'bogus' is not one of 'legacy', 'shadow', 'v3'"),
         (("nosuch",), "No such command 'nosuch'"),
@@ -54,8 +54,29 @@ def test_global_options_may_come_before_the_command():
 
 
 def test_a_command_line_option_after_the_command_wins_over_one_before():
-    result = run("--stage", "prod", "status", "--stage", "qa")
-    assert result.exit_code == 2 and "'qa' is not one of" in result.output
+    result = run("--stage", "prod", "status", "--stage", "Q!")
+    assert result.exit_code == 2 and "'Q!' is not a stage name" in result.output
+
+
+@pytest.mark.parametrize("stage", ["qa", "live", "prod-eu", "dev-alice", "2026"])
+def test_any_stage_name_the_naming_rules_allow_is_accepted(stage):
+    # When a command is given a stage outside dev|staging|prod
+    helped = run("status", "--stage", stage, "--help")
+    ran = run("--json", "status", "--stage", stage, "--endpoint-url", "http://127.0.0.1:1")
+    # Then it is no usage error: help prints, and the command gets as far as the backend
+    assert helped.exit_code == 0 and "--stage STAGE" in helped.output
+    assert ran.exit_code == 2 and "127.0.0.1:1" in json.loads(ran.stdout.splitlines()[0])["error"], ran.output
+
+
+def test_a_stage_too_long_for_the_resource_names_is_one_line_naming_the_limit():
+    # When service and stage together exceed what the derived resource names allow (the backup vault's 50)
+    result = run("status", "--stage", "a-stage-name-of-thirty-two-chars", "--endpoint-url", "http://127.0.0.1:1")
+    # Then one line names the prefix, the limit and the resource that sets it; nothing was contacted
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.exit_code == 2 and len(lines) == 1, result.output
+    assert "'my-service-a-stage-name-of-thirty-two-chars' (43 characters)" in lines[0]
+    assert "the longest it may be is 42" in lines[0] and "Backup vault is named <prefix>-cutover" in lines[0]
+    assert "cannot reach" not in result.output
 
 
 def test_help_shows_the_environment_variables():

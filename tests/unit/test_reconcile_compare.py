@@ -38,10 +38,20 @@ def test_absent_and_tombstoned_v3_items_are_missing():
     assert legacy_finding(EXPECTED, {"userId": "u1", "recordType": "PROFILE", "_deleted": True})[0] == MISSING
 
 
-def test_v3_key_maps_back_to_its_source_across_key_schemas():
-    assert source_of_v3(("u1", "PROFILE")) == ("users", "u1")
-    assert source_of_v3(("u1", "ORDER#o9")) == ("orders", "o9")
-    assert source_of_v3(("u1", "ORDER#")) is None and source_of_v3(("u1", "WHAT")) is None
+def test_v3_item_maps_back_to_its_source_by_its_source_bookkeeping():
+    # The target -> source direction reads `_source` (role#key text), never the recordType's prefix
+    assert source_of_v3({"userId": "u1", "recordType": "PROFILE", "_source": "users#u1"}) == ("users", "u1")
+    assert source_of_v3({"userId": "u1", "recordType": "ORDER#o9", "_source": "orders#o9"}) == ("orders", "o9")
+    assert source_of_v3({"userId": "u1", "recordType": "ORDER#o9", "_source": "orders#a#b"}) == ("orders", "a#b")
+    # An item with no source, or one that names no source of the migration, comes from nowhere
+    for item in (
+        {"userId": "u1", "recordType": "PROFILE"},
+        {"userId": "u1", "recordType": "ORDER#", "_source": "orders#"},
+        {"userId": "u1", "recordType": "WHAT", "_source": "notes#n1"},
+        {"userId": "u1", "recordType": "WHAT", "_source": "users"},
+        {"userId": "u1", "recordType": "WHAT", "_source": 7},
+    ):
+        assert source_of_v3(item) is None, item
 
 
 def test_live_v3_item_needs_a_source_that_maps_to_exactly_its_key():
@@ -59,7 +69,19 @@ def test_sampling_is_deterministic_and_roughly_the_fraction():
     keys = [f"u{i}" for i in range(4000)]
     chosen = [k for k in keys if sampled("users", k, 0.1)]
     assert 300 < len(chosen) < 500
-    assert chosen == [k for k in keys if sampled("users", k, 0.1)]  # same keys every time
+    # The same keys in every process (each Lambda segment and both directions must pick the same
+    # items): pinned, so a per-process hash (`hash()` under PYTHONHASHSEED) or any other change of
+    # the function fails here. Changing the function changes which items a sampled reconcile reads:
+    # do it deliberately and re-pin.
+    assert len(chosen) == 402
+    assert [k for k in keys[:200] if sampled("users", k, 0.1)] == [
+        "u27", "u45", "u62", "u68", "u78", "u88", "u106", "u109", "u113", "u133",
+        "u134", "u144", "u151", "u171", "u175", "u182", "u183", "u188", "u190",
+    ]  # fmt: skip
+    # The source is part of the sampled key: the same key in another table is sampled on its own
+    assert [k for k in keys[:100] if sampled("orders", k, 0.1)] == [
+        "u4", "u5", "u10", "u12", "u20", "u31", "u35", "u45", "u48", "u62", "u88", "u94",
+    ]  # fmt: skip
     assert all(sampled("users", k, None) and sampled("users", k, 1.0) for k in keys[:10])
 
 

@@ -156,3 +156,48 @@ def test_malformed_segment_events_are_rejected_naming_the_field(lambdas, event):
     segment, *_ = lambdas
     with pytest.raises(segment.ConfigError, match="reconcile segment"):
         segment.parse_event(event)
+
+
+def test_the_lambdas_run_any_migration_by_its_roles_and_merge_into_the_local_runs_report(monkeypatch):
+    """The catalog on AWS: SOURCE_TABLES and CUTOVER_MIGRATION name it, one part per source role, the
+    reviewer secret read at cold start; the merged report is the local run's, keys by the target's names."""
+    import json
+
+    from moto import mock_aws
+
+    import reconciler.merge as merge
+    import reconciler.segment_lambda as segment
+    from tests.unit.test_backfill_catalog import CATALOG_SPEC, open_world, product, put, review
+
+    with mock_aws():
+        settings, clients = open_world(CATALOG_SPEC, service="lam")
+        names = settings.names
+        for i in range(6):
+            put(clients, names.source_table("products"), product(f"p{i}"))
+        put(clients, names.source_table("reviews"), review("p1", "r1", "PUBLISHED", reviewerEmail="a@x"))
+        run_backfill(settings, clients, segments=2, require_sync=False)
+        clients.dynamodb.delete_item(TableName=names.v3_table, Key=to_ddb({"pk": "CATEGORY#books", "sk": "PRODUCT#p2"}))
+        put(clients, names.source_table("products"), product("p3", category="toys"))  # moved, stream record lost
+        local = run_reconcile(settings, clients, segments=2, workers=1, record=False)
+        env = {
+            **_env(names),
+            "SOURCE_TABLES": json.dumps(names.source_tables()),
+            "CUTOVER_MIGRATION": CATALOG_SPEC,
+            "POWERTOOLS_SERVICE_NAME": "reconcile",
+        }
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        for module in (segment, merge):
+            module.cold_start.reset()
+        try:
+            begin, rounds, merged = _drive(segment, merge, {"run_id": RUN, "segments": 2, "sample": None,
+                                                            "repair": False})  # fmt: skip
+        finally:
+            for module in (segment, merge):
+                module.cold_start.reset()
+        assert sorted({part for part, _ in rounds}) == ["products", "reviews", "v3"] and len(begin["items"]) == 6
+        assert merged["counts"] == local.counts
+        assert (local.counts["missing"], local.counts["different"], local.counts["extra"]) == (2, 1, 1)
+        stored = RunStore(clients.dynamodb, names.reports_table, RUN).report()
+        extra = next(d for d in stored["differences_shown"] if d["kind"] == "extra")
+        assert extra["v3_key"] == {"pk": "CATEGORY#books", "sk": "PRODUCT#p3"} and extra["detail"] == "source_moved"

@@ -11,11 +11,12 @@ import random
 from decimal import Decimal
 
 import pytest
+from boto3.dynamodb.types import Binary
 
 from backfill.runner import run_backfill
 from cutover.codec import to_ddb
 from reconciler.fingerprint import digest
-from reconciler.merge_join import LEGACY, V3, suspects
+from reconciler.merge_join import legacy_record, suspects, v3_record
 from reconciler.run import run_reconcile
 from reconciler.spill import RunWriter, merged
 from replicator.contract.transform import transform
@@ -109,18 +110,20 @@ def test_spilled_runs_merge_into_one_sorted_stream_through_intermediate_merges(t
 
 def test_the_join_suspects_exactly_the_keys_whose_sides_differ():
     # Given sorted records: equal, differing, legacy-only, v3-only
-    records = [
-        ("u1", "PROFILE", LEGACY, b"same", "users", "u1"),
-        ("u1", "PROFILE", V3, b"same"),
-        ("u2", "PROFILE", LEGACY, b"want", "users", "u2"),
-        ("u2", "PROFILE", V3, b"have"),
-        ("u3", "ORDER#o3", LEGACY, b"x", "orders", "o3"),
-        ("u4", "ORDER#o3", V3, b"x"),
-    ]
+    records = sorted(
+        [
+            legacy_record(("u1", "PROFILE"), b"same", "users", "u1"),
+            v3_record(("u1", "PROFILE"), b"same", "users", "u1"),
+            legacy_record(("u2", "PROFILE"), b"want", "users", "u2"),
+            v3_record(("u2", "PROFILE"), b"have", "users", "u2"),
+            legacy_record(("u3", "ORDER#o3"), b"x", "orders", "o3"),
+            v3_record(("u4", "ORDER#o3"), b"x", "orders", "o3"),
+        ]
+    )
     calls: list[tuple[str, object]] = []
 
     class Recorder:
-        def confirm_legacy(self, source, key):
+        def confirm_legacy(self, source, key, target=None):
             calls.append(("legacy", (source, key)))
 
         def confirm_v3(self, key):
@@ -131,6 +134,44 @@ def test_the_join_suspects_exactly_the_keys_whose_sides_differ():
         confirm(Recorder())
     # Then only the differing, missing and extra keys are re-checked, each from its own side
     assert calls == [("legacy", ("users", "u2")), ("legacy", ("orders", "o3")), ("v3", ("u4", "ORDER#o3"))]
+
+
+def test_the_join_orders_keys_of_any_type_and_meets_equal_numbers_in_one_place():
+    # Given numeric and binary keys, one number written two ways (1.50 on one side, 1.5 on the other)
+    records = sorted(
+        [
+            legacy_record((Decimal("1.50"), b"\x01"), b"d", "readings", "k1"),
+            v3_record((Decimal("1.5"), Binary(b"\x01")), b"d", "readings", "k1"),
+            legacy_record((Decimal(10), b"\x00"), b"d", "readings", "k10"),
+            v3_record((Decimal(-2), b"\xff"), b"d", "readings", "k-2"),
+            # equal content at the key, but the live item names another source: the page check reads that one
+            legacy_record(("a", b"\x02"), b"d", "readings", "k2"),
+            v3_record(("a", b"\x02"), b"d", "readings", "elsewhere"),
+        ]
+    )
+    calls: list[tuple[str, object]] = []
+
+    class Recorder:
+        def confirm_legacy(self, source, key, target=None):
+            calls.append(("legacy", target))
+
+        def confirm_v3(self, key):
+            calls.append(("v3", key))
+
+    for confirm in suspects(records):
+        confirm(Recorder())
+    # Then the equal pair is matched, the rest confirmed with their own (unconverted) key values
+    assert sorted(map(repr, calls)) == sorted(
+        map(
+            repr,
+            [
+                ("legacy", (Decimal(10), b"\x00")),
+                ("v3", (Decimal(-2), b"\xff")),
+                ("legacy", ("a", b"\x02")),  # its bookkeeping is wrong: rewritten by a repair...
+                ("v3", ("a", b"\x02")),  # ...and, as its `_source` says, an orphan
+            ],
+        )
+    )
 
 
 def _plant(settings, clients) -> None:

@@ -17,7 +17,7 @@ from cutover_cli.app import main
 
 RUNBOOKS = Path(__file__).resolve().parents[2] / "runbooks"
 FENCE = re.compile(r"^```[^\n]*\n(.*?)^```", re.S | re.M)
-INLINE = re.compile(r"(?<!`)`(cutover [^`]+)`(?!`)")
+INLINE = re.compile(r"(?<!`)`(cutover (?![^`\s]*:)[^`]+)`(?!`)")  # not `cutover status: ...` (its output)
 REQUIRED = (
     "README.md",
     "sync.md",

@@ -87,6 +87,16 @@ def test_reconcile_and_backfill_are_one_verdict_line_each(capsys):
     assert "None" not in out
 
 
+def test_a_number_and_its_unit_stay_on_one_line():
+    from cutover_cli.render.status import line
+
+    # Given a value whose wrap point falls between `7` and `s ago`
+    text = line("  users", "x" * 59 + " 7 s ago")
+    # Then the number keeps its unit
+    assert not any(row.strip().startswith(("s ago", "s)")) for row in text.splitlines()), text
+    assert "7 s ago" in text
+
+
 def test_another_migrations_source_roles_each_get_their_row(capsys):
     # Given the status of the catalog migration (roles products and reviews, target catalog)
     t = now()
