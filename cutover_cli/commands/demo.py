@@ -35,9 +35,7 @@ def command(rt: Runtime, quick: bool, seconds: float | None, random_seed: int, *
     Exit 0 when v3 matches, 1 if the final check finds a difference, 2 on an error.
     """
     from cutover.migration_loader import load_migration
-    from cutover_cli.demo import plan_for
-    from cutover_cli.demo.context import DemoContext
-    from cutover_cli.demo.runner import print_summary, run_steps
+    from cutover_cli.demo import DemoContext, plan_for, print_summary, run_steps
 
     migration = load_migration(rt.requested.migration)  # read once, here: a bad definition fails before any step
     options = build_options(migration, quick, seconds, random_seed, sizes)

@@ -16,7 +16,7 @@ from cutover.migration import Migration
 from cutover_cli.demo import is_seed
 
 if TYPE_CHECKING:
-    from cutover_cli.demo.context import DemoOptions  # imports the SDK: only when a demo runs
+    from cutover_cli.demo.context import DemoOptions
 
 QUICK_HELP = (
     "A small, few-second run (seed: 100 users, 150 orders; another migration: 100 items per source role; "
@@ -62,6 +62,8 @@ def build_options(
     Raises:
         click.UsageError: --items for the seed demo, or --users/--orders for another definition's.
     """
+    from cutover_cli.demo.context import DemoOptions  # the AWS SDK only once the demo runs
+
     users, orders, items = sizes.get("users"), sizes.get("orders"), sizes.get("items")
     if is_seed(migration) and items is not None:
         raise click.UsageError("--items is for another migration's demo: the seed demo takes --users and --orders")
@@ -69,8 +71,6 @@ def build_options(
         raise click.UsageError(
             f"--users/--orders are the seed demo's: migration {migration.name!r} takes --items (per source role)"
         )
-    from cutover_cli.demo.context import DemoOptions
-
     base = DemoOptions.quick() if quick else DemoOptions()
     return DemoOptions(
         users=users or base.users,
