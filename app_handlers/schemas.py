@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.parser import parse
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
 
 from app_handlers.errors import InvalidRequest
-from replicator.contract.errors import shown
+from cutover.transform_errors import shown
 
 Id = Annotated[
     str,

@@ -20,9 +20,9 @@ from botocore.exceptions import ClientError
 
 from cutover.migration import Migration
 from cutover.migration_loader import load_migration
+from cutover.transform_errors import TransformError
 from replicator.apply import ApplyResult, apply_plan
 from replicator.changes import Plan, plan
-from replicator.contract.errors import TransformError
 from replicator.quarantine import QuarantineEntry, QuarantineStore, entry_for
 from replicator.stream_record import (
     StreamRecord,

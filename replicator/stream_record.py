@@ -17,8 +17,8 @@ from typing import Any
 
 from cutover.codec import from_ddb
 from cutover.migration import Migration
+from cutover.transform_errors import TransformError
 from replicator.changes import INSERT, MODIFY, REMOVE, Change
-from replicator.contract.errors import TransformError
 from replicator.contract.versioning import BACKFILL_VERSION, VersionError, stream_version
 
 UNKNOWN_SOURCE = "unknown"
@@ -28,7 +28,7 @@ EVENT_NAMES = frozenset({INSERT, MODIFY, REMOVE})
 class UnparseableRecordError(TransformError):
     """A stream record that is not a usable DynamoDB Streams record for a configured legacy table.
 
-    Kept here, beside the parser that raises it; `replicator.contract.errors` holds the transform's own.
+    Kept here, beside the parser that raises it; `cutover.transform_errors` holds the transforms' own.
     """
 
     reason = "unparseable_record"

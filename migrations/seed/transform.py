@@ -3,8 +3,7 @@
 Input and output are plain Python values as boto3's TypeDeserializer produces them (numbers are
 Decimal). Every bad input raises a `TransformError` subclass; nothing partial is ever returned.
 
-Moved here from `replicator.contract.transform` (which re-exports it until the engine reads the
-migration definition instead); the code is unchanged.
+The engine never imports it: it runs whatever definition is loaded (`cutover.migration_loader`).
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from boto3.dynamodb.types import Binary
 from cutover.codec import to_ddb
 from cutover_cli.http_bridge import make_server
 from cutover_cli.local_backend import free_port
-from replicator.contract.transform import transform
+from migrations.seed.transform import transform
 from replicator.v3_writer import V3Writer
 
 pytestmark = pytest.mark.server

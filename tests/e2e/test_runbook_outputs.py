@@ -635,7 +635,7 @@ def quarantine_redrive(w: World) -> str:
             ExpressionAttributeValues=to_ddb({":e": f"{key}@x.io"}),
         )
     c.dynamodb.delete_item(TableName=s.names.source_table("users"), Key=to_ddb({"userId": "deleted"}))
-    from replicator.contract.transform import transform
+    from migrations.seed.transform import transform
     from replicator.v3_writer import V3Writer
 
     (served,) = transform("users", {"userId": "served", "email": "served@x.io"})

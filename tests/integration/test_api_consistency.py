@@ -24,7 +24,7 @@ from cutover.codec import from_ddb, to_ddb
 from cutover.settings import Settings
 from cutover_cli.http_bridge import to_event
 from cutover_cli.local_backend import init_backend
-from replicator.contract.transform import transform
+from migrations.seed.transform import transform
 from replicator.v3_writer import V3Writer
 
 pytestmark = pytest.mark.server

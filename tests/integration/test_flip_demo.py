@@ -9,7 +9,7 @@ from cutover.codec import to_ddb
 from cutover.errors import CutoverError
 from cutover.state import FLIP, ReportStore
 from cutover_cli.demo.flip_steps import run_cutover
-from replicator.contract.transform import transform
+from migrations.seed.transform import transform
 from replicator.v3_writer import V3Writer
 
 pytestmark = pytest.mark.server

@@ -15,7 +15,7 @@ from cutover.settings import Settings
 from cutover.state import BACKFILL_RUN, FLIP, RECONCILE, CheckpointStore, ReportStore
 from cutover_cli.app import main
 from cutover_cli.local_backend import init_backend
-from replicator.contract.errors import InvalidEmailError
+from migrations.seed.errors import InvalidEmailError
 from replicator.positions import PositionStore
 from replicator.quarantine import QuarantineStore, entry_for
 

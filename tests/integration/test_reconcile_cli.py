@@ -15,8 +15,8 @@ from backfill.runner import run_backfill
 from cutover.codec import from_ddb, to_ddb
 from cutover.state import RECONCILE, ReportStore
 from cutover_cli.app import main
-from replicator.contract.errors import InvalidEmailError
-from replicator.contract.transform import transform
+from migrations.seed.errors import InvalidEmailError
+from migrations.seed.transform import transform
 from replicator.contract.versioning import stream_version
 from replicator.quarantine import OPEN, RESOLVED, QuarantineStore, entry_for
 from replicator.v3_writer import V3Writer

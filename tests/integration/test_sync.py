@@ -8,9 +8,9 @@ import pytest
 
 from cutover.codec import from_ddb, to_ddb
 from cutover.state import CheckpointStore
+from cutover.transform_errors import TransformError
+from migrations.seed.transform import transform
 from replicator.batch import BatchResult
-from replicator.contract.errors import TransformError
-from replicator.contract.transform import transform
 from replicator.poller.sync import SyncOptions, SyncStalledError, run_sync
 from replicator.positions import PositionStore
 from replicator.quarantine import QuarantineStore

@@ -42,8 +42,8 @@ from cutover.clients import Clients
 from cutover.codec import from_ddb, to_ddb
 from cutover.settings import Settings
 from cutover.state import FLIP, RECONCILE, CheckpointStore
+from migrations.seed.transform import transform
 from reconciler.run import record_report, run_reconcile
-from replicator.contract.transform import transform
 from replicator.handler import Replicator, ReplicatorConfig
 from replicator.poller.lambda_events import to_lambda_event
 from replicator.poller.shard_reader import EMPTY_PAGES

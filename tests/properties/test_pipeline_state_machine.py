@@ -49,13 +49,13 @@ from cutover.codec import from_ddb, to_ddb
 from cutover.settings import Settings
 from cutover.state import CheckpointStore
 from cutover.tables import Tables
+from cutover.transform_errors import TransformError
 from cutover_cli.local_backend import init_backend
+from migrations.seed.transform import transform
 from reconciler.checker import Checker
 from reconciler.report import DifferenceSink
 from reconciler.run import run_reconcile
 from reconciler.sweep import sweep_quarantine
-from replicator.contract.errors import TransformError
-from replicator.contract.transform import transform
 from replicator.handler import Replicator, ReplicatorConfig
 from replicator.quarantine import OPEN, QuarantineStore
 from replicator.redrive import Redriver

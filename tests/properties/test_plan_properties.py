@@ -6,9 +6,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from transform_strategies import orders, users
 
+from cutover.transform_errors import TransformError
+from migrations.seed.transform import transform, v3_keys
 from replicator.changes import Change, plan
-from replicator.contract.errors import TransformError
-from replicator.contract.transform import transform, v3_keys
 
 relaxed = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 BAD = {"users": {"email": "   "}, "orders": {"userId": ""}}

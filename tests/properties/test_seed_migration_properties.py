@@ -17,7 +17,7 @@ from cutover.migration import TransformError
 from cutover.names import Names
 from cutover_cli.definition_check import legacy_items
 from migrations.seed import MIGRATION
-from replicator.contract.transform import transform as engine_transform
+from migrations.seed.transform import transform as engine_transform
 
 relaxed = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=300)
 

@@ -1,4 +1,4 @@
-"""Properties of the contract transform (replicator.contract.transform) over generated legacy items."""
+"""Properties of the contract transform (migrations.seed.transform) over generated legacy items."""
 
 from __future__ import annotations
 
@@ -12,15 +12,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from transform_strategies import created_at, emails, orders, sourced_items, users
 
-from replicator.contract.errors import (
-    InvalidEmailError,
-    InvalidTimestampError,
-    InvalidUserIdError,
-    MissingKeyError,
-    ReservedAttributeError,
-    TransformError,
-)
-from replicator.contract.transform import transform, v3_keys
+from cutover.transform_errors import MissingKeyError, ReservedAttributeError, TransformError
+from migrations.seed.errors import InvalidEmailError, InvalidTimestampError, InvalidUserIdError
+from migrations.seed.transform import transform, v3_keys
 
 # Shared 2-core machine: judge correctness, not speed.
 relaxed = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])

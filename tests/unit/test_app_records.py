@@ -9,7 +9,7 @@ import pytest
 from boto3.dynamodb.types import Binary
 
 from app_handlers.records import MISSING_IN_V3, differences, json_text, present_legacy, present_v3
-from replicator.contract.transform import transform
+from migrations.seed.transform import transform
 from replicator.v3_writer import tombstone_item
 
 USER = {"userId": "u1", "email": " A@B.COM", "createdAt": Decimal(1600000000), "plan": {"tier": "gold"}}

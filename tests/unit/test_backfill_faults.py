@@ -15,8 +15,8 @@ from request_limits import LimitGuard
 
 from backfill.runner import run_backfill
 from cutover.codec import from_ddb, to_ddb
+from migrations.seed.transform import transform
 from reconciler.run import run_reconcile
-from replicator.contract.transform import transform
 
 THROTTLED = ("PutItem", "Scan", "GetItem", "BatchGetItem", "UpdateItem")
 

@@ -8,8 +8,8 @@ import pytest
 from boto3.dynamodb.types import Binary
 
 from cutover.codec import json_default
-from replicator.contract.errors import MissingKeyError, TransformError
-from replicator.contract.transform import transform
+from cutover.transform_errors import MissingKeyError, TransformError
+from migrations.seed.transform import transform
 from replicator.quarantine import QuarantineStore, entry_for
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from cutover.transform_errors import MissingImageError
+from migrations.seed.errors import InvalidEmailError
 from replicator.changes import Change, plan
-from replicator.contract.errors import InvalidEmailError, MissingImageError
 
 
 def change(source, event, keys, old=None, new=None, version="v2"):

@@ -14,11 +14,11 @@ from cutover.clients import Clients
 from cutover.codec import from_ddb, to_ddb
 from cutover.settings import Settings
 from cutover.tables import Tables
+from migrations.seed.errors import InvalidEmailError
+from migrations.seed.transform import transform
 from reconciler.checker import Checker
 from reconciler.report import DifferenceSink
 from reconciler.sweep import sweep_quarantine
-from replicator.contract.errors import InvalidEmailError
-from replicator.contract.transform import transform
 from replicator.quarantine import OPEN, QuarantineStore, entry_for
 from replicator.redrive import Redriven, Redriver
 from replicator.v3_writer import V3Writer

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from migrations.seed.errors import InvalidEmailError
 from replicator.apply import apply_plan
 from replicator.changes import Change, plan
-from replicator.contract.errors import InvalidEmailError
 from replicator.quarantine import OPEN, RESOLVED, QuarantineStore, entry_for
 from replicator.v3_writer import V3Writer
 

@@ -15,11 +15,11 @@ from boto3.dynamodb.types import Binary
 
 from backfill.runner import run_backfill
 from cutover.codec import to_ddb
+from migrations.seed.transform import transform
 from reconciler.fingerprint import digest
 from reconciler.merge_join import legacy_record, suspects, v3_record
 from reconciler.run import run_reconcile
 from reconciler.spill import RunWriter, merged
-from replicator.contract.transform import transform
 
 
 def test_digest_ignores_bookkeeping_number_forms_and_set_order_but_not_values():

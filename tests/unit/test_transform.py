@@ -6,13 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from replicator.contract.errors import (
-    InvalidEmailError,
-    InvalidIndexKeyError,
-    InvalidTimestampError,
-    ReservedAttributeError,
-)
-from replicator.contract.transform import transform, v3_keys
+from cutover.transform_errors import InvalidIndexKeyError, ReservedAttributeError
+from migrations.seed.errors import InvalidEmailError, InvalidTimestampError
+from migrations.seed.transform import transform, v3_keys
 
 
 def test_users_example_from_the_contract():

@@ -16,9 +16,9 @@ from backfill.runner import run_backfill
 from cutover.clients import Clients
 from cutover.codec import from_ddb, to_ddb
 from cutover.tables import Tables
+from migrations.seed.errors import InvalidUserIdError
 from reconciler.checker import Checker
 from reconciler.report import DifferenceSink
-from replicator.contract.errors import InvalidUserIdError
 from replicator.quarantine import OPEN, QuarantineStore, entry_for
 from replicator.redrive import Redriven, Redriver
 
