@@ -12,7 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from cutover.errors import ConfigError
 from cutover.migration import Migration, _Table
+
+# https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html
+MAX_QUEUE_NAME = 80
 
 READ_SOURCES = ("legacy", "shadow", "v3")
 
@@ -115,6 +119,13 @@ class Names:
             object.__setattr__(self, "legacy", tuple(sorted(self.legacy.items())))
         for role, _ in self.legacy:
             self.migration.source(role)  # UnknownRoleError names the roles there are
+        for role in self.roles:  # the one derived name that grows with a role: SQS allows 80 characters
+            queue = self.failure_queue(role)
+            if len(queue) > MAX_QUEUE_NAME:
+                raise ConfigError(
+                    f"the on-failure queue of source {role!r} would be named {queue} ({len(queue)} characters; SQS "
+                    f"allows {MAX_QUEUE_NAME}): shorten --service/--stage or the role in the migration definition"
+                )
 
     @property
     def prefix(self) -> str:

@@ -16,7 +16,8 @@ An explicit class can never weaken a name the mapping calls production.
 
 Length: every name cutover creates is `<service>-<stage>` plus a suffix, so the limit is on that
 prefix; the tightest derived name (`DERIVED_NAMES`) is the AWS Backup vault `<prefix>-cutover`,
-at most 50 characters, so the prefix is at most 42.
+at most 50 characters, so the prefix is at most 42. The on-failure queues also carry a source
+role (`<prefix>-cutover-<role>-stream-failures`, 80): `cutover.names.Names` checks each role.
 """
 
 from __future__ import annotations
@@ -48,12 +49,6 @@ DERIVED_NAMES: tuple[tuple[str, str, int, str], ...] = (
         "-cutover",
         50,
         "https://docs.aws.amazon.com/aws-backup/latest/devguide/API_CreateBackupVault.html",
-    ),
-    (
-        "SQS queue",
-        "-cutover-orders-stream-failures",
-        80,
-        "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html",
     ),
     (
         "Step Functions state machine",

@@ -7,8 +7,9 @@ constant, so this reads the code: every identifier (split into words: `users_tab
 and "table", `userId` is "user" and "Id") and every string literal that is not a docstring.
 
 Where the seed may be named: `migrations/` (the definitions), `app_handlers/` (the seed's own
-example API; its generic read-routing library is checked), `cutover_cli/demo/` (the seed's
-guided demo, which also runs any definition), and tests.
+example API; its generic read-routing library is checked) and `infra/stacks/api.py` (that API's
+stack, deployed only for the seed), `cutover_cli/demo/` (the seed's guided demo, which also runs
+any definition), and tests.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 ENGINE = ("cutover", "replicator", "backfill", "reconciler", "controlplane", "infra", "cutover_cli", "bench")
-SEED_APP = ("cutover_cli/demo",)  # the seed's guided demo
+# the seed's guided demo, and the stack of its example API (deployed only for the seed: infra/config.py)
+SEED_APP = ("cutover_cli/demo", "infra/stacks/api.py")
 CHECKED_APP_MODULES = ("app_handlers/routing.py",)
 WORDS = {"users", "orders", "userid", "recordtype", "orderid"}
 LITERALS = ("users", "orders", "userId", "recordType", "PROFILE", "ORDER#", "EmailLookupIndex", "TimeSeriesIndex",
             "email-index", "userId-index", "orderId")  # fmt: skip
-_LITERAL = re.compile(r"(?<![A-Za-z0-9])(" + "|".join(re.escape(w) for w in LITERALS) + r")(?![A-Za-z0-9])")
+_LITERAL = re.compile(r"(?<![A-Za-z0-9_])(" + "|".join(re.escape(w) for w in LITERALS) + r")(?![A-Za-z0-9_])")
 
 
 def _words(identifier: str) -> set[str]:
@@ -109,3 +111,23 @@ def test_no_engine_module_names_the_seed_schema():
         for line, what in seed_names(path.read_text())
     ]
     assert not offenders, "the engine names the seed migration (use the definition instead):\n" + "\n".join(offenders)
+
+
+def test_a_role_too_long_for_its_queue_name_is_refused_naming_it():
+    import pytest
+
+    from cutover.errors import ConfigError
+    from cutover.migration import Key, Migration, Source, Target
+    from cutover.names import Names
+
+    # Given a source role of 20 characters (the longest a role may be) and the longest prefix (42)
+    role = "a" * 20
+    migration = Migration(
+        name="long",
+        target=Target(table="{service}-{stage}-t", hash_key=Key("pk")),
+        sources=(Source(role=role, table="{service}-{stage}-s", hash_key=Key("id"), transform=lambda i: []),),
+    )
+    # Then its queue name would be 87 characters: refused, naming the role and SQS's limit
+    with pytest.raises(ConfigError, match=f"on-failure queue of source '{role}' would be named .* SQS allows 80"):
+        Names("s" * 20, "t" * 21, migration=migration)
+    assert Names("svc", "dev", migration=migration).failure_queue(role)  # a short prefix leaves room
