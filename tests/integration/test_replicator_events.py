@@ -141,12 +141,13 @@ def test_bad_environment_fails_at_cold_start_naming_every_variable(cold_handler,
         "SERVICE",
         "STAGE",
         "POWERTOOLS_SERVICE_NAME",
-        "LOG_LEVEL",
         "SOURCE_TABLES",
         "QUARANTINE_TABLE",
     ):
         assert f"{name} is missing" in message
     assert "WRITE_CONCURRENCY" not in message  # its declared default applies, as for every function
+    # and LOG_LEVEL's default follows the stage class, which without STAGE is production's (INFO)
+    assert "LOG_LEVEL" not in message
     assert "V3_TABLE='${Token[TOKEN.123]}' still contains an unresolved ${...} placeholder" in message
     assert cold_handler.cold_start.built is None
 
