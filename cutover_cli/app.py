@@ -89,7 +89,10 @@ def describe_sdk_error(exc: Exception) -> str | None:
     if errors is None:
         return None
     if isinstance(exc, errors.NoCredentialsError):
-        return "no AWS credentials found: configure a profile (AWS_PROFILE) or pass --endpoint-url for a local backend"
+        return (
+            "no AWS credentials found: sign in (a named profile, SSO, or environment credentials) or pass "
+            "--endpoint-url for a local backend"
+        )
     if isinstance(exc, errors.ClientError):
         return describe_client_error(exc)
     if isinstance(exc, errors.BotoCoreError):

@@ -24,15 +24,18 @@ from cutover_cli.demo.options import QUICK_HELP, build_options, size_options
 )
 @common_options
 def command(rt: Runtime, quick: bool, seconds: float | None, random_seed: int, **sizes: int | None) -> None:
-    """The whole migration locally: seed, sync, backfill, reconcile, flip to shadow and v3, rollback.
+    """The whole migration locally: seed, sync, backfill, reconcile, flip to v3, rollback.
 
-    Starts an embedded in-memory backend (or uses --endpoint-url), creates the tables, seeds the
-    legacy tables (the seed migration: its messy legacy data with a few bad items; another
-    migration: items generated from its definition, a few of them bad), then keeps syncing while a
-    writer changes legacy items and backfill copies the history, drains, checks v3 against the
-    legacy tables, reconciles, and flips shadow, v3 and back. The seed's reads through its example
-    API are skipped, with a note, for another migration.
-    Exit 0 when v3 matches, 1 if the final check finds a difference, 2 on an error.
+    Starts an embedded in-memory backend (or uses --endpoint-url), creates the tables and seeds the
+    legacy tables before the streams are on: for the seed migration its legacy users and orders
+    (mixed timestamp formats, messy emails, a few bad items), for another definition (--migration)
+    items generated from it, a few of them bad. Then live sync replicates while a writer changes
+    legacy items, and backfill copies the history the streams never saw; a final drain, a check of
+    v3 against the legacy tables, a reconcile of both directions, then the reads move: flip to
+    shadow (reads compared), flip to v3 (reads served by v3), and rollback to legacy. Another
+    definition's demo also fixes and re-drives one quarantined item, and skips the reads through
+    the seed's example API (saying so). A summary of every step is printed at the end. Exit 0 when
+    v3 matches, 1 if the check or the reconcile finds a difference, 2 on an error.
     """
     from cutover.migration_loader import load_migration
     from cutover_cli.demo import DemoContext, plan_for, print_summary, run_steps

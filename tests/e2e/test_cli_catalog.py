@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from dataclasses import replace
 from decimal import Decimal
@@ -94,11 +95,12 @@ def test_local_serves_the_definitions_tables_and_says_how_to_select_it():
         env={k: v for k, v in os.environ.items() if not k.startswith("CUTOVER_")},
     )
     try:
-        lines = [proc.stdout.readline() for _ in range(5)]
+        lines = [proc.stdout.readline() for _ in range(6)]  # up to "Ctrl-C to stop."
         # Then it created the catalog's resources and prints the export that selects the definition
         assert any("(catalog migration)" in line for line in lines), lines
         assert f"export CUTOVER_MIGRATION={SPEC}\n" in lines, lines
     finally:
+        time.sleep(0.5)  # the signal handlers are installed right after the last line
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=15) == 0
 

@@ -17,8 +17,8 @@ not quotes (tests/unit/test_runbooks.py parses those).
 A quote is matched as a pattern: `<anything>` and `...` stand for any text, a lone `N` for a
 number; `my-service`/`staging` in a name or path stand for the test's service and stage.
 
-Counts (test_the_counts_in_this_docstring_are_current keeps them true): 227 quotes; 59 AWS-only,
-among them 36 of deploy.md's outputs of aws/cdk/serverless against an account; 5 produced by
+Counts (test_the_counts_in_this_docstring_are_current keeps them true): 231 quotes; 63 AWS-only,
+among them 40 of deploy.md's outputs of aws/cdk/serverless against an account; 5 produced by
 another test (a race, an item DynamoDB will not store in a legacy table, the CDK synth: each
 names that test); 45 not output; the other 118 are checked here (48 after the block they follow
 on the walk, 70 from a scenario's state).
