@@ -34,6 +34,8 @@ class Change:
         """How quarantine and errors name the item: the bare string for one string key, else an ItemKey."""
         names = self.key_names or tuple(self.keys)
         values = tuple(self.keys.get(n) for n in names)
+        if not values or any(v is None for v in values):
+            return ""  # the record's Keys are not this source's key: no usable key
         if len(values) == 1 and isinstance(values[0], str):
             return values[0]
         return ItemKey(names, values)

@@ -148,8 +148,8 @@ def test_shadow_survives_a_broken_v3(world):
     config = AppConfig.from_settings(settings, cache_seconds=0)
     broken = build_context(
         AppConfig(
-            config.source_table("users"),
-            config.source_table("orders"),
+            config.users_table,
+            config.orders_table,
             "no-such-table",
             config.read_source_parameter,
             0,

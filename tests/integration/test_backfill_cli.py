@@ -98,7 +98,7 @@ def test_one_segment_only_and_human_summary(settings, clients):
     ("args", "message"),
     [
         (("--segment", "5", "--segments", "2"), "--segment 5 is outside 0..1"),
-        (("--table", "things"), "Invalid value for '--table'"),
+        (("--table", "things"), "unknown table 'things'"),
         (("--rate", "0"), "Invalid value for '--rate'"),
     ],
 )

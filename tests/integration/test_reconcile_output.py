@@ -46,7 +46,14 @@ def drifted(settings, clients):
     _put(
         clients,
         names.v3_table,
-        {"userId": "ghost", "recordType": "PROFILE", "entityType": "USER", "email": "g@x", "_version": "5"},
+        {
+            "userId": "ghost",
+            "recordType": "PROFILE",
+            "entityType": "USER",
+            "email": "g@x",
+            "_version": "5",
+            "_source": "users#ghost",
+        },
     )
     return names
 
