@@ -14,7 +14,7 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from infra.retention import PROTECTION_RULE, RETAIN_RULE, STATEFUL_TYPES, problems_in
-from tests.infrastructure.conftest import runbook_context, stream_arn
+from tests.infrastructure.conftest import legacy_context, runbook_context
 
 _SYNTHS: dict[str, tuple[dict[str, Any], dict[str, Any], float]] = {}
 
@@ -26,10 +26,7 @@ def _context(stage: str, **extra: str) -> dict[str, Any]:
     return {
         **base,
         "stage": stage,
-        "legacyUsersTable": f"legacy-{stage}-users",
-        "legacyOrdersTable": f"legacy-{stage}-orders",
-        "legacyUsersStreamArn": stream_arn(account, f"legacy-{stage}-users"),
-        "legacyOrdersStreamArn": stream_arn(account, f"legacy-{stage}-orders"),
+        **legacy_context(stage, ("users", "orders"), account),
         **extra,
     }
 

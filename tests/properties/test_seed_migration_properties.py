@@ -71,8 +71,12 @@ def test_the_definition_declares_the_tables_the_engine_uses():
     assert {a["AttributeName"] for a in v3.attribute_definitions()} == set(target.attribute_types)
 
 
-def test_the_seeds_names_are_the_engines():
-    assert (seed_transform.USERS, seed_transform.ORDERS) == (names.USERS, names.ORDERS)
-    assert seed_transform.EMAIL_LOOKUP_INDEX == names.EMAIL_LOOKUP_INDEX
-    assert seed_transform.TIME_SERIES_INDEX == names.TIME_SERIES_INDEX
-    assert MIGRATION.roles == names.SOURCES
+def test_the_seeds_names_are_what_the_engine_derives_from_it():
+    # The engine holds no seed name of its own: what it creates is derived from the definition
+    n = names.Names("my-service", "dev", migration=MIGRATION)
+    assert (seed_transform.USERS, seed_transform.ORDERS) == MIGRATION.roles == n.roles
+    assert {ix.name for ix in n.v3_spec().indexes} == {
+        seed_transform.EMAIL_LOOKUP_INDEX,
+        seed_transform.TIME_SERIES_INDEX,
+    }
+    assert n.v3_table == "my-service-dev-users-v3"

@@ -13,8 +13,7 @@ REQUIRED = {
     "SERVICE": "my-service",
     "STAGE": "prod",
     "POWERTOOLS_SERVICE_NAME": "replicator",
-    "USERS_TABLE": "u",
-    "ORDERS_TABLE": "o",
+    "SOURCE_TABLES": '{"orders": "o", "users": "u"}',
     "V3_TABLE": "v",
     "QUARANTINE_TABLE": "q",
     "CHECKPOINTS_TABLE": "c",
@@ -32,7 +31,10 @@ def test_replicator_config_applies_declared_defaults():
 @pytest.mark.parametrize("spec", ALL_FUNCTIONS, ids=lambda s: s.function)
 def test_every_function_fills_log_level_from_its_stage(spec):
     # Given a prod environment without LOG_LEVEL
-    values = {v.name: "x" for v in spec.variables if v.required and not v.defaults} | {"STAGE": "prod"}
+    values = {v.name: "x" for v in spec.variables if v.required and not v.defaults} | {
+        "STAGE": "prod",
+        "SOURCE_TABLES": '{"users": "x"}',
+    }
     values = {k: ("/p" if k == "READ_SOURCE_PARAMETER" else v) for k, v in values.items()}
     # When loaded, Then LOG_LEVEL comes from the declared per-stage default
     assert spec.load(values)["LOG_LEVEL"] == "INFO"
@@ -52,11 +54,11 @@ def test_cold_start_builds_once_and_only_when_asked():
 def test_cold_start_names_every_bad_variable_and_caches_nothing():
     # Given an environment missing two tables and holding an unresolved placeholder
     bad = {**REQUIRED, "V3_TABLE": "${V3}"}
-    del bad["USERS_TABLE"], bad["ORDERS_TABLE"]
+    del bad["SOURCE_TABLES"]
     cold = ColdStart(REPLICATOR_ENV, lambda env, clients: object())
     # When invoked, Then one ConfigError names each problem, and a later fixed environment still builds
     with pytest.raises(ConfigError) as err:
         cold.get(bad)
-    assert all(name in str(err.value) for name in ("USERS_TABLE", "ORDERS_TABLE", "V3_TABLE"))
+    assert all(name in str(err.value) for name in ("SOURCE_TABLES", "V3_TABLE"))
     assert cold.built is None
     assert cold.get(REQUIRED) is not None
