@@ -66,7 +66,7 @@ def canonical(value: Any) -> str:
         return f"n{number(value)};"
     if value is None:
         return "z"
-    raw = _bytes(value)
+    raw = binary_bytes(value)
     if raw is not None:
         return f"b{raw.hex()};"
     if isinstance(value, Mapping):
@@ -106,10 +106,12 @@ def _set(value: set[Any] | frozenset[Any]) -> str:
     return f"t{kind}{len(forms)}[{''.join(forms)}]"
 
 
-def _bytes(value: Any) -> bytes | None:
+def binary_bytes(value: object) -> bytes | None:
+    """The bytes of a DynamoDB binary as items hold it (bytes, or boto3's `Binary` wrapper, duck-typed
+    so the foundation imports no AWS SDK); None for any other value."""
     if isinstance(value, bytes | bytearray | memoryview):
         return bytes(value)
-    inner = getattr(value, "value", None)  # boto3.dynamodb.types.Binary, without importing boto3
+    inner = getattr(value, "value", None)
     if type(value).__name__ == "Binary" and isinstance(inner, bytes | bytearray):
         return bytes(inner)
     return None

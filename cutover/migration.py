@@ -34,6 +34,7 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Literal, TypeAlias
 
+from cutover.ddb_values import binary_bytes
 from cutover.errors import ConfigError
 from cutover.transform_errors import (
     DuplicateTargetKeyError,
@@ -622,15 +623,6 @@ def _non_empty(kind: str) -> str:
     return {"S": "non-empty string", "N": "number", "B": "non-empty binary"}[kind]
 
 
-def _binary(value: object) -> bytes | None:
-    if isinstance(value, (bytes, bytearray)):
-        return bytes(value)
-    inner = getattr(value, "value", None)
-    if type(value).__name__ == "Binary" and isinstance(inner, (bytes, bytearray)):
-        return bytes(inner)
-    return None
-
-
 def exact_digits(number: Decimal) -> tuple[int, ...]:
     """The significant digits of a finite number, leading and trailing zeros trimmed, without
     rounding (Decimal.normalize() rounds to the context's 28 digits; DynamoDB keeps 38)."""
@@ -659,7 +651,7 @@ def _is_key_value(value: object, kind: str) -> bool:
         return isinstance(value, str) and value != ""
     if kind == "N":
         return _is_number(value)
-    raw = _binary(value)
+    raw = binary_bytes(value)
     return raw is not None and len(raw) > 0
 
 
@@ -671,7 +663,7 @@ def canonical(values: Sequence[Any]) -> tuple[Any, ...]:
         if isinstance(value, str):
             out.append(value)
             continue
-        raw = _binary(value)
+        raw = binary_bytes(value)
         if raw is not None:
             out.append(("B", raw))
             continue

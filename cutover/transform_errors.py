@@ -18,6 +18,8 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal
 
+from cutover.ddb_values import binary_bytes
+
 _MAX = 60
 
 
@@ -45,17 +47,6 @@ def shown(value: object) -> str:
     return type(value).__name__
 
 
-def _binary_value(value: object) -> bytes | None:
-    """The bytes of a DynamoDB binary as items hold it: bytes, or boto3's `Binary` wrapper (its
-    deserialiser's type for B; duck-typed here so the foundation imports no AWS SDK)."""
-    if isinstance(value, (bytes, bytearray)):
-        return bytes(value)
-    inner = getattr(value, "value", None)
-    if type(value).__name__ == "Binary" and isinstance(inner, (bytes, bytearray)):
-        return bytes(inner)
-    return None
-
-
 def _json_value(value: object) -> str:
     """One key value in canonical JSON: strings as JSON strings, numbers as JSON numbers (no
     exponent, no trailing zeros: 1.50 and 1.5 are one DynamoDB number), binaries as {"B": base64}."""
@@ -67,7 +58,7 @@ def _json_value(value: object) -> str:
             if number == number.to_integral_value():
                 return str(int(number))
             return format(number.normalize(), "f")
-    raw = _binary_value(value)
+    raw = binary_bytes(value)
     if raw is not None:
         return '{"B":' + json.dumps(base64.b64encode(raw).decode()) + "}"
     if value is None:
