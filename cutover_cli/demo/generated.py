@@ -13,10 +13,8 @@ same seed gives the same data on every run of one hypothesis version.
 from __future__ import annotations
 
 import random
-import threading
-import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -26,6 +24,7 @@ from boto3.dynamodb.types import Binary
 from cutover.codec import to_ddb
 from cutover.migration import Item, Migration, Source
 from cutover.transform_errors import TransformError
+from cutover_cli.demo.writer import PacedWriter
 
 BAD_EVERY = 20  # one item in BAD_EVERY is one the transform rejects (when the strategy yields such items)
 POOL_FACTOR = 2  # attribute sets drawn per item wanted: room to pick good and bad ones, and for the writer
@@ -160,7 +159,7 @@ def good_fix(migration: Migration, role: str, data: Generated, key: Mapping[str,
     return None
 
 
-class GeneratedWriter(threading.Thread):
+class GeneratedWriter(PacedWriter):
     """Any definition's 'legacy application' during live sync: replaces items with other attribute
     sets (which may move their target keys, fan out differently, or turn them bad or good),
     deletes some and inserts new ones, at a steady rate. `counts` says what it did."""
@@ -174,31 +173,11 @@ class GeneratedWriter(threading.Thread):
         rng: random.Random,
         per_second: float,
     ) -> None:
-        super().__init__(name="legacy-writer", daemon=True)
+        super().__init__(rng, per_second)
         self._ddb, self._tables, self._migration, self._data = dynamodb, dict(tables), migration, data
-        self._rng = rng
-        self._interval = 1.0 / per_second
-        self.stop_event = threading.Event()
-        self.counts: Counter[str] = Counter()
-        self.error: BaseException | None = None
 
-    def run(self) -> None:
-        ops = [(self.update, 60), (self.delete, 15), (self.insert, 25)]
-        funcs, weights = zip(*ops, strict=True)
-        try:
-            next_at = time.monotonic()
-            while not self.stop_event.is_set():
-                self._rng.choices(funcs, weights)[0]()
-                next_at += self._interval
-                self.stop_event.wait(max(0.0, next_at - time.monotonic()))
-        except BaseException as exc:  # noqa: BLE001 - reported by the step that started the thread
-            self.error = exc
-
-    def stop(self) -> None:
-        self.stop_event.set()
-        self.join(timeout=30)
-        if self.error is not None:
-            raise self.error
+    def operations(self) -> list[tuple[Callable[[], None], int]]:
+        return [(self.update, 60), (self.delete, 15), (self.insert, 25)]
 
     def summary(self) -> list[tuple[str, str]]:
         c = self.counts

@@ -7,47 +7,32 @@ import random
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from cutover.codec import to_ddb
 from cutover_cli.demo.seed import created_at, messy_email, order, user
 
 
-class LegacyWriter(threading.Thread):
-    """Single-item writes at a steady rate, like the legacy app. `counts` says what it did."""
+class PacedWriter(threading.Thread):
+    """Legacy writes at a steady rate from weighted operations, until stopped; what one demo writer
+    (the seed's `LegacyWriter`, any definition's `GeneratedWriter`) shares. A failure is kept and
+    re-raised by `stop`, so the step that started the thread reports it."""
 
-    def __init__(
-        self,
-        dynamodb: Any,
-        users_table: str,
-        orders_table: str,
-        users: dict[str, dict[str, Any]],
-        orders: dict[str, dict[str, Any]],
-        rng: random.Random,
-        per_second: float,
-    ) -> None:
+    def __init__(self, rng: random.Random, per_second: float) -> None:
         super().__init__(name="legacy-writer", daemon=True)
-        self._ddb = dynamodb
-        self._users_table, self._orders_table = users_table, orders_table
-        self.users, self.orders = users, orders
         self._rng = rng
         self._interval = 1.0 / per_second
         self.stop_event = threading.Event()
         self.counts: Counter[str] = Counter()
         self.error: BaseException | None = None
-        self._next_id = 90_000
+
+    def operations(self) -> list[tuple[Callable[[], None], int]]:
+        """(operation, weight) pairs: one is drawn per tick."""
+        raise NotImplementedError
 
     def run(self) -> None:
-        ops = [
-            (self.update_user, 35),
-            (self.update_order, 30),
-            (self.move_order, 10),
-            (self.delete_user, 7),
-            (self.delete_order, 8),
-            (self.insert, 9),
-            (self.break_user, 1),
-        ]
-        funcs, weights = zip(*ops, strict=True)
+        funcs, weights = zip(*self.operations(), strict=True)
         try:
             next_at = time.monotonic()
             while not self.stop_event.is_set():
@@ -62,6 +47,37 @@ class LegacyWriter(threading.Thread):
         self.join(timeout=30)
         if self.error is not None:
             raise self.error
+
+
+class LegacyWriter(PacedWriter):
+    """Single-item writes at a steady rate, like the legacy app. `counts` says what it did."""
+
+    def __init__(
+        self,
+        dynamodb: Any,
+        users_table: str,
+        orders_table: str,
+        users: dict[str, dict[str, Any]],
+        orders: dict[str, dict[str, Any]],
+        rng: random.Random,
+        per_second: float,
+    ) -> None:
+        super().__init__(rng, per_second)
+        self._ddb = dynamodb
+        self._users_table, self._orders_table = users_table, orders_table
+        self.users, self.orders = users, orders
+        self._next_id = 90_000
+
+    def operations(self) -> list[tuple[Callable[[], None], int]]:
+        return [
+            (self.update_user, 35),
+            (self.update_order, 30),
+            (self.move_order, 10),
+            (self.delete_user, 7),
+            (self.delete_order, 8),
+            (self.insert, 9),
+            (self.break_user, 1),
+        ]
 
     def summary(self) -> list[tuple[str, str]]:
         """The live step's rows: how many writes, and of which kind."""
