@@ -34,7 +34,7 @@ SERVERLESS = {"startup": "-"}  # needs no backend: no engine
 pytestmark = pytest.mark.server
 
 
-@pytest.mark.timeout(180)
+@pytest.mark.timeout(600)  # alone ~70 s; a loaded 2-core CI machine runs it 3-5x slower
 def test_quick_bench_writes_every_figure(tmp_path):
     # Given the harness in --quick mode writing to a scratch file
     out = tmp_path / "results.json"
@@ -47,7 +47,7 @@ def test_quick_bench_writes_every_figure(tmp_path):
         env=env,
         capture_output=True,
         text=True,
-        timeout=170,
+        timeout=580,
     )
 
     # Then it succeeds, prints the table, and every bench produced its figures with real numbers
