@@ -81,7 +81,8 @@ Projection: TypeAlias = Literal["ALL", "KEYS_ONLY"] | tuple[str, ...]
 Item: TypeAlias = dict[str, Any]
 KEY_TYPES: tuple[str, ...] = ("S", "N", "B")
 PLACEHOLDERS = frozenset({"service", "stage"})
-RESERVED_ROLES = frozenset({"all", "target", "checkpoints", "quarantine", "reports", "api"})
+# Names a role would collide with: `--table all`, and the other tables `cutover status` lists beside the sources.
+RESERVED_ROLES = frozenset({"all", "target", "v3", "checkpoints", "quarantine", "reports", "api"})
 MAX_INDEXES = 20  # DynamoDB's default quota of GSIs per table
 
 _SAFE_ID = re.compile(r"^[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?$")  # appears in resource names (queues, ...)

@@ -118,6 +118,7 @@ RULES = [
     ("role with underscore", {"sources": (source(role="user_profiles"),)}, "sources[0].role", "hyphens"),
     ("role too long", {"sources": (source(role="a" * 21),)}, "sources[0].role", "at most 20"),
     ("role reserved", {"sources": (source(role="all"),)}, "sources[0].role", "is reserved"),
+    ("role named like the target", {"sources": (source(role="v3"),)}, "sources[0].role", "is reserved"),
     ("target hash key a string", {"target": target(hash_key="pk")}, "target.hash_key", "write Key('name', 'S')"),
     ("target hash key unnamed", {"target": target(hash_key=Key(""))}, "target.hash_key", "non-empty name"),
     ("target key of bookkeeping", {"target": target(range_key=Key("_sk"))}, "target.range_key", "begins with _"),
