@@ -20,6 +20,9 @@ from cutover.retry import call_with_retry
 from cutover.state import CheckpointStore
 
 NEW, RESUME, RESTART, AGAIN = "new", "resume", "restart", "new-after-complete"
+DEFAULT_SEGMENTS = 8  # `--segments` left out, locally, remotely, or from a hand-started execution
+# A remote run plans its segments with States.ArrayRange, which returns at most 1000 items
+MAX_REMOTE_SEGMENTS = 1000
 
 
 class InterruptedRunError(ConfigError):

@@ -18,7 +18,9 @@ import click
 from backfill.checkpoint import COUNT_NAMES
 from backfill.errors import SyncNeverRanError
 from backfill.runner import BackfillSummary, TableSummary
+from backfill.runs import MAX_REMOTE_SEGMENTS
 from cutover.clock import iso
+from cutover.errors import ConfigError
 from cutover.retry import call_with_retry
 from cutover.state import BACKFILL_RUN, CheckpointStore, ReportStore
 from cutover.tables import Tables
@@ -50,6 +52,8 @@ def run_remote(
     require_sync: bool,
     bars: bool,
 ) -> None:
+    if segments > MAX_REMOTE_SEGMENTS:
+        raise ConfigError(f"--segments {segments}: a remote run takes at most {MAX_REMOTE_SEGMENTS} per table")
     run_id = check_run_id(run_id or new_run_id())
     tables = Tables.from_names(rt.settings.names)
     if require_sync:

@@ -29,7 +29,7 @@ from cutover_cli.remote import (
     state_machine_arn,
 )
 from cutover_cli.remote_watch import ReconcileWatch
-from reconciler.partials import MAX_SEGMENTS, RunStore, report_from_dict
+from reconciler.partials import RunStore, max_segments, report_from_dict
 from reconciler.report import ReconcileReport, json_default
 
 
@@ -44,8 +44,9 @@ def run_remote(
     bars: bool,
 ) -> tuple[ReconcileReport, str]:
     """Start (or re-attach to) the run and follow it; (its report, the execution ARN) once SUCCEEDED."""
-    if segments > MAX_SEGMENTS:
-        raise ConfigError(f"--segments {segments}: a remote run takes at most {MAX_SEGMENTS} per table")
+    most = max_segments(rt.settings.names.roles)
+    if segments > most:
+        raise ConfigError(f"--segments {segments}: a remote run of this migration takes at most {most} per table")
     run_id = check_run_id(run_id or new_run_id())
     tables = Tables.from_names(rt.settings.names)
     sfn = rt.clients.client("stepfunctions")

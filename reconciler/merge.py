@@ -28,7 +28,7 @@ from cutover.settings import Settings
 from cutover.state import ReportStore
 from cutover.tables import Tables, source_tables_of
 from reconciler.checker import Checker
-from reconciler.partials import MAX_SEGMENTS, RunStore, difference_from_dict, part_names
+from reconciler.partials import RunStore, difference_from_dict, max_segments, part_names
 from reconciler.report import SHOWN, DifferenceSink, ReconcileReport
 from reconciler.run import evidence_at_start, record_report
 from reconciler.sweep import sweep_quarantine
@@ -69,8 +69,12 @@ def begin(
     settings: Settings, clients: Clients, run_id: str, segments: int, sample: float | None, repair: bool
 ) -> dict[str, Any]:
     """Store the header (first time only) and return {"started_at", "items"} for the map."""
-    if not 1 <= segments <= MAX_SEGMENTS:
-        raise ConfigError(f"reconcile run {run_id}: segments {segments} must be 1..{MAX_SEGMENTS}")
+    most = max_segments(settings.names.roles)
+    if not 1 <= segments <= most:
+        raise ConfigError(
+            f"reconcile run {run_id}: segments {segments} must be 1..{most} "
+            f"(the map items of {len(part_names(settings.names.roles))} parts must fit the state payload)"
+        )
     store = RunStore(clients.dynamodb, settings.names.reports_table, run_id)
     header: dict[str, Any] = {
         "started_at": utc_now(),

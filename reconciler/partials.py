@@ -33,7 +33,20 @@ from reconciler.report import COUNT_NAMES, Difference, ReconcileReport, json_def
 V3_PART = "v3"
 HEADER, REPORT = "header", "report"
 CHUNK_BYTES = 300_000  # a chunk item stays well under DynamoDB's 400 KB item size limit
-MAX_SEGMENTS = 1000  # (sources + 1) x segments map items must fit the 256 KB state payload
+DEFAULT_SEGMENTS = 8  # `--segments` left out, locally, remotely, or from a hand-started execution
+MAX_SEGMENTS = 1000  # per part, whatever the migration; max_segments(roles) is the real limit
+# Begin returns the Map's items, (sources + 1) x segments of them, in the state's payload, which
+# Step Functions caps at 256 KiB (262,144 bytes) with the input beside it: the items get at most this
+ITEMS_BUDGET_BYTES = 200_000
+
+
+def max_segments(roles: Iterable[str]) -> int:
+    """The most segments a run of a migration with these source roles can take: its map items
+    ({"part": ..., "segment": ...} for every part x segment, as Begin returns them) must fit
+    ITEMS_BUDGET_BYTES; so a migration with more sources, or longer role names, gets fewer."""
+    widest = MAX_SEGMENTS - 1
+    per_segment = sum(len(json.dumps({"part": part, "segment": widest})) + 2 for part in part_names(roles))
+    return max(1, min(MAX_SEGMENTS, ITEMS_BUDGET_BYTES // per_segment))
 
 
 def part_names(roles: Iterable[str]) -> tuple[str, ...]:

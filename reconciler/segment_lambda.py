@@ -25,7 +25,7 @@ from cutover.errors import ConfigError
 from cutover.migration_loader import load_migration
 from cutover.tables import Tables
 from reconciler.checker import Checker
-from reconciler.partials import MAX_SEGMENTS, V3_PART, PartProgress, RunStore, part_names
+from reconciler.partials import V3_PART, PartProgress, RunStore, max_segments, part_names
 from reconciler.report import Difference, DifferenceSink
 from reconciler.scan import check_legacy_segment, check_v3_segment
 
@@ -70,11 +70,12 @@ def parse_event(event: dict[str, Any], roles: Sequence[str] | None = None) -> Pa
             f"reconcile segment event {event!r} needs run_id, part, segment and segments (integers), "
             f"and sample a fraction or null: {exc}"
         ) from exc
-    known = part_names(load_migration().roles if roles is None else roles)
+    roles = load_migration().roles if roles is None else roles
+    known, most = part_names(roles), max_segments(roles)
     if part not in known:
         raise ConfigError(f"reconcile segment event part {part!r} is not one of {', '.join(known)}")
-    if not 0 <= segment < segments <= MAX_SEGMENTS:
-        raise ConfigError(f"reconcile segment {segment} of {segments}: need 0 <= segment < segments <= {MAX_SEGMENTS}")
+    if not 0 <= segment < segments <= most:
+        raise ConfigError(f"reconcile segment {segment} of {segments}: need 0 <= segment < segments <= {most}")
     if sample is not None and not 0 < sample <= 1:
         raise ConfigError(f"reconcile segment event sample {sample} must be a fraction in (0, 1], or null")
     return PartEvent(run_id, part, segment, segments, sample, bool(event.get("repair")))

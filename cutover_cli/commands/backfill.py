@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from backfill.runs import DEFAULT_SEGMENTS
 from cutover.errors import ConfigError
 from cutover.tables import parse_tables, require_tables
 from cutover_cli._common import Runtime, announce_interrupt, common_options
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 @click.option(
     "--segments",
     type=click.IntRange(min=1),
-    default=8,
+    default=DEFAULT_SEGMENTS,
     show_default=True,
     help="Parallel Scan segments per table (changing it starts a new set of cursors).",
 )

@@ -10,6 +10,7 @@ from cutover.errors import ConfigError
 from cutover.tables import require_tables
 from cutover_cli._common import Runtime, common_options, writable_file
 from cutover_cli.app import EXIT_FINDING
+from reconciler.partials import DEFAULT_SEGMENTS
 
 if TYPE_CHECKING:
     from reconciler.report import ReconcileReport
@@ -19,7 +20,11 @@ DEFAULT_REPORT = "reconcile-report.json"  # reconciler.run.DEFAULT_REPORT (not i
 
 @click.command("reconcile")
 @click.option(
-    "--segments", type=click.IntRange(min=1), default=8, show_default=True, help="Parallel Scan segments per table."
+    "--segments",
+    type=click.IntRange(min=1),
+    default=DEFAULT_SEGMENTS,
+    show_default=True,
+    help="Parallel Scan segments per table.",
 )
 @click.option("--workers", type=click.IntRange(min=1), default=4, show_default=True, help="Segments checked at once.")
 @click.option(

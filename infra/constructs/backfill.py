@@ -20,11 +20,12 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from backfill.runs import DEFAULT_SEGMENTS, MAX_REMOTE_SEGMENTS
 from cutover.environment import BACKFILL_SEGMENT_ENV
 from infra.config import StageConfig
 from infra.constructs.function import CutoverFunction, Placement
 from infra.constructs.refs import TableRef
-from infra.constructs.segments import logged_machine, segment_loop
+from infra.constructs.segments import InputRule, checked_input, logged_machine, number_in, segment_loop
 from infra.constructs.tables import READ, WRITE, grant_table, own_spec
 
 HANDLER = "backfill.segment_lambda.lambda_handler"
@@ -36,6 +37,9 @@ V3_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem")
 # without it the re-read is AccessDenied and the Map fails). Never a write, never an index.
 LEGACY_ACTIONS = ("dynamodb:Scan", "dynamodb:GetItem")
 QUARANTINE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem")  # conditional entry writes
+# What a field left out of the input means (as `cutover backfill --remote` without the option;
+# `run_id` defaults to the execution's name). `table` has none: which table is never implied.
+DEFAULTS = {"segments": DEFAULT_SEGMENTS, "rate": None}
 
 
 class Backfill(Construct):
@@ -101,27 +105,45 @@ class Backfill(Construct):
             },
         )
         return logged_machine(
-            self, config, "backfill", self._known_table(config, plan.next(segment_map)), (self.function,)
+            self,
+            config,
+            "backfill",
+            checked_input(self, DEFAULTS, _input_rules(config), plan.next(segment_map)),
+            (self.function,),
         )
 
-    def _known_table(self, config: StageConfig, run: sfn.IChainable) -> sfn.Choice:
-        """Refuse, before any segment starts, an input whose `table` is not a source role of the
-        migration (a typo would otherwise fail N segment Lambdas, each after its retries)."""
-        roles = config.roles
-        matches = [sfn.Condition.string_equals("$.table", role) for role in roles]
-        known = sfn.Choice(self, "Known table?")
-        known.when(
+
+def _input_rules(config: StageConfig) -> list[InputRule]:
+    """Refuse, before any segment starts, an input a segment would fail on: a `table` that is not a
+    source role of the migration (a typo would otherwise fail N segment Lambdas, each after its
+    retries), a segment count States.ArrayRange cannot plan, a rate that is not items/s."""
+    roles = config.roles
+    matches = [sfn.Condition.string_equals("$.table", role) for role in roles]
+    return [
+        InputRule(
+            "Known table?",
             sfn.Condition.and_(
                 sfn.Condition.is_present("$.table"), matches[0] if len(matches) == 1 else sfn.Condition.or_(*matches)
             ),
-            run,
-        )
-        known.otherwise(
-            sfn.Fail(
-                self,
-                "Unknown table",
-                error="UnknownTable",
-                cause=f"input.table must be one of the migration's source roles: {', '.join(roles)}",
-            )
-        )
-        return known
+            "Unknown table",
+            "UnknownTable",
+            f"input.table must be one of the migration's source roles: {', '.join(roles)}",
+        ),
+        InputRule(
+            "Segments valid?",
+            number_in("$.segments", 1, MAX_REMOTE_SEGMENTS),
+            "Invalid segments",
+            "InvalidSegments",
+            f"input.segments must be a whole number from 1 to {MAX_REMOTE_SEGMENTS} (default {DEFAULTS['segments']})",
+        ),
+        InputRule(
+            "Rate valid?",
+            sfn.Condition.or_(
+                sfn.Condition.is_null("$.rate"),
+                sfn.Condition.and_(sfn.Condition.is_numeric("$.rate"), sfn.Condition.number_greater_than("$.rate", 0)),
+            ),
+            "Invalid rate",
+            "InvalidRate",
+            "input.rate must be items/s per segment (a number above 0), or null for no limit (the default)",
+        ),
+    ]

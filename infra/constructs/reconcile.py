@@ -9,7 +9,8 @@
 - `Merge` (the run function) adds the partials, sweeps quarantine and records the one report the
   flip gate reads, ordered by when the run started.
 
-Input: {"run_id": "...", "segments": N, "sample": F | null, "repair": bool}.
+Input: {"run_id": "...", "segments": N, "sample": F | null, "repair": bool}, every field optional
+(DEFAULTS; `run_id` is then the execution's name), each checked before Begin.
 `cutover reconcile --remote [--repair]` starts it and follows it.
 """
 
@@ -24,12 +25,16 @@ from cutover.environment import RECONCILE_RUN_ENV, RECONCILE_SEGMENT_ENV
 from infra.config import StageConfig
 from infra.constructs.function import CutoverFunction, Placement
 from infra.constructs.refs import TableRef
-from infra.constructs.segments import invoke, logged_machine, segment_loop
+from infra.constructs.segments import InputRule, checked_input, invoke, logged_machine, number_in, segment_loop
 from infra.constructs.tables import grant_table, own_spec
+from reconciler.partials import DEFAULT_SEGMENTS, max_segments
 
 SEGMENT_HANDLER = "reconciler.segment_lambda.lambda_handler"
 RUN_HANDLER = "reconciler.merge.lambda_handler"
 OPTIONS = ("run_id", "segments", "sample", "repair")
+# What a field left out of the input means (as `cutover reconcile --remote` without the option);
+# `run_id` defaults to the execution's name
+DEFAULTS = {"segments": DEFAULT_SEGMENTS, "sample": None, "repair": False}
 
 # Exactly the calls each function makes (reconciler/scan.py, checker.py, repair.py, sweep.py,
 # partials.py, run.py's evidence_at_start), per table. The segment function may repair (--repair).
@@ -105,9 +110,44 @@ class Reconcile(Construct):
         )
         parts.item_processor(loop)
         merge = invoke(self, "Merge", self.run_function, {"step": "merge", "run_id.$": "$.run_id"}, "$.report")
-        return logged_machine(
-            self, config, "reconcile", begin.next(parts).next(merge), (self.segment_function, self.run_function)
-        )
+        run = checked_input(self, DEFAULTS, _input_rules(config), begin.next(parts).next(merge))
+        return logged_machine(self, config, "reconcile", run, (self.segment_function, self.run_function))
+
+
+def _input_rules(config: StageConfig) -> list[InputRule]:
+    """Refuse, before Begin, an input the run would fail on: a segment count whose map items would
+    not fit the state payload (max_segments), a sample that is no fraction, a repair that is no flag."""
+    most = max_segments(config.roles)
+    return [
+        InputRule(
+            "Segments valid?",
+            number_in("$.segments", 1, most),
+            "Invalid segments",
+            "InvalidSegments",
+            f"input.segments must be a whole number from 1 to {most} (default {DEFAULTS['segments']})",
+        ),
+        InputRule(
+            "Sample valid?",
+            sfn.Condition.or_(
+                sfn.Condition.is_null("$.sample"),
+                sfn.Condition.and_(
+                    sfn.Condition.is_numeric("$.sample"),
+                    sfn.Condition.number_greater_than("$.sample", 0),
+                    sfn.Condition.number_less_than_equals("$.sample", 1),
+                ),
+            ),
+            "Invalid sample",
+            "InvalidSample",
+            "input.sample must be the fraction of items to check (above 0, at most 1), or null for all (the default)",
+        ),
+        InputRule(
+            "Repair valid?",
+            sfn.Condition.is_boolean("$.repair"),
+            "Invalid repair",
+            "InvalidRepair",
+            "input.repair must be true (repair what differs) or false (only report; the default)",
+        ),
+    ]
 
 
 def _grant(

@@ -8,7 +8,8 @@ about a minute before its timeout; the Choice state invokes it again and it resu
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy
@@ -105,3 +106,56 @@ def logged_machine(
             "The distributed Map must describe/stop its own child executions, whose ids are generated.",
         )
     return machine
+
+
+@dataclass(frozen=True)
+class InputRule:
+    """One check of a machine's input, made before any Lambda runs: a Choice `name` whose only
+    way on is `condition`, else the Fail `failure` with `error` and a cause that says the fix."""
+
+    name: str
+    condition: sfn.Condition
+    failure: str
+    error: str
+    cause: str
+
+
+def checked_input(
+    scope: Construct, defaults: Mapping[str, Any], rules: Sequence[InputRule], then: sfn.IChainable
+) -> sfn.IChainable:
+    """Fill in every field the input leaves out, then check each rule, then `then`.
+
+    Why in the machine and not only in the CLI: an operator may start an execution by hand (the
+    runbook prints the command), and a field the input lacks makes the first JSONPath that reads
+    it fail the run with States.Runtime, after nothing useful. `Defaults` builds the defaults
+    (`run_id` is the execution's name), `Apply defaults` merges the input over them
+    (States.JsonMerge: the second object's keys win), so a field given, even as null, is kept.
+    """
+    # CDK drops a None from Parameters, so a null default is the intrinsic that parses "null"
+    values = {
+        (f"{k}.$" if v is None else k): ("States.StringToJson('null')" if v is None else v) for k, v in defaults.items()
+    }
+    fill = sfn.Pass(scope, "Defaults", parameters={**values, "run_id.$": "$$.Execution.Name"}, result_path="$.defaults")
+    merged = sfn.Pass(
+        scope,
+        "Apply defaults",
+        parameters={"input.$": "States.JsonMerge($.defaults, $$.Execution.Input, false)"},
+        output_path="$.input",
+    )
+    failures: dict[str, sfn.Fail] = {}
+    chain: sfn.IChainable = then
+    for rule in reversed(rules):
+        if rule.failure not in failures:
+            failures[rule.failure] = sfn.Fail(scope, rule.failure, error=rule.error, cause=rule.cause)
+        chain = sfn.Choice(scope, rule.name).when(rule.condition, chain).otherwise(failures[rule.failure])
+    return fill.next(merged).next(chain)
+
+
+def number_in(path: str, low: int, high: int) -> sfn.Condition:
+    """`path` holds a number from `low` to `high` (a string, null or a missing value does not match;
+    ASL cannot test for a whole number: the Lambda that reads it does)."""
+    return sfn.Condition.and_(
+        sfn.Condition.is_numeric(path),
+        sfn.Condition.number_greater_than_equals(path, low),
+        sfn.Condition.number_less_than_equals(path, high),
+    )

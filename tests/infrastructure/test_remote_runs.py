@@ -16,8 +16,9 @@ def test_reconcile_begins_maps_every_part_segment_until_done_then_merges(synth):
     # Given the reconcile state machine definition
     definition = _definition(synth, "reconcile")
     states = definition["States"]
-    # Then it starts at Begin, runs the Parts map, and ends with Merge
-    assert definition["StartAt"] == "Begin"
+    # Then, once its input is defaulted and checked (tests/infrastructure/test_machine_inputs.py),
+    # it runs Begin, the Parts map, and ends with Merge
+    assert definition["StartAt"] == "Defaults" and states["Repair valid?"]["Choices"][0]["Next"] == "Begin"
     assert states["Begin"]["Next"] == "Parts" and states["Parts"]["Next"] == "Merge" and states["Merge"]["End"]
     assert states["Begin"]["Parameters"]["step"] == "begin" and states["Merge"]["Parameters"]["step"] == "merge"
     # And the map is distributed, bounded, over the items Begin returned (part x segment)

@@ -137,16 +137,18 @@ def test_backfill_is_a_distributed_map_looping_each_segment_until_done(synth):
 
 
 def test_backfill_refuses_a_table_that_is_not_a_source_role_before_any_segment(synth):
-    # Given the backfill machine's first state
+    # Given the backfill machine's first check, once the input's defaults are applied
     definition = _definition(synth)
-    known = definition["States"][definition["StartAt"]]
+    assert definition["StartAt"] == "Defaults" and definition["States"]["Apply defaults"]["Next"] == "Known table?"
+    known = definition["States"]["Known table?"]
     # Then only the migration's source roles go on to plan segments; anything else fails at once
     assert known["Type"] == "Choice" and known["Default"] == "Unknown table"
     (rule,) = known["Choices"]
     present, roles = rule["And"]
     assert present == {"Variable": "$.table", "IsPresent": True}
     assert sorted(c["StringEquals"] for c in roles["Or"]) == sorted(synth.roles)
-    assert rule["Next"] == "Plan segments"
+    # (the other fields' checks follow; tests/infrastructure/test_machine_inputs.py plays them all)
+    assert rule["Next"] == "Segments valid?"
     failed = definition["States"]["Unknown table"]
     assert failed["Type"] == "Fail" and failed["Error"] == "UnknownTable"
     assert all(role in failed["Cause"] for role in synth.roles)
