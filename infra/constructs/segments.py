@@ -22,6 +22,7 @@ from constructs import Construct
 from infra.config import StageConfig
 from infra.nag import acknowledge, arn_ref, env_text, logical_id
 
+CHILD_OUTPUT = {"done": True}  # what each map item's child execution returns (segment_loop)
 LAMBDA_TRANSIENT_ERRORS = [
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
@@ -52,12 +53,19 @@ def invoke(
 def segment_loop(
     scope: Construct, function: lambda_.IFunction, payload: Mapping[str, Any], *, name: str = "Run segment"
 ) -> sfn.IChainable:
-    """Invoke `function` with `payload` until its result says {"done": true}."""
+    """Invoke `function` with `payload` until its result says {"done": true}, then end with
+    CHILD_OUTPUT.
+
+    Why a constant output: a distributed Map without a ResultWriter collects every child's output
+    into its own result, even with ResultPath null, and fails the run with States.DataLimitExceeded
+    past 256 KiB, after all the work (issue 20, major 4: ~730 backfill or ~199 reconcile segments
+    with the last state as output). Nothing reads the children's outputs (Merge and the CLI read
+    the reports table), so each ends with 14 bytes instead of an S3 bucket to write them to.
+    """
     task = invoke(scope, name, function, payload, "$.result")
+    finished = sfn.Pass(scope, "Segment finished", parameters=CHILD_OUTPUT)
     done = sfn.Choice(scope, "Segment done?")
-    done.when(sfn.Condition.boolean_equals("$.result.done", True), sfn.Succeed(scope, "Segment finished")).otherwise(
-        task
-    )
+    done.when(sfn.Condition.boolean_equals("$.result.done", True), finished).otherwise(task)
     return task.next(done)
 
 
