@@ -38,7 +38,7 @@ from replicator.contract.versioning import BACKFILL_VERSION
 from replicator.quarantine import QuarantineStore, entry_for
 from replicator.v3_writer import Outcome, V3Writer, is_rejected, rejected_error
 
-Deadline = Callable[[], float]  # remaining seconds; <= 0 means stop after the current page
+Deadline = Callable[[], float]  # remaining seconds; <= 0: stop after the current item's writes land
 PageCallback = Callable[[str, dict[str, int]], None]
 
 
@@ -115,15 +115,17 @@ def run_segment_on(
             limit=page_size,
         )
         for page in scan:
-            counts = filler.fill(page.items, pool)  # every write finished (or raised) here
-            step = replace(current, cursor=page.next_key, done=page.next_key is None, pages=current.pages + 1)
+            counts, taken = filler.fill(page.items, pool, partial(_expired, deadline))  # every write finished here
+            cut_short = taken < len(page.items)  # out of time inside the page: resume after its last item taken
+            cursor = filler.key_of(page.items[taken - 1]) if cut_short else page.next_key
+            step = replace(current, cursor=cursor, done=not cut_short and cursor is None, pages=current.pages + 1)
             step.counts = {name: current.counts[name] + counts.get(name, 0) for name in current.counts}
             if on_page is not None:
                 on_page(table, counts)
             if not checkpoints.save(segment, step):
                 return checkpoints.load(segment), True
             current = step
-            if current.done or _expired(deadline):
+            if current.done or cut_short or _expired(deadline):
                 break
         return current, False
 
@@ -155,18 +157,36 @@ class _PageFiller:
         self.source = source
         self.migration = tables.migration
         self.table_name = tables.source_table(source)
+        self.key_names = tables.migration.source(source).key_names
         self.client = client
         self.v3_table = tables.v3
         self.writer = V3Writer(client, tables.v3, tables.migration)
         self.quarantine = QuarantineStore(client, tables.quarantine, tables.migration)
         self.rate_limiter = rate_limiter
 
-    def fill(self, raw_items: list[dict[str, Any]], pool: ThreadPoolExecutor) -> dict[str, int]:
+    def key_of(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """A scanned item's primary key (DynamoDB JSON): what a Scan's LastEvaluatedKey would be had
+        the page ended at it, so a cursor saved mid-page resumes right after it."""
+        return {name: raw[name] for name in self.key_names}
+
+    def fill(
+        self, raw_items: list[dict[str, Any]], pool: ThreadPoolExecutor, out_of_time: Callable[[], bool] | None = None
+    ) -> tuple[dict[str, int], int]:
+        """Transform and write the page's items in order until `out_of_time()` (checked before each
+        item but the first, so every call makes progress); returns the counts and how many items
+        it took, once every write of those is done.
+
+        Why inside the page: a page is up to 1 MB (thousands of small items) and the rate limit
+        throttles per item, so a page can take far longer than the Lambda's safety margin."""
         counts = dict.fromkeys(COUNT_NAMES, 0)
         futures: list[tuple[str, Future[str]]] = []
         migration, source = self.migration, self.source
+        taken = 0
         try:
             for raw in raw_items:
+                if taken and out_of_time is not None and out_of_time():
+                    break
+                taken += 1
                 counts["scanned"] += 1
                 if self.rate_limiter is not None:
                     self.rate_limiter.acquire()
@@ -195,7 +215,7 @@ class _PageFiller:
             else:
                 counts[outcome] += 1
         counts["quarantined"] += len(rejected)
-        return counts
+        return counts, taken
 
     def _unless_fixed_meanwhile(self, key: str) -> None:
         """The Scan page may be stale: if the item is good (or gone) now, its fix may have been replicated

@@ -1,8 +1,9 @@
 """Lambda adapter: one backfill segment per invocation (a Step Functions distributed map item).
 
 Event: {"table": "<source role>", "segment": K, "segments": N, "run_id": "...", "rate": R (optional items/s)}.
-Stops about `SAFETY_SECONDS` before the function's timeout, after the current page is written
-and checkpointed, and returns {"done": false, ...}; the state machine invokes it again and it
+Stops about `SAFETY_SECONDS` before the function's timeout, inside a page if need be (the cursor
+saved is then the last item it wrote: a 1 MB page of small items under a rate limit takes minutes),
+and returns {"done": false, ...}; the state machine invokes it again and it
 continues from the checkpoint. Returns {"done": true, ...} once the segment is finished.
 The environment is validated at cold start (first invocation), never at import time; the
 migration definition (CUTOVER_MIGRATION, else the seed) and its transform secrets are bound then.

@@ -207,3 +207,28 @@ def test_items_the_transform_does_not_migrate_are_counted_never_lost(notes):
     # And reconcile counts them too, and is clean
     report = run_reconcile(settings, clients, segments=1, workers=1, record=False)
     assert report.clean and report.counts["not_migrated"] == 2 and report.counts["compared"] == 5
+
+
+def test_a_composite_key_segment_out_of_time_mid_page_resumes_after_the_last_review_taken(catalog):
+    # Given 60 reviews (hash + range key) in one Scan page and a clock that runs out inside it
+    from backfill.segment import run_segment
+    from cutover import transform_secrets
+
+    settings, clients = catalog
+    transform_secrets.bind_clients(settings.names.migration, clients)
+    table = settings.names.source_table("reviews")
+    for n in range(60):
+        put(clients, table, review(f"p{n % 7}", f"r{n:02d}", "PUBLISHED"))
+    calls = iter(range(10_000))
+
+    def deadline() -> float:  # about 20 items' worth of time
+        return 1.0 if next(calls) < 20 else 0.0
+
+    # When the segment runs out of time, then runs again with time
+    options = {"table": "reviews", "segment": 0, "segments": 1, "run_id": "r"}
+    first = run_segment(settings, clients, deadline=deadline, **options)
+    second = run_segment(settings, clients, **options)
+    # Then the first stopped inside the page and the second resumed after its last review: each once
+    assert not first.done and 10 < first.counts["written"] < 30
+    assert second.done and second.counts["written"] == 60 and second.counts["already_filled"] == 0
+    assert len(live(target_items(settings, clients))) == 60

@@ -131,3 +131,32 @@ def test_the_segment_runs_the_migration_its_environment_names_with_its_secret_re
         # And a source the migration does not have is refused, naming the roles there are
         with pytest.raises(ConfigError, match="products"):
             lam.lambda_handler({"table": "users", "segment": 0, "segments": 1}, FakeContext(900_000))
+
+
+def test_out_of_time_inside_a_big_page_checkpoints_mid_page_and_resumes_after_it(lam, monkeypatch):
+    # Issue 20, major 2: the deadline was checked between pages only, and a 1 MB page of small
+    # items under a per-item rate limit outlasts the 60 s margin: each invocation timed out.
+    with mock_aws():
+        import boto3
+
+        names = Names("lam", "dev")
+        ddb = boto3.client("dynamodb", region_name="us-east-1")
+        for spec in names.all_specs():
+            ddb.create_table(**spec.create_table_kwargs())
+        for i in range(300):  # small items: one Scan page holds them all
+            ddb.put_item(TableName=names.source_table("orders"), Item=to_ddb({"orderId": f"o{i:03d}", "userId": "u"}))
+        for key, value in _env(names).items():
+            monkeypatch.setenv(key, value)
+        event = {"table": "orders", "segment": 0, "segments": 1, "run_id": "sfn-2"}
+        # Given time for about 100 items, then less than the safety margin, inside the one page
+        first = lam.lambda_handler(event, FakeContext(*[900_000] * 100, 59_000))
+        # Then it stops inside the page, having written only what it took, and checkpoints there
+        assert first["done"] is False and 50 < first["counts"]["written"] < 150
+        assert first["counts"]["scanned"] == first["counts"]["written"]
+        # When invoked again, Then it resumes after the last item taken: every item once, none twice
+        second = lam.lambda_handler(event, FakeContext(900_000))
+        assert second["done"] is True
+        assert second["counts"]["written"] == 300 and second["counts"]["already_filled"] == 0
+        assert second["counts"]["scanned"] == 300
+        pages = ddb.get_paginator("scan").paginate(TableName=names.v3_table, Select="COUNT")
+        assert sum(page["Count"] for page in pages) == 300
