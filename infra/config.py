@@ -79,6 +79,10 @@ class StageConfig:
     parallelization_factor: int = 1
     alarm_email: str | None = None
     backfill_max_concurrency: int = 10
+    # Lambda reserved concurrency of each segment function: the Map's concurrency by default (a
+    # second run can never double the load), None: none (accounts whose concurrency quota is low:
+    # unreserved concurrency may not drop below 100)
+    segment_reserved_concurrency: int | None = 10
     iterator_age_alarm_seconds: int = 300
     account: str | None = None
     region: str | None = None
@@ -163,6 +167,7 @@ _KEYS = (
     "parallelizationFactor",
     "alarmEmail",
     "backfillMaxConcurrency",
+    "segmentReservedConcurrency",
     "iteratorAgeAlarmSeconds",
     "account",
     "region",
@@ -184,6 +189,24 @@ def _int(raw: Mapping[str, Any], key: str, default: int, low: int, high: int, pr
     if not value.isdigit() or not low <= int(value) <= high:
         problems.append(f"{key}={value!r} must be an integer from {low} to {high}")
         return default
+    return int(value)
+
+
+def _reserved(raw: Mapping[str, Any], map_concurrency: int, problems: list[str]) -> int | None:
+    """`segmentReservedConcurrency`: off, or at least the Map's concurrency (default: equal to it).
+
+    Fewer slots than the Map runs at once would throttle segments until their retries run out."""
+    key, value = "segmentReservedConcurrency", _text(raw.get("segmentReservedConcurrency")).lower()
+    if value == "":
+        return map_concurrency
+    if value == "off":
+        return None
+    if not value.isdigit() or not map_concurrency <= int(value) <= 1000:
+        problems.append(
+            f"{key}={value!r} must be off or an integer from backfillMaxConcurrency ({map_concurrency}) to 1000: "
+            "fewer would throttle the map's segments until their retries run out"
+        )
+        return map_concurrency
     return int(value)
 
 
@@ -333,6 +356,7 @@ def _parse(raw: Mapping[str, Any], from_defaults: Set[str] = frozenset()) -> Sta
         "backfill_max_concurrency": _int(raw, "backfillMaxConcurrency", 10, 1, 1000, problems),
         "iterator_age_alarm_seconds": _int(raw, "iteratorAgeAlarmSeconds", 300, 1, 86400, problems),
     }
+    reserved = _reserved(raw, ints["backfill_max_concurrency"], problems)
     if problems or migration is None:
         raise ConfigError(
             "CDK context is invalid: "
@@ -356,5 +380,6 @@ def _parse(raw: Mapping[str, Any], from_defaults: Set[str] = frozenset()) -> Sta
         alarm_email=email,
         account=account,
         region=region,
+        segment_reserved_concurrency=reserved,
         **ints,
     )

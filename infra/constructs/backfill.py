@@ -26,7 +26,7 @@ from infra.config import StageConfig
 from infra.constructs.function import CutoverFunction, Placement
 from infra.constructs.refs import TableRef
 from infra.constructs.segments import InputRule, checked_input, logged_machine, number_in, segment_loop
-from infra.constructs.tables import READ, WRITE, grant_table, own_spec
+from infra.constructs.tables import grant_table, own_spec
 
 HANDLER = "backfill.segment_lambda.lambda_handler"
 # Exactly what a segment calls on v3 (backfill/segment.py, replicator/v3_writer.py): GetItem of the
@@ -37,6 +37,7 @@ V3_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem")
 # without it the re-read is AccessDenied and the Map fails). Never a write, never an index.
 LEGACY_ACTIONS = ("dynamodb:Scan", "dynamodb:GetItem")
 QUARANTINE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem")  # conditional entry writes
+CHECKPOINT_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem")
 # What a field left out of the input means (as `cutover backfill --remote` without the option;
 # `run_id` defaults to the execution's name). `table` has none: which table is never implied.
 DEFAULTS = {"segments": DEFAULT_SEGMENTS, "rate": None}
@@ -68,8 +69,9 @@ class Backfill(Construct):
             timeout=Duration.minutes(15),
             memory_mb=1024,
             placement=placement,
-            # at most the Map's concurrency: a second run can never double the load on the tables
-            reserved_concurrency=config.backfill_max_concurrency,
+            # the Map's concurrency unless set apart (-c segmentReservedConcurrency): a second run
+            # can never double the load on the tables
+            reserved_concurrency=config.segment_reserved_concurrency,
             transforms=True,
             values={f"{role.upper()}_TABLE": ref.name for role, ref in tables.items()},
         ).function
@@ -79,8 +81,9 @@ class Backfill(Construct):
         grant_table(
             self.function, tables["quarantine"].arn, own_spec(names, "quarantine"), QUARANTINE_ACTIONS, indexes=False
         )
-        for role in ("checkpoints", "reports"):  # cutover's bookkeeping (run identity is being reworked)
-            grant_table(self.function, tables[role].arn, own_spec(names, role), READ + WRITE)
+        # its cursor (backfill/checkpoint.py): a consistent GetItem, a PutItem conditional on the
+        # revision; never a delete (only `cutover backfill --restart` resets), never the reports table
+        grant_table(self.function, tables["checkpoints"].arn, own_spec(names, "checkpoints"), CHECKPOINT_ACTIONS)
         self.state_machine = self._state_machine(config)
 
     def _state_machine(self, config: StageConfig) -> sfn.StateMachine:

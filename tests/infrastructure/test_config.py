@@ -218,3 +218,23 @@ def test_a_migration_that_cannot_be_loaded_is_one_problem_among_the_others():
         StageConfig.from_context({**GOOD, "migration": "no_such_package:MIGRATION", "vpc": "maybe"}.get)
     message = str(error.value)
     assert "migration: " in message and "no module named 'no_such_package'" in message and "vpc='maybe'" in message
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ({}, 10),
+        ({"backfillMaxConcurrency": "4"}, 4),
+        ({"segmentReservedConcurrency": "off"}, None),
+        ({"backfillMaxConcurrency": "4", "segmentReservedConcurrency": "20"}, 20),
+    ],
+)
+def test_the_segments_reserved_concurrency_follows_the_map_unless_set_apart(given, expected):
+    # Issue 20, minor: 10 + 10 reserved fails in accounts with a low concurrency quota
+    assert StageConfig.from_context({**GOOD, **given}.get).segment_reserved_concurrency == expected
+
+
+@pytest.mark.parametrize("value", ["5", "1001", "lots", "-1"])
+def test_a_reservation_below_the_maps_concurrency_is_refused_naming_why(value):
+    with pytest.raises(ConfigError, match=rf"segmentReservedConcurrency='{value}' must be off or an integer from"):
+        StageConfig.from_context({**GOOD, "segmentReservedConcurrency": value}.get)

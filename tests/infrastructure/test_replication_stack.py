@@ -285,6 +285,9 @@ def test_replicator_and_segment_get_exactly_the_v3_calls_they_make(synth):
     # it (issue 20, major 1: without GetItem the re-read is AccessDenied and the Map fails); never writes
     for role in synth.roles:
         assert segment[synth.legacy_table(role)] == {"dynamodb:Scan", "dynamodb:GetItem"}
+    # its cursor: read, then a put conditional on its revision (backfill/checkpoint.py); no reports
+    assert segment[f"my-service-{synth.stage}-cutover-checkpoints"] == {"dynamodb:GetItem", "dynamodb:PutItem"}
+    assert f"my-service-{synth.stage}-cutover-reports" not in segment
     # the replicator reads the legacy streams (its event sources), never a legacy table (see below)
     for role in synth.roles:
         assert replicator[synth.legacy_table(role)] == STREAM_READ
@@ -314,8 +317,28 @@ def test_backfill_reads_of_the_legacy_tables_have_throttle_alarms(synth):
 def test_segment_functions_have_reserved_concurrency_and_reconcile_failures_alarm(synth):
     # Given the segment Lambdas (backfill and reconcile), Then each is capped at the Map's concurrency,
     # so a second execution cannot double the load on the legacy tables and v3
-    limit = int(synth.ctx("backfillMaxConcurrency") or 10)
+    limit = int(synth.ctx("segmentReservedConcurrency") or synth.ctx("backfillMaxConcurrency") or 10)
     for handler in ("backfill.segment_lambda.lambda_handler", "reconciler.segment_lambda.lambda_handler"):
         assert _function(synth, "replication", handler)["ReservedConcurrentExecutions"] == limit
     # And a failed reconcile execution pages the topic, like a failed backfill
     assert _find(_alarms(synth), "failed reconcile executions")
+
+
+@pytest.mark.parametrize(("value", "expected"), [("25", 25), ("off", None)])
+def test_the_segments_reservation_can_be_set_apart_from_the_map_or_off(synth_with, value, expected):
+    # Given the reservation set apart from the Map's concurrency, or turned off (low quota accounts)
+    templates = synth_with("staging", segmentReservedConcurrency=value)
+    resources = templates["replication"]["Resources"].values()
+    functions = [
+        res["Properties"]
+        for res in resources
+        if res["Type"] == "AWS::Lambda::Function" and "segment_lambda" in res["Properties"].get("Handler", "")
+    ]
+    # Then both segment functions get it, and the Maps keep their own concurrency
+    assert len(functions) == 2
+    assert all(f.get("ReservedConcurrentExecutions") == expected for f in functions)
+    machines = [r for r in resources if r["Type"] == "AWS::StepFunctions::StateMachine"]
+    texts = [
+        "".join(p for p in m["Properties"]["DefinitionString"]["Fn::Join"][1] if isinstance(p, str)) for m in machines
+    ]
+    assert len(texts) == 2 and all('"MaxConcurrency":10' in text for text in texts)
