@@ -168,6 +168,33 @@ def test_the_real_staging_and_prod_apps_retain_everything(variant, synth_stage):
     assert tables and all(t["Properties"]["DeletionProtectionEnabled"] is True for _, t in tables)
 
 
+# What a rollback of a failed first create does with each stateful type (infra.retention.retained_unless_new)
+FIRST_CREATE_ROLLBACK = {
+    "AWS::DynamoDB::Table": "Retain",  # deletion protection would fail the rollback; ordered after the check
+    "Custom::ReadSourceFlag": "Retain",  # created only if absent: never "already exists"
+    "AWS::Logs::LogGroup": "Retain",  # generated names; they hold why the create failed
+    "AWS::Backup::BackupVault": "RetainExceptOnCreate",  # empty until the 03:00 backup
+    "AWS::SQS::Queue": "RetainExceptOnCreate",  # the retry re-reads the streams from TRIM_HORIZON
+    "AWS::SSM::Parameter": "RetainExceptOnCreate",  # the published names, rewritten by every deploy
+    "AWS::KMS::Key": "RetainExceptOnCreate",  # encrypts only the alarm topic, which is not retained
+}
+
+
+@pytest.mark.parametrize("variant", ["staging", "prod+catalog"])
+def test_a_failed_first_create_leaves_only_what_cannot_block_the_next_deploy(variant, synth_stage):
+    # Given the real stacks outside dev
+    synth = synth_stage(variant)
+    # When we read each stateful resource's policies
+    found = {
+        (kind, resource["DeletionPolicy"], resource["UpdateReplacePolicy"])
+        for template in synth.templates.values()
+        for resource in template["Resources"].values()
+        if (kind := resource["Type"]) in STATEFUL_TYPES
+    }
+    # Then each type has the one deletion policy chosen for it, and every replacement keeps the old one
+    assert found == {(kind, policy, "Retain") for kind, policy in FIRST_CREATE_ROLLBACK.items()}
+
+
 def test_the_real_prod_app_refuses_the_override_escape_hatch(runbook_app):
     # Given the real prod app, with the v3 table's DeletionPolicy overridden after RETAIN was applied
     app, stacks = runbook_app("prod")
