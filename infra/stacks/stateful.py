@@ -56,7 +56,7 @@ class StatefulStack(Stack):
         # Created by a deploy only if absent; a deploy never changes or deletes it (infra/constructs/flag.py).
         self.read_source = ReadSourceFlag(self, "ReadSource", config=config)
         self._backup(config)
-        self._after_the_check()
+        self._after_the_custom_resources()
         self._acknowledge(config)
 
     @property
@@ -104,13 +104,14 @@ class StatefulStack(Stack):
             "AWS Backup's own managed service-role policy is the supported way to let it snapshot tables.",
         )
 
-    def _after_the_check(self) -> None:
-        """Create no table and no vault until the legacy check passes. Both have fixed names and
-        tables stay retained even when their own creation rolls back (deletion protection would fail
-        the rollback's DeleteTable): created first, a failing check would leave them behind and the
-        next deploy would fail with "already exists" (infra/retention.py)."""
+    def _after_the_custom_resources(self) -> None:
+        """Create no table and no vault until the legacy check and the flag succeed (the likeliest to
+        fail a first create). Both have fixed names and tables stay retained even when their own
+        creation rolls back (deletion protection would fail the rollback's DeleteTable): created
+        first, a failing check would leave them behind and the next deploy would fail with "already
+        exists" (infra/retention.py)."""
         for resource in (self.v3, *self.own.values(), *self._api_tables, self.vault):
-            resource.node.add_dependency(self.legacy.check)
+            resource.node.add_dependency(self.legacy.check, self.read_source.resource)
 
     def _acknowledge(self, config: StageConfig) -> None:
         if not config.point_in_time_recovery:
