@@ -97,8 +97,8 @@ def retained_unless_new(retain: bool) -> RemovalPolicy:
     points at stream records the retried deploy re-reads from TRIM_HORIZON), the backup vault (its
     first recovery point comes from the 03:00 schedule) and the alarm topic's key (it encrypts only
     the topic, which is not retained; no table uses it: tables are AWS-managed). Kept at `retained`:
-    tables (deletion protection would fail the rollback's DeleteTable; they are ordered after the
-    legacy check instead), the read-source flag (created only if absent, so never "already exists")
+    tables (deletion protection would fail the rollback's DeleteTable; they are created after the
+    legacy check and the flag instead), the read-source flag (created only if absent, so never "already exists")
     and log groups (generated names never collide, and they hold why the failed create failed).
     """
     return RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE if retain else RemovalPolicy.DESTROY
