@@ -8,6 +8,11 @@ override, so what it approves is what gets deployed. Synthesis fails naming each
 It runs for every stage whose data must survive (the staging and production classes, which every
 stage name the mapping does not know falls into: `StageConfig.retain`); a development-class stage
 is disposable by design (seeded data, DESTROY so a sandbox can be torn down).
+
+Two deletion policies pass, both with `UpdateReplacePolicy: Retain`: `Retain`, and
+`RetainExceptOnCreate`, which deletes a resource only when the stack operation that created it
+rolls back, so a failed first deploy leaves no fixed-name leftover that makes the next one fail with
+"already exists". Where each is used, and why, is in `retained_unless_new`.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from aws_cdk import (
     PolicyValidationPluginReportBeta1,
     PolicyViolatingResourceBeta1,
     PolicyViolationBeta1,
+    RemovalPolicy,
 )
 
 # Every resource type that holds state a deploy must never delete or replace away.
@@ -46,6 +52,9 @@ STATEFUL_TYPES = frozenset(
     }
 )
 TABLE_TYPES = frozenset({"AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable"})
+# What a stack deletion may do to a stateful resource (RetainExceptOnCreate: see module doc); a
+# replacing change must always keep the old one (UpdateReplacePolicy has no "except on create").
+KEEPING_DELETION_POLICIES = frozenset({"Retain", "RetainExceptOnCreate"})
 RETAIN_RULE = "cutover-RetainState"
 PROTECTION_RULE = "cutover-TableDeletionProtection"
 
@@ -57,7 +66,10 @@ def problems_in(template: dict[str, Any]) -> dict[str, list[str]]:
         kind = resource.get("Type")
         if kind not in STATEFUL_TYPES:
             continue
-        if resource.get("DeletionPolicy") != "Retain" or resource.get("UpdateReplacePolicy") != "Retain":
+        if (
+            resource.get("DeletionPolicy") not in KEEPING_DELETION_POLICIES
+            or resource.get("UpdateReplacePolicy") != "Retain"
+        ):
             found[RETAIN_RULE].append(lid)
         if kind in TABLE_TYPES and not _protected(kind, resource.get("Properties") or {}):
             found[PROTECTION_RULE].append(lid)
@@ -71,11 +83,33 @@ def _protected(kind: str, props: dict[str, Any]) -> bool:
     return bool(replicas) and all(r.get("DeletionProtectionEnabled") is True for r in replicas)
 
 
+def retained(retain: bool) -> RemovalPolicy:
+    """RETAIN outside dev (DESTROY in dev): for what must survive even the rollback of its own creation."""
+    return RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY
+
+
+def retained_unless_new(retain: bool) -> RemovalPolicy:
+    """RETAIN_ON_UPDATE_OR_DELETE outside dev (DESTROY in dev): kept through every stack deletion and
+    replacement, deleted only if the operation that created it rolls back.
+
+    Safe only where a resource rolled back in its own creation holds nothing yet: the published names
+    (rewritten by every deploy), the on-failure queues (a record sent there during a failed create
+    points at stream records the retried deploy re-reads from TRIM_HORIZON), the backup vault (its
+    first recovery point comes from the 03:00 schedule) and the alarm topic's key (it encrypts only
+    the topic, which is not retained; no table uses it: tables are AWS-managed). Kept at `retained`:
+    tables (deletion protection would fail the rollback's DeleteTable; they are created after the
+    legacy check and the flag instead), the read-source flag (created only if absent, so never "already exists")
+    and log groups (generated names never collide, and they hold why the failed create failed).
+    """
+    return RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE if retain else RemovalPolicy.DESTROY
+
+
 _DESCRIPTIONS = {
     RETAIN_RULE: (
-        "A resource that holds state has a DeletionPolicy or UpdateReplacePolicy other than Retain in "
-        "the synthesized template: a stack deletion or a replacing change would delete its data.",
-        "Use RemovalPolicy.RETAIN (infra/ does this outside dev) and remove any "
+        "A resource that holds state has a DeletionPolicy other than Retain or RetainExceptOnCreate, or an "
+        "UpdateReplacePolicy other than Retain, in the synthesized template: a stack deletion or a replacing "
+        "change would delete its data.",
+        "Use infra.retention.retained or retained_unless_new (outside dev) and remove any "
         "add_override/add_deletion_override of DeletionPolicy or UpdateReplacePolicy.",
     ),
     PROTECTION_RULE: (

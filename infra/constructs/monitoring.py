@@ -11,7 +11,7 @@ v3 throttling uses the table's own `ThrottledRequests` per operation, not accoun
 
 from __future__ import annotations
 
-from aws_cdk import Aws, Duration, RemovalPolicy, Stack
+from aws_cdk import Aws, Duration, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
@@ -28,6 +28,7 @@ from constructs import Construct
 from cutover import metrics as m
 from infra.config import StageConfig
 from infra.constructs.refs import construct_name
+from infra.retention import retained_unless_new
 
 PERIOD = Duration.minutes(5)
 # Emitted by the replicator via Powertools metrics (replicator/handler.py; a test keeps them in step).
@@ -74,7 +75,7 @@ class Monitoring(Construct):
             self,
             "TopicKey",
             enable_key_rotation=True,
-            removal_policy=RemovalPolicy.RETAIN if config.retain else RemovalPolicy.DESTROY,
+            removal_policy=retained_unless_new(config.retain),  # encrypts nothing that is retained
             description="Encrypts the cutover alarm topic (CloudWatch must be able to use it)",
         )
         # CloudWatch may use the key only for alarms in THIS account (confused-deputy guard).

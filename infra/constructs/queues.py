@@ -1,10 +1,13 @@
-"""Encrypted, retained SQS queues for failure records (what a poison batch leaves behind)."""
+"""Encrypted SQS queues for failure records (what a poison batch leaves behind), retained unless
+their own creation rolls back (infra/retention.py)."""
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
+from aws_cdk import Acknowledgment, Duration, Validations
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
+
+from infra.retention import retained_unless_new
 
 
 def failure_queue(scope: Construct, construct_id: str, *, name: str, retain: bool) -> sqs.Queue:
@@ -16,7 +19,7 @@ def failure_queue(scope: Construct, construct_id: str, *, name: str, retain: boo
         encryption=sqs.QueueEncryption.SQS_MANAGED,
         enforce_ssl=True,
         retention_period=Duration.days(14),
-        removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
+        removal_policy=retained_unless_new(retain),
     )
     Validations.of(queue).acknowledge(
         Acknowledgment(

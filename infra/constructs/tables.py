@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from cutover.names import Names, TableSpec
+from infra.retention import retained
 
 _TYPES = {"S": dynamodb.AttributeType.STRING, "N": dynamodb.AttributeType.NUMBER, "B": dynamodb.AttributeType.BINARY}
 _PROJECTIONS = {
@@ -58,7 +58,7 @@ def table_from_spec(
         ),
         stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES if spec.stream else None,
         time_to_live_attribute=spec.ttl_attribute,
-        removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
+        removal_policy=retained(retain),  # not retained_unless_new: see its docstring
         deletion_protection=retain,
     )
     for ix in spec.indexes:

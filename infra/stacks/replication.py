@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
@@ -19,6 +19,7 @@ from infra.constructs.monitoring import Monitoring
 from infra.constructs.reconcile import Reconcile
 from infra.constructs.refs import construct_name, table_ref
 from infra.constructs.replicator import Replicator
+from infra.retention import retained_unless_new
 
 
 class ReplicationStack(Stack):
@@ -85,7 +86,8 @@ class ReplicationStack(Stack):
     def _publish_names(self, config: StageConfig) -> ssm.StringParameter:
         """The names this deployment resolved, where the CLI reads them (cutover_cli/_common.py): the
         legacy tables may have been named by hand, and `--remote` finds the state machines here, never
-        from a hand-typed ARN. Retained outside dev like every other piece of state (infra/retention.py)."""
+        from a hand-typed ARN. Retained outside dev, except when its own creation rolls back: every deploy
+        rewrites it, so a failed first deploy must not leave it behind (infra/retention.py)."""
         names = config.names
         parameter = ssm.StringParameter(
             self,
@@ -108,5 +110,5 @@ class ReplicationStack(Stack):
                 }
             ),
         )
-        parameter.apply_removal_policy(RemovalPolicy.RETAIN if config.retain else RemovalPolicy.DESTROY)
+        parameter.apply_removal_policy(retained_unless_new(config.retain))
         return parameter

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import Acknowledgment, Duration, Stack, Validations
 from aws_cdk import aws_backup as backup
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
@@ -21,6 +21,7 @@ from infra.constructs.flag import ReadSourceFlag
 from infra.constructs.legacy import LegacyTables
 from infra.constructs.tables import table_from_spec
 from infra.nag import acknowledge, checkov_skip
+from infra.retention import retained_unless_new
 
 
 class StatefulStack(Stack):
@@ -55,6 +56,7 @@ class StatefulStack(Stack):
         # Created by a deploy only if absent; a deploy never changes or deletes it (infra/constructs/flag.py).
         self.read_source = ReadSourceFlag(self, "ReadSource", config=config)
         self._backup(config)
+        self._after_the_custom_resources()
         self._acknowledge(config)
 
     @property
@@ -74,7 +76,7 @@ class StatefulStack(Stack):
             "Vault",
             backup_vault_name=f"{config.names.prefix}-cutover",
             lock_configuration=lock,
-            removal_policy=RemovalPolicy.RETAIN if config.retain else RemovalPolicy.DESTROY,
+            removal_policy=retained_unless_new(config.retain),
         )
         plan = backup.BackupPlan(
             self, "BackupPlan", backup_plan_name=f"{config.names.prefix}-cutover", backup_vault=vault
@@ -101,6 +103,15 @@ class StatefulStack(Stack):
             "AWSBackupServiceRolePolicyForBackup]",
             "AWS Backup's own managed service-role policy is the supported way to let it snapshot tables.",
         )
+
+    def _after_the_custom_resources(self) -> None:
+        """Create no table and no vault until the legacy check and the flag succeed (the likeliest to
+        fail a first create). Both have fixed names and tables stay retained even when their own
+        creation rolls back (deletion protection would fail the rollback's DeleteTable): created
+        first, a failing check would leave them behind and the next deploy would fail with "already
+        exists" (infra/retention.py)."""
+        for resource in (self.v3, *self.own.values(), *self._api_tables, self.vault):
+            resource.node.add_dependency(self.legacy.check, self.read_source.resource)
 
     def _acknowledge(self, config: StageConfig) -> None:
         if not config.point_in_time_recovery:

@@ -59,7 +59,9 @@ def test_failure_queues_are_encrypted_retained_and_tls_only(synth):
     for _, queue in queues:
         assert queue["Properties"]["SqsManagedSseEnabled"] is True
         assert queue["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
-        assert queue["DeletionPolicy"] == ("Delete" if synth.stage == "dev" else "Retain")
+        # kept through deletion and replacement, not left behind by a rolled-back first create
+        assert queue["DeletionPolicy"] == ("Delete" if synth.stage == "dev" else "RetainExceptOnCreate")
+        assert queue["UpdateReplacePolicy"] == ("Delete" if synth.stage == "dev" else "Retain")
     template.resource_properties_count_is(
         "AWS::SQS::QueuePolicy",
         {

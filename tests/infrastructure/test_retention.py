@@ -99,6 +99,45 @@ def test_retained_stateful_resources_pass(tmp_path):
     assert app.synth().get_stack_by_name(stack.stack_name).template["Resources"]
 
 
+def test_retain_except_on_create_passes_and_keeps_state_through_every_later_operation(tmp_path):
+    """RetainExceptOnCreate deletes a resource only when the stack operation that CREATED it rolls
+    back (it is then new and empty); every later deletion or replacement keeps it, as Retain does:
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html
+    """
+    # Given a queue and a parameter removed by RETAIN_ON_UPDATE_OR_DELETE outside dev
+    app, stack = _app(tmp_path)
+    sqs.Queue(stack, "Queue", removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)
+    ssm.StringParameter(stack, "Names", string_value="{}").apply_removal_policy(
+        RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
+    )
+    # When it is synthesized, then the check passes and a replacement still keeps the old resource
+    resources = app.synth().get_stack_by_name(stack.stack_name).template["Resources"]
+    assert {(r["DeletionPolicy"], r["UpdateReplacePolicy"]) for r in resources.values()} == {
+        ("RetainExceptOnCreate", "Retain")
+    }
+
+
+@pytest.mark.parametrize(
+    ("deletion", "replace", "offends"),
+    [
+        ("RetainExceptOnCreate", "Retain", False),
+        ("Retain", "Retain", False),
+        ("RetainExceptOnCreate", "Delete", True),  # a replacing change would delete the old one
+        ("RetainExceptOnCreate", "RetainExceptOnCreate", True),  # not a valid UpdateReplacePolicy
+        ("Delete", "Retain", True),
+        ("Snapshot", "Retain", True),
+        (None, "Retain", True),  # absent: CloudFormation deletes
+    ],
+)
+def test_only_retain_or_retain_except_on_create_pass_and_replacement_must_retain(deletion, replace, offends):
+    # Given a queue with these policies in a synthesized template
+    queue: dict[str, object] = {"Type": "AWS::SQS::Queue", "UpdateReplacePolicy": replace}
+    if deletion is not None:
+        queue["DeletionPolicy"] = deletion
+    # When it is checked, then it offends exactly when a deletion or a replacement could lose its data
+    assert problems_in({"Resources": {"Q": queue}})[RETAIN_RULE] == (["Q"] if offends else [])
+
+
 def test_problems_in_is_pure_and_names_each_offender():
     template = {
         "Resources": {
@@ -127,6 +166,33 @@ def test_the_real_staging_and_prod_apps_retain_everything(variant, synth_stage):
         assert problems_in(template) == {RETAIN_RULE: [], PROTECTION_RULE: []}
     tables = synth.resources("AWS::DynamoDB::Table")
     assert tables and all(t["Properties"]["DeletionProtectionEnabled"] is True for _, t in tables)
+
+
+# What a rollback of a failed first create does with each stateful type (infra.retention.retained_unless_new)
+FIRST_CREATE_ROLLBACK = {
+    "AWS::DynamoDB::Table": "Retain",  # deletion protection would fail the rollback; ordered after the check
+    "Custom::ReadSourceFlag": "Retain",  # created only if absent: never "already exists"
+    "AWS::Logs::LogGroup": "Retain",  # generated names; they hold why the create failed
+    "AWS::Backup::BackupVault": "RetainExceptOnCreate",  # empty until the 03:00 backup
+    "AWS::SQS::Queue": "RetainExceptOnCreate",  # the retry re-reads the streams from TRIM_HORIZON
+    "AWS::SSM::Parameter": "RetainExceptOnCreate",  # the published names, rewritten by every deploy
+    "AWS::KMS::Key": "RetainExceptOnCreate",  # encrypts only the alarm topic, which is not retained
+}
+
+
+@pytest.mark.parametrize("variant", ["staging", "prod+catalog"])
+def test_a_failed_first_create_leaves_only_what_cannot_block_the_next_deploy(variant, synth_stage):
+    # Given the real stacks outside dev
+    synth = synth_stage(variant)
+    # When we read each stateful resource's policies
+    found = {
+        (kind, resource["DeletionPolicy"], resource["UpdateReplacePolicy"])
+        for template in synth.templates.values()
+        for resource in template["Resources"].values()
+        if (kind := resource["Type"]) in STATEFUL_TYPES
+    }
+    # Then each type has the one deletion policy chosen for it, and every replacement keeps the old one
+    assert found == {(kind, policy, "Retain") for kind, policy in FIRST_CREATE_ROLLBACK.items()}
 
 
 def test_the_real_prod_app_refuses_the_override_escape_hatch(runbook_app):

@@ -88,7 +88,8 @@ def test_a_stage_nobody_classified_gets_production_safety(synth_named):
     for template in templates.values():
         assert problems_in(template) == {RETAIN_RULE: [], PROTECTION_RULE: []}
     retained = [r for t in STATEFUL_TYPES for _, r in _resources(templates, t)]
-    assert retained and all(r["DeletionPolicy"] == "Retain" for r in retained)
+    assert retained and all(r["DeletionPolicy"] in ("Retain", "RetainExceptOnCreate") for r in retained)
+    assert all(r["UpdateReplacePolicy"] == "Retain" for r in retained)
     # And the stateful stack is termination-protected, backups kept 30 days, as prod
     assert stacks["stateful"].termination_protection is True
     Template.from_json(templates["stateful"]).has_resource_properties(

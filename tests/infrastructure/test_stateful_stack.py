@@ -73,6 +73,17 @@ def test_retention_and_pitr_follow_the_stage(synth):
             assert pitr is True
 
 
+def test_no_table_is_created_before_the_legacy_check_and_the_flag_succeed(synth):
+    # Given the stateful stack: its tables are retained (and deletion-protected outside dev), so a
+    # first create rolled back after them would leave fixed names that fail the next deploy
+    resources = synth.templates["stateful"]["Resources"]
+    first = {lid for lid, r in resources.items() if r["Type"] in ("Custom::LegacyTableCheck", "Custom::ReadSourceFlag")}
+    # Then every table and the backup vault wait for both deploy-time custom resources (the likeliest
+    # to fail a first create): a failing check or flag creates none of them
+    waiting = [r for r in resources.values() if r["Type"] in ("AWS::DynamoDB::Table", "AWS::Backup::BackupVault")]
+    assert len(first) == 2 and waiting and all(first <= set(r.get("DependsOn", [])) for r in waiting)
+
+
 def test_legacy_tables_are_imported_not_managed(synth):
     # Given the legacy table names for this stage
     legacy = {synth.legacy_table(role) for role in synth.roles}
