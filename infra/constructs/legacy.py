@@ -69,6 +69,8 @@ class LegacyTables(Construct):
                 # only when the tables change (protection can be switched off between deploys);
                 # and each pass answers a new physical id, so a rollback never re-checks (handler).
                 "DeployRun": deploy_run(),
+                # Tells the handler a rollback to a template without it predates recorded passes.
+                "RecordsPasses": "true",
             },
         )
 

@@ -25,7 +25,7 @@ TOKEN = "arn:aws:lambda:us-east-1:123456789012:function:stateful-LegacyCheckProv
 
 
 def _props(tables: dict[str, str], run: str) -> dict[str, str]:
-    return {"ServiceToken": TOKEN, "Tables": json.dumps(tables), "DeployRun": run}
+    return {"ServiceToken": TOKEN, "Tables": json.dumps(tables), "DeployRun": run, "RecordsPasses": "true"}
 
 
 def _request(kind: str, props: dict[str, str], physical: str | None = None, old: dict | None = None) -> dict:
@@ -103,6 +103,21 @@ def test_an_update_is_only_a_rollback_with_the_exact_properties_that_passed(lega
             on_event(_request("Update", props, physical_id, old=passed), None)
 
 
+def test_the_first_deploy_recording_passes_also_rolls_back(legacy, caplog):
+    # Given a stack deployed before passes were recorded (its id and properties carry no record)
+    passed, _ = legacy
+    before = {key: value for key, value in passed.items() if key != "RecordsPasses"}
+    forward = {**passed, "DeployRun": "2026-12-02T10:00:00Z-eeeeeeee"}
+    # When the upgrading deploy's check fails, then the deploy fails
+    with pytest.raises(RuntimeError, match="legacy-users has point-in-time recovery DISABLED"):
+        on_event(_request("Update", forward, "legacy-check-legacy-users", old=before), None)
+    # And its rollback (back to properties without the record) succeeds with the warning
+    with caplog.at_level(logging.WARNING):
+        result = on_event(_request("Update", before, "legacy-check-legacy-users", old=forward), None)
+    assert result["PhysicalResourceId"] == "legacy-check-legacy-users"
+    assert any("rollback" in r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
+
+
 def test_a_successful_check_changes_the_physical_id_every_deploy(legacy):
     # Given the table is fixed again, when the next deploy's Update passes
     passed, physical = legacy
@@ -122,8 +137,8 @@ def test_each_synth_gives_the_check_a_new_pass_id(synth_stage):
     template = synth_stage("prod").templates["stateful"]
     (check,) = [r for r in template["Resources"].values() if r["Type"] == "Custom::LegacyTableCheck"]
     props = check["Properties"]
-    # Then the handler's record covers every property but the token, and the next synth's differs,
-    # so every passing deploy is a replacement whose rollback is a Delete
-    assert set(props) == {"ServiceToken", "Tables", "DeployRun"}
+    # Then it says passes are recorded, the record covers every property but the token, and the
+    # next synth's record differs, so every passing deploy is a replacement whose rollback is a Delete
+    assert set(props) == {"ServiceToken", "Tables", "DeployRun", "RecordsPasses"}
     assert passed_id(props) != passed_id({**props, "DeployRun": deploy_run()})
     assert passed_id(props) == passed_id({**props, "ServiceToken": "another provider"})

@@ -15,7 +15,8 @@ physical id (a digest of the properties that passed, see `passed_id`): an Update
 are exactly the recorded ones is that rollback, and succeeds with a warning naming what still
 fails. A passing Update answers a new id (its DeployRun is new every synth), i.e. a replacement,
 so rolling it back is a Delete of the new id, and Delete never fails. Chosen over a new logical id
-per synth: the resource, its diff line and its logs stay one stable resource.
+per synth: the resource, its diff line and its logs stay one stable resource. Only a Create or a
+forward Update can fail, and a failed Create is rolled back by a Delete.
 """
 
 from __future__ import annotations
@@ -68,6 +69,15 @@ def passed_id(properties: dict[str, Any]) -> str:
     return f"legacy-check-{'-'.join(sorted(json.loads(properties['Tables'])))}-passed-{digest}"
 
 
+def is_rollback(event: dict[str, Any]) -> bool:
+    """An Update back to the properties of the last pass (recorded in the physical id), or back to a
+    template from before passes were recorded (`RecordsPasses` only in OldResourceProperties: the
+    first deploy of this code, whose rollback would otherwise re-check with nothing recorded)."""
+    properties, old = event["ResourceProperties"], event.get("OldResourceProperties") or {}
+    upgrading_back = "RecordsPasses" not in properties and "RecordsPasses" in old
+    return upgrading_back or event.get("PhysicalResourceId") == passed_id(properties)
+
+
 def problems_now(tables: dict[str, str]) -> list[str]:
     """Describe each table (logging its size for the audit trail) and list what is wrong."""
     client = boto3.client("dynamodb")
@@ -102,7 +112,7 @@ def on_event(event: dict[str, Any], _context: Any) -> dict[str, Any]:
         return {"PhysicalResourceId": event.get("PhysicalResourceId", "legacy-check")}
     properties = event["ResourceProperties"]
     tables: dict[str, str] = json.loads(properties["Tables"])  # name -> stream ARN
-    if event["RequestType"] == "Update" and event.get("PhysicalResourceId") == passed_id(properties):
+    if event["RequestType"] == "Update" and is_rollback(event):
         try:
             problems = problems_now(tables)
         except Exception as error:  # noqa: BLE001 - a rollback must not fail, whatever the cause
