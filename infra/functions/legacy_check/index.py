@@ -48,11 +48,8 @@ def problems_of(expected_stream_arn: str, description: dict[str, Any], pitr_stat
         found.append(f"table {name} has deletion protection off: {FIX}")
     spec = description.get("StreamSpecification") or {}
     if not spec.get("StreamEnabled") or spec.get("StreamViewType") != "NEW_AND_OLD_IMAGES":
-        found.append(
-            f"table {name} has no NEW_AND_OLD_IMAGES stream (enable it: "
-            f"aws dynamodb update-table --table-name {name} --stream-specification "
-            "StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES)"
-        )
+        # in serverless.yml, not `aws dynamodb update-table`: the next `serverless deploy` undoes drift
+        found.append(f"table {name} has no NEW_AND_OLD_IMAGES stream: {FIX}")
     elif description.get("LatestStreamArn") != expected_stream_arn:
         found.append(
             f"table {name}'s current stream is {description.get('LatestStreamArn')}, "
