@@ -52,7 +52,7 @@ class LegacyTables(Construct):
             config=config,
             name="legacy_check",
             description="Fails the deploy if a legacy table is missing, not ACTIVE, has no NEW_AND_OLD_IMAGES "
-            "stream, or has point-in-time recovery or deletion protection off",
+            "stream, or has point-in-time recovery or deletion protection off (a rollback only logs a warning)",
         )
         for role in config.roles:
             grant_table(check.function, self.arns[role], config.names.source_spec(role), CHECK_ACTIONS, indexes=False)
@@ -66,8 +66,11 @@ class LegacyTables(Construct):
                     {config.legacy_table(role): config.legacy_stream_arn(role) for role in config.roles}
                 ),
                 # A new value every synth: CloudFormation re-runs the check on EVERY deploy, not
-                # only when the tables change (protection can be switched off between deploys).
+                # only when the tables change (protection can be switched off between deploys);
+                # and each pass answers a new physical id, so a rollback never re-checks (handler).
                 "DeployRun": deploy_run(),
+                # Tells the handler a rollback to a template without it predates recorded passes.
+                "RecordsPasses": "true",
             },
         )
 

@@ -7,6 +7,9 @@ queues, throttles, backfill failures; and on the read path `ShadowMismatch`, `Fl
 `V3Fallback`, `V3Error` and API 5XX. Quarantine growth is counted twice: the replicator's
 `RecordsQuarantined` and the quarantine table's consumed writes (backfill and re-drive too).
 v3 throttling uses the table's own `ThrottledRequests` per operation, not account-level metrics.
+Replication that stops silently (a re-created legacy stream leaves the event source on the old ARN:
+no invocations, so IteratorAge has no data and its alarm stays quiet) is caught from the other
+side: a legacy table taking writes while the replicator is not invoked at all (`STALLED`).
 """
 
 from __future__ import annotations
@@ -51,6 +54,12 @@ V3_OPERATIONS = [
     dynamodb.Operation.QUERY,
     dynamodb.Operation.BATCH_WRITE_ITEM,
 ]
+
+
+# 1 for a period where the legacy table took writes and the replicator ran not once; FILL counts an
+# absent metric (a function never invoked publishes no Invocations) as 0.
+STALLED = "IF(FILL(writes, 0) > 0 AND FILL(invocations, 0) == 0, 1, 0)"
+STALLED_PERIODS = 3  # 15 minutes in a row: a write at a period's end replicates in the next one
 
 
 class Monitoring(Construct):
@@ -126,6 +135,24 @@ class Monitoring(Construct):
                 table.metric_throttled_requests_for_operations(operations=LEGACY_READS, period=PERIOD),
                 1,
                 what=f"throttled reads on the legacy {source} table (backfill rate too high?)",
+            )
+            stalled = cw.MathExpression(
+                expression=STALLED,
+                using_metrics={
+                    "writes": table.metric_consumed_write_capacity_units(period=PERIOD, statistic="Sum"),
+                    "invocations": replicator.metric_invocations(period=PERIOD),
+                },
+                period=PERIOD,
+                label=f"{source} writes with no replicator invocation",
+            )
+            self._alarm(
+                f"Legacy{construct_name(source)}WritesUnreplicated",
+                stalled,
+                1,
+                periods=STALLED_PERIODS,
+                what=f"periods the legacy {source} table takes writes while the replicator is never invoked "
+                "(stream re-created? the event source still reads the old one: deploy again with the "
+                "table's current LatestStreamArn, runbooks/deploy.md)",
             )
         for source, queue in failure_queues.items():
             self._alarm(
