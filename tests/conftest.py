@@ -14,6 +14,7 @@ is caught by the run that wrote it.
 from __future__ import annotations
 
 import os
+import signal
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +31,13 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 from cutover.clients import Clients
 from cutover.settings import Settings
 from cutover_cli.local_backend import DynaliteServer, LocalServer, init_backend
+
+# A shell starts a background job (`make test &`, a CI step run with `&`) with SIGINT ignored, and
+# an ignored signal stays ignored across exec: the `cutover` children of the Ctrl-C tests would
+# never see theirs and hang (seen: `cutover api` in tests/e2e/test_runbook_outputs.py). A caught
+# signal is reset to its default on exec, so Python's own handler here restores it for them.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 LAYER_MARKERS = {
     "unit": ("unit",),
