@@ -17,11 +17,11 @@ not quotes (tests/unit/test_runbooks.py parses those).
 A quote is matched as a pattern: `<anything>` and `...` stand for any text, a lone `N` for a
 number; `my-service`/`staging` in a name or path stand for the test's service and stage.
 
-Counts (test_the_counts_in_this_docstring_are_current keeps them true): 231 quotes; 63 AWS-only,
+Counts (test_the_counts_in_this_docstring_are_current keeps them true): 232 quotes; 63 AWS-only,
 among them 40 of deploy.md's outputs of aws/cdk/serverless against an account; 5 produced by
 another test (a race, an item DynamoDB will not store in a legacy table, the CDK synth: each
-names that test); 45 not output; the other 118 are checked here (48 after the block they follow
-on the walk, 70 from a scenario's state).
+names that test); 45 not output; the other 119 are checked here (48 after the block they follow
+on the walk, 71 from a scenario's state).
 """
 
 from __future__ import annotations
@@ -280,6 +280,7 @@ CHECKS: dict[str, dict[str, Any]] = {
         "RetryAttemptsExhausted": Scenario("dlq_json"),
         "redriven shardId-... <first>..<last> N record(s) {'applied': N}": Scenario("dlq"),
         "failed ...": Scenario("dlq_failing"),
+        "incomplete ...": Scenario("dlq_incomplete"),
         "trimmed ...": Scenario("dlq_trimmed"),
     },
     "cutover.md": {
@@ -645,13 +646,14 @@ def quarantine_redrive(w: World) -> str:
     )
 
 
-def _failure_on_queue(c: Clients, s: Settings) -> str:
+def _failure_on_queue(c: Clients, s: Settings, past_end: int = 0) -> str:
+    """A pointer to the range just written; `past_end` moves its end beyond what the stream holds."""
     sys.path.insert(0, str(ROOT / "tests" / "integration"))
     from test_dlq import _send_failure, _stream_range
 
     _put(c, s.names.source_table("users"), {"userId": "d1", "email": "d@x.io"})
     arn, shard, first, last = _stream_range(c, s.names.source_table("users"))
-    return _send_failure(c, s, "users", arn, shard, first, last)
+    return _send_failure(c, s, "users", arn, shard, first, str(int(last) + past_end))
 
 
 def dlq(w: World) -> str:
@@ -664,6 +666,12 @@ def dlq_json(w: World) -> str:
     s, c = w.fresh()
     _failure_on_queue(c, s)
     return w.cli(s, "dlq", "list", "--json")
+
+
+def dlq_incomplete(w: World) -> str:
+    s, c = w.fresh()
+    _failure_on_queue(c, s, past_end=10**6)
+    return w.cli(s, "dlq", "redrive")
 
 
 def dlq_trimmed(w: World) -> str:
@@ -787,6 +795,7 @@ SCENARIOS: dict[str, Callable[[World], str]] = {
         quarantine_redrive,
         dlq,
         dlq_json,
+        dlq_incomplete,
         dlq_trimmed,
         dlq_failing,
         refused_from_shadow,
