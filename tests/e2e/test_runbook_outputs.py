@@ -17,11 +17,11 @@ not quotes (tests/unit/test_runbooks.py parses those).
 A quote is matched as a pattern: `<anything>` and `...` stand for any text, a lone `N` for a
 number; `my-service`/`staging` in a name or path stand for the test's service and stage.
 
-Counts (test_the_counts_in_this_docstring_are_current keeps them true): 232 quotes; 63 AWS-only,
+Counts (test_the_counts_in_this_docstring_are_current keeps them true): 236 quotes; 64 AWS-only,
 among them 40 of deploy.md's outputs of aws/cdk/serverless against an account; 5 produced by
 another test (a race, an item DynamoDB will not store in a legacy table, the CDK synth: each
-names that test); 45 not output; the other 119 are checked here (48 after the block they follow
-on the walk, 71 from a scenario's state).
+names that test); 45 not output; the other 122 are checked here (48 after the block they follow
+on the walk, 74 from a scenario's state).
 """
 
 from __future__ import annotations
@@ -295,6 +295,10 @@ CHECKS: dict[str, dict[str, Any]] = {
         "started while sync was not caught up": Scenario("reconcile_before_backfill"),
         "no complete backfill": Scenario("fresh_status"),
         "sync lost records before applying them": Scenario("gap"),
+        "the on-failure queue ... holds N discarded batch(es)": Scenario("dlq_refused"),
+        "received N message(s) since ...": AwsOnly("CloudWatch's NumberOfMessagesSent: a local endpoint has none"),
+        "could not be read": Scenario("dlq_unreadable"),
+        "failure queues": Scenario("dlq_refused"),
         "quarantined item(s) are open": Scenario("quarantine"),
         "has never synced (<tables>)": Scenario("fresh_status"),
         "replication lag is N s": Scenario("lag_over_limit"),
@@ -714,6 +718,21 @@ def refused_from_shadow(w: World) -> str:
     return w.cli(s, "flip", "v3")
 
 
+def dlq_refused(w: World) -> str:
+    """A discarded batch on the users' queue: status shows its depth and the flip to v3 is refused."""
+    s, c = w.fresh()
+    _failure_on_queue(c, s)
+    w.cli(s, "flip", "shadow")
+    return w.cli(s, "status") + w.cli(s, "flip", "v3")
+
+
+def dlq_unreadable(w: World) -> str:
+    s, c = w.fresh()
+    c.sqs.delete_queue(QueueUrl=c.sqs.get_queue_url(QueueName=s.names.failure_queue("orders"))["QueueUrl"])
+    w.cli(s, "flip", "shadow")
+    return w.cli(s, "flip", "v3")
+
+
 def rollback_from_shadow(w: World) -> str:
     s, _ = w.fresh()
     w.cli(s, "flip", "shadow")
@@ -799,6 +818,8 @@ SCENARIOS: dict[str, Callable[[World], str]] = {
         dlq_trimmed,
         dlq_failing,
         refused_from_shadow,
+        dlq_refused,
+        dlq_unreadable,
         rollback_from_shadow,
         flip_race,
         api_ready,
