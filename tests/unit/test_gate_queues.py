@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
-from test_app_gate import _evidence  # same directory: on sys.path
+from test_app_gate import NOW, _evidence  # same directory: on sys.path
 
 from controlplane.failure_queues import FailureQueues
 from controlplane.gate import evaluate
@@ -40,7 +40,7 @@ def test_a_message_on_a_queue_fails_naming_the_queue_and_the_fix():
 
 def test_a_queue_that_received_messages_since_the_last_repair_fails_even_when_empty_now():
     # Given an empty queue that received 2 messages since the last full repair (redriven or purged)
-    since = (datetime(2026, 11, 27, 1, 0, tzinfo=UTC) - timedelta(hours=1)).isoformat()
+    since = (NOW - timedelta(hours=2)).isoformat()
     verdict = evaluate("v3", _with(QueueReading("users", Q, depth=0, sent=2, since=since)))
     # Then refused: a full repair must start after them
     [failure] = verdict.failures
@@ -102,9 +102,9 @@ def test_on_aws_what_was_sent_since_the_repair_comes_from_cloudwatch_and_in_flig
     # Given an empty users' queue that CloudWatch saw receive 1 + 2 messages, and 1 orders' message in flight
     names = Names(service="svc")
     sqs = _Sqs({names.failure_queue("users"): ("0", "0"), names.failure_queue("orders"): ("0", "1")})
-    cloudwatch, now = _CloudWatch([1.0, 2.0]), datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
+    cloudwatch, now = _CloudWatch([1.0, 2.0]), NOW
     # When read since a repair that started an hour ago
-    users, orders = FailureQueues(names, sqs, cloudwatch).read("2026-11-27T02:00:00Z", now)
+    users, orders = FailureQueues(names, sqs, cloudwatch).read((NOW - timedelta(hours=1)).isoformat(), now)
     # Then users sent 3 (the metric's sum, from the repair's start to now), orders holds 1
     assert (users.depth, users.sent, users.counted_by) == (0, 3, "cloudwatch")
     assert orders.depth == 1
@@ -119,7 +119,7 @@ def test_locally_the_queue_count_stands_in_and_an_error_becomes_the_reason():
     # Given a local endpoint (no CloudWatch): users holds 2 messages, orders' queue cannot be read
     names = Names(service="svc")
     sqs = _Sqs({names.failure_queue("users"): ("2", "0")}, denied=names.failure_queue("orders"))
-    users, orders = FailureQueues(names, sqs, None).read(None, datetime(2026, 11, 27, tzinfo=UTC))
+    users, orders = FailureQueues(names, sqs, None).read(None, NOW)
     # Then users' sent count is what it holds, and orders carries the error the gate refuses on
     assert (users.depth, users.sent, users.counted_by) == (2, 2, "queue")
     assert orders.depth is None and orders.error == "AccessDenied: no sqs:GetQueueUrl"
