@@ -13,6 +13,7 @@ from test_dlq import _send_failure, _stream_range  # same directory: on sys.path
 from test_flip_interlock import _cli, _flag, fresh, module_backend, prepare
 
 from cutover.codec import to_ddb
+from cutover.state import FLIP, ReportStore
 from cutover_cli.app import main
 
 pytestmark = pytest.mark.server
@@ -57,9 +58,14 @@ def test_a_discarded_batch_refuses_v3_until_redriven_and_repaired(backend, tmp_p
         assert code == 0, out
         code, out = _cli(settings, "reconcile", "--repair")
         assert code == 0, out
-        # Then the flip is allowed
+        # Then the flip is allowed, and its record holds the queues it checked
         code, out = _cli(settings, "flip", "v3")
         assert code == 0, out
         assert _flag(settings, clients) == "v3"
+        checked = ReportStore(clients.dynamodb, settings.names.reports_table).latest(FLIP)["checked"]["evidence"]
+        assert [(q["source"], q["depth"], q["counted_by"]) for q in checked["failure_queues"]] == [
+            ("users", 0, "queue"),
+            ("orders", 0, "queue"),
+        ]
     finally:
         clients.sqs.purge_queue(QueueUrl=url)
