@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from controlplane.failure_queues import FailureQueues
 from controlplane.flag import FlagStore
 from controlplane.gate import Evidence
 from cutover.clients import Clients
@@ -30,6 +31,7 @@ class Stores:
     reports: ReportStore
     quarantine: QuarantineStore
     positions: PositionStore
+    queues: FailureQueues
 
     @classmethod
     def build(cls, settings: Settings, clients: Clients) -> Stores:
@@ -39,6 +41,7 @@ class Stores:
             reports=ReportStore(clients.dynamodb, n.reports_table),
             quarantine=QuarantineStore(clients.dynamodb, n.quarantine_table, n.migration),
             positions=PositionStore(CheckpointStore(clients.dynamodb, n.checkpoints_table), tables=n.source_tables()),
+            queues=FailureQueues(n, clients.sqs, None if settings.is_local else clients.client("cloudwatch")),
         )
 
     def clock(self) -> tuple[datetime, dict[str, Any]]:
@@ -53,6 +56,7 @@ class Stores:
         now, clock = self.clock()
         keys = [f"{e.source}#{e.key}" for e in self.quarantine.entries()]
         lags = self.positions.source_lags()
+        last_repair = self.reports.latest(RECONCILE_REPAIR)
         return Evidence(
             reconcile=self.reports.latest(RECONCILE),
             quarantine_open=len(keys),
@@ -60,15 +64,17 @@ class Stores:
             now=now,
             current_flag=current_flag if current_flag is not None else self.flag.get(),
             backfill=self.reports.latest(BACKFILL_RUN),
-            last_repair=self.reports.latest(RECONCILE_REPAIR),
+            last_repair=last_repair,
             gaps=tuple(self.positions.gaps()),
             lag_by_source=lags,
             quarantine_keys=tuple(keys[:MAX_KEYS]),
             clock=clock,
+            failure_queues=self.queues.read((last_repair or {}).get("started_at"), now),
         )
 
     def status(self, flips: int = 5) -> dict[str, Any]:
         """Everything `cutover status` shows, except the verdict (computed by the caller)."""
+        repair = (self.reports.latest(RECONCILE_REPAIR) or {}).get("started_at")
         return {
             "read_source": self.flag.get(),
             "read_source_parameter": self.flag.parameter,
@@ -81,5 +87,6 @@ class Stores:
             "backfill": self.reports.latest(BACKFILL_RUN),
             "reconcile": self.reports.latest(RECONCILE),
             "quarantine_open": self.quarantine.count_open(),
+            "failure_queues": [q.as_dict() for q in self.queues.read(repair, datetime.now(UTC))],
             "flips": self.reports.history(FLIP, limit=flips),
         }

@@ -6,12 +6,14 @@ Every failing condition is reported, each with the command that fixes it. The ru
 - a full (unsampled), CLEAN reconcile that STARTED after the last backfill COMPLETED and while
   sync was caught up, and finished within the age limit (`controlplane.gate_reconcile`);
 - no sync gap newer than the last full `reconcile --repair`;
+- every on-failure queue of the replicator readable, empty, and sent nothing since that repair
+  (`controlplane.gate_queues`);
 - zero open quarantine, or an acknowledgement recorded with the flip (count and keys);
 - current lag under the limit over every shard of every source; a source never synced fails;
 - the flag is `shadow` now (a shadow phase came first).
 `POLICY` holds the limits. A flip may tighten them; loosening one is an override (`loosened`).
-Failures are listed in the order an operator fixes them: sync/lag, backfill, gap repair,
-reconcile, quarantine, shadow.
+Failures are listed in the order an operator fixes them: sync/lag, backfill, on-failure queues,
+gap repair, reconcile, quarantine, shadow.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
+from controlplane.gate_queues import QueueReading, queue_failures
 from controlplane.gate_reconcile import backfill_failures, gap_failures, reconcile_failures
 
 V3 = "v3"
@@ -59,6 +62,8 @@ class Evidence:
     lag_by_source: dict[str, float | None] = field(default_factory=dict)
     quarantine_keys: tuple[str, ...] = ()
     clock: dict[str, Any] = field(default_factory=dict)  # where `now` came from and the measured skew
+    # one per source role (Stores.evidence always reads every queue; () only in hand-built evidence)
+    failure_queues: tuple[QueueReading, ...] = ()
 
     def summary(self) -> dict[str, Any]:
         """What was checked, for the flip record."""
@@ -75,6 +80,7 @@ class Evidence:
             "lag_seconds": self.lag_seconds,
             "lag_by_source": dict(self.lag_by_source),
             "quarantine_open": self.quarantine_open,
+            "failure_queues": [q.as_dict() for q in self.failure_queues],
         }
 
 
@@ -97,6 +103,7 @@ def evaluate(target: str, evidence: Evidence, thresholds: Thresholds = POLICY) -
     failures = [
         *_lag_failures(evidence.lag_seconds, evidence.lag_by_source, thresholds.max_lag_seconds),
         *backfill_failures(evidence.backfill),
+        *queue_failures(evidence.failure_queues),
         *gap_failures(evidence.gaps, evidence.last_repair),
         *reconcile_failures(evidence.reconcile, evidence.backfill, evidence.now, thresholds),
         *_quarantine_failures(evidence.quarantine_open, thresholds.accept_quarantine),

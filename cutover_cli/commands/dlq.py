@@ -60,7 +60,8 @@ def list_(rt: Runtime, limit: int) -> None:
 def redrive_(rt: Runtime, limit: int) -> None:
     """Re-read each discarded range from the stream and apply it with the replicator's own code.
 
-    A message is deleted only when every record of its range is applied, skipped or quarantined.
+    A message is deleted only when every record of its range, up to its end sequence, was read and
+    applied, skipped or quarantined; a range read only in part (closed shard, empty pages) is kept.
     A range the stream no longer holds (24 h retention) is reported as trimmed and exits 1:
     run `cutover reconcile --repair` to mend what it covered, then delete the message.
     """
@@ -87,6 +88,10 @@ def redrive_(rt: Runtime, limit: int) -> None:
             )
 
     rt.emit(rows, human)
+    for r in results:  # one line per kept message, on stderr so --json output still says it
+        if r.verdict is not Verdict.REDRIVEN:
+            b, what = r.batch, f"{r.verdict.value}: {r.detail}"
+            click.echo(f"kept: {b.shard_id} {b.start_sequence}..{b.end_sequence} {what}", err=True)
     trimmed = sum(r.verdict is Verdict.TRIMMED for r in results)
     if trimmed:
         click.echo(

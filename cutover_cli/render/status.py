@@ -157,12 +157,25 @@ def render(d: dict[str, Any]) -> None:
         line("last backfill", backfill(d.get("backfill_runs") or ([d["backfill"]] if d.get("backfill") else []))),
         line("last reconcile", reconcile(d["reconcile"])),
         line("quarantine", f"{d['quarantine_open']} open"),
+        *([failure_queues(d["failure_queues"])] if "failure_queues" in d else []),
         *flip_lines(d["read_source"], verdict),
         pairs("tables", (f"{role} {name}" for role, name in tables.items())),
         line("recent flips", "none" if not d["flips"] else ""),
         *(line("", flip(f)) for f in d["flips"]),
     ]
     click.echo("\n".join(x for x in out if x is not None))
+
+
+def failure_queues(queues: Iterable[dict[str, Any]]) -> str:
+    """Each source's on-failure queue depth (batches the replicator's event source gave up on)."""
+    queues = list(queues)
+    depth = {
+        q["source"]: f"unreadable ({q.get('error')})" if q.get("depth") is None else str(q["depth"]) for q in queues
+    }
+    text = ", ".join(f"{s} {depth[s]}" for s in in_source_order(depth)) or "none"
+    if any(q.get("depth") for q in queues):
+        text += ": run `cutover dlq redrive`, then `cutover reconcile --repair` (runbooks/poison-record.md)"
+    return line("failure queues", text)
 
 
 def flip_lines(read_source: str | None, verdict: dict[str, Any]) -> list[str]:

@@ -5,7 +5,8 @@ stream ARN, shard, first and last sequence number), never the records themselves
 (https://docs.aws.amazon.com/lambda/latest/dg/services-dynamodb-errors.html). So a re-drive
 re-reads that range from the stream while DynamoDB Streams still retains it (24 h), applies it
 through the same `Replicator` the Lambda runs (its version guard makes a re-apply harmless), and
-deletes the message only once every record of the range is applied, skipped or quarantined. A
+deletes the message only once every record of the range, up to and including its end sequence,
+was read and applied, skipped or quarantined (a read that stops short keeps the message). A
 range the stream no longer holds is reported as trimmed: only `cutover reconcile --repair` can
 mend what it covered, and the message stays until an operator deletes it.
 """
@@ -82,6 +83,7 @@ class Verdict(enum.Enum):
     REDRIVEN = "redriven"  # every record applied, skipped or quarantined; message deleted
     FAILED = "failed"  # some record failed again (transient?): message kept, try again
     TRIMMED = "trimmed"  # the stream no longer holds (all of) the range: reconcile --repair
+    INCOMPLETE = "incomplete"  # the read ended before endSequenceNumber: message kept, nothing applied
 
 
 @dataclass
@@ -152,10 +154,15 @@ class FailureQueue:
 
 
 def read_range(streams: Any, batch: FailedBatch) -> list[dict[str, Any]]:
-    """The GetRecords records of the batch's range, in order.
+    """The GetRecords records of the batch's range, in order, up to and including its end sequence.
+
+    Sequence numbers are compared as integers (decimal strings of varying length: "9" > "10").
+    The read ends once a record at or past the end sequence is seen; a null iterator (closed
+    shard) or MAX_EMPTY_PAGES empty pages before that means the range was not all read.
 
     Raises:
         TrimmedRange: the stream or shard is gone, or the first record has been trimmed.
+        IncompleteRange: the shard ended, or only empty pages came, before the end sequence.
     """
     first, last = int(batch.start_sequence), int(batch.end_sequence)
     try:
@@ -173,16 +180,25 @@ def read_range(streams: Any, batch: FailedBatch) -> list[dict[str, Any]]:
             empty = 0 if page["Records"] else empty + 1
             for record in page["Records"]:
                 seq = int(record["dynamodb"]["SequenceNumber"])
-                if seq > last:
-                    return records
-                if seq >= first:
+                if first <= seq <= last:
                     records.append(record)
-        return records
+                if seq >= last:
+                    return records
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
         if code in TRIMMED_CODES:
             raise TrimmedRange(f"{code}: {exc.response.get('Error', {}).get('Message', '')}") from exc
         raise
+    why = "the shard ended (null iterator)" if not iterator else f"{MAX_EMPTY_PAGES} empty pages in a row"
+    read_to = records[-1]["dynamodb"]["SequenceNumber"] if records else "nothing"
+    raise IncompleteRange(
+        f"{why} before the range's end {batch.end_sequence} (read up to {read_to}): run `cutover dlq redrive` "
+        "again; if it stays incomplete the records are gone (24 h stream retention): run `cutover reconcile --repair`"
+    )
+
+
+class IncompleteRange(Exception):
+    """The read stopped before the range's end sequence: not every record of it was seen."""
 
 
 class TrimmedRange(Exception):
@@ -195,6 +211,8 @@ def redrive(batch: FailedBatch, streams: Any, replicator: Replicator, region: st
         records = read_range(streams, batch)
     except TrimmedRange as exc:
         return RedriveResult(batch, Verdict.TRIMMED, detail=str(exc))
+    except IncompleteRange as exc:
+        return RedriveResult(batch, Verdict.INCOMPLETE, detail=str(exc))
     if not records:
         return RedriveResult(batch, Verdict.TRIMMED, detail="no record of the range is left in the stream")
     if int(records[0]["dynamodb"]["SequenceNumber"]) > int(batch.start_sequence):

@@ -17,11 +17,11 @@ not quotes (tests/unit/test_runbooks.py parses those).
 A quote is matched as a pattern: `<anything>` and `...` stand for any text, a lone `N` for a
 number; `my-service`/`staging` in a name or path stand for the test's service and stage.
 
-Counts (test_the_counts_in_this_docstring_are_current keeps them true): 237 quotes; 67 AWS-only,
-among them 44 of deploy.md's outputs of aws/cdk/serverless against an account; 6 produced by
+Counts (test_the_counts_in_this_docstring_are_current keeps them true): 257 quotes; 83 AWS-only,
+among them 59 of deploy.md's outputs of aws/cdk/serverless against an account; 6 produced by
 another test (a race, an item DynamoDB will not store in a legacy table, the CDK synth, the legacy
-check's rollback warning: each names that test); 46 not output; the other 118 are checked here
-(48 after the block they follow on the walk, 70 from a scenario's state).
+check's rollback warning: each names that test); 46 not output; the other 122 are checked here
+(48 after the block they follow on the walk, 74 from a scenario's state).
 """
 
 from __future__ import annotations
@@ -280,6 +280,7 @@ CHECKS: dict[str, dict[str, Any]] = {
         "RetryAttemptsExhausted": Scenario("dlq_json"),
         "redriven shardId-... <first>..<last> N record(s) {'applied': N}": Scenario("dlq"),
         "failed ...": Scenario("dlq_failing"),
+        "incomplete ...": Scenario("dlq_incomplete"),
         "trimmed ...": Scenario("dlq_trimmed"),
     },
     "cutover.md": {
@@ -294,6 +295,10 @@ CHECKS: dict[str, dict[str, Any]] = {
         "started while sync was not caught up": Scenario("reconcile_before_backfill"),
         "no complete backfill": Scenario("fresh_status"),
         "sync lost records before applying them": Scenario("gap"),
+        "the on-failure queue ... holds N discarded batch(es)": Scenario("dlq_refused"),
+        "received N message(s) since ...": AwsOnly("CloudWatch's NumberOfMessagesSent: a local endpoint has none"),
+        "could not be read": Scenario("dlq_unreadable"),
+        "failure queues": Scenario("dlq_refused"),
         "quarantined item(s) are open": Scenario("quarantine"),
         "has never synced (<tables>)": Scenario("fresh_status"),
         "replication lag is N s": Scenario("lag_over_limit"),
@@ -649,13 +654,14 @@ def quarantine_redrive(w: World) -> str:
     )
 
 
-def _failure_on_queue(c: Clients, s: Settings) -> str:
+def _failure_on_queue(c: Clients, s: Settings, past_end: int = 0) -> str:
+    """A pointer to the range just written; `past_end` moves its end beyond what the stream holds."""
     sys.path.insert(0, str(ROOT / "tests" / "integration"))
     from test_dlq import _send_failure, _stream_range
 
     _put(c, s.names.source_table("users"), {"userId": "d1", "email": "d@x.io"})
     arn, shard, first, last = _stream_range(c, s.names.source_table("users"))
-    return _send_failure(c, s, "users", arn, shard, first, last)
+    return _send_failure(c, s, "users", arn, shard, first, str(int(last) + past_end))
 
 
 def dlq(w: World) -> str:
@@ -668,6 +674,12 @@ def dlq_json(w: World) -> str:
     s, c = w.fresh()
     _failure_on_queue(c, s)
     return w.cli(s, "dlq", "list", "--json")
+
+
+def dlq_incomplete(w: World) -> str:
+    s, c = w.fresh()
+    _failure_on_queue(c, s, past_end=10**6)
+    return w.cli(s, "dlq", "redrive")
 
 
 def dlq_trimmed(w: World) -> str:
@@ -706,6 +718,21 @@ def dlq_failing(w: World) -> str:
 
 def refused_from_shadow(w: World) -> str:
     s, _ = w.fresh()
+    w.cli(s, "flip", "shadow")
+    return w.cli(s, "flip", "v3")
+
+
+def dlq_refused(w: World) -> str:
+    """A discarded batch on the users' queue: status shows its depth and the flip to v3 is refused."""
+    s, c = w.fresh()
+    _failure_on_queue(c, s)
+    w.cli(s, "flip", "shadow")
+    return w.cli(s, "status") + w.cli(s, "flip", "v3")
+
+
+def dlq_unreadable(w: World) -> str:
+    s, c = w.fresh()
+    c.sqs.delete_queue(QueueUrl=c.sqs.get_queue_url(QueueName=s.names.failure_queue("orders"))["QueueUrl"])
     w.cli(s, "flip", "shadow")
     return w.cli(s, "flip", "v3")
 
@@ -791,9 +818,12 @@ SCENARIOS: dict[str, Callable[[World], str]] = {
         quarantine_redrive,
         dlq,
         dlq_json,
+        dlq_incomplete,
         dlq_trimmed,
         dlq_failing,
         refused_from_shadow,
+        dlq_refused,
+        dlq_unreadable,
         rollback_from_shadow,
         flip_race,
         api_ready,

@@ -136,3 +136,21 @@ def test_the_list_fits_80_columns_with_every_field_whole(settings, clients):
     assert lines[1].split() == ["source", "shard_id", "batch_size", "first_arrival"], listed.output
     assert lines[3].split() == ["users", shard, "1", "2019-11-14T00:13:19Z"], listed.output
     assert lines[4].split() == ["start_sequence", first] and lines[5].split() == ["end_sequence", last], listed.output
+
+
+def test_a_range_whose_end_never_arrives_is_kept_exit_1_with_one_line_naming_it(settings, clients):
+    # Given a pointer whose end sequence lies past every record the (open) shard holds
+    names = settings.names
+    clients.dynamodb.put_item(TableName=names.source_table("users"), Item=to_ddb({"userId": "e1", "email": "e@x.io"}))
+    arn, shard, first, last = _stream_range(clients, names.source_table("users"))
+    end = str(int(last) + 10**6)
+    url = _send_failure(clients, settings, "users", arn, shard, first, end)
+    # When re-driven
+    result = _cli(settings, "redrive")
+    # Then it is incomplete, exit 1, one line names the shard, the range and the fix, and the message stays
+    assert result.exit_code == 1, result.output
+    [row] = json.loads(result.stdout)
+    assert row["verdict"] == "incomplete"
+    [line] = [x for x in result.stderr.splitlines() if shard in x]
+    assert f"{first}..{end}" in line and "reconcile --repair" in line, result.stderr
+    assert clients.sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages")

@@ -5,7 +5,7 @@ AWS documents: empty pages, trimming, split shards, disable/re-enable with the o
 readable), `run_sync --once`, a second consumer replaying an old range and trying to save its
 older position, trimming of an unread range, backfill, full reconciles (with and without
 --repair) whose start and recording interleave, and flips (with a concurrent rollback racing a
-flip to v3). DynamoDB and SSM are in-process moto (`mock_aws`).
+flip to v3). DynamoDB, SSM, SQS and CloudWatch are in-process moto (`mock_aws`).
 
 Invariants after every step:
 - a CLEAN, caught-up, gate-allowed state implies v3 == transform(legacy): whenever the gate would
@@ -91,6 +91,8 @@ class EvidenceMachine(RuleBasedStateMachine):
         for spec in names.all_specs():
             self.real.dynamodb.create_table(**spec.create_table_kwargs())
         self.real.ssm.put_parameter(Name=names.read_source_parameter, Value="legacy", Type="String", Overwrite=True)
+        for role in names.roles:  # the gate reads the on-failure queues (empty here: no batch is discarded)
+            self.real.sqs.create_queue(QueueName=names.failure_queue(role))
         self.double = StreamsDouble()
         for table in (names.source_table("users"), names.source_table("orders")):
             self.double.enable(table)

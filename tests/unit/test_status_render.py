@@ -130,3 +130,16 @@ def test_another_migrations_source_roles_each_get_their_row(capsys):
     assert any(line.strip().startswith("reviews") and "sync" in line for line in lines), out
     assert "1.2 s (worst shard, products;" in out and "products 30 written, reviews 10 written" in out
     assert "products svc-prod-products" in " ".join(out.split()) and "users" not in out and "orders" not in out
+
+
+def test_each_on_failure_queue_shows_its_depth_and_an_unreadable_one_says_so(capsys):
+    # Given the users' queue holding 2 discarded batches and the orders' queue unreadable
+    queues = [
+        {"source": "users", "queue": "q-users", "depth": 2, "sent": 2, "error": None},
+        {"source": "orders", "queue": "q-orders", "depth": None, "sent": None, "error": "AccessDenied: no"},
+    ]
+    render(_data(failure_queues=queues))
+    out = capsys.readouterr().out
+    # Then one line shows each queue's depth, in the sources' order, and the fix
+    assert "failure queues    users 2, orders unreadable (AccessDenied: no)" in out, out
+    assert "`cutover dlq redrive`" in " ".join(out.split())  # wrapped at spaces, never inside a word
