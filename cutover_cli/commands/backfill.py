@@ -6,13 +6,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from backfill.runs import DEFAULT_SEGMENTS
 from cutover.errors import ConfigError
 from cutover.tables import parse_tables, require_tables
 from cutover_cli._common import Runtime, announce_interrupt, common_options
 
 if TYPE_CHECKING:
     from backfill.runner import BackfillSummary
+
+DEFAULT_SEGMENTS = 8  # backfill.runs.DEFAULT_SEGMENTS (not imported: it loads the SDK), the machine's too
 
 
 @click.command("backfill")

@@ -10,12 +10,12 @@ from cutover.errors import ConfigError
 from cutover.tables import require_tables
 from cutover_cli._common import Runtime, common_options, writable_file
 from cutover_cli.app import EXIT_FINDING
-from reconciler.partials import DEFAULT_SEGMENTS
 
 if TYPE_CHECKING:
     from reconciler.report import ReconcileReport
 
 DEFAULT_REPORT = "reconcile-report.json"  # reconciler.run.DEFAULT_REPORT (not imported: it loads the SDK)
+DEFAULT_SEGMENTS = 8  # reconciler.partials.DEFAULT_SEGMENTS (likewise), the machine's default too
 
 
 @click.command("reconcile")

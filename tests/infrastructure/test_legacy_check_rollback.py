@@ -63,7 +63,7 @@ def legacy(monkeypatch):
         )["TableDescription"]
         pitr = {"PointInTimeRecoveryEnabled": True}
         client.update_continuous_backups(TableName="legacy-users", PointInTimeRecoverySpecification=pitr)
-        passed = _props({"legacy-users": table["LatestStreamArn"]}, "2026-12-01T10:00:00Z-aaaaaaaa")
+        passed = _props({"legacy-users": table["LatestStreamArn"]}, "2020-01-01T10:00:00Z-aaaaaaaa")
         physical = on_event(_request("Create", passed), None)["PhysicalResourceId"]
         client.update_continuous_backups(
             TableName="legacy-users", PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False}
@@ -74,7 +74,7 @@ def legacy(monkeypatch):
 def test_forward_update_fails_and_its_rollback_succeeds_with_a_warning(legacy, caplog):
     # Given the last deploy passed (its properties are recorded in the physical id) and PITR is now off
     passed, physical = legacy
-    forward = {**passed, "DeployRun": "2026-12-02T10:00:00Z-bbbbbbbb"}
+    forward = {**passed, "DeployRun": "2020-01-02T10:00:00Z-bbbbbbbb"}
     # When the next deploy runs the check, then it fails the deploy naming the table and the gap
     with pytest.raises(RuntimeError, match="legacy-users has point-in-time recovery DISABLED"):
         on_event(_request("Update", forward, physical, old=passed), None)
@@ -95,7 +95,7 @@ def test_an_update_is_only_a_rollback_with_the_exact_properties_that_passed(lega
     # with other tables), or an id written before passes were recorded, then the check still fails
     passed, physical = legacy
     others = [
-        ({**passed, "DeployRun": "2026-12-02T10:00:00Z-cccccccc"}, physical),
+        ({**passed, "DeployRun": "2020-01-02T10:00:00Z-cccccccc"}, physical),
         ({**passed, "Tables": passed["Tables"].replace("}", ', "legacy-orders": "x"}')}, physical),
         (passed, "legacy-check-legacy-users"),
     ]
@@ -108,7 +108,7 @@ def test_the_first_deploy_recording_passes_also_rolls_back(legacy, caplog):
     # Given a stack deployed before passes were recorded (its id and properties carry no record)
     passed, _ = legacy
     before = {key: value for key, value in passed.items() if key != "RecordsPasses"}
-    forward = {**passed, "DeployRun": "2026-12-02T10:00:00Z-eeeeeeee"}
+    forward = {**passed, "DeployRun": "2020-01-02T10:00:00Z-eeeeeeee"}
     # When the upgrading deploy's check fails, then the deploy fails
     with pytest.raises(RuntimeError, match="legacy-users has point-in-time recovery DISABLED"):
         on_event(_request("Update", forward, "legacy-check-legacy-users", old=before), None)
@@ -125,7 +125,7 @@ def test_a_successful_check_changes_the_physical_id_every_deploy(legacy):
     boto3.client("dynamodb", region_name="us-east-1").update_continuous_backups(
         TableName="legacy-users", PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
     )
-    forward = {**passed, "DeployRun": "2026-12-02T10:00:00Z-dddddddd"}
+    forward = {**passed, "DeployRun": "2020-01-02T10:00:00Z-dddddddd"}
     result = on_event(_request("Update", forward, physical, old=passed), None)
     # Then it answers a new id (a replacement: a later rollback Deletes the new id, never re-checks)
     assert result["PhysicalResourceId"] == passed_id(forward) != physical

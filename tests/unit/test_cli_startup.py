@@ -73,10 +73,15 @@ def test_help_imports_no_sdk_rich_or_moto():
 
 def test_defaults_the_commands_spell_out_are_the_domain_defaults():
     # Given the two option defaults the commands keep as literals (importing their owners loads the SDK)
-    from cutover_cli.commands import reconcile, sync
+    from backfill import runs
+    from cutover_cli.commands import backfill, reconcile, sync
+    from reconciler import partials
     from reconciler.run import DEFAULT_REPORT
     from replicator.poller.sync import SyncOptions
 
-    # Then they are the defaults of the code they drive
+    # Then they are the defaults of the code they drive (and of the state machines' inputs)
     assert SyncOptions.max_pages == sync.MAX_PAGES
     assert reconcile.DEFAULT_REPORT == DEFAULT_REPORT
+    assert (
+        backfill.DEFAULT_SEGMENTS == runs.DEFAULT_SEGMENTS and reconcile.DEFAULT_SEGMENTS == partials.DEFAULT_SEGMENTS
+    )

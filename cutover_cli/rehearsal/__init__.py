@@ -1,0 +1,12 @@
+"""The local AWS rehearsal (issue 20): what only a deploy would show, shown before one.
+
+- `policy`: a function's IAM policy read from its synthesized template, and whether it allows a
+  call (action x resource ARN), as AWS evaluates identity policies.
+- `calls`: the IAM action and resource ARNs of a boto3 call (tables, indexes, streams,
+  parameters by path, queues, state machines).
+- `enforce`: every boto3 call of this process checked against a policy first; a call the policy
+  does not allow fails with AccessDeniedException, as on AWS.
+
+moto's own IAM enforcement matches actions but leaves Resource and Condition as a TODO, so a
+table-scoped grant never matches there; hence this checker.
+"""
