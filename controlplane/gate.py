@@ -6,6 +6,8 @@ Every failing condition is reported, each with the command that fixes it. The ru
 - a full (unsampled), CLEAN reconcile that STARTED after the last backfill COMPLETED and while
   sync was caught up, and finished within the age limit (`controlplane.gate_reconcile`);
 - no sync gap newer than the last full `reconcile --repair`;
+- no transform secret rotated since the last full, clean `reconcile --repair` started
+  (`controlplane.gate_secrets`);
 - zero open quarantine, or an acknowledgement recorded with the flip (count and keys);
 - current lag under the limit over every shard of every source; a source never synced fails;
 - the flag is `shadow` now (a shadow phase came first).
@@ -21,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from controlplane.gate_reconcile import backfill_failures, gap_failures, reconcile_failures
+from controlplane.gate_secrets import rotation_failures
 
 V3 = "v3"
 SHADOW = "shadow"
@@ -59,6 +62,7 @@ class Evidence:
     lag_by_source: dict[str, float | None] = field(default_factory=dict)
     quarantine_keys: tuple[str, ...] = ()
     clock: dict[str, Any] = field(default_factory=dict)  # where `now` came from and the measured skew
+    rotations: tuple[dict[str, Any], ...] = ()  # rotated transform secrets (cutover.secret_pins.Pin.to_dict)
 
     def summary(self) -> dict[str, Any]:
         """What was checked, for the flip record."""
@@ -75,6 +79,7 @@ class Evidence:
             "lag_seconds": self.lag_seconds,
             "lag_by_source": dict(self.lag_by_source),
             "quarantine_open": self.quarantine_open,
+            "rotations": [dict(r) for r in self.rotations],
         }
 
 
@@ -98,6 +103,7 @@ def evaluate(target: str, evidence: Evidence, thresholds: Thresholds = POLICY) -
         *_lag_failures(evidence.lag_seconds, evidence.lag_by_source, thresholds.max_lag_seconds),
         *backfill_failures(evidence.backfill),
         *gap_failures(evidence.gaps, evidence.last_repair),
+        *rotation_failures(evidence.rotations, evidence.last_repair),
         *reconcile_failures(evidence.reconcile, evidence.backfill, evidence.now, thresholds),
         *_quarantine_failures(evidence.quarantine_open, thresholds.accept_quarantine),
         *_shadow_failures(evidence.current_flag),
