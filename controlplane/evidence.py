@@ -14,6 +14,7 @@ from typing import Any
 from controlplane.flag import FlagStore
 from controlplane.gate import Evidence
 from cutover.clients import Clients
+from cutover.secret_pins import PinStore
 from cutover.settings import Settings
 from cutover.state import BACKFILL_RUN, FLIP, RECONCILE, RECONCILE_REPAIR, CheckpointStore, ReportStore
 from replicator.positions import PositionStore
@@ -30,6 +31,7 @@ class Stores:
     reports: ReportStore
     quarantine: QuarantineStore
     positions: PositionStore
+    pins: PinStore | None = None  # the transform secrets' pins (None: not read)
 
     @classmethod
     def build(cls, settings: Settings, clients: Clients) -> Stores:
@@ -39,6 +41,7 @@ class Stores:
             reports=ReportStore(clients.dynamodb, n.reports_table),
             quarantine=QuarantineStore(clients.dynamodb, n.quarantine_table, n.migration),
             positions=PositionStore(CheckpointStore(clients.dynamodb, n.checkpoints_table), tables=n.source_tables()),
+            pins=PinStore(CheckpointStore(clients.dynamodb, n.checkpoints_table), n.migration),
         )
 
     def clock(self) -> tuple[datetime, dict[str, Any]]:
@@ -65,6 +68,7 @@ class Stores:
             lag_by_source=lags,
             quarantine_keys=tuple(keys[:MAX_KEYS]),
             clock=clock,
+            rotations=tuple(self.pins.rotations()) if self.pins else (),
         )
 
     def status(self, flips: int = 5) -> dict[str, Any]:
@@ -82,4 +86,5 @@ class Stores:
             "reconcile": self.reports.latest(RECONCILE),
             "quarantine_open": self.quarantine.count_open(),
             "flips": self.reports.history(FLIP, limit=flips),
+            "secrets": [p.to_dict() for p in self.pins.pins()] if self.pins else [],
         }

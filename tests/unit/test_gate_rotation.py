@@ -25,7 +25,9 @@ def _evidence(**changes: object) -> Evidence:
         "at_start": {"sync_lag_seconds": 1.0},
     }
     backfill = {"finished_at": _z(NOW - timedelta(hours=2)), "complete": True}
-    base = Evidence(reconcile=rec, quarantine_open=0, lag_seconds=1.0, now=NOW, current_flag="shadow", backfill=backfill)
+    base = Evidence(
+        reconcile=rec, quarantine_open=0, lag_seconds=1.0, now=NOW, current_flag="shadow", backfill=backfill
+    )
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
 
