@@ -28,6 +28,7 @@ def rotation_failures(rotations: Iterable[dict[str, Any]], last_repair: dict[str
         out.append(
             f"secret {rotation.get('secret')} was rotated to version {rotation.get('version')} at "
             f"{rotation.get('rotated_at')} and no full, clean `cutover reconcile --repair` has started since: "
-            "run it once every transforming Lambda has cold-started, then `cutover reconcile` (runbooks/reconcile.md)"
+            "run it once every transforming Lambda has cold-started, then `cutover reconcile` "
+            "(runbooks/deploy.md, rotating a transform secret)"
         )
     return out

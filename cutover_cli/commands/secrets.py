@@ -22,7 +22,7 @@ class RotationConflictError(CutoverError):
 
 @click.group("secrets")
 def command() -> None:
-    """The secrets the migration's transforms need, each pinned by version (runbooks/reconcile.md)."""
+    """The secrets the migration's transforms need, each pinned by version (runbooks/deploy.md)."""
 
 
 def _pins(rt: Runtime) -> Any:
@@ -108,7 +108,8 @@ def rotate(rt: Runtime, name: str, to_version: int, reason: str | None) -> None:
         click.echo(f"{name}: version {current.version} -> {to_version} (recorded {stamp})")
         click.echo(
             f"warm Lambdas keep version {current.version} until they cold-start: start new environments "
-            "(runbooks/reconcile.md), then run `cutover reconcile --repair`; the flip to v3 waits for it"
+            "(runbooks/deploy.md, rotating a transform secret), then run `cutover reconcile --repair`; "
+            "the flip to v3 waits for it"
         )
 
     rt.emit(data, human)
