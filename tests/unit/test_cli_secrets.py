@@ -133,3 +133,20 @@ def test_of_two_rotations_from_the_same_reading_one_lands_and_the_other_is_told(
     # And rotating again to the version already pinned is refused in one line
     again = cutover("secrets", "rotate", "reviewer-key", "--to-version", "2")
     assert again.exit_code == 2 and "already pinned at version 2" in again.output
+
+
+def test_a_rotation_that_loses_the_race_is_told_in_one_line_and_the_winner_stands(world, monkeypatch):
+    # Given another operator whose rotation lands between this command's read and its write
+    original = PinStore.rotate
+
+    def raced(self: PinStore, current: Any, to_version: int, at: str, by: Any, reason: Any) -> bool:
+        assert original(self, current, to_version, at, "other", "theirs")
+        return original(self, current, to_version, at, by, reason)
+
+    monkeypatch.setattr(PinStore, "rotate", raced)
+    # When this command rotates
+    result = cutover("secrets", "rotate", "reviewer-key", "--to-version", "2", "--reason", "mine")
+    # Then it is told, exit 2, and the record is the other operator's
+    assert result.exit_code == 2 and "another rotation of 'reviewer-key' landed first" in result.output
+    (pin,) = json.loads(cutover("secrets", "status", "--json").output)
+    assert pin["reason"] == "theirs"
