@@ -130,3 +130,21 @@ def test_another_migrations_source_roles_each_get_their_row(capsys):
     assert any(line.strip().startswith("reviews") and "sync" in line for line in lines), out
     assert "1.2 s (worst shard, products;" in out and "products 30 written, reviews 10 written" in out
     assert "products svc-prod-products" in " ".join(out.split()) and "users" not in out and "orders" not in out
+
+
+def test_each_transform_secret_shows_its_pinned_version_and_when_it_rotated(capsys):
+    # Given a secret rotated 5 minutes ago and one never rotated
+    rotated = {
+        "secret": "reviewer-key",
+        "version": 2,
+        "previous_version": 1,
+        "rotated_at": iso(now() - timedelta(minutes=5)),
+    }
+    never = {"secret": "card-key", "version": 3, "declared_version": 3, "rotated_at": None}
+    render(_data(secrets=[rotated, never]))
+    out = capsys.readouterr().out
+    # Then each has one line: its version now, and when it moved from the definition's
+    assert "reviewer-key version 2 (rotated from 1, 5 min ago)" in out
+    assert "card-key version 3 (the definition's)" in out
+    render(_data())
+    assert "secret" not in capsys.readouterr().out  # a definition without secrets shows no row
