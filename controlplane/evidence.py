@@ -15,6 +15,7 @@ from controlplane.failure_queues import FailureQueues
 from controlplane.flag import FlagStore
 from controlplane.gate import Evidence
 from cutover.clients import Clients
+from cutover.secret_pins import PinStore
 from cutover.settings import Settings
 from cutover.state import BACKFILL_RUN, FLIP, RECONCILE, RECONCILE_REPAIR, CheckpointStore, ReportStore
 from replicator.positions import PositionStore
@@ -32,6 +33,7 @@ class Stores:
     quarantine: QuarantineStore
     positions: PositionStore
     queues: FailureQueues
+    pins: PinStore | None = None  # the transform secrets' pins (None: not read)
 
     @classmethod
     def build(cls, settings: Settings, clients: Clients) -> Stores:
@@ -42,6 +44,7 @@ class Stores:
             quarantine=QuarantineStore(clients.dynamodb, n.quarantine_table, n.migration),
             positions=PositionStore(CheckpointStore(clients.dynamodb, n.checkpoints_table), tables=n.source_tables()),
             queues=FailureQueues(n, clients.sqs, None if settings.is_local else clients.client("cloudwatch")),
+            pins=PinStore(CheckpointStore(clients.dynamodb, n.checkpoints_table), n.migration),
         )
 
     def clock(self) -> tuple[datetime, dict[str, Any]]:
@@ -70,6 +73,7 @@ class Stores:
             quarantine_keys=tuple(keys[:MAX_KEYS]),
             clock=clock,
             failure_queues=self.queues.read((last_repair or {}).get("started_at"), now),
+            rotations=tuple(self.pins.rotations()) if self.pins else (),
         )
 
     def status(self, flips: int = 5) -> dict[str, Any]:
@@ -89,4 +93,5 @@ class Stores:
             "quarantine_open": self.quarantine.count_open(),
             "failure_queues": [q.as_dict() for q in self.queues.read(repair, datetime.now(UTC))],
             "flips": self.reports.history(FLIP, limit=flips),
+            "secrets": [p.to_dict() for p in self.pins.pins()] if self.pins else [],
         }

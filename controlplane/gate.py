@@ -8,6 +8,8 @@ Every failing condition is reported, each with the command that fixes it. The ru
 - no sync gap newer than the last full `reconcile --repair`;
 - every on-failure queue of the replicator readable, empty, and sent nothing since that repair
   (`controlplane.gate_queues`);
+- no transform secret rotated since the last full, clean `reconcile --repair` started
+  (`controlplane.gate_secrets`);
 - zero open quarantine, or an acknowledgement recorded with the flip (count and keys);
 - current lag under the limit over every shard of every source; a source never synced fails;
 - the flag is `shadow` now (a shadow phase came first).
@@ -24,6 +26,7 @@ from typing import Any
 
 from controlplane.gate_queues import QueueReading, queue_failures
 from controlplane.gate_reconcile import backfill_failures, gap_failures, reconcile_failures
+from controlplane.gate_secrets import rotation_failures
 
 V3 = "v3"
 SHADOW = "shadow"
@@ -64,6 +67,7 @@ class Evidence:
     clock: dict[str, Any] = field(default_factory=dict)  # where `now` came from and the measured skew
     # one per source role (Stores.evidence always reads every queue; () only in hand-built evidence)
     failure_queues: tuple[QueueReading, ...] = ()
+    rotations: tuple[dict[str, Any], ...] = ()  # rotated transform secrets (cutover.secret_pins.Pin.to_dict)
 
     def summary(self) -> dict[str, Any]:
         """What was checked, for the flip record."""
@@ -81,6 +85,7 @@ class Evidence:
             "lag_by_source": dict(self.lag_by_source),
             "quarantine_open": self.quarantine_open,
             "failure_queues": [q.as_dict() for q in self.failure_queues],
+            "rotations": [dict(r) for r in self.rotations],
         }
 
 
@@ -105,6 +110,7 @@ def evaluate(target: str, evidence: Evidence, thresholds: Thresholds = POLICY) -
         *backfill_failures(evidence.backfill),
         *queue_failures(evidence.failure_queues),
         *gap_failures(evidence.gaps, evidence.last_repair),
+        *rotation_failures(evidence.rotations, evidence.last_repair),
         *reconcile_failures(evidence.reconcile, evidence.backfill, evidence.now, thresholds),
         *_quarantine_failures(evidence.quarantine_open, thresholds.accept_quarantine),
         *_shadow_failures(evidence.current_flag),

@@ -220,9 +220,10 @@ class Secret:
     def parameter_name(self, service: str, stage: str) -> str:
         return table_name(self.parameter, service, stage)
 
-    def selector(self, service: str, stage: str) -> str:
-        """The name SSM's GetParameter takes to read exactly the pinned version (`name:version`)."""
-        return f"{self.parameter_name(service, stage)}:{self.version}"
+    def selector(self, service: str, stage: str, version: int | None = None) -> str:
+        """The name SSM's GetParameter takes to read exactly one version (`name:version`; default
+        the definition's pin, which a recorded rotation replaces: `cutover.secret_pins`)."""
+        return f"{self.parameter_name(service, stage)}:{self.version if version is None else version}"
 
 
 class Secrets(Mapping[str, str | bytes]):

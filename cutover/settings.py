@@ -46,13 +46,19 @@ class Settings:
         from cutover.migration_loader import load_migration  # read once per process (cached)
 
         migration = load_migration(self.migration)
-        transform_secrets.bind(migration, local=self.is_local, ssm=self._ssm, service=self.service, stage=self.stage)
+        transform_secrets.bind(migration, local=self.is_local, ssm=self._ssm, service=self.service, stage=self.stage,
+                               dynamodb=self._dynamodb)  # fmt: skip
         return Names(self.service, self.stage, self.legacy_tables, migration)
 
     def _ssm(self) -> object:
         from cutover.clients import Clients  # boto3 only when a secret is actually read
 
         return Clients(self).client("ssm")
+
+    def _dynamodb(self) -> object:
+        from cutover.clients import Clients
+
+        return Clients(self).dynamodb
 
     @property
     def is_local(self) -> bool:

@@ -147,6 +147,13 @@ def reconcile(rec: dict[str, Any] | None) -> str:
     return f"{verdict}, {scope}, {ago(rec.get('finished_at'))} ({int(c.get('compared', 0)):,} compared)"
 
 
+def pin(p: dict[str, Any]) -> str:
+    """A transform secret's version now, and whether an operator moved it from the definition's."""
+    if not p.get("rotated_at"):
+        return f"{p['secret']} version {p['version']} (the definition's)"
+    return f"{p['secret']} version {p['version']} (rotated from {p.get('previous_version')}, {ago(p['rotated_at'])})"
+
+
 def render(d: dict[str, Any]) -> None:
     verdict = d["flip_to_v3"]
     tables = d.get("tables") or {}
@@ -158,6 +165,7 @@ def render(d: dict[str, Any]) -> None:
         line("last reconcile", reconcile(d["reconcile"])),
         line("quarantine", f"{d['quarantine_open']} open"),
         *([failure_queues(d["failure_queues"])] if "failure_queues" in d else []),
+        *(line("secret", pin(p)) for p in d.get("secrets") or []),
         *flip_lines(d["read_source"], verdict),
         pairs("tables", (f"{role} {name}" for role, name in tables.items())),
         line("recent flips", "none" if not d["flips"] else ""),

@@ -7,7 +7,9 @@ secret, `ssm:GetParameter` on that one parameter's ARN, and `kms:Decrypt` only t
 region (`kms:ViaService`): the SecureString's key may be the account's `aws/ssm` key or the team's
 own, which synth cannot know, so the key is any of this account's, usable only via Parameter Store.
 No other function, and no other parameter of the stage, is granted anything: a staging function can
-never read a production secret, since the names live under the stage's own path.
+never read a production secret, since the names live under the stage's own path. Each also gets
+`dynamodb:GetItem` on the checkpoints table's `secret-pin` partition only (`dynamodb:LeadingKeys`):
+the version an operator rotated to (`cutover secrets rotate`, `cutover/secret_pins.py`) is read there.
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 
+from cutover.secret_pins import PIN_PK
 from infra.config import StageConfig
 from infra.constructs.refs import parameter_arn
 from infra.nag import acknowledge, env_text
 
 SECRET_ACTIONS = ("ssm:GetParameter",)  # read_pinned: GetParameter(Name="name:version", WithDecryption=True)
 DECRYPT_ACTIONS = ("kms:Decrypt",)
+PIN_ACTIONS = ("dynamodb:GetItem",)  # PinStore.pin: GetItem(pk=secret-pin, sk=<secret>, ConsistentRead)
 
 
 def secret_parameter_names(config: StageConfig) -> list[str]:
@@ -39,6 +43,14 @@ def grant_transform_secrets(function: lambda_.Function, config: StageConfig) -> 
         grantee=function,
         actions=list(SECRET_ACTIONS),
         resource_arns=[parameter_arn(function, name) for name in names],
+    )
+    checkpoints = stack.format_arn(service="dynamodb", resource="table", resource_name=config.names.checkpoints_table)
+    function.add_to_role_policy(
+        iam.PolicyStatement(
+            actions=list(PIN_ACTIONS),
+            resources=[checkpoints],
+            conditions={"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [PIN_PK]}},
+        )
     )
     keys = stack.format_arn(service="kms", resource="key", resource_name="*")
     function.add_to_role_policy(

@@ -143,6 +143,20 @@ def test_each_transforming_function_gets_exactly_the_catalog_secret(catalog_synt
     assert len(text["replication"]) == len(TRANSFORMING) and not text["stateful"]
 
 
+def test_each_transforming_function_may_read_only_the_secret_pins_of_the_checkpoints_table(catalog_synth):
+    # Given the catalog (a secret): every transforming function reads the recorded pin at cold start
+    checkpoints = f"my-service-{catalog_synth.stage}-cutover-checkpoints"
+    for handler in TRANSFORMING:
+        pins = [
+            s
+            for a, r, s in statements_of(catalog_synth, handler)
+            if a == {"dynamodb:GetItem"} and s.get("Condition") and checkpoints in json.dumps(r)
+        ]
+        # Then GetItem on the checkpoints table is granted, limited to the `secret-pin` partition
+        assert len(pins) == 1, handler
+        assert pins[0]["Condition"] == {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["secret-pin"]}}
+
+
 def test_the_seed_declares_no_secret_so_none_is_granted(seed_synth):
     for handler in TRANSFORMING:
         assert _secret_statements(seed_synth, handler) == []

@@ -143,3 +143,21 @@ def test_each_on_failure_queue_shows_its_depth_and_an_unreadable_one_says_so(cap
     # Then one line shows each queue's depth, in the sources' order, and the fix
     assert "failure queues    users 2, orders unreadable (AccessDenied: no)" in out, out
     assert "`cutover dlq redrive`" in " ".join(out.split())  # wrapped at spaces, never inside a word
+
+
+def test_each_transform_secret_shows_its_pinned_version_and_when_it_rotated(capsys):
+    # Given a secret rotated 5 minutes ago and one never rotated
+    rotated = {
+        "secret": "reviewer-key",
+        "version": 2,
+        "previous_version": 1,
+        "rotated_at": iso(now() - timedelta(minutes=5)),
+    }
+    never = {"secret": "card-key", "version": 3, "declared_version": 3, "rotated_at": None}
+    render(_data(secrets=[rotated, never]))
+    out = capsys.readouterr().out
+    # Then each has one line: its version now, and when it moved from the definition's
+    assert "reviewer-key version 2 (rotated from 1, 5 min ago)" in out
+    assert "card-key version 3 (the definition's)" in out
+    render(_data())
+    assert "secret" not in capsys.readouterr().out  # a definition without secrets shows no row
