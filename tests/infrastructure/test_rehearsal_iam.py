@@ -97,8 +97,8 @@ def _function(template: dict, handler: str) -> dict:
 @pytest.fixture
 def deployed(synth_stage, monkeypatch):
     """Callable handler -> its policy: the staging function with that handler as synthesized, its
-    environment (resolved) set on this process, its tables created in moto under those names,
-    one good and one bad legacy user in them."""
+    environment (resolved) set on this process (each call: the function about to be invoked), the
+    tables created in moto under those names at the first call, one good and one bad legacy user."""
     template = synth_stage("staging@env").templates["replication"]
     resolve = Resolver.for_template(template, ACCOUNT, REGION)
     with mock_aws():
@@ -113,12 +113,13 @@ def deployed(synth_stage, monkeypatch):
             env = {k: resolve(v) for k, v in _function(template, handler)["Environment"]["Variables"].items()}
             for key, value in env.items():
                 monkeypatch.setenv(key, value)
-            legacy = json.loads(env["SOURCE_TABLES"])
-            names = Names(env["SERVICE"], env["STAGE"], legacy=tuple(legacy.items()))
-            for spec in names.all_specs():
-                ddb.create_table(**spec.create_table_kwargs())
-            ddb.put_item(TableName=legacy["users"], Item=to_ddb({"userId": "u1", "email": "ann@example.com"}))
-            ddb.put_item(TableName=legacy["users"], Item=to_ddb({"userId": "bad1", "email": 42}))
+            if not ddb.list_tables()["TableNames"]:
+                legacy = json.loads(env["SOURCE_TABLES"])
+                names = Names(env["SERVICE"], env["STAGE"], legacy=tuple(legacy.items()))
+                for spec in names.all_specs():
+                    ddb.create_table(**spec.create_table_kwargs())
+                ddb.put_item(TableName=legacy["users"], Item=to_ddb({"userId": "u1", "email": "ann@example.com"}))
+                ddb.put_item(TableName=legacy["users"], Item=to_ddb({"userId": "bad1", "email": 42}))
             return function_policy(template, handler, resolve)
 
         yield deploy
@@ -184,3 +185,35 @@ def test_the_replicator_applies_a_stream_event_as_lambda_delivers_it_under_its_o
     # Then every record applied and every call it made was granted, the guarded puts among them
     assert denials.seen == [] and response == {"batchItemFailures": []}
     assert ("dynamodb:PutItem", TABLE) in denials.checked
+
+
+def test_a_reconcile_run_with_repair_runs_each_step_under_its_own_functions_policy(deployed):
+    """Begin and Merge (the run function) and every part x segment (the segment function), as the
+    machine invokes them, each with its own function's environment and policy."""
+    import reconciler.merge as run_lambda
+    import reconciler.segment_lambda as segment_lambda
+    from tests.unit.test_backfill_lambda import FakeContext
+
+    run, seg = "reconciler.merge.lambda_handler", "reconciler.segment_lambda.lambda_handler"
+    checked, denied = [], []
+
+    def invoke(handler: str, module, event: dict) -> dict:
+        policy = deployed(handler)
+        module.cold_start.reset()
+        with enforced(policy, ACCOUNT, REGION) as denials:
+            try:
+                return module.lambda_handler(event, FakeContext(900_000))
+            finally:
+                checked.extend(denials.checked)
+                denied.extend(denials.seen)
+                module.cold_start.reset()
+
+    options = {"run_id": "rehearsal-1", "segments": 2, "sample": None, "repair": True}
+    begun = invoke(run, run_lambda, {"step": "begin", **options})
+    for item in begun["items"]:
+        while not invoke(seg, segment_lambda, {**options, **item})["done"]:
+            pass
+    merged = invoke(run, run_lambda, {"step": "merge", "run_id": options["run_id"]})
+    # Then no step made a call its function is not granted, the repair among them
+    assert denied == [], denied
+    assert ("dynamodb:PutItem", TABLE) in checked and merged["run_id"] == "rehearsal-1"
