@@ -50,7 +50,7 @@ def cut(definition: dict[str, Any], replacements: dict[str, dict[str, Any]]) -> 
     return {"StartAt": definition["StartAt"], "States": {n: s for n, s in states.items() if n in keep}}
 
 
-def play(definition: dict[str, Any], inputs: list[str], timeout: float = 30.0) -> list[Played]:
+def play(definition: dict[str, Any], inputs: list[str], timeout: float = 120.0) -> list[Played]:
     """Start one execution per input (each a JSON text, as `--input` gives it) and wait for each."""
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         client = boto3.client("stepfunctions", region_name="us-east-1")

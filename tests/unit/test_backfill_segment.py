@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -39,10 +40,16 @@ def _v3_items(settings, clients) -> list[dict]:
     return [from_ddb(i) for p in pages for i in p["Items"]]
 
 
-def _stop_after(pages: int):
-    """A deadline that allows `pages` pages, then says time is up (like a Lambda near its timeout)."""
-    counter = itertools.count()
-    return lambda: 1.0 if next(counter) < pages else 0.0
+def stop_after_pages(pages: int) -> dict[str, Any]:
+    """run_segment options: a deadline that allows `pages` whole pages, then says time is up (like a
+    Lambda near its timeout). Counted by the pages finished (`on_page`), not by calls: the segment
+    also asks the deadline before each item inside a page."""
+    finished = [0]
+
+    def on_page(_table: str, _counts: dict[str, int]) -> None:
+        finished[0] += 1
+
+    return {"deadline": lambda: 1.0 if finished[0] < pages else 0.0, "on_page": on_page}
 
 
 def test_segment_stops_at_deadline_and_resumes_from_its_checkpoint(env):
@@ -50,7 +57,7 @@ def test_segment_stops_at_deadline_and_resumes_from_its_checkpoint(env):
     _seed_users(settings, clients, 50)
     # Given one segment read 10 items per page, When the deadline allows only 2 pages
     first = run_segment(
-        settings, clients, table="users", segment=0, segments=1, run_id="r1", deadline=_stop_after(2), page_size=10
+        settings, clients, table="users", segment=0, segments=1, run_id="r1", page_size=10, **stop_after_pages(2)
     )
     # Then it stops unfinished having scanned and written exactly two pages, cursor saved
     assert not first.done and first.counts["scanned"] == 20 and first.counts["written"] == 20

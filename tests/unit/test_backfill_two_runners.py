@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 
 import pytest
@@ -12,6 +11,7 @@ from backfill.segment import run_segment
 from cutover.clients import Clients
 from cutover.codec import to_ddb
 from cutover.state import CheckpointStore
+from tests.unit.test_backfill_segment import stop_after_pages
 
 N = 30
 
@@ -26,10 +26,8 @@ def env(aws_memory):
     return settings, clients
 
 
-def _segment(settings, clients, deadline=None):
-    return run_segment(
-        settings, clients, table="users", segment=0, segments=1, run_id="r", deadline=deadline, page_size=10
-    )
+def _segment(settings, clients, **options):
+    return run_segment(settings, clients, table="users", segment=0, segments=1, run_id="r", page_size=10, **options)
 
 
 def _stored(settings, clients):
@@ -50,8 +48,7 @@ def test_a_slower_runner_never_unfinishes_a_segment_another_runner_finished(env)
     slow.dynamodb.meta.events.register("before-call.dynamodb.PutItem", finish_it_first)
     # Given runner A (slow) has written its first page and is about to save its checkpoint, and runner B,
     # started from the same checkpoint, finishes the whole segment before A's save lands
-    pages = itertools.count()
-    result = _segment(settings, slow, deadline=lambda: 1.0 if next(pages) < 2 else 0.0)
+    result = _segment(settings, slow, **stop_after_pages(2))
     # Then A's stale save is refused: the segment stays finished and its counts cover every item once
     assert fired
     stored = _stored(settings, clients)
@@ -70,13 +67,11 @@ def test_a_runner_behind_never_moves_the_checkpoint_back_nor_drops_counts(env):
         body = json.loads(params["body"])
         if not fired and body.get("TableName") == settings.names.checkpoints_table:
             fired.append(1)
-            count = itertools.count()
-            _segment(settings, other, deadline=lambda: 1.0 if next(count) < 2 else 0.0)  # B: two pages
+            _segment(settings, other, **stop_after_pages(2))  # B: two pages
 
     clients.dynamodb.meta.events.register("before-call.dynamodb.PutItem", two_pages_of_the_other_runner)
     # Given runner A wrote its first page, and runner B saves two pages before A's checkpoint save
-    pages = itertools.count()
-    _segment(settings, clients, deadline=lambda: 1.0 if next(pages) < 1 else 0.0)
+    _segment(settings, clients, **stop_after_pages(1))
     # Then the checkpoint stays at B's two pages (not A's one), with B's counts
     stored = _stored(settings, clients)
     assert fired and stored.pages == 2 and stored.counts["scanned"] == 20
