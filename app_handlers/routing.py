@@ -7,8 +7,8 @@ it does, and none of them depends on its schema, so they live here and the seed 
 - **the flag** (`Flag`, `FlagReader`): legacy | shadow | v3, read through ONE reader that owns
   decoding. A missing or unknown value is never read as `legacy` silently: the reader serves
   legacy (always right) and says so with `FlagInvalid`; a store it cannot reach is
-  `FlagUnreadable` (the flag is not at fault). Where the value lives is a `FlagValues` (SSM today,
-  `app_handlers.read_source`), so moving the flag's owner, or adding values, changes one place.
+  `FlagUnreadable` (the flag is not at fault). Where the value lives is a `FlagValues` (the flip control item
+  today, `app_handlers.read_source`), so moving the flag's owner, or adding values, changes one place.
 - **shadow** (`Router` in shadow mode): legacy is served; v3 is read beside it, time-boxed and
   bounded (at most `shadow_max_in_flight` v3 reads at once, one worker each, so nothing queues
   behind a hanging v3: a read that finds every slot busy skips the comparison and counts
