@@ -17,8 +17,8 @@ not quotes (tests/unit/test_runbooks.py parses those).
 A quote is matched as a pattern: `<anything>` and `...` stand for any text, a lone `N` for a
 number; `my-service`/`staging` in a name or path stand for the test's service and stage.
 
-Counts (test_the_counts_in_this_docstring_are_current keeps them true): 255 quotes; 82 AWS-only,
-among them 59 of deploy.md's outputs of aws/cdk/serverless against an account; 7 produced by
+Counts (test_the_counts_in_this_docstring_are_current keeps them true): 254 quotes; 81 AWS-only,
+among them 58 of deploy.md's outputs of aws/cdk/serverless against an account; 7 produced by
 another test (a race, an item DynamoDB will not store in a legacy table, the CDK synth, the legacy
 check's rollback warning, the raw rollback command run as printed: each names that test); 48 not
 output; the other 118 are checked here (48 after the block they follow on the walk, 70 from a

