@@ -201,6 +201,24 @@ def test_unknown_flag_value_fails_safe_to_legacy(world, ctx, value, logs):
     assert [e["level"] for e in _log_lines(logs) if e.get("metric") == "FlagInvalid"] == ["ERROR"]
 
 
+def test_an_unknown_flag_value_refuses_writes_and_serves_reads_from_legacy(world, ctx):
+    # Given the flag holds a value this version does not know (a later phase may send writes elsewhere)
+    settings, clients = world
+    set_read_source(settings, clients, "dual-write")
+    try:
+        # When a user is registered, Then it is refused in one line naming the flag and the fix; nothing written
+        status, body, _ = _call(ctx, "POST", "/users", json.dumps({"email": "held@example.com", "name": "Held"}))
+        assert status == 503 and "'dual-write'" in body["message"] and "cutover flip" in body["message"]
+        assert "\n" not in body["message"]
+        # And reads are served by legacy, the alarm counted for each
+        assert _call(ctx, "GET", "/users/u1")[2] == "legacy"
+        assert ctx.telemetry.counts["FlagInvalid"] == 2
+    finally:
+        set_read_source(settings, clients, "legacy")
+    # And once the flag is known again, the write goes through
+    assert _call(ctx, "POST", "/users", json.dumps({"email": "held@example.com", "name": "Held"}))[0] == 201
+
+
 def test_missing_flag_fails_safe_to_legacy(world, ctx):
     # Given a flip control item that holds no read-source value (nor a flip's record)
     settings, clients = world
