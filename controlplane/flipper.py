@@ -133,7 +133,9 @@ def _mirror(stores: Stores, mine: int, target: ReadSource, record: dict[str, Any
         error = f"{type(exc).__name__}: {exc}"
         stores.reports.record(FLIP, {**record, "mirror_error": error}, at=record["at"])
         return error
-    by = f"{latest.get('who')}'s flip to {latest.get('to')} at {latest.get('at')}" if latest else "a direct edit"
+    flipped = latest is not None and latest.get("control_version") == version  # else the runbook's raw write
+    by = f"{latest.get('who')}'s flip to {latest.get('to')} at {latest.get('at')}" if latest and flipped else None
+    by = by or "a direct edit of the flip control item (the runbook's raw rollback)"
     raise FlipSupersededError(
         f"this flip to {target.value} was applied, then superseded by {by} before it finished; read-source is "
         f"now {now} (the SSM mirror too). Check `cutover status` and re-run the flip if still wanted"

@@ -166,3 +166,20 @@ def test_the_owner_key_is_the_flip_control_item():
     from cutover.state import CONTROL
 
     assert KEY == {"pk": FLIP, "sk": CONTROL}
+
+
+def test_a_mirror_that_cannot_be_written_never_fails_the_flip(world, monkeypatch):
+    # Given SSM refuses the mirror's write
+    settings, clients = world
+    from controlplane.flag_store import FlagStore
+
+    def refused(self, value):
+        raise PermissionError("ssm:PutParameter denied")
+
+    monkeypatch.setattr(FlagStore, "set_mirror", refused)
+    # When flipping, Then the flip stands (exit 0) with a warning, and the history records the mirror's error
+    code, out = _cli(settings, "flip", "shadow")
+    assert code == 0 and "read-source: legacy -> shadow" in out and "warning: the SSM mirror was not updated" in out
+    assert api_reads(settings, clients) == "shadow"
+    latest = ReportStore(clients.dynamodb, settings.names.reports_table).latest(FLIP)
+    assert latest["applied"] is True and "ssm:PutParameter denied" in latest["mirror_error"]
