@@ -3,8 +3,8 @@
 Each route parses and validates its input, calls the domain, and shapes the response. Errors
 map to responses in one place (`_app_error`): 400 names the field, 404 for absent or
 tombstoned records and unknown routes, 405 (with `Allow`) for a known route with another method,
-409 for a duplicate, 503 when the backend fails; every error body is `{"message": ...}` (plus
-`fields` for a 400), and bad input never becomes a 500.
+409 for a duplicate, 503 when the backend fails or the flag refuses writes (an unknown value);
+every error body is `{"message": ...}` (plus `fields` for a 400), and bad input never becomes a 500.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from app_handlers.context import AppConfig, AppContext, build_context, lambda_me
 from app_handlers.errors import AppError, InvalidRequest, RecordNotFound
 from app_handlers.reads import Served
 from app_handlers.records import json_text
+from app_handlers.routing import FlagRefusesWrites
 from app_handlers.schemas import CreateOrder, CreateUser, EmailQuery, UserPath, parse_body, parse_data
 from app_handlers.telemetry import BACKEND_UNAVAILABLE
 from cutover.clients import Clients
@@ -102,6 +103,7 @@ def _user_id(raw: str) -> str:
 @app.post("/users")
 def create_user() -> Response:
     req = parse_body(app.current_event.body, CreateUser)
+    _ctx().flag.for_writes()
     return _json(201, _ctx().writes.register_user(req), "legacy")
 
 
@@ -132,6 +134,7 @@ def user_orders(userId: str) -> Response:
 @app.post("/orders")
 def create_order() -> Response:
     req = parse_body(app.current_event.body, CreateOrder)
+    _ctx().flag.for_writes()
     return _json(201, _ctx().writes.place_order(req), "legacy")
 
 
@@ -141,6 +144,12 @@ def _app_error(exc: AppError) -> Response:
     if isinstance(exc, InvalidRequest):
         body["fields"] = exc.fields
     return _json(exc.status, body)
+
+
+@app.exception_handler(FlagRefusesWrites)
+def _writes_refused(exc: FlagRefusesWrites) -> Response:
+    """503: the write may succeed once an operator fixes the flag; nothing was written."""
+    return _json(503, {"message": str(exc)})
 
 
 @app.not_found

@@ -50,7 +50,7 @@ class AppConfig:
     users_table: str
     orders_table: str
     v3_table: str
-    read_source_parameter: str
+    reports_table: str  # its flip control item is the read-source flag (controlplane.flag)
     cache_seconds: int
     settings: Settings
 
@@ -68,7 +68,7 @@ class AppConfig:
     def from_settings(cls, settings: Settings, cache_seconds: int = DEFAULT_CACHE_SECONDS) -> AppConfig:
         n = settings.names
         users, orders = seed_tables(n.source_tables(), f"migration {n.migration.name!r}")
-        return cls(users, orders, n.v3_table, n.read_source_parameter, cache_seconds, settings)
+        return cls(users, orders, n.v3_table, n.reports_table, cache_seconds, settings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], settings: Settings | None = None) -> AppConfig:
@@ -83,7 +83,7 @@ class AppConfig:
             users,
             orders,
             env["V3_TABLE"],
-            env["READ_SOURCE_PARAMETER"],
+            env["REPORTS_TABLE"],
             int(env["READ_SOURCE_CACHE_SECONDS"]),
             settings,
         )
@@ -108,7 +108,7 @@ def build_context(
     telemetry = Telemetry(logger or Logger(service=config.settings.service), metrics)
     conn = Connection.from_clients(clients)
     legacy = LegacySource(config.users_table, config.orders_table, conn)
-    flag = FlagReader(clients.ssm, config.read_source_parameter, config.cache_seconds, telemetry)
+    flag = FlagReader(clients.dynamodb, config.reports_table, config.cache_seconds, telemetry)
     v3 = V3Source(config.v3_table, conn)
     ledger = Ledger(clients.dynamodb, config.api_table)
     reads = ReadService(legacy, v3, flag.current, telemetry, shadow_timeout, ledger=ledger)

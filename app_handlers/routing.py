@@ -7,8 +7,8 @@ it does, and none of them depends on its schema, so they live here and the seed 
 - **the flag** (`Flag`, `FlagReader`): legacy | shadow | v3, read through ONE reader that owns
   decoding. A missing or unknown value is never read as `legacy` silently: the reader serves
   legacy (always right) and says so with `FlagInvalid`; a store it cannot reach is
-  `FlagUnreadable` (the flag is not at fault). Where the value lives is a `FlagValues` (SSM today,
-  `app_handlers.read_source`), so moving the flag's owner, or adding values, changes one place.
+  `FlagUnreadable` (the flag is not at fault). Where the value lives is a `FlagValues` (the flip control item
+  today, `app_handlers.read_source`), so moving the flag's owner, or adding values, changes one place.
 - **shadow** (`Router` in shadow mode): legacy is served; v3 is read beside it, time-boxed and
   bounded (at most `shadow_max_in_flight` v3 reads at once, one worker each, so nothing queues
   behind a hanging v3: a read that finds every slot busy skips the comparison and counts
@@ -65,6 +65,7 @@ __all__ = [
     "Expected",
     "Flag",
     "FlagReader",
+    "FlagRefusesWrites",
     "FlagUnavailable",
     "FlagValues",
     "ItemCompare",
@@ -110,6 +111,10 @@ class FlagUnavailable(Exception):
         self.cause, self.fix = cause, fix
 
 
+class FlagRefusesWrites(Exception):
+    """The flag holds no value this version knows: a write must not guess where it goes."""
+
+
 class FlagValues(Protocol):
     """Where the flag's raw value lives (an SSM parameter, a control item...), named for messages."""
 
@@ -125,6 +130,7 @@ class FlagReader:
 
     Anything but a known value serves legacy, loudly: `FlagInvalid` (missing or unknown: an
     operator fixes the flag) or `FlagUnreadable` (the store cannot be reached), both at error level.
+    A write asks `for_writes`: a missing or unknown value refuses it (`FlagInvalid` too).
     """
 
     def __init__(self, values: FlagValues, telemetry: Events) -> None:
@@ -135,6 +141,15 @@ class FlagReader:
         return self._values.name
 
     def current(self) -> ReadSource:
+        return self._read(for_writes=False) or ReadSource.LEGACY
+
+    def for_writes(self) -> ReadSource:
+        """The flag as a write sees it. Raises FlagRefusesWrites if it holds no known value (a value
+        this version does not know may be a later phase that sends writes elsewhere); an unreadable
+        store is legacy, as for reads: writes have always gone to legacy."""
+        return self._read(for_writes=True) or ReadSource.LEGACY
+
+    def _read(self, for_writes: bool) -> ReadSource | None:
         try:
             raw = self._values.read()
         except FlagUnavailable as exc:
@@ -148,22 +163,26 @@ class FlagReader:
             )
             return ReadSource.LEGACY
         if raw is None:
-            return self._invalid(f"{self.name} does not exist", None)
+            self._invalid(f"{self.name} holds no value", None, for_writes)
+            return None
         try:
             return ReadSource(raw.strip())
         except ValueError:
             known = "|".join(s.value for s in ReadSource)
-            return self._invalid(f"{self.name} holds {raw!r}, not one of {known}", raw)
+            self._invalid(f"{self.name} holds {raw!r}, not one of {known}", raw, for_writes)
+            return None
 
-    def _invalid(self, why: str, value: str | None) -> ReadSource:
+    def _invalid(self, why: str, value: str | None, for_writes: bool) -> None:
+        what = "refusing the write" if for_writes else "serving legacy"
         self._telemetry.event(
             FLAG_INVALID,
-            f"read-source flag invalid, serving legacy: {why}. Fix with `cutover flip legacy`",
+            f"read-source flag invalid, {what}: {why}. Fix with `cutover flip legacy`",
             level="error",
             parameter=self.name,
             value=value,
         )
-        return ReadSource.LEGACY
+        if for_writes:
+            raise FlagRefusesWrites(f"writes are refused: {why}. Fix the flag with `cutover flip legacy`")
 
 
 @dataclass

@@ -12,12 +12,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from controlplane.failure_queues import FailureQueues
-from controlplane.flag import FlagStore
+from controlplane.flag import decode, outside_flip
+from controlplane.flag_store import FlagStore
 from controlplane.gate import Evidence
 from cutover.clients import Clients
 from cutover.secret_pins import PinStore
 from cutover.settings import Settings
-from cutover.state import BACKFILL_RUN, FLIP, RECONCILE, RECONCILE_REPAIR, CheckpointStore, ReportStore
+from cutover.state import BACKFILL_RUN, CONTROL, FLIP, RECONCILE, RECONCILE_REPAIR, CheckpointStore, ReportStore
 from replicator.positions import PositionStore
 from replicator.quarantine import QuarantineStore
 
@@ -39,7 +40,7 @@ class Stores:
     def build(cls, settings: Settings, clients: Clients) -> Stores:
         n = settings.names
         return cls(
-            flag=FlagStore(clients.ssm, n.read_source_parameter),
+            flag=FlagStore(clients.dynamodb, n.reports_table, clients.ssm, n.read_source_parameter),
             reports=ReportStore(clients.dynamodb, n.reports_table),
             quarantine=QuarantineStore(clients.dynamodb, n.quarantine_table, n.migration),
             positions=PositionStore(CheckpointStore(clients.dynamodb, n.checkpoints_table), tables=n.source_tables()),
@@ -76,12 +77,22 @@ class Stores:
             rotations=tuple(self.pins.rotations()) if self.pins else (),
         )
 
+    def _flag_status(self) -> dict[str, Any]:
+        """What readers obey (the owner), the SSM mirror beside it, and whether someone edited the owner by hand."""
+        item = self.flag.item()
+        return {
+            "read_source": decode(item),
+            "read_source_owner": f"{self.flag.table} {FLIP}/{CONTROL}",
+            "read_source_set_outside_flip": outside_flip(item),
+            "read_source_mirror": self.flag.mirror(),
+            "read_source_parameter": self.flag.parameter,
+        }
+
     def status(self, flips: int = 5) -> dict[str, Any]:
         """Everything `cutover status` shows, except the verdict (computed by the caller)."""
         repair = (self.reports.latest(RECONCILE_REPAIR) or {}).get("started_at")
         return {
-            "read_source": self.flag.get(),
-            "read_source_parameter": self.flag.parameter,
+            **self._flag_status(),
             "replication": {
                 "lag_seconds": self.positions.lag_seconds(),
                 "lag_by_source": self.positions.source_lags(),

@@ -1,13 +1,13 @@
-"""Changing the read-source flag: guarded by the interlock, serialized, and always recorded.
+"""Changing the read-source flag: guarded by the interlock, one conditional write, always recorded.
 
 Used by `cutover flip` and the demo. Rollback to `legacy` is never refused by the gate, but every
 flip is a compare-and-set from the value it was evaluated against (DESIGN.md, "Evidence and the
-flip gate"): SSM PutParameter cannot be conditional, so flips are serialized through a
-conditional write of the flip `control` item in the reports table (its version), and only then
-is the flag written. Order: control (CAS) -> history record -> flag -> history marked applied.
-So a rollback made while another operator's v3 flip was being evaluated can never be silently
-undone, the flag is never changed without its history record, and a flip that fails before the
-flag write (bad service name, missing table, AWS error) changes nothing.
+flip gate"): the flag readers obey IS the flip `control` item in the reports table
+(`controlplane.flag`), so claiming the flip (a conditional write on its version) and changing the
+flag are one write, carrying the flip's record. Order: control (CAS: the decision) -> history
+record -> SSM mirror -> control re-read. A flip evaluated against a value that changed fails and
+writes nothing; a flip overtaken by a later one before it finished is told so (exit 2) and leaves
+the mirror showing the later one; a mirror that cannot be written never fails the flip.
 """
 
 from __future__ import annotations
@@ -28,6 +28,10 @@ class FlipConflictError(CutoverError):
     """Another flip (or a direct edit) changed the flag after this flip read it; nothing was written."""
 
 
+class FlipSupersededError(FlipConflictError):
+    """This flip was applied and recorded, then a later one landed before it finished: the later one stands."""
+
+
 @dataclass(frozen=True)
 class FlipResult:
     old: str | None
@@ -36,6 +40,7 @@ class FlipResult:
     forced: bool
     changed: bool
     record: dict[str, Any] | None  # what was written to the flip history (None: refused / no-op)
+    mirror_error: str | None = None  # the SSM mirror could not be written (readers obey the owner)
 
     @property
     def refused(self) -> bool:
@@ -50,6 +55,7 @@ class FlipResult:
             "refused": self.refused,
             "interlock": self.verdict.to_dict(),
             "record": self.record,
+            "mirror_error": self.mirror_error,
         }
 
 
@@ -66,6 +72,7 @@ def flip(
     Raises:
         ConfigError: --force, or a limit looser than the policy, without a reason.
         FlipConflictError: the flag changed between reading it and writing it (nothing written).
+        FlipSupersededError: applied, then overtaken by a later flip before this one finished.
     """
     looser = loosened(thresholds)
     if (force or looser) and not (reason and reason.strip()):
@@ -78,32 +85,61 @@ def flip(
     if not verdict.allowed and not force:
         return FlipResult(old, target.value, verdict, False, False, None)
     if old == target.value and not force:
+        _resync(stores, target.value)
         return FlipResult(old, target.value, verdict, False, False, None)
     forced = force or bool(looser)
     record = _record(who, old, target, reason, forced, verdict, looser, thresholds, evidence, version)
-    _claim(stores, version, old, target, record)
-    at = record["at"]
-    stores.reports.record(FLIP, {**record, "applied": False}, at=at)
-    try:
-        stores.flag.set(target)
-    except Exception as exc:
-        stores.reports.record(FLIP, {**record, "applied": False, "error": f"{type(exc).__name__}: {exc}"}, at=at)
-        raise
+    _claim(stores, version, old, target, record)  # readers obey `target` from here on
     record["applied"] = True
-    stores.reports.record(FLIP, record, at=at)
-    return FlipResult(old, target.value, verdict, forced, True, record)
+    stores.reports.record(FLIP, record, at=record["at"])
+    mirror_error = _mirror(stores, version + 1, target, record)
+    return FlipResult(old, target.value, verdict, forced, True, record, mirror_error)
 
 
 def _claim(stores: Stores, version: int, old: str | None, target: ReadSource, record: dict[str, Any]) -> None:
-    """The compare-and-set: the control item must still be at `version` and the flag still `old`."""
-    now = stores.flag.get()
-    if now != old or not stores.reports.compare_and_set(FLIP, version, record):
+    """The compare-and-set that IS the flag write: the control item must still be at `version`."""
+    if not stores.reports.compare_and_set(FLIP, version, record, stores.flag.owner_attributes(target)):
         _, latest = stores.reports.control(FLIP)
         by = f" by {latest.get('who')} at {latest.get('at')}" if latest else ""
         raise FlipConflictError(
             f"read-source changed while this flip to {target.value} was being evaluated (it was {old}, it is now "
             f"{stores.flag.get()}{by}); nothing was written. Check `cutover status` and re-run the flip if still wanted"
         )
+
+
+def _resync(stores: Stores, value: str) -> None:
+    """A no-op flip rewrites a mirror that disagrees (someone edited SSM): the way to fix it."""
+    try:
+        if stores.flag.mirror() != value:
+            stores.flag.set_mirror(value)
+    except Exception:  # noqa: BLE001 - best effort: `cutover status` shows a mirror that still disagrees
+        return
+
+
+def _mirror(stores: Stores, mine: int, target: ReadSource, record: dict[str, Any]) -> str | None:
+    """Copy the decision to the SSM mirror, then check no later flip landed meanwhile (else mirror that one).
+
+    Returns the mirror's write error, if any: the flag itself is already changed and recorded.
+    """
+    try:
+        stores.flag.set_mirror(target.value)
+        version, latest = stores.reports.control(FLIP)
+        if version == mine:
+            return None
+        now = stores.flag.get()
+        if now is not None:
+            stores.flag.set_mirror(now)
+    except Exception as exc:  # noqa: BLE001 - a mirror for people never fails the flip readers obey
+        error = f"{type(exc).__name__}: {exc}"
+        stores.reports.record(FLIP, {**record, "mirror_error": error}, at=record["at"])
+        return error
+    flipped = latest is not None and latest.get("control_version") == version  # else the runbook's raw write
+    by = f"{latest.get('who')}'s flip to {latest.get('to')} at {latest.get('at')}" if latest and flipped else None
+    by = by or "a direct edit of the flip control item (the runbook's raw rollback)"
+    raise FlipSupersededError(
+        f"this flip to {target.value} was applied, then superseded by {by} before it finished; read-source is "
+        f"now {now} (the SSM mirror too). Check `cutover status` and re-run the flip if still wanted"
+    )
 
 
 def _record(

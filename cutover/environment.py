@@ -188,7 +188,7 @@ API_ENV = FunctionEnv(
     (
         *_COMMON,
         *_DATA_TABLES,
-        EnvVar("READ_SOURCE_PARAMETER", lambda v: v.startswith("/"), "an SSM parameter name starting with /"),
+        EnvVar("REPORTS_TABLE"),  # its flip control item is the read-source flag (controlplane.flag)
         EnvVar("READ_SOURCE_CACHE_SECONDS", is_positive_int, "a positive integer", defaults={"*": "10"}),
         # Stage-namespaced app secret, read at runtime via cutover.secrets (never plaintext in env).
         EnvVar("APP_SECRET_ARN", is_arn, "a Secrets Manager secret ARN", required=False),

@@ -6,7 +6,8 @@
   `flip`) plus a `latest` copy so the flip interlock and `status` read one item. `latest` only
   moves forward in the record's ORDER (e.g. when a reconcile STARTED): a conditional write, so a
   run that started earlier but finished later can never hide a newer one (DESIGN.md, "Monotonic
-  positions and reports"). A `control` item per kind is a compare-and-set register (the flip).
+  positions and reports"). A `control` item per kind is a compare-and-set register: the flip's
+  is also the read-source flag itself (`readSource`, controlplane/flag.py).
 
 Payloads are JSON documents in a `data` attribute: schemaless, readable with the AWS console.
 """
@@ -87,7 +88,7 @@ class _JsonTable:
             resp = self._client.query(**kwargs)
             for raw in resp.get("Items", []):
                 item = from_ddb(raw)
-                out.append((item["sk"], json.loads(item["data"])))
+                out.append((item["sk"], json.loads(item["data"]) if "data" in item else {}))  # a raw control edit
                 if limit is not None and len(out) >= limit:
                     return out
             if "LastEvaluatedKey" not in resp:
@@ -155,15 +156,25 @@ class ReportStore(_JsonTable):
         )
         if "Item" not in resp:
             return 0, None
-        item = from_ddb(resp["Item"])
-        return int(item["version"]), json.loads(item["data"])
+        item = from_ddb(resp["Item"])  # no `data`: moved by a raw update-item (runbooks/rollback.md)
+        return int(item["version"]), json.loads(item["data"]) if "data" in item else None
 
-    def compare_and_set(self, kind: str, expected_version: int, data: dict[str, Any]) -> bool:
-        """Replace the register only if it is still at `expected_version`; False if someone else moved it."""
+    def compare_and_set(
+        self, kind: str, expected_version: int, data: dict[str, Any], extra: dict[str, Any] | None = None
+    ) -> bool:
+        """Replace the register only if it is still at `expected_version`; False if someone else moved it.
+
+        `extra` top-level attributes are written in the same conditional put (the flip's `readSource`).
+        """
         if expected_version == 0:
-            return self._put(kind, CONTROL, data, {"version": 1}, "attribute_not_exists(pk)")
+            return self._put(kind, CONTROL, data, {**(extra or {}), "version": 1}, "attribute_not_exists(pk)")
         return self._put(
-            kind, CONTROL, data, {"version": expected_version + 1}, "version = :v", {":v": expected_version}
+            kind,
+            CONTROL,
+            data,
+            {**(extra or {}), "version": expected_version + 1},
+            "version = :v",
+            {":v": expected_version},
         )
 
     def server_time(self) -> datetime | None:

@@ -84,14 +84,13 @@ class BridgeServer(ThreadingHTTPServer):
             ready()
 
 
-def check_backend(clients: Any, tables: tuple[str, ...], parameter: str) -> None:
-    """Fail fast before serving: every table exists and the read-source parameter is readable.
+def check_backend(clients: Any, tables: tuple[str, ...]) -> None:
+    """Fail fast before serving: every table exists (the reports table holds the read-source flag).
 
     Raises botocore's errors unchanged: the CLI turns them into one line and exit 2 (an
     unreachable endpoint is named as such, a missing table as AWS's ResourceNotFoundException)."""
     for table in tables:
         clients.dynamodb.describe_table(TableName=table)
-    clients.ssm.get_parameter(Name=parameter)
 
 
 def _wire_target(target: str) -> str:

@@ -38,7 +38,7 @@ def command(rt: Runtime, port: int, cache_seconds: int) -> None:
     from cutover_cli.http_bridge import check_backend, make_server
 
     config = AppConfig.from_settings(rt.settings, cache_seconds)
-    check_backend(rt.clients, config.tables, config.read_source_parameter)  # one line, exit 2 (cutover_cli.app)
+    check_backend(rt.clients, (*config.tables, config.reports_table))  # one line, exit 2 (cutover_cli.app)
     ctx = build_context(config, rt.clients)
     try:
         server = make_server(lambda event: handle(event, None, ctx), port)
@@ -48,7 +48,7 @@ def command(rt: Runtime, port: int, cache_seconds: int) -> None:
         ) from exc
     host, bound = str(server.server_address[0]), server.server_address[1]
     click.echo(
-        f"serving the API (read-source from {config.read_source_parameter}); Ctrl-C to stop",
+        f"serving the API (read-source from {config.reports_table} flip/control); Ctrl-C to stop",
         err=True,
     )
     try:

@@ -91,5 +91,9 @@ def _print(result: FlipResult) -> None:
         click.echo(f"read-source is already {result.new}: nothing changed")
         return
     click.echo(f"read-source: {result.old} -> {result.new}")
+    if result.mirror_error:
+        click.echo(
+            f"warning: the SSM mirror was not updated ({result.mirror_error}); readers obey read-source", err=True
+        )
     if result.forced and result.record and result.record.get("overridden"):
         click.echo("FORCED past the interlock (recorded): " + "; ".join(result.record["overridden"]))

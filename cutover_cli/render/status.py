@@ -159,7 +159,8 @@ def render(d: dict[str, Any]) -> None:
     tables = d.get("tables") or {}
     out = [
         f"cutover status: {d.get('service', '')}-{d.get('stage', '')}".rstrip(": -"),
-        line("read-source", f"{d['read_source'] or 'missing (apps serve legacy)'} ({d['read_source_parameter']})"),
+        line("read-source", f"{d['read_source'] or 'none (apps serve legacy)'} ({d.get('read_source_owner')})"),
+        *flag_lines(d),
         *replication(d["replication"]),
         line("last backfill", backfill(d.get("backfill_runs") or ([d["backfill"]] if d.get("backfill") else []))),
         line("last reconcile", reconcile(d["reconcile"])),
@@ -184,6 +185,18 @@ def failure_queues(queues: Iterable[dict[str, Any]]) -> str:
     if any(q.get("depth") for q in queues):
         text += ": run `cutover dlq redrive`, then `cutover reconcile --repair` (runbooks/poison-record.md)"
     return line("failure queues", text)
+
+
+def flag_lines(d: dict[str, Any]) -> list[str]:
+    """The owner edited by hand, and an SSM mirror that disagrees with what readers obey."""
+    out = []
+    if d.get("read_source_set_outside_flip"):
+        out.append(line("", "set outside `cutover flip` (the runbook's raw command): not in recent flips"))
+    mirror, param = d.get("read_source_mirror"), d["read_source_parameter"]
+    if "read_source_mirror" in d and mirror != d["read_source"]:
+        fix = f"`cutover flip {d['read_source']}` rewrites it" if d["read_source"] else "readers obey read-source"
+        out.append(line("SSM mirror", f"{mirror or 'missing'} ({param}): mirror DISAGREES; {fix}"))
+    return out
 
 
 def flip_lines(read_source: str | None, verdict: dict[str, Any]) -> list[str]:

@@ -1,4 +1,8 @@
-"""The read-source flag, created by a deploy only if absent (infra/functions/read_source_flag)."""
+"""The read-source flag's SSM mirror, created by a deploy only if absent (infra/functions/read_source_flag).
+
+Readers obey the reports table's flip control item (controlplane/flag.py); this parameter is the copy
+`cutover flip` writes after each flip, for people and dashboards.
+"""
 
 from __future__ import annotations
 

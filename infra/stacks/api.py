@@ -30,11 +30,12 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from cutover.environment import API_ENV
+from cutover.state import FLIP
 from infra.config import StageConfig
 from infra.constructs.code import powertools_layer
 from infra.constructs.function import CutoverFunction, Placement
 from infra.constructs.monitoring import api_alarms
-from infra.constructs.refs import parameter_arn, table_ref
+from infra.constructs.refs import table_ref
 from infra.constructs.tables import READ, grant_table
 
 HANDLER = "app_handlers.api.lambda_handler"
@@ -112,7 +113,7 @@ class ApiStack(Stack):
             transforms=True,  # shadow reads compare v3 with transform(legacy)
             values={
                 "V3_TABLE": names.v3_table,
-                "READ_SOURCE_PARAMETER": names.read_source_parameter,
+                "REPORTS_TABLE": names.reports_table,
             },
         ).function
         for role in config.roles:  # reads (and the GSIs it queries) and the legacy write, per source
@@ -125,10 +126,13 @@ class ApiStack(Stack):
             names.api_spec(),
             READ + LEGACY_WRITE + ("dynamodb:DeleteItem",),
         )
-        iam.Grant.add_to_principal(
-            grantee=self.function,
-            actions=["ssm:GetParameter"],
-            resource_arns=[parameter_arn(self, names.read_source_parameter)],
+        # the read-source flag is the reports table's flip control item (controlplane.flag): that partition only
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:GetItem"],
+                resources=[table_ref(self, "ReportsRef", names.reports_table).arn],
+                conditions={"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [FLIP]}},
+            )
         )
         self.api = self._rest_api(config)
         self.alarms = api_alarms(self, config=config, api=self.api)

@@ -17,6 +17,7 @@ from decimal import Decimal
 
 import pytest
 from boto3.dynamodb.types import Binary
+from flag_owner import set_read_source  # tests/ is on sys.path
 
 from cutover.codec import to_ddb
 from cutover_cli.http_bridge import make_server
@@ -164,7 +165,7 @@ def test_every_dynamodb_type_is_served_as_json_in_every_read_mode(settings, clie
         clients.dynamodb.put_item(TableName=settings.names.source_table(source), Item=to_ddb(item))
         v3.put(transform(source, item)[0], "5", f"{source}#{item[f'{source[:-1]}Id']}")
     # And the API reading in `mode`
-    clients.ssm.put_parameter(Name=settings.names.read_source_parameter, Value=mode, Type="String", Overwrite=True)
+    set_read_source(settings, clients, mode)
     # When both are read over HTTP
     status, text, source = _raw_request(f"{api_url}/users/{uid}")
     # Then every type is served: base64 binaries, sorted sets, the number in its exact decimal text

@@ -76,14 +76,20 @@ def test_api_function_env_and_grants(synth):
     literal = {k: v for k, v in variables.items() if isinstance(v, str)}
     assert API_ENV.problems(literal) == []
     assert set(variables) == set(literal)  # no CloudFormation expressions: in particular no secret ARN
-    assert variables["READ_SOURCE_PARAMETER"] == f"/my-service/{synth.stage}/cutover/read-source"
+    assert variables["REPORTS_TABLE"] == f"my-service-{synth.stage}-cutover-reports"
     assert json.loads(variables["SOURCE_TABLES"]) == {role: synth.legacy_table(role) for role in synth.roles}
     assert "CUTOVER_MIGRATION" not in variables  # the seed is the default definition
     policy = json.dumps([r["Properties"] for _, r in synth.resources("AWS::IAM::Policy", "api")])
     # exact index ARNs for every GSI the API queries, on legacy and v3
     for index in ("email-index", "userId-index", "EmailLookupIndex", "TimeSeriesIndex"):
         assert f"/index/{index}" in policy
-    assert "ssm:GetParameter" in policy and "parameter/my-service/" in policy
+    # the read-source flag is the reports table's flip control item: GetItem on that one partition, nothing else
+    statements = [s for p in json.loads(policy) for s in p["PolicyDocument"]["Statement"]]
+    flag = [s for s in statements if "cutover-reports" in json.dumps(s["Resource"])]
+    assert [(s["Action"], s["Condition"]) for s in flag] == [
+        ("dynamodb:GetItem", {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["flip"]}})
+    ]
+    assert "read-source" not in policy  # the SSM parameter is a mirror for people: the API never reads it
     # no handler reads a secret, so the API is granted none (the runtime stage check would never run)
     assert "secretsmanager" not in policy
 

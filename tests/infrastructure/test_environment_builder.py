@@ -74,13 +74,13 @@ def test_cdk_tokens_are_real_values_not_placeholders():
     # Then it passes, while a literal placeholder glued to a token does not
     env = build_environment(
         API_ENV,
-        {**API_BASE, "READ_SOURCE_PARAMETER": "/s/prod/cutover/read-source", "APP_SECRET_ARN": token},
+        {**API_BASE, "REPORTS_TABLE": "s-prod-cutover-reports", "APP_SECRET_ARN": token},
         "production",
     )
     assert env["APP_SECRET_ARN"] == token
     with pytest.raises(ConfigError, match="APP_SECRET_ARN"):
         build_environment(
-            API_ENV, {**API_BASE, "READ_SOURCE_PARAMETER": "/p", "APP_SECRET_ARN": token + "${SUFFIX}"}, "production"
+            API_ENV, {**API_BASE, "REPORTS_TABLE": "p", "APP_SECRET_ARN": token + "${SUFFIX}"}, "production"
         )
 
 

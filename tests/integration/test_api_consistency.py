@@ -14,6 +14,7 @@ import uuid
 
 import pytest
 from aws_lambda_powertools import Logger
+from flag_owner import set_read_source  # tests/ is on sys.path
 
 from app_handlers.api import SOURCE_HEADER, handle
 from app_handlers.context import AppConfig, build_context
@@ -63,7 +64,7 @@ def _seed(world, user: dict, orders: tuple[dict, ...] = ()) -> None:
 
 def _flag(world, value: str) -> None:
     settings, clients = world
-    clients.ssm.put_parameter(Name=settings.names.read_source_parameter, Value=value, Type="String", Overwrite=True)
+    set_read_source(settings, clients, value)
 
 
 def _call(ctx, method: str, path: str, body: dict | None = None):

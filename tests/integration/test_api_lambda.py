@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from flag_owner import set_read_source  # tests/ is on sys.path
 
 from app_handlers import api
 from cutover.errors import ConfigError
@@ -28,28 +29,28 @@ def _env(settings) -> dict[str, str]:
         "POWERTOOLS_SERVICE_NAME": settings.service,
         "SOURCE_TABLES": json.dumps(n.source_tables()),
         "V3_TABLE": n.v3_table,
-        "READ_SOURCE_PARAMETER": n.read_source_parameter,
+        "REPORTS_TABLE": n.reports_table,
         "CUTOVER_ENDPOINT_URL": settings.endpoint_url,
     }
 
 
 def test_cold_start_names_every_missing_variable(cold, monkeypatch):
     # Given an environment without the table variables
-    for name in ("SOURCE_TABLES", "V3_TABLE", "READ_SOURCE_PARAMETER"):
+    for name in ("SOURCE_TABLES", "V3_TABLE", "REPORTS_TABLE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SERVICE", "my-service")
     monkeypatch.setenv("STAGE", "dev")
     # When the Lambda is invoked, Then it fails at cold start naming each variable
     with pytest.raises(ConfigError) as err:
         api.lambda_handler(to_event("GET", "/users/x", {}, None), None)
-    assert all(name in str(err.value) for name in ("SOURCE_TABLES", "V3_TABLE", "READ_SOURCE_PARAMETER"))
+    assert all(name in str(err.value) for name in ("SOURCE_TABLES", "V3_TABLE", "REPORTS_TABLE"))
 
 
 def test_lambda_serves_and_flushes_a_fallback_metric(cold, monkeypatch, settings, clients, capsys):
     # Given a valid environment and the flag at v3 with a user only in legacy
     for key, value in _env(settings).items():
         monkeypatch.setenv(key, value)
-    clients.ssm.put_parameter(Name=settings.names.read_source_parameter, Value="v3", Type="String", Overwrite=True)
+    set_read_source(settings, clients, "v3")
     clients.dynamodb.put_item(
         TableName=settings.names.source_table("users"), Item={"userId": {"S": "u9"}, "email": {"S": "u9@x.io"}}
     )

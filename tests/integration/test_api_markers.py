@@ -16,6 +16,7 @@ import uuid
 
 import pytest
 from aws_lambda_powertools import Logger
+from flag_owner import set_read_source  # tests/ is on sys.path
 
 from app_handlers.api import SOURCE_HEADER, handle
 from app_handlers.context import AppConfig, build_context
@@ -37,7 +38,7 @@ def world(moto_server):
     settings = Settings(service=f"mk{uuid.uuid4().hex[:8]}", region="us-east-1", endpoint_url=moto_server.endpoint_url)
     clients = Clients(settings)
     init_backend(settings, clients)
-    clients.ssm.put_parameter(Name=settings.names.read_source_parameter, Value="v3", Type="String", Overwrite=True)
+    set_read_source(settings, clients, "v3")
     return settings, clients
 
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 from aws_lambda_powertools import Logger
+from flag_owner import set_read_source  # tests/ is on sys.path
 
 from app_handlers.api import SOURCE_HEADER, handle
 from app_handlers.context import AppConfig, build_context
@@ -56,7 +57,7 @@ def _user(settings, clients, **extra) -> str:
 
 
 def _flag(settings, clients, value: str) -> None:
-    clients.ssm.put_parameter(Name=settings.names.read_source_parameter, Value=value, Type="String", Overwrite=True)
+    set_read_source(settings, clients, value)
 
 
 def _call(ctx, method: str, path: str, body: str | None = None):
@@ -151,7 +152,7 @@ def test_shadow_survives_a_broken_v3(world):
             config.users_table,
             config.orders_table,
             "no-such-table",
-            config.read_source_parameter,
+            config.reports_table,
             0,
             settings,
         ),
@@ -194,17 +195,36 @@ def test_tombstoned_v3_item_is_treated_as_absent(world, ctx):
 @pytest.mark.parametrize("value", ["V4", "", " bogus"])
 def test_unknown_flag_value_fails_safe_to_legacy(world, ctx, value, logs):
     settings, clients = world
-    clients.ssm.put_parameter(
-        Name=settings.names.read_source_parameter, Value=value or " ", Type="String", Overwrite=True
-    )
+    set_read_source(settings, clients, value or " ")
     assert _call(ctx, "GET", "/users/u1")[2] == "legacy"
     assert ctx.telemetry.counts["FlagInvalid"] == 1
     assert [e["level"] for e in _log_lines(logs) if e.get("metric") == "FlagInvalid"] == ["ERROR"]
 
 
-def test_missing_flag_fails_safe_to_legacy(world, ctx):
+def test_an_unknown_flag_value_refuses_writes_and_serves_reads_from_legacy(world, ctx):
+    # Given the flag holds a value this version does not know (a later phase may send writes elsewhere)
     settings, clients = world
-    clients.ssm.delete_parameter(Name=settings.names.read_source_parameter)
+    set_read_source(settings, clients, "dual-write")
+    try:
+        # When a user is registered, Then it is refused in one line naming the flag and the fix; nothing written
+        status, body, _ = _call(ctx, "POST", "/users", json.dumps({"email": "held@example.com", "name": "Held"}))
+        assert status == 503 and "'dual-write'" in body["message"] and "cutover flip" in body["message"]
+        assert "\n" not in body["message"]
+        # And reads are served by legacy, the alarm counted for each
+        assert _call(ctx, "GET", "/users/u1")[2] == "legacy"
+        assert ctx.telemetry.counts["FlagInvalid"] == 2
+    finally:
+        set_read_source(settings, clients, "legacy")
+    # And once the flag is known again, the write goes through
+    assert _call(ctx, "POST", "/users", json.dumps({"email": "held@example.com", "name": "Held"}))[0] == 201
+
+
+def test_missing_flag_fails_safe_to_legacy(world, ctx):
+    # Given a flip control item that holds no read-source value (nor a flip's record)
+    settings, clients = world
+    clients.dynamodb.put_item(
+        TableName=settings.names.reports_table, Item=to_ddb({"pk": "flip", "sk": "control", "version": 9})
+    )
     try:
         assert _call(ctx, "GET", "/users/u1")[2] == "legacy"
         assert ctx.telemetry.counts["FlagInvalid"] == 1

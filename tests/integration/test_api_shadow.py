@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 from aws_lambda_powertools import Logger
+from flag_owner import set_read_source  # tests/ is on sys.path
 
 from app_handlers.api import handle
 from app_handlers.context import AppConfig, build_context
@@ -32,7 +33,7 @@ def world(moto_server):
     settings = Settings(service=f"sh{uuid.uuid4().hex[:8]}", region="us-east-1", endpoint_url=moto_server.endpoint_url)
     clients = Clients(settings)
     init_backend(settings, clients)
-    clients.ssm.put_parameter(Name=settings.names.read_source_parameter, Value="shadow", Type="String", Overwrite=True)
+    set_read_source(settings, clients, "shadow")
     return settings, clients
 
 

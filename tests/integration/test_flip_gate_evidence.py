@@ -9,6 +9,7 @@ import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from flag_owner import set_read_source  # tests/ is on sys.path
 from test_flip_interlock import _cli, _flag, fresh, module_backend, prepare  # same directory: on sys.path
 
 from controlplane.evidence import Stores
@@ -29,7 +30,7 @@ def backend(moto_server):
 @pytest.fixture
 def world(backend):
     settings, clients = fresh(*backend)
-    clients.ssm.put_parameter(Name=settings.names.read_source_parameter, Value="shadow", Type="String", Overwrite=True)
+    set_read_source(settings, clients, "shadow")
     return settings, clients
 
 
@@ -96,7 +97,7 @@ def test_tightening_a_limit_is_not_an_override(world):
 def test_v3_needs_a_shadow_phase_first(world):
     settings, clients = world
     prepare(settings, clients)
-    clients.ssm.put_parameter(Name=settings.names.read_source_parameter, Value="legacy", Type="String", Overwrite=True)
+    set_read_source(settings, clients, "legacy")
     code, out = _cli(settings, "flip", "v3")
     assert code == 1 and "not shadow: run `cutover flip shadow` first" in out and _flag(settings, clients) == "legacy"
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
+from flag_owner import read_source, set_read_source  # tests/ is on sys.path
 
 from cutover.clients import Clients
 from cutover.clock import iso
@@ -34,7 +35,7 @@ def fresh(settings, clients) -> tuple:
     n = settings.names
     for table in (n.reports_table, n.checkpoints_table, n.quarantine_table):
         _wipe(clients, table)
-    clients.ssm.put_parameter(Name=n.read_source_parameter, Value="legacy", Type="String", Overwrite=True)
+    clients.ssm.put_parameter(Name=n.read_source_parameter, Value="legacy", Type="String", Overwrite=True)  # the mirror
     return settings, clients
 
 
@@ -62,8 +63,9 @@ def _cli(settings, *args: str):
     return result.exit_code, result.output
 
 
-def _flag(settings, clients) -> str:
-    return clients.ssm.get_parameter(Name=settings.names.read_source_parameter)["Parameter"]["Value"]
+def _flag(settings, clients) -> str | None:
+    """What readers obey (the flip control item), not the SSM mirror."""
+    return read_source(settings, clients)
 
 
 def prepare(
@@ -197,7 +199,7 @@ def test_force_needs_a_reason_and_is_recorded(world):
 def test_rollback_is_always_allowed_and_human_status_renders(world):
     settings, clients = world
     # Given reads on v3 (forced) and no evidence whatsoever
-    clients.ssm.put_parameter(Name=settings.names.read_source_parameter, Value="v3", Type="String", Overwrite=True)
+    set_read_source(settings, clients, "v3")
     # When rolling back, Then it is immediate and prints old and new
     code, out = _cli(settings, "flip", "legacy")
     assert (code, out.strip()) == (0, "read-source: v3 -> legacy")

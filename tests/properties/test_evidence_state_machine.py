@@ -43,7 +43,7 @@ from moto import mock_aws
 from backfill.runner import run_backfill
 from controlplane.evidence import Stores
 from controlplane.flag import ReadSource
-from controlplane.flipper import FlipConflictError, flip
+from controlplane.flipper import FlipConflictError, FlipSupersededError, flip
 from controlplane.gate import evaluate
 from cutover.clients import Clients
 from cutover.clock import iso
@@ -233,8 +233,27 @@ class EvidenceMachine(RuleBasedStateMachine):
             flip(a, ReadSource.V3, "A")
         except FlipConflictError:
             pass
-        flag = self.real.ssm.get_parameter(Name=self.settings.names.read_source_parameter)["Parameter"]["Value"]
-        assert flag == "legacy", "a rollback made during a v3 flip's evaluation was undone"
+        flag = Stores.build(self.settings, self.real).flag
+        assert flag.get() == "legacy", "a rollback made during a v3 flip's evaluation was undone"
+
+    @rule()
+    def rollback_lands_after_a_won_claim(self) -> None:
+        # A has claimed its v3 flip (readers obey it) and B rolls back before A writes the SSM mirror
+        a, b = Stores.build(self.settings, self.real), Stores.build(self.settings, self.real)
+        write_mirror = a.flag.set_mirror
+
+        def late(value: str) -> None:
+            a.flag.set_mirror = write_mirror  # type: ignore[method-assign]
+            flip(b, ReadSource.LEGACY, "B")
+            write_mirror(value)
+
+        a.flag.set_mirror = late  # type: ignore[method-assign]
+        try:
+            flip(a, ReadSource.V3, "A", force=True, reason="the race")
+        except FlipSupersededError:
+            pass
+        latest = a.reports.latest(FLIP) or {}
+        assert (a.flag.get(), a.flag.mirror(), latest.get("to")) == ("legacy",) * 3, "the late flip undid a rollback"
 
     # --- invariants -------------------------------------------------------------------------------------
     @invariant()

@@ -35,7 +35,6 @@ def test_every_function_fills_log_level_from_its_stage(spec):
         "STAGE": "prod",
         "SOURCE_TABLES": '{"users": "x"}',
     }
-    values = {k: ("/p" if k == "READ_SOURCE_PARAMETER" else v) for k, v in values.items()}
     # When loaded, Then LOG_LEVEL comes from the declared per-stage default
     assert spec.load(values)["LOG_LEVEL"] == "INFO"
 

@@ -18,6 +18,7 @@ from app_handlers.routing import (
     Comparison,
     Expected,
     FlagReader,
+    FlagRefusesWrites,
     FlagUnavailable,
     ItemCompare,
     Marker,
@@ -329,3 +330,22 @@ def test_a_marker_without_evidence_recorded_is_never_cleared_by_a_read():
 def test_reads_without_a_marker_store_serve_v3_at_once():
     router, t = _router("v3", marks=None)
     assert router.read("get", {}, Reader(ANN), Reader(ANN), mark="m").source == "v3" and not t.events
+
+
+def test_a_write_is_refused_by_a_missing_or_unknown_flag_but_not_by_an_unreachable_store():
+    # Given flags with no value, an unknown value, a known value, and a store that cannot be reached
+    class Down:
+        name = "the flag's store"
+
+        def read(self) -> str | None:
+            raise FlagUnavailable(ConnectionError("no route to host"), "Check the network")
+
+    t = Recorder()
+    # When a write asks, Then missing and unknown refuse it in one line naming the fix, each counted
+    for values in (MemoryFlagValues(None), MemoryFlagValues("v4")):
+        with pytest.raises(FlagRefusesWrites, match=r"^writes are refused: .*`cutover flip legacy`$"):
+            FlagReader(values, t).for_writes()
+    # And a known value, or an unreachable store (writes have always gone to legacy), lets it through
+    assert FlagReader(MemoryFlagValues("v3"), t).for_writes() is ReadSource.V3
+    assert FlagReader(Down(), t).for_writes() is ReadSource.LEGACY
+    assert [e["metric"] for e in t.events] == ["FlagInvalid", "FlagInvalid", "FlagUnreadable"]

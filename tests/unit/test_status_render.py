@@ -15,6 +15,8 @@ def _data(**over):
         "stage": "prod",
         "read_source": "shadow",
         "read_source_parameter": "/my-service/prod/cutover/read-source",
+        "read_source_owner": "my-service-prod-cutover-reports flip/control",
+        "read_source_mirror": "shadow",
         "replication": {
             "lag_seconds": 5.8,
             "lag_by_source": {"users": 0.4, "orders": 5.8},
