@@ -1,0 +1,157 @@
+"""One backfill at a time (issue 19.8): a lease in the checkpoints table, taken, kept alive and released.
+
+Two runs at once doubled the load `--rate` was meant to cap and mixed their counts. The lease is
+judged on the backend's clock; these tests step that clock by hand (`clock=`) where expiry matters.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from backfill.lease import LOCAL_TTL, BackfillLease, Holder, LeaseHeldError, current_lease
+from backfill.runner import run_backfill
+from cutover.codec import to_ddb
+from cutover.state import CheckpointStore
+
+
+@pytest.fixture
+def env(aws_memory):
+    settings, clients = aws_memory
+    for i in range(6):
+        clients.dynamodb.put_item(
+            TableName=settings.names.source_table("users"), Item=to_ddb({"userId": f"u{i}", "email": f"u{i}@x"})
+        )
+    return settings, clients
+
+
+def _store(settings, clients) -> CheckpointStore:
+    return CheckpointStore(clients.dynamodb, settings.names.checkpoints_table)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _lease(store, token: str, clock: Clock) -> BackfillLease:
+    return BackfillLease(store, Holder(token, f"run-{token}", "host pid 1", "cutover backfill"), LOCAL_TTL, clock=clock)
+
+
+class OnPage:
+    """A ProgressSink that, at the first page of the run it follows, does `action` (a second run)."""
+
+    def __init__(self, action) -> None:
+        self.action, self.seen = action, []
+
+    def add_table(self, label, total):
+        pass
+
+    def advance(self, label, n):
+        if not self.seen:
+            self.seen.append(self.action())
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        pass
+
+
+def test_a_second_local_run_is_refused_in_one_line_naming_the_first(env):
+    settings, clients = env
+
+    def second_run():
+        with pytest.raises(LeaseHeldError) as refused:
+            run_backfill(settings, clients, tables=("users",), segments=2, require_sync=False, command="cutover b2")
+        return str(refused.value)
+
+    # Given a run is copying (its first page written), When a second run starts in another terminal
+    watcher = OnPage(second_run)
+    first = run_backfill(
+        settings,
+        clients,
+        segments=2,
+        workers=1,
+        page_size=2,
+        require_sync=False,
+        progress=watcher,
+        command="cutover b1",
+    )
+    # Then the second is refused with one line naming the holder, when it expires and the way out
+    (line,) = watcher.seen
+    assert "\n" not in line and first.run_id in line and "cutover b1" in line
+    assert "expires" in line and "--steal-lease" in line
+    # And the first ran on alone to completion, and released the lease at its end
+    assert first.complete and first.tables["users"].scanned == 6
+    assert current_lease(_store(settings, clients)) is None
+    # So a run after it starts at once
+    assert run_backfill(settings, clients, tables=("users",), segments=2, require_sync=False).complete
+
+
+def test_an_expired_lease_is_taken_over_and_a_live_one_is_not(env):
+    settings, clients = env
+    store, clock = _store(settings, clients), Clock()
+    # Given holder A took the lease and died (no heartbeat)
+    _lease(store, "a", clock).acquire()
+    b = _lease(store, "b", clock)
+    # When B tries before the TTL has passed on the backend's clock, Then it is refused naming A
+    clock.now += LOCAL_TTL - 1
+    with pytest.raises(LeaseHeldError, match="run-a"):
+        b.acquire()
+    # When B tries after it, Then B holds it
+    clock.now += 2
+    b.acquire()
+    assert current_lease(store, clock=clock)["run_id"] == "run-b"
+
+
+def test_the_holders_heartbeat_keeps_it_and_a_lost_lease_is_noticed(env):
+    settings, clients = env
+    store, clock = _store(settings, clients), Clock()
+    a, b = _lease(store, "a", clock), _lease(store, "b", clock)
+    a.acquire()
+    # Given A renews every TTL/3, When far more than one TTL passes in all
+    for _ in range(6):
+        clock.now += LOCAL_TTL / 3
+        assert a.renew()
+        # Then B is refused each time
+        with pytest.raises(LeaseHeldError):
+            b.acquire()
+    # When B steals it (the operator is sure A is dead), Then A's next renewal says it lost it
+    b.acquire(steal=True)
+    assert not a.renew()
+    # And A's release does not free B's lease
+    a.release()
+    assert current_lease(store, clock=clock)["run_id"] == "run-b"
+
+
+def test_the_lease_is_released_when_the_run_fails_or_is_interrupted(env, monkeypatch):
+    settings, clients = env
+
+    def ctrl_c(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("backfill.runner.run_segment_on", ctrl_c)
+    # When a run is interrupted (Ctrl-C in a segment)
+    with pytest.raises(KeyboardInterrupt):
+        run_backfill(settings, clients, tables=("users",), segments=1, require_sync=False)
+    # Then it released the lease on its way out, so resuming it starts at once
+    assert current_lease(_store(settings, clients)) is None
+    monkeypatch.undo()
+    assert run_backfill(settings, clients, tables=("users",), segments=1, require_sync=False).complete
+
+
+def test_the_same_remote_run_re_takes_its_own_lease(env):
+    settings, clients = env
+    store, clock = _store(settings, clients), Clock()
+    # Given a remote run's CLI took the lease under the run id, When one of its Lambdas renews it
+    BackfillLease(store, Holder("r1", "r1", "AWS", "cutover backfill --remote"), 600, clock=clock).acquire()
+    clock.now += 10
+    BackfillLease(store, Holder("r1", "r1", "AWS (segment Lambda)", ""), 600, clock=clock).acquire()
+    # Then it holds on, keeping when it was taken; and another run is refused
+    held = current_lease(store, clock=clock)
+    assert held["run_id"] == "r1" and held["taken_at"] < held["heartbeat_at"]
+    with pytest.raises(LeaseHeldError, match="r1"):
+        _lease(store, "a", clock).acquire()
