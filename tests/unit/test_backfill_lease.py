@@ -6,6 +6,8 @@ judged on the backend's clock; these tests step that clock by hand (`clock=`) wh
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from backfill.lease import LOCAL_TTL, BackfillLease, Holder, LeaseHeldError, current_lease
@@ -29,8 +31,10 @@ def _store(settings, clients) -> CheckpointStore:
 
 
 class Clock:
+    """The backend's clock, stepped by hand (starting at the real time: the lease only compares it with itself)."""
+
     def __init__(self) -> None:
-        self.now = 1_800_000_000.0
+        self.now = time.time()
 
     def __call__(self) -> float:
         return self.now
