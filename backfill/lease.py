@@ -65,9 +65,10 @@ class BackfillLease:
             LeaseHeldError: another holder's lease has not expired (and not `steal`).
         """
         held, at = self._read()
-        mine = held is not None and held.get("token") == self.holder.token
+        mine = held is not None and held.get("token") == self.holder.token and not held.get("released_at")
         taken_at = str(held["taken_at"]) if mine and held else iso_s(at)
-        if self._write(at, taken_at, keep=held if mine else None, condition=None if steal else _TAKE):
+        condition = None if steal else _TAKE
+        if self._write(at, taken_at, keep=held if mine else None, condition=condition, previous=held):
             return
         held, _ = self._read()
         raise LeaseHeldError(held or {})
@@ -75,8 +76,8 @@ class BackfillLease:
     def renew(self) -> bool:
         """Extend the lease by a TTL if this holder still has it; False if it was lost (expired and taken)."""
         held, at = self._read()
-        if held is None or held.get("token") != self.holder.token:
-            return False
+        if held is None or held.get("token") != self.holder.token or held.get("released_at"):
+            return False  # released: renewing would revive a lease its run gave up
         return self._write(at, str(held["taken_at"]), keep=held, condition="holder = :me")
 
     def rename(self, run_id: str) -> bool:
@@ -87,7 +88,7 @@ class BackfillLease:
     def release(self) -> None:
         """Expire the lease now if this holder still has it (conditional: never frees another's)."""
         held, at = self._read()
-        if held is not None and held.get("token") == self.holder.token:
+        if held is not None and held.get("token") == self.holder.token and not held.get("released_at"):
             doc = {**held, "expires_at": iso_s(at), "released_at": iso_s(at)}
             extra = {"holder": self.holder.token, "expiresAt": 0}
             call_with_retry(
@@ -99,7 +100,15 @@ class BackfillLease:
         at = self._clock() if self._clock else (date or now()).timestamp()
         return held, at
 
-    def _write(self, at: float, taken_at: str, *, keep: dict[str, Any] | None, condition: str | None) -> bool:
+    def _write(
+        self,
+        at: float,
+        taken_at: str,
+        *,
+        keep: dict[str, Any] | None,
+        condition: str | None,
+        previous: dict[str, Any] | None = None,
+    ) -> bool:
         ours = asdict(self.holder)
         if keep:  # a Lambda renewing its CLI's lease keeps the CLI's description of the run
             ours |= {k: keep[k] for k in ("where", "command") if keep.get(k) and not ours[k]}
@@ -108,7 +117,7 @@ class BackfillLease:
         extra = {"holder": self.holder.token, "expiresAt": int(expires * 1000)}
         values = {":me": self.holder.token} | ({":now": int(at * 1000)} if condition == _TAKE else {})
         if condition is None:  # --steal-lease: the operator says the holder is dead
-            doc["stole_from"] = str((keep or {}).get("run_id", ""))
+            doc["stole_from"] = str((previous or {}).get("run_id", ""))
         return bool(call_with_retry(lambda: self._store.put_if(LEASE_PK, LEASE_SK, doc, extra, condition, values)))
 
 
@@ -116,7 +125,8 @@ def current_lease(store: CheckpointStore, *, clock: Callable[[], float] | None =
     """The live lease's holder and times, or None if there is none (absent, expired or released)."""
     held, date = call_with_retry(lambda: store.get_with_time(LEASE_PK, LEASE_SK))
     at = clock() if clock else (date or now()).timestamp()
-    if held is None or held.get("released_at") or _epoch(held["expires_at"]) < at:
+    # in whole milliseconds, as the take's condition compares `expiresAt` with `:now`
+    if held is None or held.get("released_at") or round(_epoch(held["expires_at"]) * 1000) < int(at * 1000):
         return None
     return held
 

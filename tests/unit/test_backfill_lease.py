@@ -10,7 +10,8 @@ import time
 
 import pytest
 
-from backfill.lease import LOCAL_TTL, BackfillLease, Holder, LeaseHeldError, current_lease
+from backfill.errors import LeaseHeldError
+from backfill.lease import LOCAL_TTL, BackfillLease, Holder, current_lease, heartbeat
 from backfill.runner import run_backfill
 from cutover.codec import to_ddb
 from cutover.state import CheckpointStore
@@ -159,3 +160,24 @@ def test_the_same_remote_run_re_takes_its_own_lease(env):
     assert held["run_id"] == "r1" and held["taken_at"] < held["heartbeat_at"]
     with pytest.raises(LeaseHeldError, match="r1"):
         _lease(store, "a", clock).acquire()
+
+
+def test_the_heartbeat_thread_keeps_the_lease_past_its_ttl_and_reports_a_steal(env):
+    settings, clients = env
+    store = _store(settings, clients)
+    # Given a lease of 0.3 s renewed from the heartbeat thread (every 0.1 s), on the real clock
+    a = BackfillLease(store, Holder("a", "run-a", "h", "c"), 0.3, clock=time.time)
+    b = BackfillLease(store, Holder("b", "run-b", "h", "c"), 0.3, clock=time.time)
+    lost = []
+    a.acquire()
+    with heartbeat(a, lambda: lost.append(1)):
+        # When three TTLs pass, Then B is still refused: the heartbeat kept it
+        time.sleep(0.9)
+        with pytest.raises(LeaseHeldError, match="run-a"):
+            b.acquire()
+        # When B steals it, Then A's heartbeat notices at its next beat (a run then stops)
+        b.acquire(steal=True)
+        deadline = time.monotonic() + 2
+        while not lost and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert lost == [1]
