@@ -58,8 +58,8 @@ class BackfillLease:
     ) -> None:
         self._store, self.holder, self.ttl, self._clock = store, holder, ttl, clock
 
-    def acquire(self, *, steal: bool = False) -> None:
-        """Take the lease, or renew it if this holder has it already.
+    def acquire(self, *, steal: bool = False) -> bool:
+        """Take the lease, or renew it if this holder has it already; True if it was taken afresh.
 
         Raises:
             LeaseHeldError: another holder's lease has not expired (and not `steal`).
@@ -69,7 +69,7 @@ class BackfillLease:
         taken_at = str(held["taken_at"]) if mine and held else iso_s(at)
         condition = None if steal else _TAKE
         if self._write(at, taken_at, keep=held if mine else None, condition=condition, previous=held):
-            return
+            return not mine
         held, _ = self._read()
         raise LeaseHeldError(held or {})
 

@@ -77,7 +77,7 @@ def run_remote(
         Holder(run_id, run_id, f"AWS, followed from {socket.gethostname()} pid {os.getpid()}", command),
         REMOTE_TTL,
     )
-    lease.acquire(steal=steal_lease)  # before any execution starts: a refused run starts nothing
+    fresh = lease.acquire(steal=steal_lease)  # before any execution starts: a refused run starts nothing
     try:
         executions = [
             start_or_attach(
@@ -90,7 +90,8 @@ def run_remote(
             for source in sources
         ]
     except BaseException:
-        lease.release()
+        if fresh:  # else the run's executions hold it (a re-attach with other options was refused)
+            lease.release()
         raise
     reattach = (
         f"cutover backfill --remote --run-id {run_id} --table {table} --segments {segments}"

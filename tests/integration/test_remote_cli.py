@@ -275,6 +275,9 @@ def test_local_and_remote_runs_share_one_lease(settings, clients, deployed, monk
     other = _cli(settings, "backfill", "--remote", "--table", "users", "--run-id", "other", "--quiet")
     assert other.exit_code == 2 and "nightly-1" in other.stderr
     assert [e["name"] for e in _running(sfn, arns["backfill"])] == ["nightly-1-users"]
+    # When a re-attach to it with other options is refused, Then the running run keeps its lease
+    assert _cli(settings, *args, "--rate", "5").exit_code == 2
+    assert "nightly-1" in _cli(settings, "backfill", "--table", "users", "--quiet").stderr
     # When the remote run is re-attached to and finishes, Then it releases the lease: a local run starts
     state["polls"] = 10
     assert _cli(settings, *args).exit_code == 0
