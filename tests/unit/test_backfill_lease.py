@@ -181,3 +181,25 @@ def test_the_heartbeat_thread_keeps_the_lease_past_its_ttl_and_reports_a_steal(e
         while not lost and time.monotonic() < deadline:
             time.sleep(0.05)
     assert lost == [1]
+
+
+def test_a_run_that_loses_its_lease_stops_after_its_pages_in_flight(env, monkeypatch):
+    from backfill.errors import LeaseLostError
+
+    settings, clients = env
+    store = _store(settings, clients)
+    monkeypatch.setattr("backfill.runner.LOCAL_TTL", 0.3)  # a heartbeat every 0.1 s
+    thief = BackfillLease(store, Holder("t", "run-t", "h", "cutover backfill --steal-lease"), LOCAL_TTL)
+
+    def steal():
+        thief.acquire(steal=True)
+        time.sleep(0.5)  # the run's next beat finds the lease gone
+
+    # Given a run of one page per item, When another run steals its lease after the first page
+    with pytest.raises(LeaseLostError, match="lost its lease"):
+        run_backfill(
+            settings, clients, tables=("users",), segments=1, page_size=1, require_sync=False, progress=OnPage(steal)
+        )
+    # Then it stopped before the end (its cursor saved) and left the thief's lease alone
+    assert current_lease(store)["run_id"] == "run-t"
+    assert store.get("backfill#users#1", "0")["done"] is False
