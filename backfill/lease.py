@@ -49,7 +49,29 @@ class Holder:
 
 
 def local_holder(command: str) -> Holder:
-    return Holder(f"local:{uuid.uuid4().hex[:12]}", "", f"{socket.gethostname()} pid {os.getpid()}", command)
+    return Holder(f"local:{uuid.uuid4().hex[:12]}", "", _here(os.getpid()), command)
+
+
+def _here(pid: int) -> str:
+    return f"{socket.gethostname()} pid {pid}"
+
+
+def dead_here(held: dict[str, Any]) -> bool:
+    """The holder is a local run on this host whose process no longer exists (killed, crashed).
+
+    So the same command, run again right after a `kill -9`, resumes at once instead of waiting
+    out the TTL. A reused pid only makes it wait; assumes hostnames tell machines apart."""
+    where, token = str(held.get("where", "")), str(held.get("token", ""))
+    host, _, pid = where.rpartition(" pid ")
+    if not token.startswith("local:") or host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
 
 
 class BackfillLease:
@@ -72,6 +94,14 @@ class BackfillLease:
             return not mine
         held, _ = self._read()
         raise LeaseHeldError(held or {})
+
+    def take_over(self, dead: dict[str, Any]) -> bool:
+        """Take the lease from `dead` (see `dead_here`) if it still holds it; False if another got it first."""
+        held, at = self._read()
+        if held is None or held.get("token") != dead.get("token"):
+            return False
+        values = {":dead": str(dead["token"])}
+        return self._write(at, iso_s(at), keep=None, condition="holder = :dead", previous=held, values=values)
 
     def renew(self) -> bool:
         """Extend the lease by a TTL if this holder still has it; False if it was lost (expired and taken)."""
@@ -108,6 +138,7 @@ class BackfillLease:
         keep: dict[str, Any] | None,
         condition: str | None,
         previous: dict[str, Any] | None = None,
+        values: dict[str, Any] | None = None,
     ) -> bool:
         ours = asdict(self.holder)
         if keep:  # a Lambda renewing its CLI's lease keeps the CLI's description of the run
@@ -115,9 +146,10 @@ class BackfillLease:
         expires = at + self.ttl
         doc = ours | {"taken_at": taken_at, "heartbeat_at": iso_s(at), "expires_at": iso_s(expires)}
         extra = {"holder": self.holder.token, "expiresAt": int(expires * 1000)}
-        values = {":me": self.holder.token} | ({":now": int(at * 1000)} if condition == _TAKE else {})
-        if condition is None:  # --steal-lease: the operator says the holder is dead
-            doc["stole_from"] = str((previous or {}).get("run_id", ""))
+        if values is None:
+            values = {":me": self.holder.token} | ({":now": int(at * 1000)} if condition == _TAKE else {})
+        if condition is None or previous and previous.get("token") != self.holder.token:
+            doc["took_from"] = str((previous or {}).get("run_id", ""))  # --steal-lease, or a dead holder
         return bool(call_with_retry(lambda: self._store.put_if(LEASE_PK, LEASE_SK, doc, extra, condition, values)))
 
 

@@ -19,8 +19,8 @@ from functools import partial
 from typing import Any
 
 from backfill.checkpoint import COUNT_NAMES, SegmentCheckpoints
-from backfill.errors import LeaseLostError, SyncNeverRanError
-from backfill.lease import LOCAL_TTL, BackfillLease, heartbeat, local_holder
+from backfill.errors import LeaseHeldError, LeaseLostError, SyncNeverRanError
+from backfill.lease import LOCAL_TTL, BackfillLease, dead_here, heartbeat, local_holder
 from backfill.runs import plan_run
 from backfill.segment import SegmentResult, run_segment_on
 from cutover.clients import Clients
@@ -127,7 +127,7 @@ def run_backfill(
         _require_sync(clients.dynamodb, names, sources)
     store = CheckpointStore(clients.dynamodb, names.checkpoints)
     lease = BackfillLease(store, local_holder(command), LOCAL_TTL)
-    lease.acquire(steal=steal_lease)
+    _take(lease, steal_lease, announce)
     try:
         return _run(
             names, clients.dynamodb, store, lease, sources, segments, workers, write_threads, rate, restart,
@@ -223,6 +223,17 @@ def _run(
     reports = ReportStore(client, names.reports)
     call_with_retry(lambda: reports.record(BACKFILL_RUN, summary.to_dict()))
     return summary
+
+
+def _take(lease: BackfillLease, steal: bool, announce: Callable[[str], None] | None) -> None:
+    """Take the lease; from a killed run on this host at once (resuming right after a kill -9)."""
+    try:
+        lease.acquire(steal=steal)
+    except LeaseHeldError as refused:
+        if not dead_here(refused.held) or not lease.take_over(refused.held):
+            raise
+        if announce is not None:
+            announce(f"the backfill lease's holder ({refused.held.get('where')}) is no longer running: taken over")
 
 
 def _wait_all(futures: list[Future[SegmentResult]], stop: threading.Event) -> None:

@@ -203,3 +203,27 @@ def test_a_run_that_loses_its_lease_stops_after_its_pages_in_flight(env, monkeyp
     # Then it stopped before the end (its cursor saved) and left the thief's lease alone
     assert current_lease(store)["run_id"] == "run-t"
     assert store.get("backfill#users#1", "0")["done"] is False
+
+
+def test_a_run_killed_on_this_host_is_taken_over_at_once_and_a_live_one_is_not(env):
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    settings, clients = env
+    store = _store(settings, clients)
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    here = socket.gethostname()
+    # Given the lease is held by a local run on this host whose process is alive (this one)
+    BackfillLease(store, Holder("local:live", "run-live", f"{here} pid {os.getpid()}", "c"), LOCAL_TTL).acquire()
+    # When a run starts, Then it is refused
+    with pytest.raises(LeaseHeldError, match="run-live"):
+        run_backfill(settings, clients, tables=("users",), segments=1, require_sync=False)
+    # Given instead the holder's process is gone (kill -9), When the same command runs again at once
+    dead = Holder("local:dead", "run-dead", f"{here} pid {int(gone.stdout)}", "c")
+    BackfillLease(store, dead, LOCAL_TTL).acquire(steal=True)
+    said = []
+    summary = run_backfill(settings, clients, tables=("users",), segments=1, require_sync=False, announce=said.append)
+    # Then it takes the lease over without waiting out the TTL, and says so
+    assert summary.complete and any("no longer running: taken over" in line for line in said)
