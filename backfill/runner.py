@@ -128,11 +128,13 @@ def run_backfill(
     store = CheckpointStore(clients.dynamodb, names.checkpoints)
     lease = BackfillLease(store, local_holder(command), LOCAL_TTL)
     _take(lease, steal_lease, announce)
+    lost = threading.Event()  # set by the heartbeat if another run took the lease: stop after the pages
     try:
-        return _run(
-            names, clients.dynamodb, store, lease, sources, segments, workers, write_threads, rate, restart,
-            progress, only_segment, page_size, announce,
-        )  # fmt: skip
+        with heartbeat(lease, lost.set):  # renewed from the take on, planning included
+            return _run(
+                names, clients.dynamodb, store, lease, lost, sources, segments, workers, write_threads, rate,
+                restart, progress, only_segment, page_size, announce,
+            )  # fmt: skip
     finally:
         lease.release()
 
@@ -142,6 +144,7 @@ def _run(
     client: Any,
     store: CheckpointStore,
     lease: BackfillLease,
+    lost: threading.Event,
     sources: tuple[str, ...],
     segments: int,
     workers: int,
@@ -167,7 +170,7 @@ def _run(
     started_at, t0 = utc_now(), time.monotonic()
     ended: dict[str, float] = {}
     scanned = [0]
-    stop, lost = threading.Event(), threading.Event()
+    stop = threading.Event()
     limiter = TokenBucket(rate) if rate else None
     lock = threading.Lock()
 
@@ -189,7 +192,7 @@ def _run(
                 segment=seg,
                 segments=segments,
                 run_id=run_id,
-                deadline=lambda: 0.0 if stop.is_set() else math.inf,
+                deadline=lambda: 0.0 if stop.is_set() or lost.is_set() else math.inf,
                 rate_limiter=limiter,
                 page_size=page_size,
                 executor=writes,
@@ -199,12 +202,7 @@ def _run(
                 ended[source] = time.monotonic() - t0
             return result
 
-        def on_lost() -> None:  # another run took the expired lease: stop after the pages in flight
-            lost.set()
-            stop.set()
-
         with (
-            heartbeat(lease, on_lost),
             ThreadPoolExecutor(max(1, write_threads), thread_name_prefix="fill") as writes,
             ThreadPoolExecutor(max(1, workers), thread_name_prefix="segment") as segs,
         ):
