@@ -3,7 +3,8 @@
 Workers run segments (`backfill.segment.run_segment_on`); all segments share one pool of write
 threads and one token bucket, so `--workers`, `--write-threads` and `--rate` are run-wide.
 Ctrl-C stops each worker after its current page (checkpointed) and re-raises; the next run
-resumes every unfinished segment and skips finished ones.
+resumes every unfinished segment and skips finished ones. One run at a time: a run holds the
+backfill lease (`backfill.lease`), renewed from a thread and released however it ends.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from functools import partial
 from typing import Any
 
 from backfill.checkpoint import COUNT_NAMES, SegmentCheckpoints
-from backfill.errors import SyncNeverRanError
+from backfill.errors import LeaseHeldError, LeaseLostError, SyncNeverRanError
+from backfill.lease import LOCAL_TTL, BackfillLease, dead_here, heartbeat, local_holder
 from backfill.runs import plan_run
 from backfill.segment import SegmentResult, run_segment_on
 from cutover.clients import Clients
@@ -104,22 +106,56 @@ def run_backfill(
     only_segment: int | None = None,
     page_size: int | None = None,
     announce: Callable[[str], None] | None = None,
+    command: str = "cutover backfill",
+    steal_lease: bool = False,
 ) -> BackfillSummary:
     """Backfill the source roles `tables` (None: every source of the migration) and record the run.
-    `only_segment` runs that one segment.
+    `only_segment` runs that one segment. The run holds the backfill lease (`backfill.lease`) from
+    before it plans until it returns or raises; `command` is what a refused second run is told.
 
     Raises:
         SyncNeverRanError: `require_sync` and replication has never checkpointed a chosen table.
         InvalidSegmentError: `segments` < 1 or `only_segment` outside 0..segments-1.
+        LeaseHeldError: another backfill (local or remote) holds the lease, and not `steal_lease`.
+        LeaseLostError: the lease expired unrenewed and another run took it; this one stopped.
     """
     names = Tables.from_names(settings.names)
-    client = clients.dynamodb
     sources = names.roles if tables is None else tuple(check_source(t, names.roles) for t in tables)
     if segments < 1 or (only_segment is not None and not 0 <= only_segment < segments):
         raise InvalidSegmentError(only_segment, segments)
     if require_sync:
-        _require_sync(client, names, sources)
-    store = CheckpointStore(client, names.checkpoints)
+        _require_sync(clients.dynamodb, names, sources)
+    store = CheckpointStore(clients.dynamodb, names.checkpoints)
+    lease = BackfillLease(store, local_holder(command), LOCAL_TTL)
+    _take(lease, steal_lease, announce)
+    lost = threading.Event()  # set by the heartbeat if another run took the lease: stop after the pages
+    try:
+        with heartbeat(lease, lost.set):  # renewed from the take on, planning included
+            return _run(
+                names, clients.dynamodb, store, lease, lost, sources, segments, workers, write_threads, rate,
+                restart, progress, only_segment, page_size, announce,
+            )  # fmt: skip
+    finally:
+        lease.release()
+
+
+def _run(
+    names: Tables,
+    client: Any,
+    store: CheckpointStore,
+    lease: BackfillLease,
+    lost: threading.Event,
+    sources: tuple[str, ...],
+    segments: int,
+    workers: int,
+    write_threads: int,
+    rate: float | None,
+    restart: bool,
+    progress: ProgressSink | None,
+    only_segment: int | None,
+    page_size: int | None,
+    announce: Callable[[str], None] | None,
+) -> BackfillSummary:
     layouts = {s: SegmentCheckpoints(store, s, segments) for s in sources}
     chosen = [only_segment] if only_segment is not None else list(range(segments))
     if restart and only_segment is not None:
@@ -130,6 +166,7 @@ def run_backfill(
         if announce is not None:
             announce(plan.describe())
     run_id = "+".join(dict.fromkeys(p.run_id for p in plans))
+    lease.rename(run_id)
     started_at, t0 = utc_now(), time.monotonic()
     ended: dict[str, float] = {}
     scanned = [0]
@@ -155,7 +192,7 @@ def run_backfill(
                 segment=seg,
                 segments=segments,
                 run_id=run_id,
-                deadline=lambda: 0.0 if stop.is_set() else math.inf,
+                deadline=lambda: 0.0 if stop.is_set() or lost.is_set() else math.inf,
                 rate_limiter=limiter,
                 page_size=page_size,
                 executor=writes,
@@ -171,6 +208,8 @@ def run_backfill(
         ):
             futures = [segs.submit(work, source, seg) for source in sources for seg in chosen]
             _wait_all(futures, stop)
+    if lost.is_set():
+        raise LeaseLostError(run_id)
 
     summary = BackfillSummary(
         run_id, started_at, utc_now(), segments, scanned_this_run=scanned[0], seconds=time.monotonic() - t0
@@ -182,6 +221,17 @@ def run_backfill(
     reports = ReportStore(client, names.reports)
     call_with_retry(lambda: reports.record(BACKFILL_RUN, summary.to_dict()))
     return summary
+
+
+def _take(lease: BackfillLease, steal: bool, announce: Callable[[str], None] | None) -> None:
+    """Take the lease; from a killed run on this host at once (resuming right after a kill -9)."""
+    try:
+        lease.acquire(steal=steal)
+    except LeaseHeldError as refused:
+        if not dead_here(refused.held) or not lease.take_over(refused.held):
+            raise
+        if announce is not None:
+            announce(f"the backfill lease's holder ({refused.held.get('where')}) is no longer running: taken over")
 
 
 def _wait_all(futures: list[Future[SegmentResult]], stop: threading.Event) -> None:

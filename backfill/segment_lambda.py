@@ -16,6 +16,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from backfill.lease import REMOTE_TTL, BackfillLease, Holder
 from backfill.segment import run_segment_on
 from cutover import transform_secrets
 from cutover.clients import Clients
@@ -23,6 +24,7 @@ from cutover.coldstart import ColdStart
 from cutover.environment import BACKFILL_SEGMENT_ENV
 from cutover.errors import ConfigError
 from cutover.rate import TokenBucket
+from cutover.state import CheckpointStore
 from cutover.tables import Tables
 
 SAFETY_SECONDS = 60.0
@@ -76,6 +78,14 @@ def parse_event(event: dict[str, Any]) -> SegmentEvent:
     return SegmentEvent(table, segment, segments, str(event.get("run_id") or "lambda"), rate)
 
 
+def hold_lease(rt: SegmentRuntime, run_id: str) -> None:
+    """Renew the run's backfill lease (take it if absent or lapsed) at every invocation, so a run the
+    CLI detached from stays protected; a run whose lease another run holds fails here, before it
+    scans anything (LeaseHeldError names the holder)."""
+    holder = Holder(run_id, run_id, "AWS, segment Lambda", "")
+    BackfillLease(CheckpointStore(rt.dynamodb, rt.tables.checkpoints), holder, REMOTE_TTL).acquire()
+
+
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     rt = cold_start.get()
     item = parse_event(event)
@@ -83,6 +93,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     def remaining() -> float:
         return context.get_remaining_time_in_millis() / 1000.0 - SAFETY_SECONDS
 
+    hold_lease(rt, item.run_id)
     result = run_segment_on(
         rt.tables,
         rt.dynamodb,

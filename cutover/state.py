@@ -104,9 +104,16 @@ class CheckpointStore(_JsonTable):
         self._put(pk, sk, data)
 
     def put_if(
-        self, pk: str, sk: str, data: dict[str, Any], extra: dict[str, Any], condition: str, values: dict[str, Any]
+        self,
+        pk: str,
+        sk: str,
+        data: dict[str, Any],
+        extra: dict[str, Any],
+        condition: str | None,
+        values: dict[str, Any],
     ) -> bool:
-        """A conditional put: `extra` top-level attributes are what `condition` compares. False if refused."""
+        """A conditional put: `extra` top-level attributes are what `condition` compares. False if refused.
+        `condition` None writes unconditionally (a lease stolen on the operator's word)."""
         return self._put(pk, sk, data, extra, condition, values)
 
     def put_if_revision(self, pk: str, sk: str, data: dict[str, Any], revision: int) -> bool:
@@ -114,6 +121,13 @@ class CheckpointStore(_JsonTable):
         (0: no item, or one written without a revision). False if another writer got there first."""
         condition = "attribute_not_exists(rev)" if revision == 0 else "rev = :rev"
         return self._put(pk, sk, data, {"rev": revision + 1}, condition, {":rev": revision} if revision else None)
+
+    def get_with_time(self, pk: str, sk: str) -> tuple[dict[str, Any] | None, datetime | None]:
+        """`get`, plus the backend's clock when it answered (None if it sent no Date header): a lease
+        compares expiry times on one clock, the backend's, never the machines' own."""
+        resp = self._client.get_item(TableName=self.table_name, Key=to_ddb({"pk": pk, "sk": sk}), ConsistentRead=True)
+        data = json.loads(from_ddb(resp["Item"])["data"]) if "Item" in resp else None
+        return data, _date_header(resp)
 
     def delete(self, pk: str, sk: str) -> None:
         self._client.delete_item(TableName=self.table_name, Key=to_ddb({"pk": pk, "sk": sk}))
@@ -180,8 +194,13 @@ class ReportStore(_JsonTable):
     def server_time(self) -> datetime | None:
         """The backend's clock (HTTP Date header of a read), to compare other machines' timestamps with."""
         resp = self._client.get_item(TableName=self.table_name, Key=to_ddb({"pk": "clock", "sk": "clock"}))
-        header = resp.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
-        try:
-            return parsedate_to_datetime(header) if header else None
-        except (TypeError, ValueError):
-            return None
+        return _date_header(resp)
+
+
+def _date_header(resp: dict[str, Any]) -> datetime | None:
+    """The HTTP Date of a response (whole seconds), None if absent or unreadable."""
+    header = resp.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
+    try:
+        return parsedate_to_datetime(header) if header else None
+    except (TypeError, ValueError):
+        return None

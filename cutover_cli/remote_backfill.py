@@ -5,10 +5,17 @@ rate / (segments x tables) items/s (the state machine's per-segment `rate`). Pro
 the segment checkpoints the Lambdas write; the exit code from the executions' final status. A run
 the CLI sees succeed is recorded like a local one (`BACKFILL_RUN`, what `cutover status` and the
 flip gate read), so a detached run is recorded when it is re-attached to.
+
+The run holds the backfill lease under its run id (`backfill.lease`), taken before any execution
+starts: the CLI renews it while following and releases it once every execution closed; detached,
+each segment invocation renews it, so a local run is refused while the executions run.
 """
 
 from __future__ import annotations
 
+import os
+import socket
+import time
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -17,6 +24,7 @@ import click
 
 from backfill.checkpoint import COUNT_NAMES
 from backfill.errors import SyncNeverRanError
+from backfill.lease import REMOTE_TTL, BackfillLease, Holder
 from backfill.runner import BackfillSummary, TableSummary
 from backfill.runs import MAX_REMOTE_SEGMENTS
 from cutover.clock import iso
@@ -51,6 +59,8 @@ def run_remote(
     *,
     require_sync: bool,
     bars: bool,
+    command: str = "cutover backfill --remote",
+    steal_lease: bool = False,
 ) -> None:
     if segments > MAX_REMOTE_SEGMENTS:
         raise ConfigError(f"--segments {segments}: a remote run takes at most {MAX_REMOTE_SEGMENTS} per table")
@@ -61,17 +71,28 @@ def run_remote(
     sfn = rt.clients.client("stepfunctions")
     machine = state_machine_arn(rt.settings, rt.clients, "backfill")
     per_segment = None if rate is None else rate / (segments * len(sources))
-    executions = [
-        start_or_attach(
-            sfn,
-            machine,
-            f"{run_id}-{source}",
-            {"table": source, "segments": segments, "run_id": run_id, "rate": per_segment},
-            source,
-        )
-        for source in sources
-    ]
     table = sources[0] if len(sources) == 1 else "all"
+    lease = BackfillLease(
+        CheckpointStore(rt.clients.dynamodb, tables.checkpoints),
+        Holder(run_id, run_id, f"AWS, followed from {socket.gethostname()} pid {os.getpid()}", command),
+        REMOTE_TTL,
+    )
+    fresh = lease.acquire(steal=steal_lease)  # before any execution starts: a refused run starts nothing
+    try:
+        executions = [
+            start_or_attach(
+                sfn,
+                machine,
+                f"{run_id}-{source}",
+                {"table": source, "segments": segments, "run_id": run_id, "rate": per_segment},
+                source,
+            )
+            for source in sources
+        ]
+    except BaseException:
+        if fresh:  # else the run's executions hold it (a re-attach with other options was refused)
+            lease.release()
+        raise
     reattach = (
         f"cutover backfill --remote --run-id {run_id} --table {table} --segments {segments}"
         + (f" --rate {rate:g}" if rate else "")
@@ -83,11 +104,18 @@ def run_remote(
         click.echo(f"backfill run {run_id} on AWS ({how}; {segments} segments, {limit})", err=True)
     with make_progress(bars) as progress:
         watch = BackfillWatch(rt.clients.dynamodb, tables, sources, segments, progress)
+        beat = _Renewal(lease)
+
+        def on_poll() -> None:
+            watch()
+            beat()
+
         try:
-            follow(sfn, executions, watch)
-        except KeyboardInterrupt:
+            follow(sfn, executions, on_poll)
+        except KeyboardInterrupt:  # detached: the lease stays with the run, its Lambdas renew it
             click.echo(detach_line(executions, reattach), err=True)
             raise SystemExit(EXIT_INTERRUPTED) from None
+    lease.release()  # every execution is closed
     ok = all(e.status == "SUCCEEDED" for e in executions)
     summary: dict[str, Any] = {
         "run_id": run_id,
@@ -113,6 +141,18 @@ def run_remote(
                 if "error" in e:
                     click.echo(f"error: {e['error']}", err=True)
         raise SystemExit(EXIT_FINDING)
+
+
+class _Renewal:
+    """Renew the run's lease at most every TTL/3 from the follow loop (it polls every few seconds)."""
+
+    def __init__(self, lease: BackfillLease) -> None:
+        self._lease, self._last = lease, time.monotonic()
+
+    def __call__(self) -> None:
+        if time.monotonic() - self._last >= self._lease.ttl / 3:
+            self._lease.acquire()  # re-taken if it lapsed; LeaseHeldError if another run took it
+            self._last = time.monotonic()
 
 
 def _record(

@@ -79,10 +79,13 @@ class StageConfig:
     parallelization_factor: int = 1
     alarm_email: str | None = None
     backfill_max_concurrency: int = 10
-    # Lambda reserved concurrency of each segment function: the Map's concurrency by default (a
-    # second run can never double the load), None: none (accounts whose concurrency quota is low:
-    # unreserved concurrency may not drop below 100)
-    segment_reserved_concurrency: int | None = 10
+    # Lambda reserved concurrency of the backfill segment function: by default sources x the Map's
+    # concurrency, what one `--table all` run invokes at once (one execution per source; the backfill
+    # lease keeps a second run from doubling it). The reconcile segment function's: the Map's (one
+    # execution per run). None: none (accounts whose concurrency quota is low: unreserved
+    # concurrency may not drop below 100). `-c segmentReservedConcurrency=N` sets both to N.
+    segment_reserved_concurrency: int | None = 20
+    reconcile_reserved_concurrency: int | None = 10
     iterator_age_alarm_seconds: int = 300
     account: str | None = None
     region: str | None = None
@@ -192,22 +195,28 @@ def _int(raw: Mapping[str, Any], key: str, default: int, low: int, high: int, pr
     return int(value)
 
 
-def _reserved(raw: Mapping[str, Any], map_concurrency: int, problems: list[str]) -> int | None:
-    """`segmentReservedConcurrency`: off, or at least the Map's concurrency (default: equal to it).
+def _reserved(
+    raw: Mapping[str, Any], map_concurrency: int, sources: int, problems: list[str]
+) -> tuple[int | None, int | None]:
+    """`segmentReservedConcurrency` -> (backfill, reconcile) reservations: off, or N for both, at least
+    sources x the Map's concurrency (default: exactly that for backfill, the Map's for reconcile).
 
-    Fewer slots than the Map runs at once would throttle segments until their retries run out."""
+    Fewer slots than one run invokes at once would throttle segments until their retries run out
+    (issue 20, major 3: `--table all` starts one execution per source, 20 invocations met 10 slots)."""
     key, value = "segmentReservedConcurrency", _text(raw.get("segmentReservedConcurrency")).lower()
+    least = sources * map_concurrency
     if value == "":
-        return map_concurrency
+        return least, map_concurrency
     if value == "off":
-        return None
-    if not value.isdigit() or not map_concurrency <= int(value) <= 1000:
+        return None, None
+    if not value.isdigit() or not least <= int(value) <= 1000:
         problems.append(
-            f"{key}={value!r} must be off or an integer from backfillMaxConcurrency ({map_concurrency}) to 1000: "
-            "fewer would throttle the map's segments until their retries run out"
+            f"{key}={value!r} must be off or an integer from sources x backfillMaxConcurrency "
+            f"({sources} x {map_concurrency} = {least}) to 1000: fewer would throttle a `--table all` backfill's "
+            "segments until their retries run out"
         )
-        return map_concurrency
-    return int(value)
+        return least, map_concurrency
+    return int(value), int(value)
 
 
 def _role_map(value: Any, key: str, problems: list[str]) -> dict[str, Any]:
@@ -356,7 +365,8 @@ def _parse(raw: Mapping[str, Any], from_defaults: Set[str] = frozenset()) -> Sta
         "backfill_max_concurrency": _int(raw, "backfillMaxConcurrency", 10, 1, 1000, problems),
         "iterator_age_alarm_seconds": _int(raw, "iteratorAgeAlarmSeconds", 300, 1, 86400, problems),
     }
-    reserved = _reserved(raw, ints["backfill_max_concurrency"], problems)
+    sources = len(migration.roles) if migration is not None else 1
+    reserved, reconcile_reserved = _reserved(raw, ints["backfill_max_concurrency"], sources, problems)
     if problems or migration is None:
         raise ConfigError(
             "CDK context is invalid: "
@@ -381,5 +391,6 @@ def _parse(raw: Mapping[str, Any], from_defaults: Set[str] = frozenset()) -> Sta
         account=account,
         region=region,
         segment_reserved_concurrency=reserved,
+        reconcile_reserved_concurrency=reconcile_reserved,
         **ints,
     )

@@ -77,6 +77,12 @@ DEFAULT_SEGMENTS = 8  # backfill.runs.DEFAULT_SEGMENTS (not imported: it loads t
 @click.option(
     "--run-id", default=None, help="With --remote: the run to start, or re-attach to / resume (default: new)."
 )
+@click.option(
+    "--steal-lease",
+    is_flag=True,
+    help="Take the backfill lease from the run holding it. Only if you are sure that run is dead (killed, "
+    "its executions stopped): two runs at once double the load --rate caps.",
+)
 @common_options
 def command(
     rt: Runtime,
@@ -92,13 +98,15 @@ def command(
     quiet: bool,
     remote: bool,
     run_id: str | None,
+    steal_lease: bool,
 ) -> None:
     """Copy every legacy item into the target table (v3) where replication has not written it yet.
 
     Each segment's Scan cursor is checkpointed after its page is written, so running the same
     command again after Ctrl-C or a crash continues where it stopped; finished segments are
-    skipped. Refuses to start (exit 2) if sync has never run for a table. The finished run is
-    recorded and shown by `cutover status`.
+    skipped. Refuses to start (exit 2) if sync has never run for a table, or while another
+    backfill (local or --remote) holds the lease. The finished run is recorded and shown by
+    `cutover status`.
     """
     from backfill.runner import run_backfill
     from cutover_cli.progress.backfill import make_progress, printer
@@ -108,13 +116,25 @@ def command(
     sources = parse_tables(table, n.roles)
     needed = [n.source_table(s) for s in sources] + [n.v3_table] + [spec.name for spec in n.own_specs()]
     require_tables(rt.clients.dynamodb, needed, rt.clients.region)
+    # what a refused second run is told this run is (the lease's holder)
+    said = f"cutover backfill --table {table} --segments {segments}" + (f" --rate {rate:g}" if rate else "")
     if remote or run_id:
         if not remote or restart or segment is not None:
             raise ConfigError(
                 "--run-id goes with --remote, and --restart/--segment are local-only: "
                 "drop --restart/--segment to run on AWS, or --remote/--run-id to run here"
             )
-        run_remote(rt, sources, segments, rate, run_id, require_sync=not sync_off, bars=not (quiet or rt.as_json))
+        run_remote(
+            rt,
+            sources,
+            segments,
+            rate,
+            run_id,
+            require_sync=not sync_off,
+            bars=not (quiet or rt.as_json),
+            command=f"{said} --remote",
+            steal_lease=steal_lease,
+        )
         return
     progress = make_progress(not (quiet or rt.as_json))
     say = printer(progress)
@@ -133,6 +153,8 @@ def command(
             only_segment=segment,
             page_size=page_size,
             announce=None if rt.as_json else say,
+            command=said + ("" if segment is None else f" --segment {segment}"),
+            steal_lease=steal_lease,
         )
     rt.emit(summary.to_dict(), lambda: _print(summary))
 

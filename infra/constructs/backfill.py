@@ -69,8 +69,9 @@ class Backfill(Construct):
             timeout=Duration.minutes(15),
             memory_mb=1024,
             placement=placement,
-            # the Map's concurrency unless set apart (-c segmentReservedConcurrency): a second run
-            # can never double the load on the tables
+            # sources x the Map's concurrency unless set apart (-c segmentReservedConcurrency): what
+            # one `--table all` run invokes at once; the lease (backfill/lease.py), not the
+            # reservation, keeps a second run from doubling the load on the tables
             reserved_concurrency=config.segment_reserved_concurrency,
             transforms=True,
             values={f"{role.upper()}_TABLE": ref.name for role, ref in tables.items()},

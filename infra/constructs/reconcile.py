@@ -85,7 +85,7 @@ class Reconcile(Construct):
                 transforms=True,  # both re-transform legacy items (the check, the quarantine sweep)
             ).function
             for construct_id, handler, env, memory_mb, reserved in (
-                ("Segment", SEGMENT_HANDLER, RECONCILE_SEGMENT_ENV, 1024, config.segment_reserved_concurrency),
+                ("Segment", SEGMENT_HANDLER, RECONCILE_SEGMENT_ENV, 1024, config.reconcile_reserved_concurrency),
                 ("Run", RUN_HANDLER, RECONCILE_RUN_ENV, 512, None),
             )
         )

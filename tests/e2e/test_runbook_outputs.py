@@ -225,6 +225,13 @@ CHECKS: dict[str, dict[str, Any]] = {
         "backfill <run id> users: SUCCEEDED; N items scanned, 16/16 segments done; execution arn:...": REMOTE,
         "MaxConcurrency": NAME,
         "backfillMaxConcurrency": NAME,
+        "error: another backfill holds the lease: run 3f9c0a1b2d4e (ops-laptop pid 4242, `cutover backfill --table "
+        "all --segments 8 --rate 500`), taken 2026-12-02T14:00:03.000Z, last heartbeat 2026-12-02T14:20:23.000Z, "
+        "expires 2026-12-02T14:21:23.000Z unless renewed: wait for it to finish (or stop it), or pass --steal-lease "
+        "if you are sure it is dead": Elsewhere(  # fixed-date: the runbook's example refusal, never compared
+            "tests/integration/test_remote_cli.py::test_local_and_remote_runs_share_one_lease",
+            "a second run while a first holds the lease: two runs at once, not one walk",
+        ),
     },
     "reconcile.md": {
         "DIFFERENCES FOUND": Scenario("reconcile_differences"),

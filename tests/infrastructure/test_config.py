@@ -223,18 +223,21 @@ def test_a_migration_that_cannot_be_loaded_is_one_problem_among_the_others():
 @pytest.mark.parametrize(
     ("given", "expected"),
     [
-        ({}, 10),
-        ({"backfillMaxConcurrency": "4"}, 4),
-        ({"segmentReservedConcurrency": "off"}, None),
-        ({"backfillMaxConcurrency": "4", "segmentReservedConcurrency": "20"}, 20),
+        ({}, (20, 10)),
+        ({"backfillMaxConcurrency": "4"}, (8, 4)),
+        ({"segmentReservedConcurrency": "off"}, (None, None)),
+        ({"backfillMaxConcurrency": "4", "segmentReservedConcurrency": "20"}, (20, 20)),
     ],
 )
 def test_the_segments_reserved_concurrency_follows_the_map_unless_set_apart(given, expected):
-    # Issue 20, minor: 10 + 10 reserved fails in accounts with a low concurrency quota
-    assert StageConfig.from_context({**GOOD, **given}.get).segment_reserved_concurrency == expected
+    # Given the seed's two sources: a backfill run is one execution per source, each a Map of
+    # backfillMaxConcurrency (issue 20, major 3); a reconcile run is one Map. `off`: low-quota accounts
+    config = StageConfig.from_context({**GOOD, **given}.get)
+    assert (config.segment_reserved_concurrency, config.reconcile_reserved_concurrency) == expected
 
 
-@pytest.mark.parametrize("value", ["5", "1001", "lots", "-1"])
-def test_a_reservation_below_the_maps_concurrency_is_refused_naming_why(value):
-    with pytest.raises(ConfigError, match=rf"segmentReservedConcurrency='{value}' must be off or an integer from"):
+@pytest.mark.parametrize("value", ["5", "19", "1001", "lots", "-1"])
+def test_a_reservation_below_what_one_backfill_run_invokes_is_refused_naming_why(value):
+    # Given two sources x a Map of 10: fewer than 20 would throttle `--table all` out of its retries
+    with pytest.raises(ConfigError, match=rf"segmentReservedConcurrency='{value}' must be off or an integer from.*20"):
         StageConfig.from_context({**GOOD, "segmentReservedConcurrency": value}.get)

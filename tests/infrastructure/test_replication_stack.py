@@ -317,11 +317,20 @@ def test_backfill_reads_of_the_legacy_tables_have_throttle_alarms(synth):
 
 
 def test_segment_functions_have_reserved_concurrency_and_reconcile_failures_alarm(synth):
-    # Given the segment Lambdas (backfill and reconcile), Then each is capped at the Map's concurrency,
-    # so a second execution cannot double the load on the legacy tables and v3
-    limit = int(synth.ctx("segmentReservedConcurrency") or synth.ctx("backfillMaxConcurrency") or 10)
-    for handler in ("backfill.segment_lambda.lambda_handler", "reconciler.segment_lambda.lambda_handler"):
-        assert _function(synth, "replication", handler)["ReservedConcurrentExecutions"] == limit
+    # Given the segment Lambdas: a backfill run (`--table all`) is one execution per source, each
+    # with a Map of backfillMaxConcurrency segments (one run at a time: the backfill lease, issue 19.8);
+    # a reconcile run is one execution with one Map
+    explicit, map_concurrency = synth.ctx("segmentReservedConcurrency"), int(synth.ctx("backfillMaxConcurrency") or 10)
+    backfill = int(explicit or len(synth.roles) * map_concurrency)
+    reconcile = int(explicit or map_concurrency)
+    # Then the backfill function reserves sources x Map concurrency, so no segment of `--table all` is
+    # throttled out of its retries (issue 20, major 3), and the reconcile function the Map's concurrency
+    assert _function(synth, "replication", "backfill.segment_lambda.lambda_handler")[
+        "ReservedConcurrentExecutions"
+    ] == (backfill)
+    assert _function(synth, "replication", "reconciler.segment_lambda.lambda_handler")[
+        "ReservedConcurrentExecutions"
+    ] == (reconcile)
     # And a failed reconcile execution pages the topic, like a failed backfill
     assert _find(_alarms(synth), "failed reconcile executions")
 

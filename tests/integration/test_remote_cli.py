@@ -256,3 +256,30 @@ def test_reconcile_remote_runs_to_the_report_the_gate_reads(settings, clients, d
     assert [d["source_key"] for d in written["differences"]] == ["u4"]
     latest = ReportStore(clients.dynamodb, settings.names.reports_table).latest(RECONCILE)
     assert latest["run_id"] == out["run_id"] and latest["started_at"] == out["started_at"]
+
+
+def test_local_and_remote_runs_share_one_lease(settings, clients, deployed, monkeypatch):
+    sfn, arns, (handler, *_) = deployed
+    _seed(settings, clients, 12)
+    state, step = play_backfill(sfn, handler, interrupt_at=2)
+    state["machine"] = arns["backfill"]
+    monkeypatch.setattr("cutover_cli.remote.pause", step)
+    args = ("backfill", "--remote", "--table", "users", "--segments", "2", "--run-id", "nightly-1", "--quiet")
+    # Given a remote run the operator detached from (its executions keep running)
+    assert _cli(settings, *args).exit_code == 130
+    # When a local run starts, Then it is refused (exit 2) in one line naming the remote run
+    local = _cli(settings, "backfill", "--table", "users", "--quiet")
+    assert local.exit_code == 2
+    assert local.stderr.count("\n") == 1 and "nightly-1" in local.stderr and "--steal-lease" in local.stderr
+    # And so is another remote run, before it starts any execution
+    other = _cli(settings, "backfill", "--remote", "--table", "users", "--run-id", "other", "--quiet")
+    assert other.exit_code == 2 and "nightly-1" in other.stderr
+    assert [e["name"] for e in _running(sfn, arns["backfill"])] == ["nightly-1-users"]
+    # When a re-attach to it with other options is refused, Then the running run keeps its lease
+    assert _cli(settings, *args, "--rate", "5").exit_code == 2
+    assert "nightly-1" in _cli(settings, "backfill", "--table", "users", "--quiet").stderr
+    # When the remote run is re-attached to and finishes, Then it releases the lease: a local run starts
+    state["polls"] = 10
+    assert _cli(settings, *args).exit_code == 0
+    again = _cli(settings, "backfill", "--table", "users", "--quiet")
+    assert again.exit_code == 0, again.output

@@ -79,6 +79,36 @@ def test_stops_a_minute_before_timeout_then_a_second_invocation_finishes(lam, mo
         assert set(second) >= {"done", "table", "segment", "segments", "counts"}
 
 
+def test_a_segment_of_a_run_without_the_lease_fails_before_scanning_and_its_own_run_renews_it(lam, monkeypatch):
+    from backfill.errors import LeaseHeldError
+    from backfill.lease import LOCAL_TTL, BackfillLease, current_lease, local_holder
+    from cutover.state import CheckpointStore
+
+    with mock_aws():
+        import boto3
+
+        names = Names("lam", "dev")
+        ddb = boto3.client("dynamodb", region_name="us-east-1")
+        for spec in names.all_specs():
+            ddb.create_table(**spec.create_table_kwargs())
+        ddb.put_item(TableName=names.source_table("users"), Item=to_ddb({"userId": "u1", "email": "a@x"}))
+        for key, value in _env(names).items():
+            monkeypatch.setenv(key, value)
+        store = CheckpointStore(ddb, names.checkpoints_table)
+        # Given a local run holds the lease
+        local = BackfillLease(store, local_holder("cutover backfill"), LOCAL_TTL)
+        local.acquire()
+        event = {"table": "users", "segment": 0, "segments": 1, "run_id": "sfn-1"}
+        # When a segment of a remote run is invoked, Then it fails naming the holder and copied nothing
+        with pytest.raises(LeaseHeldError, match="cutover backfill"):
+            lam.lambda_handler(event, FakeContext(900_000))
+        assert ddb.scan(TableName=names.v3_table)["Count"] == 0
+        # When the local run released it, Then the segment takes it for its run and copies
+        local.release()
+        assert lam.lambda_handler(event, FakeContext(900_000))["done"] is True
+        assert current_lease(store)["run_id"] == "sfn-1"
+
+
 def test_malformed_event_is_rejected_with_the_field_named(lam):
     with pytest.raises(ConfigError, match="needs table, segment and segments"):
         lam.parse_event({"table": "users", "segment": "x"})
@@ -99,6 +129,7 @@ def test_the_events_rate_limits_the_segments_writes_with_the_clis_token_bucket(l
         return type("R", (), {"done": True, "counts": {}, "to_dict": lambda self: {}})()
 
     monkeypatch.setattr(lam, "run_segment_on", fake_run_segment_on)
+    monkeypatch.setattr(lam, "hold_lease", lambda rt, run_id: None)
     monkeypatch.setattr(lam.cold_start, "_value", lam.SegmentRuntime(None, None, 4, lam.Logger(service="t")))
     # When invoked, Then the writes go through a token bucket at that rate, and it is echoed back
     out = lam.lambda_handler({"table": "users", "segment": 0, "segments": 4, "rate": "250"}, FakeContext(900_000))
