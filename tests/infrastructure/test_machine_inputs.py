@@ -73,15 +73,18 @@ def machines(request, synth_stage):
 
 
 def test_the_runbooks_backfill_input_as_printed_plans_every_segment(seed_synth_runbook):
-    # Given the backfill execution input printed in runbooks/deploy.md (no `rate`)
-    (text,) = runbook_inputs("backfill")
-    given = json.loads(text)
-    # When it starts the synthesized backfill machine
-    (run,) = play(backfill_to_items(_definition(seed_synth_runbook, "backfill")), [text])
-    # Then it reaches the map and each segment gets the runbook's fields, rate defaulting to no limit
-    assert run.status == "SUCCEEDED", run
-    assert run.output["items"] == [{**given, "rate": None, "segment": k} for k in range(given["segments"])]
-    assert parse_backfill_item(run.output["items"][0]).rate is None  # and the segment Lambda accepts it
+    # Given the backfill execution inputs printed in runbooks/deploy.md (no `rate`), one per table
+    texts = runbook_inputs("backfill")
+    given = [json.loads(text) for text in texts]
+    assert sorted(g["table"] for g in given) == sorted(seed_synth_runbook.roles)
+    assert len({g["run_id"] for g in given}) == 1  # one run: the backfill lease admits one at a time
+    # When they start the synthesized backfill machine
+    runs = play(backfill_to_items(_definition(seed_synth_runbook, "backfill")), texts)
+    # Then each reaches the map and each segment gets the runbook's fields, rate defaulting to no limit
+    for run, fields in zip(runs, given, strict=True):
+        assert run.status == "SUCCEEDED", run
+        assert run.output["items"] == [{**fields, "rate": None, "segment": k} for k in range(fields["segments"])]
+        assert parse_backfill_item(run.output["items"][0]).rate is None  # and the segment Lambda accepts it
 
 
 def test_the_runbooks_reconcile_input_as_printed_reaches_begin(seed_synth_runbook):
