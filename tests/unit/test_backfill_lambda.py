@@ -36,6 +36,21 @@ def _env(names: Names) -> dict[str, str]:
 
 
 @pytest.fixture
+def lambda_tables(monkeypatch):
+    """In-process moto with every table of a seed deployment and the segment Lambda's environment."""
+    with mock_aws():
+        import boto3
+
+        names = Names("lam", "dev")
+        ddb = boto3.client("dynamodb", region_name="us-east-1")
+        for spec in names.all_specs():
+            ddb.create_table(**spec.create_table_kwargs())
+        for key, value in _env(names).items():
+            monkeypatch.setenv(key, value)
+        yield names, ddb
+
+
+@pytest.fixture
 def lam(monkeypatch):
     import backfill.segment_lambda as module  # importing must not need any environment
 
@@ -53,60 +68,44 @@ def test_missing_environment_fails_at_invocation_naming_every_variable(lam, monk
     assert "SOURCE_TABLES is missing" in str(err.value) and "CHECKPOINTS_TABLE is missing" in str(err.value)
 
 
-def test_stops_a_minute_before_timeout_then_a_second_invocation_finishes(lam, monkeypatch):
-    with mock_aws():
-        import boto3
-
-        names = Names("lam", "dev")
-        ddb = boto3.client("dynamodb", region_name="us-east-1")
-        for spec in names.all_specs():
-            ddb.create_table(**spec.create_table_kwargs())
-        for i in range(40):  # 60 KB each: Scan's 1 MB page limit makes several pages
-            ddb.put_item(
-                TableName=names.source_table("orders"),
-                Item=to_ddb({"orderId": f"o{i}", "userId": "u", "pad": "x" * 60_000}),
-            )
-        for key, value in _env(names).items():
-            monkeypatch.setenv(key, value)
-        event = {"table": "orders", "segment": 0, "segments": 1, "run_id": "sfn-1"}
-        # Given 61 s left before the first page and 59 s after it (inside the 60 s safety margin)
-        first = lam.lambda_handler(event, FakeContext(61_000, 59_000))
-        # Then it returns unfinished after one 1 MB page, checkpointed
-        assert first["done"] is False and 0 < first["counts"]["written"] < 40
-        # When invoked again with plenty of time, Then it resumes and finishes the segment
-        second = lam.lambda_handler(event, FakeContext(900_000))
-        assert second["done"] is True and second["counts"]["written"] == 40
-        assert set(second) >= {"done", "table", "segment", "segments", "counts"}
+def test_stops_a_minute_before_timeout_then_a_second_invocation_finishes(lam, lambda_tables):
+    names, ddb = lambda_tables
+    for i in range(40):  # 60 KB each: Scan's 1 MB page limit makes several pages
+        ddb.put_item(
+            TableName=names.source_table("orders"),
+            Item=to_ddb({"orderId": f"o{i}", "userId": "u", "pad": "x" * 60_000}),
+        )
+    event = {"table": "orders", "segment": 0, "segments": 1, "run_id": "sfn-1"}
+    # Given 61 s left before the first page and 59 s after it (inside the 60 s safety margin)
+    first = lam.lambda_handler(event, FakeContext(61_000, 59_000))
+    # Then it returns unfinished after one 1 MB page, checkpointed
+    assert first["done"] is False and 0 < first["counts"]["written"] < 40
+    # When invoked again with plenty of time, Then it resumes and finishes the segment
+    second = lam.lambda_handler(event, FakeContext(900_000))
+    assert second["done"] is True and second["counts"]["written"] == 40
+    assert set(second) >= {"done", "table", "segment", "segments", "counts"}
 
 
-def test_a_segment_of_a_run_without_the_lease_fails_before_scanning_and_its_own_run_renews_it(lam, monkeypatch):
+def test_a_segment_of_a_run_without_the_lease_fails_before_scanning_and_its_own_run_renews_it(lam, lambda_tables):
     from backfill.errors import LeaseHeldError
     from backfill.lease import LOCAL_TTL, BackfillLease, current_lease, local_holder
     from cutover.state import CheckpointStore
 
-    with mock_aws():
-        import boto3
-
-        names = Names("lam", "dev")
-        ddb = boto3.client("dynamodb", region_name="us-east-1")
-        for spec in names.all_specs():
-            ddb.create_table(**spec.create_table_kwargs())
-        ddb.put_item(TableName=names.source_table("users"), Item=to_ddb({"userId": "u1", "email": "a@x"}))
-        for key, value in _env(names).items():
-            monkeypatch.setenv(key, value)
-        store = CheckpointStore(ddb, names.checkpoints_table)
-        # Given a local run holds the lease
-        local = BackfillLease(store, local_holder("cutover backfill"), LOCAL_TTL)
-        local.acquire()
-        event = {"table": "users", "segment": 0, "segments": 1, "run_id": "sfn-1"}
-        # When a segment of a remote run is invoked, Then it fails naming the holder and copied nothing
-        with pytest.raises(LeaseHeldError, match="cutover backfill"):
-            lam.lambda_handler(event, FakeContext(900_000))
-        assert ddb.scan(TableName=names.v3_table)["Count"] == 0
-        # When the local run released it, Then the segment takes it for its run and copies
-        local.release()
-        assert lam.lambda_handler(event, FakeContext(900_000))["done"] is True
-        assert current_lease(store)["run_id"] == "sfn-1"
+    names, ddb = lambda_tables
+    ddb.put_item(TableName=names.source_table("users"), Item=to_ddb({"userId": "u1", "email": "a@x"}))
+    store = CheckpointStore(ddb, names.checkpoints_table)
+    # Given a local run holds the lease
+    local = BackfillLease(store, local_holder("cutover backfill"), LOCAL_TTL)
+    local.acquire()
+    event = {"table": "users", "segment": 0, "segments": 1, "run_id": "sfn-1"}
+    # When a segment of a remote run is invoked, Then it fails naming the holder and copied nothing
+    with pytest.raises(LeaseHeldError, match="cutover backfill"):
+        lam.lambda_handler(event, FakeContext(900_000))
+    assert ddb.scan(TableName=names.v3_table)["Count"] == 0
+    # When the local run released it, Then the segment takes it for its run and copies
+    local.release()
+    assert lam.lambda_handler(event, FakeContext(900_000))["done"] is True
+    assert current_lease(store)["run_id"] == "sfn-1"
 
 
 def test_malformed_event_is_rejected_with_the_field_named(lam):
@@ -164,30 +163,22 @@ def test_the_segment_runs_the_migration_its_environment_names_with_its_secret_re
             lam.lambda_handler({"table": "users", "segment": 0, "segments": 1}, FakeContext(900_000))
 
 
-def test_out_of_time_inside_a_big_page_checkpoints_mid_page_and_resumes_after_it(lam, monkeypatch):
+def test_out_of_time_inside_a_big_page_checkpoints_mid_page_and_resumes_after_it(lam, lambda_tables):
     # Issue 20, major 2: the deadline was checked between pages only, and a 1 MB page of small
     # items under a per-item rate limit outlasts the 60 s margin: each invocation timed out.
-    with mock_aws():
-        import boto3
-
-        names = Names("lam", "dev")
-        ddb = boto3.client("dynamodb", region_name="us-east-1")
-        for spec in names.all_specs():
-            ddb.create_table(**spec.create_table_kwargs())
-        for i in range(300):  # small items: one Scan page holds them all
-            ddb.put_item(TableName=names.source_table("orders"), Item=to_ddb({"orderId": f"o{i:03d}", "userId": "u"}))
-        for key, value in _env(names).items():
-            monkeypatch.setenv(key, value)
-        event = {"table": "orders", "segment": 0, "segments": 1, "run_id": "sfn-2"}
-        # Given time for about 100 items, then less than the safety margin, inside the one page
-        first = lam.lambda_handler(event, FakeContext(*[900_000] * 100, 59_000))
-        # Then it stops inside the page, having written only what it took, and checkpoints there
-        assert first["done"] is False and 50 < first["counts"]["written"] < 150
-        assert first["counts"]["scanned"] == first["counts"]["written"]
-        # When invoked again, Then it resumes after the last item taken: every item once, none twice
-        second = lam.lambda_handler(event, FakeContext(900_000))
-        assert second["done"] is True
-        assert second["counts"]["written"] == 300 and second["counts"]["already_filled"] == 0
-        assert second["counts"]["scanned"] == 300
-        pages = ddb.get_paginator("scan").paginate(TableName=names.v3_table, Select="COUNT")
-        assert sum(page["Count"] for page in pages) == 300
+    names, ddb = lambda_tables
+    for i in range(300):  # small items: one Scan page holds them all
+        ddb.put_item(TableName=names.source_table("orders"), Item=to_ddb({"orderId": f"o{i:03d}", "userId": "u"}))
+    event = {"table": "orders", "segment": 0, "segments": 1, "run_id": "sfn-2"}
+    # Given time for about 100 items, then less than the safety margin, inside the one page
+    first = lam.lambda_handler(event, FakeContext(*[900_000] * 100, 59_000))
+    # Then it stops inside the page, having written only what it took, and checkpoints there
+    assert first["done"] is False and 50 < first["counts"]["written"] < 150
+    assert first["counts"]["scanned"] == first["counts"]["written"]
+    # When invoked again, Then it resumes after the last item taken: every item once, none twice
+    second = lam.lambda_handler(event, FakeContext(900_000))
+    assert second["done"] is True
+    assert second["counts"]["written"] == 300 and second["counts"]["already_filled"] == 0
+    assert second["counts"]["scanned"] == 300
+    pages = ddb.get_paginator("scan").paginate(TableName=names.v3_table, Select="COUNT")
+    assert sum(page["Count"] for page in pages) == 300
