@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -173,14 +174,23 @@ def test_backfill_remote_follows_the_checkpoints_and_exits_0_when_the_execution_
     assert recorded["tables"]["users"]["written"] == 30 and recorded["tables"]["users"]["segments_done"] == 3
 
 
-def test_ctrl_c_detaches_and_the_same_run_id_re_attaches(settings, clients, deployed, monkeypatch):
+DETACHABLE = ("backfill", "--remote", "--table", "users", "--segments", "2", "--run-id", "nightly-1", "--quiet")
+
+
+def _interrupted_after_two_polls(settings, clients, deployed, monkeypatch) -> tuple[Any, dict, dict]:
+    """12 users and a backfill machine played so that following it is Ctrl-C'd at the 2nd poll."""
     sfn, arns, (handler, *_) = deployed
     _seed(settings, clients, 12)
     state, step = play_backfill(sfn, handler, interrupt_at=2)
     state["machine"] = arns["backfill"]
     monkeypatch.setattr("cutover_cli.remote.pause", step)
+    return sfn, arns, state
+
+
+def test_ctrl_c_detaches_and_the_same_run_id_re_attaches(settings, clients, deployed, monkeypatch):
+    sfn, arns, state = _interrupted_after_two_polls(settings, clients, deployed, monkeypatch)
     # When the operator presses Ctrl-C while following
-    args = ("backfill", "--remote", "--table", "users", "--segments", "2", "--run-id", "nightly-1", "--quiet")
+    args = DETACHABLE
     first = _cli(settings, *args)
     # Then it exits 130 with one line: the execution keeps running, and how to re-attach
     assert first.exit_code == 130
@@ -259,12 +269,8 @@ def test_reconcile_remote_runs_to_the_report_the_gate_reads(settings, clients, d
 
 
 def test_local_and_remote_runs_share_one_lease(settings, clients, deployed, monkeypatch):
-    sfn, arns, (handler, *_) = deployed
-    _seed(settings, clients, 12)
-    state, step = play_backfill(sfn, handler, interrupt_at=2)
-    state["machine"] = arns["backfill"]
-    monkeypatch.setattr("cutover_cli.remote.pause", step)
-    args = ("backfill", "--remote", "--table", "users", "--segments", "2", "--run-id", "nightly-1", "--quiet")
+    sfn, arns, state = _interrupted_after_two_polls(settings, clients, deployed, monkeypatch)
+    args = DETACHABLE
     # Given a remote run the operator detached from (its executions keep running)
     assert _cli(settings, *args).exit_code == 130
     # When a local run starts, Then it is refused (exit 2) in one line naming the remote run
