@@ -9,6 +9,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from flag_owner import set_read_source  # tests/ on sys.path
 from test_dlq import _send_failure, _stream_range  # same directory: on sys.path
 from test_flip_interlock import _cli, _flag, fresh, module_backend, prepare
 
@@ -35,7 +36,7 @@ def test_a_discarded_batch_refuses_v3_until_redriven_and_repaired(backend, tmp_p
     # Given every other piece of evidence complete (lag ~0, no quarantine, no gap, clean reconcile, shadow)
     monkeypatch.chdir(tmp_path)  # the repair writes its report to the current directory
     settings, clients = fresh(*backend)
-    clients.ssm.put_parameter(Name=settings.names.read_source_parameter, Value="shadow", Type="String", Overwrite=True)
+    set_read_source(settings, clients, "shadow")  # what readers obey (docs/CONTRACT.md), not the SSM mirror
     prepare(settings, clients)
     # And a legacy write whose batch the replicator's event source gave up on (its pointer on the users' queue)
     users = settings.names.source_table("users")
