@@ -1,0 +1,150 @@
+"""The rehearsal's IAM checks (cutover_cli/rehearsal) for the functions test_rehearsal_iam.py does
+not run: the catalog migration's backfill segment and replicator (a transform secret read from SSM
+at its pinned version, its pin record in the checkpoints table), the API function, and the
+legacy-check custom resource. Each runs under its own synthesized policy and environment; every
+call must be granted, as on AWS.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+
+import pytest
+from moto import mock_aws
+
+from cutover.codec import to_ddb
+from cutover_cli.rehearsal.enforce import enforced
+from cutover_cli.rehearsal.policy import Policy, Resolver, function_policy
+from tests.infrastructure.test_rehearsal_iam import ACCOUNT, REGION, _function
+
+Deploy = Callable[[str], Policy]
+REVIEWER_KEY = f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/my-service/staging/cutover/secrets/reviewer-key"
+CATALOG = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/my-service-staging-catalog"
+PIN_READ = ("dynamodb:GetItem", f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/my-service-staging-cutover-checkpoints")
+
+
+def segment_event(table: str) -> dict:
+    return {"table": table, "segment": 0, "segments": 1, "run_id": "rehearsal", "rate": None}
+
+
+def _deployer(template: dict, monkeypatch: pytest.MonkeyPatch, world: Callable[[dict], None]) -> Deploy:
+    """handler -> its policy, its resolved environment set on this process; `world(env)` once."""
+    resolve = Resolver.for_template(template, ACCOUNT, REGION)
+    made: list[bool] = []
+
+    def deploy(handler: str) -> Policy:
+        env = {k: resolve(v) for k, v in _function(template, handler)["Environment"]["Variables"].items()}
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        if not made:
+            world(env)
+            made.append(True)
+        return function_policy(template, handler, resolve)
+
+    return deploy
+
+
+@pytest.fixture
+def catalog_deployed(synth_stage, monkeypatch) -> Iterator[Deploy]:
+    """The staging catalog migration's functions; its tables in moto, one product and one review
+    in the legacy tables, the reviewer key in SSM as a SecureString at its pinned version (1)."""
+    template = synth_stage("staging@env+catalog").templates["replication"]
+    with mock_aws():
+        import boto3
+
+        from cutover.names import Names
+
+        monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+        ddb = boto3.client("dynamodb", region_name=REGION)
+
+        def world(env: dict) -> None:
+            legacy = json.loads(env["SOURCE_TABLES"])
+            names = Names(env["SERVICE"], env["STAGE"], legacy=tuple(legacy.items()))
+            for secret in names.migration.secrets:
+                boto3.client("ssm", region_name=REGION).put_parameter(
+                    Name=secret.parameter_name(names.service, names.stage), Value="k", Type="SecureString"
+                )
+            for spec in names.all_specs():
+                ddb.create_table(**spec.create_table_kwargs())
+            item = {"sku": "p1", "name": "P", "price": 3, "category": "books"}
+            ddb.put_item(TableName=legacy["products"], Item=to_ddb(item))
+            review = {"productId": "p1", "reviewId": "r1", "status": "PUBLISHED", "rating": 4, "reviewerEmail": "a@b.c"}
+            ddb.put_item(TableName=legacy["reviews"], Item=to_ddb(review))
+
+        yield _deployer(template, monkeypatch, world)
+
+
+def test_the_catalog_backfill_segment_reads_its_secret_and_pin_under_its_own_policy(catalog_deployed):
+    import backfill.segment_lambda as lam
+    from tests.unit.test_backfill_lambda import FakeContext
+
+    # Given the catalog's segment function as synthesized for staging
+    segment_policy = catalog_deployed("backfill.segment_lambda.lambda_handler")
+    lam.cold_start.reset()
+    try:
+        # When it copies each legacy table (the reviews' transform needs the pinned reviewer key)
+        with enforced(segment_policy, ACCOUNT, REGION) as denials:
+            outs = [lam.lambda_handler(segment_event(t), FakeContext(900_000)) for t in ("products", "reviews")]
+    finally:
+        lam.cold_start.reset()
+    # Then every call was granted, the secret's GetParameter among them
+    assert denials.seen == [] and all(o["done"] for o in outs)
+    assert [o["counts"]["written"] for o in outs] == [2, 1]
+    assert ("ssm:GetParameter", REVIEWER_KEY) in denials.checked and PIN_READ in denials.checked
+
+
+def test_without_the_secret_grant_the_catalog_segment_fails_naming_the_secret(catalog_deployed):
+    import backfill.segment_lambda as lam
+    from cutover.errors import ConfigError
+    from tests.unit.test_backfill_lambda import FakeContext
+
+    # Given the segment's policy without its GetParameter on the reviewer key
+    broken = catalog_deployed("backfill.segment_lambda.lambda_handler").without("ssm:GetParameter", "reviewer-key")
+    lam.cold_start.reset()
+    try:
+        # When it copies the reviews, Then it fails at the secret as AWS would deny it
+        with enforced(broken, ACCOUNT, REGION) as denials, pytest.raises(ConfigError, match="reviewer-key"):
+            lam.lambda_handler(segment_event("reviews"), FakeContext(900_000))
+    finally:
+        lam.cold_start.reset()
+    assert denials.seen == [("ssm:GetParameter", REVIEWER_KEY)]
+
+
+def test_the_catalog_replicator_applies_a_review_insert_under_its_own_policy(catalog_deployed):
+    from replicator import handler
+    from tests.integration.test_replicator_events import FakeContext
+
+    # Given a review INSERT as Lambda delivers it from the staging legacy reviews table's stream
+    replicator_policy = catalog_deployed("replicator.handler.lambda_handler")
+    image = {"productId": {"S": "p2"}, "reviewId": {"S": "r9"}, "status": {"S": "PENDING"}, "rating": {"N": "5"}}
+    stream = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/legacy-staging-reviews/stream/2026-01-02T03:04:05.678"
+    record = {
+        "eventID": "1",
+        "eventName": "INSERT",
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": REGION,
+        "dynamodb": {
+            "ApproximateCreationDateTime": 1767323045,  # fixed-date: a recorded event's time
+            "Keys": {k: image[k] for k in ("productId", "reviewId")},
+            "NewImage": image,
+            "SequenceNumber": "400000000000000000001",
+            "SizeBytes": 60,
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
+        },
+        "eventSourceARN": stream,
+    }
+    handler.cold_start.reset()
+    try:
+        # When the replicator handles it with its synthesized environment and policy
+        with enforced(replicator_policy, ACCOUNT, REGION) as denials:
+            response = handler.lambda_handler({"Records": [record]}, FakeContext())
+    finally:
+        if handler.cold_start.built is not None:
+            handler.cold_start.built.close()
+        handler.cold_start.reset()
+    # Then it applied and every call was granted, the secret's GetParameter among them
+    assert denials.seen == [] and response == {"batchItemFailures": []}
+    assert ("ssm:GetParameter", REVIEWER_KEY) in denials.checked and PIN_READ in denials.checked
+    assert ("dynamodb:PutItem", CATALOG) in denials.checked
