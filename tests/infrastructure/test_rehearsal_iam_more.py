@@ -14,8 +14,10 @@ import pytest
 from moto import mock_aws
 
 from cutover.codec import to_ddb
+from cutover.names import READ_SOURCES
 from cutover_cli.rehearsal.enforce import enforced
 from cutover_cli.rehearsal.policy import Policy, Resolver, function_policy
+from infra.stacks.api import HANDLER
 from tests.infrastructure.test_rehearsal_iam import ACCOUNT, REGION, _function
 
 Deploy = Callable[[str], Policy]
@@ -148,3 +150,57 @@ def test_the_catalog_replicator_applies_a_review_insert_under_its_own_policy(cat
     assert denials.seen == [] and response == {"batchItemFailures": []}
     assert ("ssm:GetParameter", REVIEWER_KEY) in denials.checked and PIN_READ in denials.checked
     assert ("dynamodb:PutItem", CATALOG) in denials.checked
+
+
+@pytest.fixture
+def api_deployed(synth_stage, monkeypatch) -> Iterator[Deploy]:
+    """The staging API function; the seed's tables in moto, a legacy user, the flag's control item."""
+    template = synth_stage("staging@env").templates["api"]
+    with mock_aws():
+        import boto3
+
+        from cutover.names import Names
+
+        monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+        ddb = boto3.client("dynamodb", region_name=REGION)
+
+        def world(env: dict) -> None:
+            legacy = json.loads(env["SOURCE_TABLES"])
+            for spec in Names(env["SERVICE"], env["STAGE"], legacy=tuple(legacy.items())).all_specs():
+                ddb.create_table(**spec.create_table_kwargs())
+            ddb.put_item(TableName=legacy["users"], Item=to_ddb({"userId": "u1", "email": "ann@example.com"}))
+
+        yield _deployer(template, monkeypatch, world)
+
+
+@pytest.mark.parametrize("read_source", READ_SOURCES)
+def test_the_api_serves_a_get_and_a_post_under_its_own_policy(api_deployed, read_source):
+    """The flag is the control item in the reports table; the API's grant there carries a
+    Condition (dynamodb:LeadingKeys) the checker does not evaluate (it counts an Allow with a
+    Condition as allowing), so only a missing action or table shows here, not a key outside it."""
+    from app_handlers import api
+    from cutover.state import CONTROL, FLIP
+    from cutover_cli.http_bridge import to_event
+
+    # Given the staging API function, the flag's control item at `read_source`
+    api_policy = api_deployed(HANDLER)
+    reports = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/my-service-staging-cutover-reports"
+    item = to_ddb({"pk": FLIP, "sk": CONTROL, "readSource": read_source, "version": 1})
+    import boto3
+
+    boto3.client("dynamodb", region_name=REGION).put_item(TableName=reports.rsplit("/", 1)[1], Item=item)
+    post = to_event(
+        "POST", "/users", {"content-type": "application/json"}, b'{"email": "bo@example.com", "name": "Bo"}'
+    )
+    api.cold_start.reset()
+    try:
+        # When it serves a GET and a POST as API Gateway delivers them
+        with enforced(api_policy, ACCOUNT, REGION) as denials:
+            got = api.lambda_handler(to_event("GET", "/users/u1", {}, None), None)
+            created = api.lambda_handler(post, None)
+    finally:
+        api.cold_start.reset()
+    # Then both answered and every call was granted, the flag's read among them
+    assert denials.seen == [] and (got["statusCode"], created["statusCode"]) == (200, 201), (got, created)
+    assert ("dynamodb:GetItem", reports) in denials.checked
+    assert any(reports in s.resources for s in api_policy.unchecked)  # the LeadingKeys grant, unevaluated
