@@ -204,3 +204,73 @@ def test_the_api_serves_a_get_and_a_post_under_its_own_policy(api_deployed, read
     assert denials.seen == [] and (got["statusCode"], created["statusCode"]) == (200, 201), (got, created)
     assert ("dynamodb:GetItem", reports) in denials.checked
     assert any(reports in s.resources for s in api_policy.unchecked)  # the LeadingKeys grant, unevaluated
+
+
+def _custom_resource(synth_stage, resource: str) -> tuple[dict, Policy]:
+    """A custom resource's properties and the policy of its own function (not the provider
+    framework's: that one only invokes it). Both Python functions share the Handler
+    `index.on_event`, so the template is cut to the one the resource's provider invokes."""
+    template = synth_stage("staging@env").templates["stateful"]
+    resources = template["Resources"]
+    properties = resources[resource]["Properties"]
+    framework = properties["ServiceToken"]["Fn::GetAtt"][0]
+    (invoked,) = {
+        s["Resource"]["Fn::GetAtt"][0]
+        for r in resources.values()
+        if r["Type"] == "AWS::IAM::Policy"
+        and {"Ref": resources[framework]["Properties"]["Role"]["Fn::GetAtt"][0]} in r["Properties"]["Roles"]
+        for s in r["Properties"]["PolicyDocument"]["Statement"]
+        if s["Action"] == "lambda:GetFunction"
+    }
+    alone = {lid: r for lid, r in resources.items() if r["Type"] != "AWS::Lambda::Function" or lid == invoked}
+    handler = resources[invoked]["Properties"]["Handler"]
+    return properties, function_policy({"Resources": alone}, handler, Resolver(ACCOUNT, REGION))
+
+
+def test_the_legacy_check_describes_each_legacy_table_under_its_own_policy(synth_stage, monkeypatch):
+    from infra.functions.legacy_check import index
+
+    properties, check_policy = _custom_resource(synth_stage, "LegacyVerifyB4A8778F")
+    with mock_aws():
+        import boto3
+
+        # Given the staging legacy tables as the runbook requires them (stream, PITR, deletion protection)
+        monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+        ddb, tables = boto3.client("dynamodb", region_name=REGION), {}
+        for name in json.loads(properties["Tables"]):
+            tables[name] = ddb.create_table(
+                TableName=name,
+                KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                BillingMode="PAY_PER_REQUEST",
+                StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+                DeletionProtectionEnabled=True,
+            )["TableDescription"]["LatestStreamArn"]
+            ddb.update_continuous_backups(
+                TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+            )
+        event = {"RequestType": "Create", "ResourceProperties": {**properties, "Tables": json.dumps(tables)}}
+        # When CloudFormation creates the resource
+        with enforced(check_policy, ACCOUNT, REGION) as denials:
+            out = index.on_event(event, None)
+    # Then the check passed and every call was granted
+    assert denials.seen == [] and out["PhysicalResourceId"].startswith("legacy-check-")
+    table = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/legacy-staging-users"
+    assert {("dynamodb:DescribeTable", table), ("dynamodb:DescribeContinuousBackups", table)} <= set(denials.checked)
+
+
+def test_the_read_source_flag_resource_creates_then_keeps_the_mirror_under_its_own_policy(synth_stage, monkeypatch):
+    from infra.functions.read_source_flag import index
+
+    properties, flag_policy = _custom_resource(synth_stage, "ReadSourceFlag841F30A5")
+    with mock_aws():
+        monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+        event = {"RequestType": "Create", "ResourceProperties": properties}
+        # When CloudFormation creates the resource, then updates it (the parameter exists by then)
+        with enforced(flag_policy, ACCOUNT, REGION) as denials:
+            created = index.on_event(event, None)
+            updated = index.on_event({**event, "RequestType": "Update"}, None)
+    # Then both were granted, the PutParameter on the flag's parameter only
+    assert denials.seen == [] and created == updated == {"PhysicalResourceId": properties["Name"]}
+    parameter = f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/my-service/staging/cutover/read-source"
+    assert set(denials.checked) == {("ssm:PutParameter", parameter)}
