@@ -238,13 +238,13 @@ def test_the_api_serves_a_get_and_a_post_under_its_own_policy(api_deployed, read
     assert any(reports in s.resources for s in api_policy.unchecked)  # the LeadingKeys grant, unevaluated
 
 
-def _custom_resource(synth_stage, resource: str) -> tuple[dict, Policy]:
+def _custom_resource(synth_stage, kind: str) -> tuple[dict, Policy]:
     """A custom resource's properties and the policy of its own function (not the provider
     framework's: that one only invokes it). Both Python functions share the Handler
     `index.on_event`, so the template is cut to the one the resource's provider invokes."""
     template = synth_stage("staging@env").templates["stateful"]
     resources = template["Resources"]
-    properties = resources[resource]["Properties"]
+    (properties,) = [r["Properties"] for r in resources.values() if r["Type"] == kind]
     framework = properties["ServiceToken"]["Fn::GetAtt"][0]
     (invoked,) = {
         s["Resource"]["Fn::GetAtt"][0]
@@ -262,7 +262,7 @@ def _custom_resource(synth_stage, resource: str) -> tuple[dict, Policy]:
 def test_the_legacy_check_describes_each_legacy_table_under_its_own_policy(synth_stage, monkeypatch):
     from infra.functions.legacy_check import index
 
-    properties, check_policy = _custom_resource(synth_stage, "LegacyVerifyB4A8778F")
+    properties, check_policy = _custom_resource(synth_stage, "Custom::LegacyTableCheck")
     with mock_aws():
         import boto3
 
@@ -294,7 +294,7 @@ def test_the_legacy_check_describes_each_legacy_table_under_its_own_policy(synth
 def test_the_read_source_flag_resource_creates_then_keeps_the_mirror_under_its_own_policy(synth_stage, monkeypatch):
     from infra.functions.read_source_flag import index
 
-    properties, flag_policy = _custom_resource(synth_stage, "ReadSourceFlag841F30A5")
+    properties, flag_policy = _custom_resource(synth_stage, "Custom::ReadSourceFlag")
     with mock_aws():
         monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
         event = {"RequestType": "Create", "ResourceProperties": properties}
