@@ -36,8 +36,9 @@ from cutover_cli._common import Runtime, common_options
 def command(rt: Runtime, max_age_hours: float, max_lag_seconds: float, stalled_after: float) -> None:
     """Show the read-source flag, replication lag and positions, the last backfill and reconcile,
     the quarantine, recent flips, and whether a flip to v3 would be allowed now (and why not)."""
+    from backfill.lease import current_lease
     from controlplane.evidence import Stores
-    from cutover.state import BACKFILL_RUN
+    from cutover.state import BACKFILL_RUN, CheckpointStore
     from cutover_cli.render.status import is_stalled, render
 
     stores = Stores.build(rt.settings, rt.clients)
@@ -46,6 +47,8 @@ def command(rt: Runtime, max_age_hours: float, max_lag_seconds: float, stalled_a
     data["flip_to_v3"] = evaluate("v3", stores.evidence(), limits).to_dict()
     data.update(service=rt.settings.service, stage=rt.settings.stage, tables=rt.settings.names.describe())
     data["backfill_runs"] = stores.reports.history(BACKFILL_RUN, limit=20)
+    checkpoints = CheckpointStore(rt.clients.dynamodb, rt.settings.names.checkpoints_table)
+    data["backfill_lease"] = current_lease(checkpoints)
     for row in data["replication"]["positions"]:
         row["stalled"] = is_stalled(row.get("updated"), stalled_after)
     rt.emit(data, lambda: render(data))

@@ -134,6 +134,18 @@ def backfill(runs: Iterable[dict[str, Any]]) -> str:
     return f"{state}, {ago(worked.get('finished_at'))}: {tables}"
 
 
+def lease(held: dict[str, Any] | None) -> str:
+    """Who holds the backfill lease (backfill.lease), so a refused `cutover backfill` is explained
+    before it is run: the run, where and with what command, its last heartbeat and its expiry."""
+    if not held:
+        return "none (a backfill may start)"
+    who = held.get("run_id") or held.get("token")
+    return (
+        f"held by {who} ({held.get('where')}, `{held.get('command')}`), "
+        f"heartbeat {ago(held.get('heartbeat_at'))}, expires {held.get('expires_at')}"
+    )
+
+
 def reconcile(rec: dict[str, Any] | None) -> str:
     """One verdict: CLEAN or N differences, full or sampled, and its age."""
     if not rec:
@@ -163,6 +175,7 @@ def render(d: dict[str, Any]) -> None:
         *flag_lines(d),
         *replication(d["replication"]),
         line("last backfill", backfill(d.get("backfill_runs") or ([d["backfill"]] if d.get("backfill") else []))),
+        *([line("backfill lease", lease(d["backfill_lease"]))] if "backfill_lease" in d else []),
         line("last reconcile", reconcile(d["reconcile"])),
         line("quarantine", f"{d['quarantine_open']} open"),
         *([failure_queues(d["failure_queues"])] if "failure_queues" in d else []),

@@ -227,3 +227,32 @@ def test_a_run_killed_on_this_host_is_taken_over_at_once_and_a_live_one_is_not(e
     summary = run_backfill(settings, clients, tables=("users",), segments=1, require_sync=False, announce=said.append)
     # Then it takes the lease over without waiting out the TTL, and says so
     assert summary.complete and any("no longer running: taken over" in line for line in said)
+
+
+def test_status_names_the_lease_holder_and_none_once_released(env):
+    import json
+
+    from click.testing import CliRunner
+
+    from cutover_cli.app import main
+
+    settings, clients = env
+    args = ["status", "--json", "--service", "unit", "--region", "us-east-1"]
+
+    def status() -> dict:
+        result = CliRunner().invoke(main, args, env={"CUTOVER_ENDPOINT_URL": "", "CUTOVER_MIGRATION": ""})
+        assert result.exit_code == 0, result.output
+        return json.loads(result.output)["backfill_lease"]
+
+    # Given a run holding the lease (on the backend's clock)
+    holder = Holder("t1", "run-t1", "host pid 1", "cutover backfill")
+    lease = BackfillLease(_store(settings, clients), holder, LOCAL_TTL)
+    assert lease.acquire()
+    # When status is asked, Then it names that run; once released, none
+    assert {k: status()[k] for k in ("run_id", "where", "command")} == {
+        "run_id": "run-t1",
+        "where": "host pid 1",
+        "command": "cutover backfill",
+    }
+    lease.release()
+    assert status() is None

@@ -163,3 +163,27 @@ def test_each_transform_secret_shows_its_pinned_version_and_when_it_rotated(caps
     assert "card-key version 3 (the definition's)" in out
     render(_data())
     assert "secret" not in capsys.readouterr().out  # a definition without secrets shows no row
+
+
+def test_the_backfill_lease_names_its_holder_or_says_none(capsys):
+    # Given a backfill run holding the lease, its last heartbeat 2 minutes ago
+    held = {
+        "token": "local:ab12cd34ef56",
+        "run_id": "bf-20261202-1",
+        "where": "ops-host pid 4242",
+        "command": "cutover backfill",
+        "heartbeat_at": iso(now() - timedelta(minutes=2)),
+        "expires_at": "2026-12-02T15:30:00Z",
+    }
+    render(_data(backfill_lease=held))
+    out = " ".join(capsys.readouterr().out.split())
+    # Then one line says who holds it, where, with what command, and until when
+    assert (
+        "backfill lease held by bf-20261202-1 (ops-host pid 4242, `cutover backfill`), heartbeat 2 min ago, "
+        "expires 2026-12-02T15:30:00Z" in out
+    ), out
+    # And with no live lease it says so; a status without the lease field shows no row
+    render(_data(backfill_lease=None))
+    assert "backfill lease none (a backfill may start)" in " ".join(capsys.readouterr().out.split())
+    render(_data())
+    assert "backfill lease" not in capsys.readouterr().out
