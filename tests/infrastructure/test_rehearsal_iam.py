@@ -85,7 +85,7 @@ def test_parameters_by_path_and_version_queues_and_a_resource_no_resolver_knew()
 SEGMENT = "backfill.segment_lambda.lambda_handler"
 
 
-def _function(template: dict, handler: str) -> dict:
+def synthesized_function(template: dict, handler: str) -> dict:
     (found,) = [
         r["Properties"]
         for r in template["Resources"].values()
@@ -110,7 +110,9 @@ def deployed(synth_stage, monkeypatch):
         ddb = boto3.client("dynamodb", region_name=REGION)
 
         def deploy(handler: str) -> Policy:
-            env = {k: resolve(v) for k, v in _function(template, handler)["Environment"]["Variables"].items()}
+            env = {
+                k: resolve(v) for k, v in synthesized_function(template, handler)["Environment"]["Variables"].items()
+            }
             for key, value in env.items():
                 monkeypatch.setenv(key, value)
             if not ddb.list_tables()["TableNames"]:

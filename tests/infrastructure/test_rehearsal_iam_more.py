@@ -18,7 +18,7 @@ from cutover.names import READ_SOURCES
 from cutover_cli.rehearsal.enforce import enforced
 from cutover_cli.rehearsal.policy import Policy, Resolver, function_policy
 from infra.stacks.api import HANDLER
-from tests.infrastructure.test_rehearsal_iam import ACCOUNT, REGION, _function
+from tests.infrastructure.test_rehearsal_iam import ACCOUNT, REGION, synthesized_function
 
 Deploy = Callable[[str], Policy]
 REVIEWER_KEY = f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/my-service/staging/cutover/secrets/reviewer-key"
@@ -36,7 +36,7 @@ def _deployer(template: dict, monkeypatch: pytest.MonkeyPatch, world: Callable[[
     made: list[bool] = []
 
     def deploy(handler: str) -> Policy:
-        env = {k: resolve(v) for k, v in _function(template, handler)["Environment"]["Variables"].items()}
+        env = {k: resolve(v) for k, v in synthesized_function(template, handler)["Environment"]["Variables"].items()}
         for key, value in env.items():
             monkeypatch.setenv(key, value)
         if not made:
