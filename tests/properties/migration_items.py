@@ -46,28 +46,32 @@ def good(migration: Migration, role: str, item: dict[str, Any]) -> bool:
     return True
 
 
+def _draw(migration: Migration, role: str, keys: int, more: int) -> list[dict[str, Any]]:
+    """`keys` good items with distinct source keys, then `more` good items (the same every run)."""
+    drawn: list[list[dict[str, Any]]] = []
+
+    @settings(max_examples=1, derandomize=True, database=None, phases=[Phase.generate],
+              suppress_health_check=list(HealthCheck))  # fmt: skip
+    @given(st.data())
+    def draw(data: st.DataObject) -> None:
+        items = legacy_items(migration, role, light=True).filter(lambda i: good(migration, role, i))
+        unique = st.lists(items, min_size=keys, max_size=keys, unique_by=lambda i: repr(migration.source_key(role, i)))
+        drawn.append(data.draw(unique) + data.draw(st.lists(items, min_size=more, max_size=more)))
+
+    draw()
+    return drawn[0]
+
+
 def pool(spec: str, keys: int, versions: int) -> dict[str, list[list[dict[str, Any]]]]:
     """role -> `keys` lists of `versions` good items, each list under one source key."""
     migration = load_migration(spec)
     out: dict[str, list[list[dict[str, Any]]]] = {}
     for role in migration.roles:
-        drawn: list[list[dict[str, Any]]] = []
-
-        @settings(max_examples=1, derandomize=True, database=None, phases=[Phase.generate],
-                  suppress_health_check=list(HealthCheck))  # fmt: skip
-        @given(st.data())
-        def draw(data: st.DataObject) -> None:
-            items = legacy_items(migration, role, light=True).filter(lambda i: good(migration, role, i))
-            by_key = lambda i: repr(migration.source_key(role, i))  # noqa: E731
-            unique = st.lists(items, min_size=keys, max_size=keys, unique_by=by_key)
-            drawn.append(data.draw(unique) + data.draw(st.lists(items, min_size=keys * versions, max_size=keys * versions)))
-
-        draw()
+        drawn = _draw(migration, role, keys, keys * versions)
         names = migration.source(role).key_names
-        bases, rest = drawn[0][:keys], drawn[0][keys:]
         out[role] = []
-        for base in bases:
+        for base in drawn[:keys]:
             key = {n: base[n] for n in names}
-            same_key = [base] + [{**item, **key} for item in rest]
+            same_key = [base] + [{**item, **key} for item in drawn[keys:]]
             out[role].append([item for item in same_key if good(migration, role, item)][:versions])
     return out
