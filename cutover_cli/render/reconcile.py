@@ -70,7 +70,7 @@ def attribute_line(name: str, change: Mapping[str, Any], width: int = WIDTH) -> 
 
 def difference_lines(diff: Difference, repair: bool, width: int = WIDTH) -> list[str]:
     where = f"{diff.source}#{diff.source_key}" if diff.source else "(no source)"
-    key = f" -> v3 {diff.v3_key[0]}/{diff.v3_key[1]}" if diff.v3_key else ""
+    key = f" -> v3 {diff.v3_key_text}" if diff.v3_key else ""  # any key shape: hash only, binary parts
     state = ""
     if repair:
         state = " [remains]" if diff.remaining else " [repaired]"

@@ -10,7 +10,9 @@ The same steps, knowing nothing of any schema, against the moto server, for:
 Legacy items come from each definition's own strategies (derandomized: the same items every
 run). The invariant checked after each step is the contract's end state, as `cutover reconcile`
 judges it: every legacy item is in the target exactly as transform(L) says (every item of a
-fan-out), or in quarantine; the target holds nothing live that no source item produces.
+fan-out), or in quarantine; the target holds nothing live that no source item produces. And the
+flip gate, through the real CLI named `--migration`: v3 allowed after backfill and a clean full
+reconcile, refused while one target item is stale.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -30,6 +33,7 @@ from cutover.clients import Clients
 from cutover.codec import from_ddb, to_ddb
 from cutover.settings import Settings
 from cutover.transform_errors import TransformError
+from cutover_cli.app import main
 from cutover_cli.definition_check import legacy_items
 from cutover_cli.local_backend import enable_legacy_streams, init_backend
 from reconciler.run import run_reconcile
@@ -38,6 +42,7 @@ from replicator.quarantine import QuarantineStore
 from replicator.redrive import Redriver
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))  # check_migrations (the third shape)
+from flag_owner import read_source  # tests/ is on sys.path (conftest)
 
 pytestmark = pytest.mark.server
 MIGRATIONS = {
@@ -242,3 +247,51 @@ def test_a_bad_item_is_quarantined_by_its_key_and_redriven_once_fixed(world):
         )
         assert {k: v for k, v in from_ddb(got["Item"]).items() if not k.startswith("_")} == item
     assert store.get(role, key).status == "resolved"
+
+
+def _cli(settings: Settings, *args: str) -> tuple[int, str]:
+    """The real CLI on this world's migration, named by `--migration` (not by the environment)."""
+    result = CliRunner().invoke(
+        main,
+        [*args, "--endpoint-url", settings.endpoint_url, "--service", settings.service,
+         "--migration", settings.migration],
+        env={"CUTOVER_MIGRATION": None, "CUTOVER_LEGACY_TABLES": None},
+    )  # fmt: skip
+    return result.exit_code, result.output
+
+
+def test_the_gate_allows_v3_after_backfill_and_a_clean_reconcile_and_refuses_a_stale_item(world, tmp_path):
+    # Given good legacy items of every source, synced, backfilled and synced again through the CLI
+    settings, clients = world
+    names, m = settings.names, settings.names.migration
+    good = {role: _good(m, role, _draw(m, role, 8, 4)) for role in names.roles}
+    for role, items in good.items():
+        for item in items:
+            _put(clients, names.source_table(role), item)
+    for step in (("sync", "--once"), ("backfill", "--table", "all", "--quiet"), ("sync", "--once")):
+        assert _cli(settings, *step)[0] == 0, step
+    # And one target item made stale (an attribute its transform does not give it)
+    role = max(names.roles, key=lambda r: len(good[r]))
+    stale = m.transform(role, good[role][0])[-1]  # the last item of a fan-out
+    clients.dynamodb.update_item(
+        TableName=names.v3_table, Key=to_ddb({k: stale[k] for k in m.target.key_names}),
+        UpdateExpression="SET staleMark = :v", ExpressionAttributeValues={":v": {"S": "stale"}},
+    )  # fmt: skip
+    # When a full reconcile records it and the operator flips to shadow, then to v3
+    report = ("--quiet", "--report", str(tmp_path / "reconcile.json"))
+    code, out = _cli(settings, "reconcile", *report)
+    assert code == 1 and "different 1" in out, out
+    assert _cli(settings, "flip", "shadow")[0] == 0
+    code, out = _cli(settings, "flip", "v3")
+    # Then the flip is refused, naming the unclean reconcile, and readers stay on shadow
+    assert code == 1 and "the last reconcile is not clean" in out, out
+    assert read_source(settings, clients) == "shadow"
+    # When a repair fixes it and a clean full reconcile is recorded after sync caught up
+    code, out = _cli(settings, "reconcile", "--repair", *report)
+    assert code == 0 and "repaired 1  remaining 0" in out, out
+    assert _cli(settings, "sync", "--once")[0] == 0
+    assert _cli(settings, "reconcile", *report)[0] == 0
+    # Then the flip to v3 is allowed
+    code, out = _cli(settings, "flip", "v3")
+    assert (code, out.strip()) == (0, "read-source: shadow -> v3"), out
+    assert read_source(settings, clients) == "v3"

@@ -1,16 +1,21 @@
 """Sync evidence and the flip gate, stateful: whatever interleaving, the gate never vouches for a wrong v3.
 
-Hypothesis interleaves legacy writes (each also appended to the streams double, which behaves as
-AWS documents: empty pages, trimming, split shards, disable/re-enable with the old stream still
-readable), `run_sync --once`, a second consumer replaying an old range and trying to save its
-older position, trimming of an unread range, backfill, full reconciles (with and without
---repair) whose start and recording interleave, and flips (with a concurrent rollback racing a
-flip to v3). DynamoDB, SSM, SQS and CloudWatch are in-process moto (`mock_aws`).
+The machine runs once per shipped migration (the seed and the catalog: composite keys, a
+fan-out, a transform secret stored in SSM at its pinned version), its legacy items drawn from
+the definition's own strategies (tests/properties/migration_items.py), its invariants stated by
+the definition's keys and transform. Hypothesis interleaves legacy writes (each also appended to
+the streams double, which behaves as AWS documents: empty pages, trimming, split shards,
+disable/re-enable with the old stream still readable), `run_sync --once`, a second consumer
+replaying an old range and trying to save its older position, trimming of an unread range,
+backfill, full reconciles (with and without --repair) whose start and recording interleave, and
+flips (with a concurrent rollback racing a flip to v3). DynamoDB, SSM, SQS and CloudWatch are
+in-process moto (`mock_aws`).
 
 Invariants after every step:
 - a CLEAN, caught-up, gate-allowed state implies v3 == transform(legacy): whenever the gate would
   allow v3 and every legacy write has been through a sync pass, v3 read directly equals the
-  transform of every legacy item (live v3 items, `_` attributes ignored);
+  transform of every legacy item, by target key (every item of a fan-out; live v3 items, `_`
+  attributes ignored);
 - recorded evidence never moves backwards: shard positions (sequence, done), the latest
   reconcile's start time, the flip control version.
 
@@ -18,10 +23,10 @@ The double trims at once where AWS trims a record 24 h after it was written; the
 therefore skips a gate allowed on a reconcile that finished before the newest trimmed record was
 written (by then that reconcile is past the gate's 24 h age limit).
 
-CI size: 10 examples of up to 25 steps, each starting with up to 4 users in legacy, half of them
-from a proven gate (about 30 s of CPU; the first invariant compares v3 with legacy some 70-125
-times a run, where 10 x 14 steps from nothing compared 25-45 times; `--hypothesis-show-statistics`
-shows the share of examples with a comparison). Soak locally with:
+CI size: 6 examples per migration of up to 25 steps, each starting with up to 4 legacy items,
+half of them from a proven gate (about 20 s per migration, 41 s for both where the seed alone ran
+10 examples in 37 s; `--hypothesis-show-statistics` shows the share of examples with a
+comparison: 2 in 3). Soak locally with:
 
     CUTOVER_EVIDENCE_EXAMPLES=500 CUTOVER_EVIDENCE_STEPS=40 .venv/bin/python -m pytest \
         tests/properties/test_evidence_state_machine.py -q -p no:cacheprovider --timeout 0
@@ -48,9 +53,9 @@ from controlplane.gate import evaluate
 from cutover.clients import Clients
 from cutover.clock import iso
 from cutover.codec import from_ddb, to_ddb
+from cutover.migration import Migration
 from cutover.settings import Settings
 from cutover.state import FLIP, RECONCILE, CheckpointStore
-from migrations.seed.transform import transform
 from reconciler.run import record_report, run_reconcile
 from replicator.handler import Replicator, ReplicatorConfig
 from replicator.poller.lambda_events import to_lambda_event
@@ -61,10 +66,13 @@ from replicator.positions import PositionStore
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from streams_double import StreamsDouble  # tests/ is on sys.path (not a package)
 
-EXAMPLES = int(os.environ.get("CUTOVER_EVIDENCE_EXAMPLES", "10"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from migration_items import MIGRATIONS, SECRET_VALUE, pool, secrets_of
+
+EXAMPLES = int(os.environ.get("CUTOVER_EVIDENCE_EXAMPLES", "6"))  # per migration
 STEPS = int(os.environ.get("CUTOVER_EVIDENCE_STEPS", "25"))
-USERS = st.sampled_from([f"u{i}" for i in range(4)])
-EMAILS = st.sampled_from(["a@x.io", "b@x.io", "c@x.io"])
+KEYS, VERSIONS = 4, 3  # per source: 4 keys, 3 good versions of the item under each
+POOLS = {spec: pool(spec, KEYS, VERSIONS) for spec in MIGRATIONS.values()}
 FAST = SyncOptions(poll_interval=0.0)
 
 
@@ -81,26 +89,36 @@ def _real() -> Clients:
 
 
 class EvidenceMachine(RuleBasedStateMachine):
+    """The machine over one migration: a subclass names it in SPEC."""
+
+    SPEC = ""
+
     def __init__(self) -> None:
         super().__init__()
         self.mock = mock_aws()
         self.mock.start()
-        self.settings = Settings(service="evid", region="us-east-1")
+        self.settings = Settings(service="evid", region="us-east-1", migration=self.SPEC)
         self.real = _real()
         names = self.settings.names
+        self.migration: Migration = names.migration
+        self.pool = POOLS[self.SPEC]
         for spec in names.all_specs():
             self.real.dynamodb.create_table(**spec.create_table_kwargs())
         self.real.ssm.put_parameter(Name=names.read_source_parameter, Value="legacy", Type="String", Overwrite=True)
+        for secret in self.migration.secrets:  # version 1: the pinned version of every shipped secret
+            self.real.ssm.put_parameter(
+                Name=secret.parameter_name(names.service, names.stage), Value=SECRET_VALUE, Type="SecureString"
+            )
         for role in names.roles:  # the gate reads the on-failure queues (empty here: no batch is discarded)
             self.real.sqs.create_queue(QueueName=names.failure_queue(role))
         self.double = StreamsDouble()
-        for table in (names.source_table("users"), names.source_table("orders")):
-            self.double.enable(table)
+        for role in names.roles:
+            self.double.enable(names.source_table(role))
         self.clients = _Clients(self.real, self.double)
-        self.model: dict[str, dict[str, Any]] = {}
+        self.model: dict[str, dict[str, Any]] = {role: {} for role in names.roles}  # role -> key text -> item
         self.synced = True  # every legacy write has been through a sync pass
         self.pending: list[Any] = []  # reconciles that ran but have not recorded yet
-        self.seen_positions: dict[str, tuple[int, bool]] = {}
+        self.seen_positions: dict[str, tuple[int, bool]] = {}  # '<table> <shard>' -> (sequence, done)
         self.seen_reconcile = ""
         self.seen_version = 0
         # The write time of the newest record trimmed so far. The double trims at once; AWS trims a
@@ -111,32 +129,50 @@ class EvidenceMachine(RuleBasedStateMachine):
     def teardown(self) -> None:
         self.mock.stop()
 
-    @initialize(users=st.dictionaries(USERS, EMAILS, max_size=4), proven=st.booleans())
-    def start(self, users: dict[str, str], proven: bool) -> None:
-        """Legacy already holds a few users (so replays, trims and re-writes have records to act on),
+    @initialize(
+        items=st.lists(
+            st.tuples(st.integers(0, 1), st.integers(0, KEYS - 1), st.integers(0, VERSIONS - 1)), max_size=4
+        ),
+        proven=st.booleans(),
+    )
+    def start(self, items: list[tuple[int, int, int]], proven: bool) -> None:
+        """Legacy already holds a few items (so replays, trims and re-writes have records to act on),
         and half the runs start where the operator has just proved the gate: the region where the key
         invariant compares v3 with legacy, which a run otherwise reaches by chance after a dozen steps."""
-        for user, email in users.items():
-            self.write(user, email)
+        for role, key, version in items:
+            self._put(self.settings.names.roles[role % len(self.settings.names.roles)], key, version)
         if proven:
             self.catch_up_and_prove(repair=False)
 
-    # --- legacy writes and the stream ---------------------------------------------------------------
-    @rule(user=USERS, email=EMAILS)
-    def write(self, user: str, email: str) -> None:
-        new, old = {"userId": user, "email": email}, self.model.get(user)
-        self.real.dynamodb.put_item(TableName=self.settings.names.source_table("users"), Item=to_ddb(new))
-        self.double.put(self.settings.names.source_table("users"), {"userId": user}, new, old)
-        self.model[user], self.synced = new, False
+    def _role(self, data: st.DataObject) -> str:
+        return data.draw(st.sampled_from(self.settings.names.roles), label="role")
 
-    @rule(user=USERS)
-    def delete(self, user: str) -> None:
-        if user not in self.model:
+    def _keys(self, role: str, item: dict[str, Any]) -> dict[str, Any]:
+        return dict(zip(self.migration.source(role).key_names, self.migration.source_key(role, item), strict=True))
+
+    # --- legacy writes and the stream ---------------------------------------------------------------
+    def _put(self, role: str, key: int, version: int) -> None:
+        new = self.pool[role][key][version % len(self.pool[role][key])]
+        text = self.migration.source_key_text(role, new)
+        table, old = self.settings.names.source_table(role), self.model[role].get(text)
+        self.real.dynamodb.put_item(TableName=table, Item=to_ddb(new))
+        self.double.put(table, self._keys(role, new), new, old)
+        self.model[role][text], self.synced = new, False
+
+    @rule(data=st.data(), key=st.integers(0, KEYS - 1), version=st.integers(0, VERSIONS - 1))
+    def write(self, data: st.DataObject, key: int, version: int) -> None:
+        """A put: a new item, or under a key legacy holds an update (target keys may move, a fan-out change)."""
+        self._put(self._role(data), key, version)
+
+    @rule(data=st.data(), key=st.integers(0, KEYS - 1))
+    def delete(self, data: st.DataObject, key: int) -> None:
+        role = self._role(data)
+        text = self.migration.source_key_text(role, self.pool[role][key][0])
+        if text not in self.model[role]:
             return
-        self.real.dynamodb.delete_item(
-            TableName=self.settings.names.source_table("users"), Key=to_ddb({"userId": user})
-        )
-        self.double.put(self.settings.names.source_table("users"), {"userId": user}, None, self.model.pop(user))
+        old, table = self.model[role].pop(text), self.settings.names.source_table(role)
+        self.real.dynamodb.delete_item(TableName=table, Key=to_ddb(self._keys(role, old)))
+        self.double.put(table, self._keys(role, old), None, old)
         self.synced = False
 
     @rule(pages=st.integers(0, EMPTY_PAGES - 1))
@@ -144,19 +180,20 @@ class EvidenceMachine(RuleBasedStateMachine):
         """Empty pages before records, below sync's documented bound (DESIGN.md: caught-up rule)."""
         self.double.empty_pages = pages
 
-    @rule()
-    def split(self) -> None:
-        self.double.split(self.settings.names.source_table("users"))
+    @rule(data=st.data())
+    def split(self, data: st.DataObject) -> None:
+        self.double.split(self.settings.names.source_table(self._role(data)))
 
-    @rule()
-    def disable_and_reenable(self) -> None:
-        self.double.disable(self.settings.names.source_table("users"))
-        self.double.enable(self.settings.names.source_table("users"))
+    @rule(data=st.data())
+    def disable_and_reenable(self, data: st.DataObject) -> None:
+        table = self.settings.names.source_table(self._role(data))
+        self.double.disable(table)
+        self.double.enable(table)
 
-    @rule()
-    def trim_unread(self) -> None:
+    @rule(data=st.data())
+    def trim_unread(self, data: st.DataObject) -> None:
         """24 h pass on an unread range: the open shard loses everything sync has not read."""
-        stream = self.double.latest(self.settings.names.source_table("users"))
+        stream = self.double.latest(self.settings.names.source_table(self._role(data)))
         shard = stream.open_shard()
         if shard.records:
             newest = max(r["dynamodb"]["ApproximateCreationDateTime"] for r in shard.records)
@@ -172,7 +209,8 @@ class EvidenceMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def second_consumer_replays(self, data: st.DataObject) -> None:
         """Another process applies an old range of a shard and tries to save its (older) position."""
-        stream = self.double.latest(self.settings.names.source_table("users"))
+        table = self.settings.names.source_table(self._role(data))
+        stream = self.double.latest(table)
         shard = stream.open_shard()
         if not shard.records:
             return
@@ -186,7 +224,7 @@ class EvidenceMachine(RuleBasedStateMachine):
         positions = PositionStore(
             CheckpointStore(self.real.dynamodb, self.settings.names.checkpoints_table), consumer="B"
         )
-        positions.save_shard(self.settings.names.source_table("users"), shard.shard_id, stream_arn=stream.arn,
+        positions.save_shard(table, shard.shard_id, stream_arn=stream.arn,
                              sequence=records[-1]["dynamodb"]["SequenceNumber"], closed=False, done=False)  # fmt: skip
 
     # --- backfill, reconcile, flips -------------------------------------------------------------------
@@ -265,27 +303,29 @@ class EvidenceMachine(RuleBasedStateMachine):
             event("the gate allowed v3 on a reconcile that 24 h of trimming would have aged out: not compared")
             return
         event("the gate allowed v3: v3 compared with transform(legacy)")
-        names = self.settings.names
-        live = {}
-        for raw in self.real.dynamodb.scan(TableName=names.v3_table, ConsistentRead=True).get("Items", []):
-            item = from_ddb(raw)
+        m, live = self.migration, {}
+        pages = self.real.dynamodb.get_paginator("scan").paginate(TableName=self.settings.names.v3_table,
+                                                                 ConsistentRead=True)  # fmt: skip
+        for item in (from_ddb(raw) for page in pages for raw in page["Items"]):
             if not item.get("_deleted"):
-                live[(item["userId"], item["recordType"])] = {k: v for k, v in item.items() if not k.startswith("_")}
+                live[m.target_key(item)] = {k: v for k, v in item.items() if not k.startswith("_")}
         expected = {}
-        for item in self.model.values():
-            out = transform("users", item)[0]
-            expected[(out["userId"], out["recordType"])] = out
+        for role, items in self.model.items():
+            for item in items.values():
+                for out in m.transform(role, item, secrets_of(m)):
+                    expected[m.target_key(out)] = out
         assert live == expected, "the gate allowed v3 while v3 differs from transform(legacy)"
 
     @invariant()
     def evidence_never_moves_backwards(self) -> None:
         names = self.settings.names
         positions = PositionStore(CheckpointStore(self.real.dynamodb, names.checkpoints_table))
-        for shard, doc in positions.shard_positions(names.source_table("users")).items():
-            now = (int(doc.get("sequence") or 0), bool(doc.get("done")))
-            before = self.seen_positions.get(shard, (0, False))
-            assert now[0] >= before[0] and (now[1] or not before[1]), f"position of {shard} moved back"
-            self.seen_positions[shard] = now
+        for table in map(names.source_table, names.roles):
+            for shard, doc in positions.shard_positions(table).items():
+                now = (int(doc.get("sequence") or 0), bool(doc.get("done")))
+                before = self.seen_positions.get(f"{table} {shard}", (0, False))
+                assert now[0] >= before[0] and (now[1] or not before[1]), f"position of {table} {shard} moved back"
+                self.seen_positions[f"{table} {shard}"] = now
         reports = Stores.build(self.settings, self.real).reports
         started = (reports.latest(RECONCILE) or {}).get("started_at") or ""
         assert started >= self.seen_reconcile, "the latest reconcile moved back in start order"
@@ -295,11 +335,22 @@ class EvidenceMachine(RuleBasedStateMachine):
         self.seen_version = version
 
 
-EvidenceMachine.TestCase.settings = settings(
+class SeedEvidence(EvidenceMachine):
+    SPEC = MIGRATIONS["seed"]
+
+
+class CatalogEvidence(EvidenceMachine):
+    SPEC = MIGRATIONS["catalog"]
+
+
+SETTINGS = settings(
     max_examples=EXAMPLES,
     stateful_step_count=STEPS,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
     print_blob=True,
 )
-TestEvidence = EvidenceMachine.TestCase
+SeedEvidence.TestCase.settings = SETTINGS
+CatalogEvidence.TestCase.settings = SETTINGS
+TestEvidenceSeed = SeedEvidence.TestCase
+TestEvidenceCatalog = CatalogEvidence.TestCase

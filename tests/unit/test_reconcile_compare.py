@@ -115,3 +115,17 @@ def test_report_file_streams_every_difference_but_memory_keeps_only_a_few(tmp_pa
     assert len(data["differences"]) == 250 and data["summary"] == {"clean": False}
     assert data["differences"][0]["attributes"]["n"]["expected"] == 1.5
     assert sink.counts["missing"] == 250 and sink.counts["remaining"] == 250
+
+
+def test_a_difference_line_shows_a_binary_or_hash_only_target_key():
+    from boto3.dynamodb.types import Binary
+
+    from cutover_cli.render.reconcile import difference_lines
+    from reconciler.report import Difference
+
+    # Given differences whose target key has a binary range key, and one of a hash-only target
+    binary = Difference("different", "readings", "1", (Decimal(1), Binary(b"a")), key_names=("device", "reading"))
+    hash_only = Difference("missing", "users", "u1", ("u1",), key_names=("userId",))
+    # When a person's report renders them, Then each names its target key on one line (no crash)
+    assert difference_lines(binary, repair=False)[0].endswith("-> v3 " + binary.v3_key_text)
+    assert difference_lines(hash_only, repair=False)[0].endswith("-> v3 u1")
