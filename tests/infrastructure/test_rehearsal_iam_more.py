@@ -120,7 +120,7 @@ def test_the_catalog_replicator_applies_a_review_insert_under_its_own_policy(cat
     # Given a review INSERT as Lambda delivers it from the staging legacy reviews table's stream
     replicator_policy = catalog_deployed("replicator.handler.lambda_handler")
     image = {"productId": {"S": "p2"}, "reviewId": {"S": "r9"}, "status": {"S": "PENDING"}, "rating": {"N": "5"}}
-    stream = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/legacy-staging-reviews/stream/2026-01-02T03:04:05.678"
+    stream = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/legacy-staging-reviews/stream/2015-06-27T00:49:12.103"
     record = {
         "eventID": "1",
         "eventName": "INSERT",
