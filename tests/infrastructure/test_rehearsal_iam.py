@@ -189,33 +189,43 @@ def test_the_replicator_applies_a_stream_event_as_lambda_delivers_it_under_its_o
     assert ("dynamodb:PutItem", TABLE) in denials.checked
 
 
-def test_a_reconcile_run_with_repair_runs_each_step_under_its_own_functions_policy(deployed):
-    """Begin and Merge (the run function) and every part x segment (the segment function), as the
-    machine invokes them, each with its own function's environment and policy."""
-    import reconciler.merge as run_lambda
-    import reconciler.segment_lambda as segment_lambda
-    from tests.unit.test_backfill_lambda import FakeContext
+class Steps:
+    """Lambda entry points invoked one at a time as a state machine would, each cold, under its own
+    function's synthesized policy (`policy_of(handler)`, which also sets its environment); collects
+    every call checked and denied."""
 
-    run, seg = "reconciler.merge.lambda_handler", "reconciler.segment_lambda.lambda_handler"
-    checked, denied = [], []
+    def __init__(self, policy_of) -> None:
+        self.policy_of, self.checked, self.denied = policy_of, [], []
 
-    def invoke(handler: str, module, event: dict) -> dict:
-        policy = deployed(handler)
+    def __call__(self, module, event: dict) -> dict:
+        from tests.unit.test_backfill_lambda import FakeContext
+
+        policy = self.policy_of(f"{module.__name__}.lambda_handler")
         module.cold_start.reset()
         with enforced(policy, ACCOUNT, REGION) as denials:
             try:
                 return module.lambda_handler(event, FakeContext(900_000))
             finally:
-                checked.extend(denials.checked)
-                denied.extend(denials.seen)
+                self.checked.extend(denials.checked)
+                self.denied.extend(denials.seen)
                 module.cold_start.reset()
 
-    options = {"run_id": "rehearsal-1", "segments": 2, "sample": None, "repair": True}
-    begun = invoke(run, run_lambda, {"step": "begin", **options})
-    for item in begun["items"]:
-        while not invoke(seg, segment_lambda, {**options, **item})["done"]:
-            pass
-    merged = invoke(run, run_lambda, {"step": "merge", "run_id": options["run_id"]})
+    def reconcile(self, options: dict) -> dict:
+        """Begin, every part x segment until done, then Merge: the reconcile machine's steps."""
+        import reconciler.merge as run_lambda
+        import reconciler.segment_lambda as segment_lambda
+
+        for item in self(run_lambda, {"step": "begin", **options})["items"]:
+            while not self(segment_lambda, {**options, **item})["done"]:
+                pass
+        return self(run_lambda, {"step": "merge", "run_id": options["run_id"]})
+
+
+def test_a_reconcile_run_with_repair_runs_each_step_under_its_own_functions_policy(deployed):
+    """Begin and Merge (the run function) and every part x segment (the segment function), as the
+    machine invokes them, each with its own function's environment and policy."""
+    steps = Steps(deployed)
+    merged = steps.reconcile({"run_id": "rehearsal-1", "segments": 2, "sample": None, "repair": True})
     # Then no step made a call its function is not granted, the repair among them
-    assert denied == [], denied
-    assert ("dynamodb:PutItem", TABLE) in checked and merged["run_id"] == "rehearsal-1"
+    assert steps.denied == [], steps.denied
+    assert ("dynamodb:PutItem", TABLE) in steps.checked and merged["run_id"] == "rehearsal-1"

@@ -18,7 +18,7 @@ from cutover.names import READ_SOURCES
 from cutover_cli.rehearsal.enforce import enforced
 from cutover_cli.rehearsal.policy import Policy, Resolver, function_policy
 from infra.stacks.api import HANDLER
-from tests.infrastructure.test_rehearsal_iam import ACCOUNT, REGION, synthesized_function
+from tests.infrastructure.test_rehearsal_iam import ACCOUNT, REGION, Steps, synthesized_function
 
 Deploy = Callable[[str], Policy]
 REVIEWER_KEY = f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/my-service/staging/cutover/secrets/reviewer-key"
@@ -155,32 +155,12 @@ def test_the_catalog_replicator_applies_a_review_insert_under_its_own_policy(cat
 def test_a_catalog_reconcile_with_repair_runs_each_step_under_its_own_functions_policy(catalog_deployed):
     """Begin, each part x segment and Merge, as the machine invokes them; the target starts empty,
     so the repair writes every target item (the reviews' with the pinned key)."""
-    import reconciler.merge as run_lambda
-    import reconciler.segment_lambda as segment_lambda
-    from tests.unit.test_backfill_lambda import FakeContext
-
-    checked, denied = [], []
-
-    def invoke(module, event: dict) -> dict:
-        policy = catalog_deployed(f"{module.__name__}.lambda_handler")
-        module.cold_start.reset()
-        with enforced(policy, ACCOUNT, REGION) as denials:
-            try:
-                return module.lambda_handler(event, FakeContext(900_000))
-            finally:
-                checked.extend(denials.checked)
-                denied.extend(denials.seen)
-                module.cold_start.reset()
-
     # When a reconcile run with repair goes through every step
-    options = {"run_id": "rehearsal-1", "segments": 1, "sample": None, "repair": True}
-    for item in invoke(run_lambda, {"step": "begin", **options})["items"]:
-        while not invoke(segment_lambda, {**options, **item})["done"]:
-            pass
-    merged = invoke(run_lambda, {"step": "merge", "run_id": options["run_id"]})
+    steps = Steps(catalog_deployed)
+    merged = steps.reconcile({"run_id": "rehearsal-1", "segments": 1, "sample": None, "repair": True})
     # Then no step made a call its function is not granted, the repair and the secret's read among them
-    assert denied == [], denied
-    assert ("dynamodb:PutItem", CATALOG) in checked and ("ssm:GetParameter", REVIEWER_KEY) in checked
+    assert steps.denied == [], steps.denied
+    assert ("dynamodb:PutItem", CATALOG) in steps.checked and ("ssm:GetParameter", REVIEWER_KEY) in steps.checked
     assert (merged["counts"]["missing"], merged["counts"]["repaired"], merged["clean"]) == (3, 3, True)
 
 
