@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import sys
 import uuid
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +42,8 @@ from replicator.redrive import Redriver
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))  # check_migrations (the third shape)
 from flag_owner import read_source  # tests/ is on sys.path (conftest)
+
+from tests.properties.migration_items import storable
 
 pytestmark = pytest.mark.server
 MIGRATIONS = {
@@ -78,21 +79,6 @@ def world_before_streams(request, moto_server) -> tuple[Settings, Clients]:
     return settings, clients
 
 
-def _storable(migration: Any, role: str, item: dict[str, Any]) -> bool:
-    """DynamoDB refuses an item whose index key attribute is empty or of another type: the legacy
-    table cannot hold it, so no stream or scan ever shows it (generated items may be such)."""
-    source = migration.source(role)
-    for name, kind in source.attribute_types.items():
-        if name in source.key_names or name not in item:
-            continue
-        value = item[name]
-        ok = {"S": isinstance(value, str), "N": isinstance(value, Decimal | int) and not isinstance(value, bool),
-              "B": isinstance(value, bytes | bytearray)}[kind]  # fmt: skip
-        if not ok or value in ("", b""):
-            return False
-    return True
-
-
 def _draw(migration: Any, role: str, count: int, salt: int) -> list[dict[str, Any]]:
     """`count` items of one source with distinct keys, the same ones every run (derandomized)."""
     found: list[list[dict[str, Any]]] = []
@@ -104,7 +90,7 @@ def _draw(migration: Any, role: str, count: int, salt: int) -> list[dict[str, An
         data.draw(st.integers(0, salt))  # a different fixed draw per salt
         items = data.draw(
             st.lists(
-                legacy_items(migration, role, light=True).filter(lambda i: _storable(migration, role, i)),
+                legacy_items(migration, role, light=True).filter(lambda i: storable(migration, role, i)),
                 min_size=count,
                 max_size=count,
                 unique_by=lambda i: repr(migration.source_key(role, i)),
