@@ -126,9 +126,7 @@ class BackfillLease:
             )
 
     def _read(self) -> tuple[dict[str, Any] | None, float]:
-        held, date = call_with_retry(lambda: self._store.get_with_time(LEASE_PK, LEASE_SK))
-        at = self._clock() if self._clock else (date or now()).timestamp()
-        return held, at
+        return _read_at(self._store, self._clock)
 
     def _write(
         self,
@@ -155,12 +153,18 @@ class BackfillLease:
 
 def current_lease(store: CheckpointStore, *, clock: Callable[[], float] | None = None) -> dict[str, Any] | None:
     """The live lease's holder and times, or None if there is none (absent, expired or released)."""
-    held, date = call_with_retry(lambda: store.get_with_time(LEASE_PK, LEASE_SK))
-    at = clock() if clock else (date or now()).timestamp()
+    held, at = _read_at(store, clock)
     # in whole milliseconds, as the take's condition compares `expiresAt` with `:now`
     if held is None or held.get("released_at") or round(_epoch(held["expires_at"]) * 1000) < int(at * 1000):
         return None
     return held
+
+
+def _read_at(store: CheckpointStore, clock: Callable[[], float] | None) -> tuple[dict[str, Any] | None, float]:
+    """The lease item and the time of the read, on the backend's clock (its Date header) unless a
+    test's `clock` is given; the local clock only for a backend that sends no Date."""
+    held, date = call_with_retry(lambda: store.get_with_time(LEASE_PK, LEASE_SK))
+    return held, clock() if clock else (date or now()).timestamp()
 
 
 @contextmanager
