@@ -17,8 +17,10 @@ sides of each target key in one place:
 - legacy record and live v3 record with equal digests: equal, both directions hold;
 - legacy record, v3 absent/tombstoned, with another digest or naming another source:
   `Checker.confirm_legacy` of that target item;
-- live v3 record and no legacy record of the source its `_source` names maps to its key:
-  `Checker.confirm_v3` (the page check reads that source, so both methods judge alike).
+- live v3 record and no legacy record of the source its `_source` names maps to its key, or one
+  that maps there with another digest: `Checker.confirm_v3` (the page check reads that source, so
+  both methods judge alike; in the second case the source may be deleted before its re-check, and
+  `confirm_legacy` then leaves the live item to this direction, as the page check's v3 pass does).
 
 Only those suspects are read again, with consistent reads, by the same checker (and repaired by
 the same conditional repairs) as before, so counts, report and evidence are the same; a clean
@@ -170,10 +172,12 @@ def suspects(records: Iterable[Record]) -> Iterable[Callable[[Checker], None]]:
                 legacy.append(record)
             else:
                 live = record
+        own_suspect = False  # the live item's own source differs: it may vanish before its re-check
         for _, _, want, source, source_key, key in legacy:
             if live is None or live[2] != want or live[4] != source or live[5] != source_key:
                 yield partial(_confirm_legacy, source=source, key=source_key, target=key)
-        if live is not None and not any(r[3] == live[4] and r[4] == live[5] for r in legacy):
+                own_suspect = own_suspect or (live is not None and (live[4], live[5]) == (source, source_key))
+        if live is not None and (own_suspect or not any(r[3] == live[4] and r[4] == live[5] for r in legacy)):
             yield partial(_confirm_v3, key=live[3])
 
 

@@ -132,8 +132,14 @@ def test_the_join_suspects_exactly_the_keys_whose_sides_differ():
     # When the join runs
     for confirm in suspects(records):
         confirm(Recorder())
-    # Then only the differing, missing and extra keys are re-checked, each from its own side
-    assert calls == [("legacy", ("users", "u2")), ("legacy", ("orders", "o3")), ("v3", ("u4", "ORDER#o3"))]
+    # Then only the differing, missing and extra keys are re-checked, each from its own side, and a
+    # differing key from both (its source may be gone by its re-check, leaving the live item extra)
+    assert calls == [
+        ("legacy", ("users", "u2")),
+        ("v3", ("u2", "PROFILE")),
+        ("legacy", ("orders", "o3")),
+        ("v3", ("u4", "ORDER#o3")),
+    ]
 
 
 def test_the_join_orders_keys_of_any_type_and_meets_equal_numbers_in_one_place():
@@ -230,3 +236,28 @@ def test_merge_judges_and_repairs_exactly_as_the_page_check(aws_memory, tmp_path
     if repair:
         again = run_reconcile(settings, clients, segments=2, workers=2, method="merge", record=False)
         assert again.clean, again.counts
+
+
+@pytest.mark.parametrize("method", ["merge", "pages"])
+def test_a_stale_item_whose_source_is_deleted_while_it_is_checked_is_an_extra(aws_memory, monkeypatch, method):
+    # Given a backfilled user whose legacy item then changed (its stream record lost), so v3 is stale
+    settings, clients = aws_memory
+    ddb, names = clients.dynamodb, settings.names
+    users = names.source_table("users")
+    ddb.put_item(TableName=users, Item=to_ddb({"userId": "u1", "email": "a@x", "name": "old"}))
+    run_backfill(settings, clients, segments=1, require_sync=False)
+    ddb.put_item(TableName=users, Item=to_ddb({"userId": "u1", "email": "a@x", "name": "new"}))
+    # And the legacy item is deleted after the scans and before the re-check (that delete lost too)
+    from reconciler.checker import Checker
+
+    confirm = Checker.confirm_legacy
+
+    def deleted_first(self, source, key, target=None):
+        ddb.delete_item(TableName=users, Key=to_ddb({"userId": "u1"}))
+        return confirm(self, source, key, target)
+
+    monkeypatch.setattr(Checker, "confirm_legacy", deleted_first)
+    # When the reconcile runs
+    result = run_reconcile(settings, clients, segments=1, workers=1, method=method, record=False)
+    # Then the v3 item left without a source is reported extra (the merge called this CLEAN)
+    assert not result.clean and result.counts["extra"] == 1, result.counts
