@@ -98,7 +98,7 @@ def _write_differences(store: RunStore, path: str, summary: dict[str, Any]) -> N
     tmp = f"{path}.partial"
     with open(tmp, "w", encoding="utf-8") as out:
         out.write('{\n"differences": [\n')
-        for n, diff in enumerate(store.differences({key: p.chunks for key, p in parts.items()})):
+        for n, diff in enumerate(store.differences(parts)):
             out.write(("" if n == 0 else ",\n") + json.dumps(diff, sort_keys=True, default=json_default))
         out.write('\n],\n"summary": ' + json.dumps(summary, sort_keys=True, default=json_default) + "\n}\n")
     os.replace(tmp, path)

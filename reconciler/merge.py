@@ -111,7 +111,7 @@ def merge(tables: Tables, client: Any, run_id: str) -> ReconcileReport:
     sweep = DifferenceSink(None)
     sweep_quarantine(Checker(client, tables, sweep, bool(header["repair"])), header["sample"])
     counts["quarantine_resolved"] = counts.get("quarantine_resolved", 0) + sweep.counts["quarantine_resolved"]
-    shown = islice(store.differences({key: p.chunks for key, p in parts.items()}), SHOWN)
+    shown = islice(store.differences(parts), SHOWN)
     started_at, finished_at = str(header["started_at"]), utc_now()
     report = ReconcileReport(
         started_at,

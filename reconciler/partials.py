@@ -9,8 +9,13 @@ its timeout), so nothing can be held in one process. Layout, all under the run i
 - pk `reconcile-diff#<run>`: sk `<part>#<segment>#<n>`, chunks of the differences a part found,
   numbered on from the part's checkpoint (`chunks`), each under DynamoDB's 400 KB item limit.
 
-A part's checkpoint is written after its page's chunks and counts them: a page re-done after a
-crash overwrites the chunks its first attempt left, and chunks no checkpoint counts are never read.
+A part's checkpoint is written after its page's chunks and counts them (the ranges of chunk
+numbers it holds), and only over the checkpoint it was loaded from (a revision check): of two
+invocations of one part at once (a Step Functions retry while the first still runs, a re-run of
+the run id) the first to save wins and the other stops, so no checkpoint goes back or counts
+another's pages twice. Chunks are written only where no chunk exists yet: a page re-done after a
+crash, or a concurrent writer, takes the next free numbers, so a counted chunk is never
+overwritten, and chunks no checkpoint counts are never read.
 """
 
 from __future__ import annotations
@@ -82,21 +87,42 @@ class PartProgress:
     done: bool = False
     pages: int = 0
     scanned: int = 0  # items read by the scan (what the CLI's bars count)
-    chunks: int = 0  # difference chunks stored (numbered 0..chunks-1)
+    chunk_ranges: list[list[int]] = field(default_factory=list)  # [first, end) of the chunks it counts
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNT_NAMES, 0))
+    revision: int = 0  # of the stored checkpoint this progress was loaded from or saved as
+
+    @property
+    def next_chunk(self) -> int:
+        """The first chunk number after every one this checkpoint counts."""
+        return self.chunk_ranges[-1][1] if self.chunk_ranges else 0
+
+    def counts_chunk(self, n: int) -> bool:
+        return any(first <= n < end for first, end in self.chunk_ranges)
+
+    def add_chunks(self, numbers: Iterable[int]) -> None:
+        """Count chunks `numbers` (ascending), merged into the ranges (one range while nobody races)."""
+        for n in numbers:
+            if self.chunk_ranges and self.chunk_ranges[-1][1] == n:
+                self.chunk_ranges[-1][1] = n + 1
+            else:
+                self.chunk_ranges.append([n, n + 1])
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any] | None) -> PartProgress:
         if not doc:
             return cls()
         counts = dict.fromkeys(COUNT_NAMES, 0) | {k: int(v) for k, v in doc.get("counts", {}).items()}
+        ranges = [[int(a), int(b)] for a, b in doc.get("chunk_ranges", [])]
+        if "chunk_ranges" not in doc and int(doc.get("chunks", 0)):
+            ranges = [[0, int(doc["chunks"])]]  # a checkpoint written before the ranges: chunks 0..n-1
         return cls(
             doc.get("cursor"),
             bool(doc.get("done")),
             int(doc.get("pages", 0)),
             int(doc.get("scanned", 0)),
-            int(doc.get("chunks", 0)),
+            ranges,
             counts,
+            int(doc.get("revision", 0)),
         )
 
 
@@ -126,8 +152,15 @@ class RunStore:
     def load_part(self, part: str, segment: int) -> PartProgress:
         return PartProgress.from_doc(call_with_retry(lambda: self._store.get(self.pk, part_sk(part, segment))))
 
-    def save_part(self, part: str, segment: int, progress: PartProgress) -> None:
-        call_with_retry(lambda: self._store.put(self.pk, part_sk(part, segment), asdict(progress)))
+    def save_part(self, part: str, segment: int, progress: PartProgress) -> bool:
+        """Store `progress` unless the part's checkpoint changed since `progress.revision` (False then:
+        another invocation of the part saved first, and this one must stop)."""
+        doc = {**asdict(progress), "revision": progress.revision + 1}
+        sk = part_sk(part, segment)
+        saved = call_with_retry(lambda: self._store.put_if_revision(self.pk, sk, doc, progress.revision))
+        if saved:
+            progress.revision += 1
+        return saved
 
     def parts(self) -> dict[tuple[str, int], PartProgress]:
         """Every part checkpoint stored so far, by (part, segment)."""
@@ -139,17 +172,25 @@ class RunStore:
         return out
 
     # -- differences ----------------------------------------------------------------------------
-    def put_differences(self, part: str, segment: int, first: int, differences: list[dict[str, Any]]) -> int:
-        """Store `differences` as chunks numbered from `first`; returns the next free number."""
-        if not differences:
-            return first
-        chunks = _chunked([_bounded(d) for d in differences])
-        for n, chunk in enumerate(chunks, start=first):
-            call_with_retry(partial(self._store.put, self.diff_pk, _diff_sk(part, segment, n), {"differences": chunk}))
-        return first + len(chunks)
+    def put_differences(self, part: str, segment: int, first: int, differences: list[dict[str, Any]]) -> list[int]:
+        """Store `differences` as chunks, each at the lowest free number from `first`; returns the numbers."""
+        numbers: list[int] = []
+        n = first
+        for chunk in _chunked([_bounded(d) for d in differences]) if differences else []:
+            while not self._put_chunk(_diff_sk(part, segment, n), chunk):
+                n += 1  # left by a crashed attempt or written by a concurrent one: never overwritten
+            numbers.append(n)
+            n += 1
+        return numbers
 
-    def differences(self, counted: dict[tuple[str, int], int]) -> Iterator[dict[str, Any]]:
-        """Every difference the parts' checkpoints count (`counted`: chunks per part), a Query page at a time."""
+    def _put_chunk(self, sk: str, chunk: list[dict[str, Any]]) -> bool:
+        return call_with_retry(
+            partial(self._store.put_if, self.diff_pk, sk, {"differences": chunk}, {}, "attribute_not_exists(pk)", {})
+        )
+
+    def differences(self, counted: dict[tuple[str, int], PartProgress]) -> Iterator[dict[str, Any]]:
+        """Every difference the parts' checkpoints count (`counted`: the checkpoint per part), a Query
+        page at a time."""
         kwargs: dict[str, Any] = {
             "TableName": self.table,
             "KeyConditionExpression": "pk = :pk",
@@ -161,7 +202,8 @@ class RunStore:
             for raw in resp.get("Items", []):
                 item = from_ddb(raw)
                 part, segment, n = item["sk"].split("#")
-                if int(n) < counted.get((part, int(segment)), 0):
+                progress = counted.get((part, int(segment)))
+                if progress is not None and progress.counts_chunk(int(n)):
                     yield from json.loads(item["data"])["differences"]
             if "LastEvaluatedKey" not in resp:
                 return

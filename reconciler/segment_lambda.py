@@ -30,6 +30,7 @@ from reconciler.report import Difference, DifferenceSink
 from reconciler.scan import check_legacy_segment, check_v3_segment
 
 SAFETY_SECONDS = 60.0
+logger = Logger(child=True)
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,10 @@ class _Paused(Exception):
     """Raised at a page boundary, after its checkpoint, when the invocation is out of time."""
 
 
+class _Overtaken(Exception):
+    """Raised when another invocation of the same part saved its checkpoint first: this one stops."""
+
+
 class _PageSink(DifferenceSink):
     """The run's counts, plus the differences found since the last page boundary (one page's worth)."""
 
@@ -135,14 +140,15 @@ def run_part(tables: Tables, client: Any, item: PartEvent, remaining: Any) -> Pa
     base = dict(progress.counts)
 
     def page_done(_label: str, n: int) -> None:
-        progress.chunks = store.put_differences(
-            item.part, item.segment, progress.chunks, [d.to_dict() for d in sink.pending]
+        progress.add_chunks(
+            store.put_differences(item.part, item.segment, progress.next_chunk, [d.to_dict() for d in sink.pending])
         )
         sink.pending.clear()
         progress.cursor, progress.done = scan.last_key, scan.last_key is None
         progress.pages, progress.scanned = progress.pages + 1, progress.scanned + n
         progress.counts = {k: base[k] + sink.counts[k] for k in base}
-        store.save_part(item.part, item.segment, progress)
+        if not store.save_part(item.part, item.segment, progress):
+            raise _Overtaken
         if not progress.done and remaining() <= 0:
             raise _Paused
 
@@ -154,6 +160,12 @@ def run_part(tables: Tables, client: Any, item: PartEvent, remaining: Any) -> Pa
                 check_legacy_segment(checker, item.part, item.segment, item.segments, item.sample, page_done)
         except _Paused:
             pass
+        except _Overtaken:
+            logger.warning(
+                "another invocation of this part saved first; this one stops and keeps nothing of its page",
+                extra={"run_id": item.run_id, "part": item.part, "segment": item.segment},
+            )
+            return store.load_part(item.part, item.segment)
     return progress
 
 

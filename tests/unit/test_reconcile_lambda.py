@@ -106,7 +106,7 @@ def test_a_crash_between_a_pages_differences_and_its_checkpoint_counts_nothing_t
             calls["n"] += 1
             if calls["n"] == 2:
                 raise RuntimeError("Lambda killed")
-        real_save(self, part, seg, progress)
+        return real_save(self, part, seg, progress)
 
     monkeypatch.setattr(RunStore, "save_part", crashing_save)
     event = {"run_id": RUN, "segments": 1, "sample": None, "repair": False, "part": "users", "segment": 0}
@@ -122,7 +122,7 @@ def test_a_crash_between_a_pages_differences_and_its_checkpoint_counts_nothing_t
     assert merged["counts"] == local.counts
     stored = RunStore(clients.dynamodb, settings.names.reports_table, RUN)
     parts = stored.parts()
-    assert len(list(stored.differences({k: p.chunks for k, p in parts.items()}))) == 3
+    assert len(list(stored.differences(parts))) == 3
 
 
 def test_merge_refuses_while_a_segment_is_unfinished_and_repair_runs_record_the_repair_kind(lambdas):
@@ -201,3 +201,36 @@ def test_the_lambdas_run_any_migration_by_its_roles_and_merge_into_the_local_run
         stored = RunStore(clients.dynamodb, names.reports_table, RUN).report()
         extra = next(d for d in stored["differences_shown"] if d["kind"] == "extra")
         assert extra["v3_key"] == {"pk": "CATEGORY#books", "sk": "PRODUCT#p3"} and extra["detail"] == "source_moved"
+
+
+def test_two_invocations_of_one_part_at_once_count_each_page_once(lambdas, monkeypatch):
+    # Given a Step Functions retry of the users part while its first invocation still runs: the
+    # second loads the same checkpoint and finishes the part before the first saves its first page
+    segment, merge, settings, clients = lambdas
+    _seed_with_differences(settings, clients)
+    local = run_reconcile(settings, clients, segments=1, workers=1, record=False)
+    event = {"run_id": RUN, "segments": 1, "sample": None, "repair": False, "part": "users", "segment": 0}
+    merge.lambda_handler({"step": "begin", **{k: event[k] for k in ("run_id", "segments", "sample", "repair")}}, None)
+    real_save = RunStore.save_part
+    state = {"first": True}
+
+    def overtaken_save(self, part, seg, progress):
+        if part == "users" and state.pop("first", False):
+            while not segment.lambda_handler(event, FakeContext(900_000))["done"]:
+                pass  # the retry runs the whole part meanwhile
+        return real_save(self, part, seg, progress)
+
+    monkeypatch.setattr(RunStore, "save_part", overtaken_save)
+    out = segment.lambda_handler(event, FakeContext(900_000, 0))  # out of time after its first page
+    # When the other parts run and the run merges
+    for part in ("orders", "v3"):
+        while not segment.lambda_handler({**event, "part": part}, FakeContext(900_000))["done"]:
+            pass
+    merged = merge.lambda_handler({"step": "merge", "run_id": RUN}, FakeContext(900_000))
+    # Then the late first invocation lost its save and reports the winner's finished part (its save
+    # used to win and put the part back to page 1, unfinished, so the merge refused the run), and
+    # the counts and the stored differences are the local run's, each once
+    assert out["done"] is True
+    assert merged["counts"] == local.counts
+    stored = RunStore(clients.dynamodb, settings.names.reports_table, RUN)
+    assert len(list(stored.differences(stored.parts()))) == 3
