@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from controlplane.backfill_coverage import HISTORY_RUNS, coverage
 from controlplane.failure_queues import FailureQueues
 from controlplane.flag import decode, outside_flip
 from controlplane.flag_store import FlagStore
@@ -35,6 +36,7 @@ class Stores:
     positions: PositionStore
     queues: FailureQueues
     pins: PinStore | None = None  # the transform secrets' pins (None: not read)
+    roles: tuple[str, ...] = ()  # the migration's sources, each of which a complete backfill must cover
 
     @classmethod
     def build(cls, settings: Settings, clients: Clients) -> Stores:
@@ -46,7 +48,12 @@ class Stores:
             positions=PositionStore(CheckpointStore(clients.dynamodb, n.checkpoints_table), tables=n.source_tables()),
             queues=FailureQueues(n, clients.sqs, None if settings.is_local else clients.client("cloudwatch")),
             pins=PinStore(CheckpointStore(clients.dynamodb, n.checkpoints_table), n.migration),
+            roles=tuple(n.migration.roles),
         )
+
+    def backfill(self) -> dict[str, Any] | None:
+        """The backfill evidence: per source, did the latest run of it finish (`backfill_coverage`)."""
+        return coverage(self.reports.history(BACKFILL_RUN, limit=HISTORY_RUNS), self.roles)
 
     def clock(self) -> tuple[datetime, dict[str, Any]]:
         local = datetime.now(UTC)
@@ -67,7 +74,7 @@ class Stores:
             lag_seconds=None if None in lags.values() else max(lags.values(), default=None),  # type: ignore[type-var]
             now=now,
             current_flag=current_flag if current_flag is not None else self.flag.get(),
-            backfill=self.reports.latest(BACKFILL_RUN),
+            backfill=self.backfill(),
             last_repair=last_repair,
             gaps=tuple(self.positions.gaps()),
             lag_by_source=lags,

@@ -32,6 +32,13 @@ def parse(text: Any) -> datetime | None:
 
 def backfill_failures(backfill: dict[str, Any] | None) -> list[str]:
     """A complete backfill must be recorded, reconcile or not: without one v3 lacks the history."""
+    uncovered = (backfill or {}).get("uncovered") or []
+    if backfill and not backfill.get("complete") and uncovered:
+        tables = f"--table {uncovered[0]}" if len(uncovered) == 1 else "--table all"
+        return [
+            f"no complete backfill of {', '.join(uncovered)} is recorded (the latest run of each must finish it): "
+            f"run `cutover backfill {tables}` to completion, then `cutover reconcile` (runbooks/backfill.md)"
+        ]
     if not backfill or not backfill.get("complete"):
         return [
             "no complete backfill is recorded: run `cutover backfill` to completion, then `cutover reconcile` "

@@ -183,3 +183,14 @@ def test_reconcile_record_keeps_start_order(world):
     reports.record(RECONCILE, {"run_id": "late", "clean": False}, at=iso(now))
     reports.record(RECONCILE, {"run_id": "early", "clean": True}, at=iso(now - timedelta(minutes=5)))
     assert reports.latest(RECONCILE)["run_id"] == "late"
+
+
+def test_a_complete_backfill_of_one_source_does_not_cover_the_others(world):
+    # Given full evidence, except that the only backfill was `--table users`: complete for users
+    settings, clients = world
+    prepare(settings, clients, backfilled=("users",))
+    # When flipping to v3, Then it is refused naming orders and the command that covers it (the
+    # latest run said complete, so it was allowed)
+    code, out = _cli(settings, "flip", "v3")
+    assert code == 1 and _flag(settings, clients) == "shadow"
+    assert "no complete backfill of orders is recorded" in out and "cutover backfill --table orders" in out

@@ -79,16 +79,20 @@ def prepare(
     sample=None,
     sync_lag_at_start: float | None = 1.0,
     backfill_after_reconcile=False,
+    backfilled: tuple[str, ...] | None = None,
 ) -> None:
-    """Write the evidence the interlock reads, directly through the stores: a complete backfill, then
-    a full reconcile that started after it while sync was caught up, and per-shard sync positions."""
+    """Write the evidence the interlock reads, directly through the stores: a complete backfill (of
+    `backfilled`, default every source, shaped as the runner records it), then a full reconcile that
+    started after it while sync was caught up, and per-shard sync positions."""
     n = settings.names
     now = datetime.now(UTC)
     finished = now - timedelta(hours=reconcile_age_h)
     started = finished - timedelta(minutes=1)
     reports = ReportStore(clients.dynamodb, n.reports_table)
     backfill_done = started + timedelta(seconds=30) if backfill_after_reconcile else started - timedelta(minutes=10)
-    reports.record(BACKFILL_RUN, {"finished_at": iso(backfill_done), "complete": True}, at=iso(backfill_done))
+    ran = {role: {"segments_done": 1} for role in backfilled or settings.names.migration.roles}
+    run = {"finished_at": iso(backfill_done), "complete": True, "segments": 1, "tables": ran}
+    reports.record(BACKFILL_RUN, run, at=iso(backfill_done))
     reports.record(
         RECONCILE,
         {
