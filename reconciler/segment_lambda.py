@@ -30,6 +30,11 @@ from reconciler.report import Difference, DifferenceSink
 from reconciler.scan import check_legacy_segment, check_v3_segment
 
 SAFETY_SECONDS = 60.0
+# Items per Scan page. The deadline is checked between pages, so a page's work must fit in
+# SAFETY_SECONDS: a 1 MB page holds up to ~10,000 small items, and in a table that differs
+# throughout each is confirmed by consistent reads and, with --repair, a conditional write (about
+# 4 calls of ~15 ms): minutes per page. 500 items bound a page to ~30 s of such work.
+PAGE_ITEMS = 500
 logger = Logger(child=True)
 
 
@@ -155,9 +160,11 @@ def run_part(tables: Tables, client: Any, item: PartEvent, remaining: Any) -> Pa
     if remaining() > 0:
         try:
             if item.part == V3_PART:
-                check_v3_segment(checker, item.segment, item.segments, item.sample, page_done)
+                check_v3_segment(checker, item.segment, item.segments, item.sample, page_done, PAGE_ITEMS)
             else:
-                check_legacy_segment(checker, item.part, item.segment, item.segments, item.sample, page_done)
+                check_legacy_segment(
+                    checker, item.part, item.segment, item.segments, item.sample, page_done, PAGE_ITEMS
+                )
         except _Paused:
             pass
         except _Overtaken:

@@ -234,3 +234,29 @@ def test_two_invocations_of_one_part_at_once_count_each_page_once(lambdas, monke
     assert merged["counts"] == local.counts
     stored = RunStore(clients.dynamodb, settings.names.reports_table, RUN)
     assert len(list(stored.differences(stored.parts()))) == 3
+
+
+def test_a_segment_scans_pages_small_enough_to_finish_inside_the_deadline_margin(lambdas, monkeypatch):
+    # Given 300 small users missing from v3 (one 1 MB page holds ~10,000 such, and each difference
+    # costs consistent reads, so a whole page's work could outlast SAFETY_SECONDS)
+    segment, merge, settings, clients = lambdas
+    ddb = clients.dynamodb
+    for i in range(300):
+        ddb.put_item(TableName=settings.names.source_table("users"), Item=to_ddb({"userId": f"u{i}", "email": "e"}))
+    limits: list[int | None] = []
+    scan = segment._ResumedScan.scan
+
+    def noted(self, **kwargs):
+        limits.append(kwargs.get("Limit"))
+        return scan(self, **kwargs)
+
+    monkeypatch.setattr(segment._ResumedScan, "scan", noted)
+    event = {"run_id": RUN, "segments": 1, "sample": None, "repair": False, "part": "users", "segment": 0}
+    merge.lambda_handler({"step": "begin", **{k: event[k] for k in ("run_id", "segments", "sample", "repair")}}, None)
+    # When the users part runs
+    while not segment.lambda_handler(event, FakeContext(900_000))["done"]:
+        pass
+    # Then every Scan asks for PAGE_ITEMS items at most (it asked for a whole 1 MB page), and the
+    # part counts all 300
+    assert limits and all(n == segment.PAGE_ITEMS <= 500 for n in limits), limits
+    assert RunStore(ddb, settings.names.reports_table, RUN).load_part("users", 0).counts["missing"] == 300
