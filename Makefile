@@ -49,8 +49,9 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# --durations: every run (CI's too) ends with its 25 slowest tests, to keep the 20-minute budget in view.
 test: lint $(STAMP) $(NODE_STAMP) $(CHECKOV_STAMP)
-	$(BIN)/python -m pytest tests -q
+	$(BIN)/python -m pytest tests -q --durations=25
 
 # One layer each (the folder is the layer; tests/conftest.py adds the matching marker).
 unit: $(STAMP)
