@@ -18,6 +18,7 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -70,15 +71,35 @@ class Functions:
         self._workers: dict[str, _Worker] = {}
         self._lock = threading.Lock()
         self.invocations: list[tuple[str, Any]] = []  # (function name, event), in order
+        # Around each invocation (a test's way to step a run): called with the function's name
+        self.before: Callable[[str], None] | None = None
+        self.after: Callable[[str], None] | None = None
 
     def add(self, spec: FunctionSpec) -> None:
         self._specs[spec.name] = self._specs[spec.arn] = spec
+
+    def replace(self, spec: FunctionSpec) -> None:
+        """Redeploy a function (new environment or policy): its next invocation starts cold."""
+        self.add(spec)
+        with self._lock:
+            worker = self._workers.pop(spec.name, None)
+        if worker is not None:
+            _stop(worker)
 
     def find(self, name_or_arn: str) -> FunctionSpec | None:
         return self._specs.get(name_or_arn)
 
     def invoke(self, name_or_arn: str, event: Any) -> Answer:
         spec = self._specs[name_or_arn]
+        if self.before is not None:
+            self.before(spec.name)
+        try:
+            return self._invoke(spec, event)
+        finally:
+            if self.after is not None:
+                self.after(spec.name)
+
+    def _invoke(self, spec: FunctionSpec, event: Any) -> Answer:
         with self._lock:
             self.invocations.append((spec.name, event))
         worker = self._worker(spec)
@@ -163,15 +184,20 @@ class Functions:
         with self._lock:
             workers, self._workers = list(self._workers.values()), {}
         for worker in workers:
-            stdin, _ = _pipes(worker.process)
-            stdin.close()
-            try:
-                worker.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                worker.process.kill()
-                worker.process.wait()
-            if worker.process.stdout:
-                worker.process.stdout.close()
+            _stop(worker)
+
+
+def _stop(worker: _Worker) -> None:
+    """End a worker: its input closed, it exits after the invocation it may be running."""
+    with worker.lock:
+        stdin, stdout = _pipes(worker.process)
+        stdin.close()
+        try:
+            worker.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.process.kill()
+            worker.process.wait()
+        stdout.close()
 
 
 def _pipes(process: subprocess.Popen[str]) -> tuple[IO[str], IO[str]]:

@@ -11,6 +11,7 @@ the legacy tables' names and stream ARNs as context, the data, the catalog's sec
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -92,4 +93,19 @@ def rehearse(settings: Settings, clients: Clients, workdir: Path) -> Iterator[Re
         stack.enter_context(dispatched(functions))
         stack.callback(functions.close)
         deployment = deploy_machines(template, stack_name, workdir / "cdk.out", clients, functions)
-        yield Rehearsal(deployment, functions, played)
+        rehearsal = Rehearsal(deployment, functions, played)
+        stack.callback(_wait_for_executions, clients, rehearsal)
+        yield rehearsal
+
+
+def _wait_for_executions(clients: Clients, rehearsal: Rehearsal, timeout: float = 120.0) -> None:
+    """Let every execution still running end (a test that detached leaves one) before the
+    workers stop, so no interpreter thread outlives its test (hooks released first)."""
+    rehearsal.functions.before = rehearsal.functions.after = None
+    sfn = clients.client("stepfunctions")
+    deadline = time.monotonic() + timeout
+    for arn in rehearsal.deployment.machines.values():
+        while sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"]:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"executions of {arn} still RUNNING after {timeout} s")
+            time.sleep(0.1)

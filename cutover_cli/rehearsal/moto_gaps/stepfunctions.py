@@ -14,7 +14,14 @@ tests/integration/test_rehearsal_moto_gaps.py.
    (10 + 20 + 40 s for our TaskFailed retrier). The waits are recorded in `Interpreter.waits`
    instead of slept; the attempts and their order are AWS's
    (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html).
-4. **GetExecutionHistory ignores `reverseOrder`, `maxResults` and `nextToken`**: it returns every
+4. **A distributed Map never fails for its items**: a child that fails is counted, and the Map
+   succeeds anyway, so a run whose segment failed reports SUCCEEDED. AWS fails the Map Run, and
+   the Map state with States.ExceedToleratedFailureThreshold, once the failed or timed-out items
+   exceed ToleratedFailureCount / ToleratedFailurePercentage (both default 0: one failure fails
+   it) (https://docs.aws.amazon.com/step-functions/latest/dg/maprun-fail-threshold.html).
+   Patched after the Map Run's items end. Differences left: AWS may fail before the other items
+   end, and with both thresholds set it fails when either is exceeded, this when both are.
+5. **GetExecutionHistory ignores `reverseOrder`, `maxResults` and `nextToken`**: it returns every
    event oldest first, so "the last state entered" reads as the first. Patched as the API
    documents them (https://docs.aws.amazon.com/step-functions/latest/apireference/API_GetExecutionHistory.html).
 """
@@ -64,11 +71,51 @@ def _history(self: Any) -> Any:
     return ActionResult(out)
 
 
+def _threshold_checked(original: Any) -> Any:
+    def map_run(self: Any, env: Any, eval_input: Any) -> None:
+        original(self, env, eval_input)
+        items = eval_input.map_run_record.item_counter
+        failed, total = items.failed.get() + items.timed_out.get(), items.total.get()
+        count, percentage = eval_input.tolerated_failure_count, eval_input.tolerated_failure_percentage
+        if failed > (count or 0) and total and 100.0 * failed / total > (percentage or 0.0):
+            raise _exceeded(env, f"{failed} of {total} items failed (tolerated: {count or 0}, {percentage or 0}%)")
+
+    return map_run
+
+
+def _exceeded(env: Any, cause: str) -> Exception:
+    from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, HistoryEventType
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+    error = StatesErrorNameType.StatesExceedToleratedFailureThreshold
+    return FailureEventException(
+        failure_event=FailureEvent(
+            env=env,
+            error_name=StatesErrorName(typ=error),
+            event_type=HistoryEventType.ExecutionFailed,
+            event_details=EventDetails(
+                executionFailedEventDetails=ExecutionFailedEventDetails(error=error.to_name(), cause=cause)
+            ),
+        )
+    )
+
+
 @contextmanager
 def interpreter(endpoint_url: str) -> Iterator[Interpreter]:
     """Within the block, executions started on the moto server at `endpoint_url` run as on AWS."""
     from moto.core.config import default_user_config
     from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.distributed_iteration_component import (
+        DistributedIterationComponent as Distributed,
+    )
     from moto.stepfunctions.parser.asl.utils import boto_client
     from moto.stepfunctions.responses import StepFunctionResponse
 
@@ -80,11 +127,13 @@ def interpreter(endpoint_url: str) -> Iterator[Interpreter]:
         boto_client.moto_server_port,
         retrier_decl.time,
         StepFunctionResponse.get_execution_history,
+        Distributed._map_run,
     )
     config["execute_state_machine"] = True
     boto_client.moto_server_port = lambda: port
     retrier_decl.time = _Clock(played)  # type: ignore[assignment]
     StepFunctionResponse.get_execution_history = _history  # type: ignore[method-assign]
+    Distributed._map_run = _threshold_checked(saved[4])  # type: ignore[method-assign]
     try:
         yield played
     finally:
@@ -92,3 +141,4 @@ def interpreter(endpoint_url: str) -> Iterator[Interpreter]:
         boto_client.moto_server_port = saved[1]
         retrier_decl.time = saved[2]
         StepFunctionResponse.get_execution_history = saved[3]  # type: ignore[method-assign]
+        Distributed._map_run = saved[4]  # type: ignore[method-assign]
