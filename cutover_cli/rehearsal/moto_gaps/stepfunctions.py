@@ -101,7 +101,7 @@ def _exceeded(env: Any, cause: str) -> Exception:
             env=env,
             error_name=StatesErrorName(typ=error),
             event_type=HistoryEventType.ExecutionFailed,
-            event_details=EventDetails(
+            event_details=EventDetails(  # type: ignore[typeddict-item]  # moto builds them so too
                 executionFailedEventDetails=ExecutionFailedEventDetails(error=error.to_name(), cause=cause)
             ),
         )
