@@ -326,3 +326,39 @@ def test_backfill_then_reconcile_with_repair_through_the_deployed_machines(migra
     # And every function ran in its own worker from its asset, under its own policy
     ran = {name for name, _ in rehearsal.functions.invocations}
     assert {s.name for s in rehearsal.deployment.functions.values() if "Replicator" not in s.name} <= ran
+
+
+def _wait(clients, arn: str, timeout: float = 300.0) -> dict[str, Any]:
+    sfn, deadline = clients.client("stepfunctions"), time.monotonic() + timeout
+    while (out := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
+        assert time.monotonic() < deadline, f"{arn} still RUNNING after {timeout} s"
+        time.sleep(0.05)
+    return out
+
+
+def test_the_runbooks_start_execution_inputs_as_printed_run_to_success(settings, clients, stack):
+    """runbooks/deploy.md's own `aws stepfunctions start-execution` inputs, exactly as printed
+    (issue 20, major 5), through the deployed machines and every Lambda they invoke."""
+    from tests.infrastructure.test_machine_inputs import runbook_inputs
+
+    _seed(settings, clients, 20)
+    sfn = clients.client("stepfunctions")
+    # When each backfill input starts an execution, as the runbook's commands do
+    runs = [
+        sfn.start_execution(stateMachineArn=stack.machine("backfill"), name=f"runbook-{n}", input=text)["executionArn"]
+        for n, text in enumerate(runbook_inputs("backfill"))
+    ]
+    # Then each succeeds and every legacy user is in the target
+    assert [_wait(clients, arn)["status"] for arn in runs] == ["SUCCEEDED"] * len(runs)
+    assert clients.dynamodb.scan(TableName=settings.names.v3_table)["Count"] == 20
+    segments = {json.loads(text)["segments"] for text in runbook_inputs("backfill")}
+    backfill_events = [e for name, e in stack.functions.invocations if "Backfill" in name]
+    assert {e["segment"] for e in backfill_events} == set(range(max(segments)))
+    # And the reconcile input (no sample, no repair: the defaults) runs Begin, its parts and Merge
+    (text,) = runbook_inputs("reconcile")
+    arn = sfn.start_execution(stateMachineArn=stack.machine("reconcile"), name="runbook-check", input=text)[
+        "executionArn"
+    ]
+    assert _wait(clients, arn)["status"] == "SUCCEEDED"
+    report = ReportStore(clients.dynamodb, settings.names.reports_table).latest(RECONCILE)
+    assert report["run_id"] == json.loads(text)["run_id"] and report["counts"]["missing"] == 0, report
