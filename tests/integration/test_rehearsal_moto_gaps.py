@@ -105,6 +105,30 @@ def test_a_failed_item_fails_a_distributed_map_past_its_tolerated_threshold(sfn,
     assert _run(client, _map(), f"{prefix}-clean", _items())["status"] == "SUCCEEDED"
 
 
+def _gathering(size: int, items: int) -> tuple[dict[str, Any], str]:
+    """A distributed map (ResultPath null) whose every child outputs `size` bytes of padding."""
+    processor = {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+        "StartAt": "Out",
+        "States": {"Out": {"Type": "Pass", "Result": {"pad": "x" * size}, "End": True}},
+    }
+    state = {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": processor, "ResultPath": None, "End": True}
+    return {"StartAt": "Items", "States": {"Items": state}}, json.dumps({"items": list(range(items))})
+
+
+def test_a_distributed_maps_gathered_result_is_capped_even_with_result_path_null(sfn, settings):
+    """Without a ResultWriter the children's outputs are gathered into the Map's result, whatever
+    ResultPath says, and past 256 KiB the run fails with States.DataLimitExceeded
+    (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultwriter.html,
+    https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html): issue 20's major 4."""
+    client, _ = sfn
+    definition, text = _gathering(3000, 100)  # 100 x 3 kB: over 256 KiB
+    over = _run(client, definition, f"{settings.service}-big", text)
+    assert over["status"] == "FAILED" and over["error"] == "States.DataLimitExceeded", over
+    definition, text = _gathering(2000, 100)  # 100 x 2 kB: under it
+    assert _run(client, definition, f"{settings.service}-small", text)["status"] == "SUCCEEDED"
+
+
 def test_execution_history_honours_reverse_order_and_pages(sfn, settings):
     """https://docs.aws.amazon.com/step-functions/latest/apireference/API_GetExecutionHistory.html:
     reverseOrder lists the newest event first; maxResults pages, with nextToken for the rest."""

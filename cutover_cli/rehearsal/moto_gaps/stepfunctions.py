@@ -21,7 +21,15 @@ tests/integration/test_rehearsal_moto_gaps.py.
    it) (https://docs.aws.amazon.com/step-functions/latest/dg/maprun-fail-threshold.html).
    Patched after the Map Run's items end. Differences left: AWS may fail before the other items
    end, and with both thresholds set it fails when either is exceeded, this when both are.
-5. **GetExecutionHistory ignores `reverseOrder`, `maxResults` and `nextToken`**: it returns every
+5. **A distributed Map's gathered result is not size-checked when ResultPath is null.** moto
+   checks every state's output against the 256 KiB payload quota (as AWS does), but drops a Map's
+   result before that check when ResultPath is null. AWS gathers the children's outputs into the
+   Map's result whatever ResultPath says (without a ResultWriter) and fails with
+   States.DataLimitExceeded past the quota
+   (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultwriter.html,
+   https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html). Patched where the
+   Map Run hands its outputs over.
+6. **GetExecutionHistory ignores `reverseOrder`, `maxResults` and `nextToken`**: it returns every
    event oldest first, so "the last state entered" reads as the first. Patched as the API
    documents them (https://docs.aws.amazon.com/step-functions/latest/apireference/API_GetExecutionHistory.html).
 """
@@ -71,31 +79,37 @@ def _history(self: Any) -> Any:
     return ActionResult(out)
 
 
-def _threshold_checked(original: Any) -> Any:
+def _map_run_checked(original: Any) -> Any:
+    """The Map Run, then AWS's checks on its end: the failure threshold (4), the result's size (5)."""
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+    from moto.stepfunctions.parser.quotas import is_within_size_quota
+
     def map_run(self: Any, env: Any, eval_input: Any) -> None:
         original(self, env, eval_input)
         items = eval_input.map_run_record.item_counter
         failed, total = items.failed.get() + items.timed_out.get(), items.total.get()
         count, percentage = eval_input.tolerated_failure_count, eval_input.tolerated_failure_percentage
         if failed > (count or 0) and total and 100.0 * failed / total > (percentage or 0.0):
-            raise _exceeded(env, f"{failed} of {total} items failed (tolerated: {count or 0}, {percentage or 0}%)")
+            cause = f"{failed} of {total} items failed (tolerated: {count or 0}, {percentage or 0}%)"
+            raise _failure(env, StatesErrorNameType.StatesExceedToleratedFailureThreshold, cause)
+        if not is_within_size_quota(env.stack[-1]):
+            cause = f"the Map Run's gathered result of {total} items exceeds the 256 KiB state payload quota"
+            raise _failure(env, StatesErrorNameType.StatesStatesDataLimitExceeded, cause)
 
     return map_run
 
 
-def _exceeded(env: Any, cause: str) -> Exception:
+def _failure(env: Any, error: Any, cause: str) -> Exception:
     from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, HistoryEventType
     from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
         FailureEvent,
         FailureEventException,
     )
     from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
-    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
-        StatesErrorNameType,
-    )
     from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 
-    error = StatesErrorNameType.StatesExceedToleratedFailureThreshold
     return FailureEventException(
         failure_event=FailureEvent(
             env=env,
@@ -133,7 +147,7 @@ def interpreter(endpoint_url: str) -> Iterator[Interpreter]:
     boto_client.moto_server_port = lambda: port
     retrier_decl.time = _Clock(played)  # type: ignore[assignment]
     StepFunctionResponse.get_execution_history = _history  # type: ignore[method-assign]
-    Distributed._map_run = _threshold_checked(saved[4])  # type: ignore[method-assign]
+    Distributed._map_run = _map_run_checked(saved[4])  # type: ignore[method-assign]
     try:
         yield played
     finally:
