@@ -71,21 +71,29 @@ def _milliseconds(stream_arn: str) -> str:
     return f"{head}/stream/{label[:23]}"
 
 
-def synthesize(ctx: dict[str, Any], outdir: Path) -> tuple[dict[str, Any], str]:
-    """The replication stack's template and name, its assets staged in `outdir`."""
+def synthesize(ctx: dict[str, Any], outdir: Path, build_dir: Path) -> tuple[dict[str, Any], str]:
+    """The replication stack's template and name, its assets staged in `outdir` (the bundles
+    built in `build_dir`, content-addressed: shared by every synth of a session)."""
     from infra.app import build_app
     from infra.constructs.code import BUILD_DIR_VARIABLE
 
-    os.environ.setdefault(BUILD_DIR_VARIABLE, str(outdir.parent / "lambda-build"))
-    app, stacks = build_app(ctx, outdir=str(outdir))
-    assembly = app.synth()
+    previous = os.environ.get(BUILD_DIR_VARIABLE)
+    os.environ[BUILD_DIR_VARIABLE] = str(build_dir)
+    try:
+        app, stacks = build_app(ctx, outdir=str(outdir))
+        assembly = app.synth()
+    finally:
+        if previous is None:
+            os.environ.pop(BUILD_DIR_VARIABLE, None)
+        else:
+            os.environ[BUILD_DIR_VARIABLE] = previous
     stack = stacks["replication"]
     return assembly.get_stack_by_name(stack.stack_name).template, stack.stack_name
 
 
 @contextmanager
-def rehearse(settings: Settings, clients: Clients, workdir: Path) -> Iterator[Rehearsal]:
-    template, stack_name = synthesize(context(settings, clients), workdir / "cdk.out")
+def rehearse(settings: Settings, clients: Clients, workdir: Path, build_dir: Path) -> Iterator[Rehearsal]:
+    template, stack_name = synthesize(context(settings, clients), workdir / "cdk.out", build_dir)
     runtime = Runtime(str(settings.endpoint_url), ACCOUNT, REGION)
     functions = Functions(runtime, workdir / "lambda-logs")
     with ExitStack() as stack:

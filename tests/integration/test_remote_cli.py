@@ -83,7 +83,7 @@ class Stepper:
         with self.finished:
             before = self.done
             self.turns.release()
-            self.finished.wait_for(lambda: self.done > before, timeout=2.0)  # none left: the run is closing
+            self.finished.wait_for(lambda: self.done > before, timeout=0.5)  # none left: the run is closing
 
     def free(self) -> None:
         self.unheld = True
@@ -94,10 +94,10 @@ def _fast(_seconds: float) -> None:
 
 
 @pytest.fixture
-def stack(settings, clients, tmp_path, monkeypatch) -> Iterator[Rehearsal]:
+def stack(settings, clients, tmp_path, lambda_build_dir, monkeypatch) -> Iterator[Rehearsal]:
     """The seed's dev stage deployed into the moto server; the CLI polls every 50 ms."""
     monkeypatch.setattr("cutover_cli.remote.pause", _fast)
-    with rehearse(settings, clients, tmp_path) as rehearsal:
+    with rehearse(settings, clients, tmp_path, lambda_build_dir) as rehearsal:
         yield rehearsal
 
 
@@ -259,7 +259,9 @@ def test_local_and_remote_runs_share_one_lease(settings, clients, stepped):
 
 
 @pytest.fixture(params=sorted(MIGRATIONS))
-def migration_world(request, moto_server, tmp_path, monkeypatch) -> Iterator[tuple[Settings, Clients, Rehearsal]]:
+def migration_world(
+    request, moto_server, tmp_path, lambda_build_dir, monkeypatch
+) -> Iterator[tuple[Settings, Clients, Rehearsal]]:
     """A fresh service of one shipped migration, its legacy tables holding items drawn from the
     definition, its secrets in SSM as an operator creates them, its dev stage deployed."""
     settings = Settings(
@@ -283,7 +285,7 @@ def migration_world(request, moto_server, tmp_path, monkeypatch) -> Iterator[tup
             clients.dynamodb.put_item(TableName=settings.names.source_table(role), Item=to_ddb(item))
     _caught_up(settings, clients)
     monkeypatch.setattr("cutover_cli.remote.pause", _fast)
-    with rehearse(settings, clients, tmp_path) as rehearsal:
+    with rehearse(settings, clients, tmp_path, lambda_build_dir) as rehearsal:
         yield settings, clients, rehearsal
 
 
@@ -294,7 +296,7 @@ def _one_target_item(settings, clients) -> dict[str, Any]:
 def test_backfill_then_reconcile_with_repair_through_the_deployed_machines(migration_world, tmp_path):
     settings, clients, rehearsal = migration_world
     # When every source is backfilled through the backfill machine
-    backfill = _cli(settings, "backfill", "--remote", "--segments", "2", "--json")
+    backfill = _cli(settings, "backfill", "--remote", "--segments", "1", "--json")
     assert backfill.exit_code == 0, backfill.output
     assert {e["status"] for e in json.loads(backfill.stdout)["executions"]} == {"SUCCEEDED"}
     assert ReportStore(clients.dynamodb, settings.names.reports_table).latest(BACKFILL_RUN)["complete"] is True
@@ -304,7 +306,7 @@ def test_backfill_then_reconcile_with_repair_through_the_deployed_machines(migra
     clients.dynamodb.delete_item(TableName=settings.names.v3_table, Key={k: lost[k] for k in target_keys})
     # Then the remote reconcile finds exactly it: exit 1, the report as a local run's
     report = tmp_path / "remote-report.json"
-    found = _cli(settings, "reconcile", "--remote", "--segments", "2", "--json", "--report", str(report))
+    found = _cli(settings, "reconcile", "--remote", "--segments", "1", "--json", "--report", str(report))
     assert found.exit_code == 1, found.output
     out = json.loads(found.stdout)
     assert out["status"] == "SUCCEEDED" and out["execution_arn"].endswith(f":{out['run_id']}")
@@ -313,14 +315,14 @@ def test_backfill_then_reconcile_with_repair_through_the_deployed_machines(migra
     latest = ReportStore(clients.dynamodb, settings.names.reports_table).latest(RECONCILE)
     assert latest["run_id"] == out["run_id"] and latest["started_at"] == out["started_at"]
     # When it runs with --repair, Then the item is back, and a reconcile after it is clean (exit 0)
-    repaired = _cli(settings, "reconcile", "--remote", "--segments", "2", "--repair", "--json")
+    repaired = _cli(settings, "reconcile", "--remote", "--segments", "1", "--repair", "--json")
     assert repaired.exit_code in (0, 1), repaired.output
     assert json.loads(repaired.stdout)["status"] == "SUCCEEDED"
     back = clients.dynamodb.get_item(TableName=settings.names.v3_table, Key={k: lost[k] for k in target_keys})
     assert {k: v for k, v in back["Item"].items() if k != "_version"} == {
         k: v for k, v in lost.items() if k != "_version"
     }
-    clean = _cli(settings, "reconcile", "--remote", "--segments", "2", "--json")
+    clean = _cli(settings, "reconcile", "--remote", "--segments", "1", "--json")
     assert clean.exit_code == 0, clean.output
     assert json.loads(clean.stdout)["clean"] is True
     # And every function ran in its own worker from its asset, under its own policy
