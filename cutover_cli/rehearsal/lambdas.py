@@ -6,6 +6,11 @@ the function's worker (`worker.py`) with that environment, the runtime's variabl
 function name) and credentials of its own execution role from the emulator's STS; later
 invocations reuse it, as a warm Lambda environment is reused.
 
+An invocation that outlasts the function's Timeout ends as on Lambda: the environment is
+stopped (the worker killed; the next invocation starts cold) and the caller gets the unhandled
+error `Sandbox.Timedout` ("Task timed out after N seconds"; the error type current runtimes
+report, as far as we know: not checked against AWS).
+
 Limitation: one worker per function serves one invocation at a time (a function with a
 concurrency of 1): concurrent invocations queue rather than run side by side, so a Map's items
 interleave only between invocations.
@@ -15,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import subprocess
 import sys
 import threading
@@ -26,6 +32,7 @@ from typing import IO, Any
 from cutover_cli.rehearsal.policy import Policy
 
 CHECKOUT = Path(__file__).resolve().parents[2]  # for cutover_cli.rehearsal only (after the asset)
+TIMEOUT_GRACE = 1.0  # seconds past a function's Timeout before its invocation is called timed out
 
 
 @dataclass(frozen=True)
@@ -107,7 +114,15 @@ class Functions:
             stdin, stdout = _pipes(worker.process)
             stdin.write(json.dumps({"event": event}) + "\n")
             stdin.flush()
-            line = stdout.readline()
+            ready, _, _ = select.select([stdout], [], [], spec.timeout + TIMEOUT_GRACE)
+            line = stdout.readline() if ready else None
+        if line is None:  # Lambda stops the environment at its timeout and reports it so
+            with self._lock:
+                self._workers.pop(spec.name, None)
+            worker.process.kill()
+            worker.process.wait()
+            message = f"Task timed out after {spec.timeout:.2f} seconds"
+            return Answer(json.dumps({"errorType": "Sandbox.Timedout", "errorMessage": message}), True, "")
         if not line:
             message = f"{spec.name}: the worker exited (its log: {self._log(spec)})"
             error = {"errorType": "Runtime.ExitError", "errorMessage": message}

@@ -33,6 +33,11 @@ def handler(event, context):
     if calls <= 2:
         raise Flaky(f"attempt {calls}")
     return {"attempts": calls, "event": event}
+
+def slow(event, context):
+    import time
+    time.sleep(event["sleep"])
+    return {"slept": event["sleep"], "calls": calls}
 """
 
 
@@ -200,3 +205,18 @@ def test_an_unhandled_error_past_the_retries_fails_the_task_with_its_error_type(
     assert out["status"] == "FAILED" and out["error"] == "Flaky", out
     cause = json.loads(out["cause"])
     assert cause["errorType"] == "Flaky" and cause["errorMessage"] == "attempt 1" and played.waits == []
+
+
+def test_an_invocation_past_the_functions_timeout_is_stopped_and_the_next_one_starts_cold(flaky, settings):
+    """Lambda stops an invocation at the function's Timeout, reports it to the caller as an
+    unhandled error, and discards the environment (module state is gone on the next call)."""
+    spec = flaky.find(f"{settings.service}-flaky")
+    assert spec is not None
+    flaky.replace(FunctionSpec(spec.name, spec.arn, "flaky.slow", spec.asset, {}, spec.policy, 1.0, spec.role_arn))
+    flaky.invoke(spec.arn, {"sleep": 0})  # a warm environment first
+    started = time.monotonic()
+    timed_out = flaky.invoke(spec.arn, {"sleep": 30})
+    assert timed_out.errored and json.loads(timed_out.payload)["errorType"] == "Sandbox.Timedout"
+    assert time.monotonic() - started < 15
+    again = flaky.invoke(spec.arn, {"sleep": 0})
+    assert not again.errored and json.loads(again.payload) == {"slept": 0, "calls": 0}  # cold: a new process
