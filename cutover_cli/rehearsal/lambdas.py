@@ -35,6 +35,10 @@ CHECKOUT = Path(__file__).resolve().parents[2]  # for cutover_cli.rehearsal only
 TIMEOUT_GRACE = 1.0  # seconds past a function's Timeout before its invocation is called timed out
 
 
+class WorkerStartError(RuntimeError):
+    """A function's worker exited before it was ready (its handler could not be loaded)."""
+
+
 @dataclass(frozen=True)
 class FunctionSpec:
     name: str
@@ -109,7 +113,11 @@ class Functions:
     def _invoke(self, spec: FunctionSpec, event: Any) -> Answer:
         with self._lock:
             self.invocations.append((spec.name, event))
-        worker = self._worker(spec)
+        try:
+            worker = self._worker(spec)
+        except WorkerStartError as exc:  # Lambda reports a failed init to the caller as a function error
+            error = {"errorType": "Runtime.ImportModuleError", "errorMessage": str(exc)}
+            return Answer(json.dumps(error), True, "")
         with worker.lock:
             stdin, stdout = _pipes(worker.process)
             stdin.write(json.dumps({"event": event}) + "\n")
@@ -175,7 +183,13 @@ class Functions:
         stdin.write(json.dumps(setup) + "\n")
         stdin.flush()
         if not stdout.readline():
-            raise RuntimeError(f"{spec.name}: its worker did not start: see {self._log(spec)}")
+            process.kill()
+            process.wait()
+            stdin.close()
+            stdout.close()
+            raise WorkerStartError(
+                f"{spec.name}: its worker did not start (its handler could not load): see {self._log(spec)}"
+            )
         return process
 
     def _runtime_variables(self, spec: FunctionSpec) -> dict[str, str]:

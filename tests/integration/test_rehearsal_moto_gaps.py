@@ -5,6 +5,7 @@ on the moto server, with small machines of their own (the deployed ones: test_re
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,6 +34,11 @@ def handler(event, context):
     if calls <= 2:
         raise Flaky(f"attempt {calls}")
     return {"attempts": calls, "event": event}
+
+def environment(event, context):
+    import os
+    import cutover
+    return {"env": dict(os.environ), "cutover": cutover.__file__, "remaining": context.get_remaining_time_in_millis()}
 
 def slow(event, context):
     import time
@@ -220,3 +226,45 @@ def test_an_invocation_past_the_functions_timeout_is_stopped_and_the_next_one_st
     assert time.monotonic() - started < 15
     again = flaky.invoke(spec.arn, {"sleep": 0})
     assert not again.errored and json.loads(again.payload) == {"slept": 0, "calls": 0}  # cold: a new process
+
+
+def test_a_function_sees_its_own_environment_and_code_and_nothing_of_the_test_process(flaky, settings, monkeypatch):
+    """Each function runs in a process of its own: its synthesized variables plus what Lambda's
+    runtime sets (region, name, its role's credentials), its asset's code first on the path."""
+    monkeypatch.setenv("SOURCE_TABLES", "the test process's own: must not leak")
+    spec = flaky.find(f"{settings.service}-flaky")
+    assert spec is not None
+    (spec.asset / "cutover").mkdir()
+    (spec.asset / "cutover" / "__init__.py").write_text("")  # the asset's own copy of the package
+    flaky.replace(
+        FunctionSpec(
+            spec.name, spec.arn, "flaky.environment", spec.asset, {"STAGE": "dev"}, spec.policy, 60.0, spec.role_arn
+        )
+    )
+    out = json.loads(flaky.invoke(spec.arn, {}).payload)
+    env = out["env"]
+    assert env["STAGE"] == "dev" and "SOURCE_TABLES" not in env
+    assert env["AWS_LAMBDA_FUNCTION_NAME"] == spec.name and env["AWS_REGION"] == REGION
+    assert env["AWS_SESSION_TOKEN"] and env["AWS_ACCESS_KEY_ID"] != os.environ.get("AWS_ACCESS_KEY_ID")
+    assert out["cutover"] == str(spec.asset / "cutover" / "__init__.py")
+    assert 0 < out["remaining"] <= 60_000
+
+
+def test_a_handler_the_asset_lacks_is_refused_rather_than_run_from_the_checkout(flaky, settings):
+    spec = flaky.find(f"{settings.service}-flaky")
+    assert spec is not None
+    flaky.replace(
+        FunctionSpec(
+            spec.name,
+            spec.arn,
+            "backfill.segment_lambda.lambda_handler",
+            spec.asset,
+            {},
+            spec.policy,
+            60.0,
+            spec.role_arn,
+        )
+    )
+    answer = flaky.invoke(spec.arn, {})
+    assert answer.errored and json.loads(answer.payload)["errorType"] == "Runtime.ImportModuleError"
+    assert "not from its asset" in next((spec.asset.parent / "logs").glob("*.log")).read_text()
