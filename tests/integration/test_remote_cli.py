@@ -59,34 +59,46 @@ class Recorder:
 
 
 class Stepper:
-    """One Lambda invocation per CLI poll (`step` replaces `cutover_cli.remote.pause`); `free()`
-    lets the rest run unheld. `interrupt_at`: the poll at which the operator presses Ctrl-C."""
+    """One Lambda invocation per CLI poll (`step` replaces `cutover_cli.remote.pause`): a poll lets
+    one held invocation through and waits for it to end, so what the CLI sees between polls does
+    not depend on the machine's speed; no turn is ever banked. `free()` lets the rest run unheld.
+    `interrupt_at`: the poll at which the operator presses Ctrl-C."""
 
     def __init__(self, interrupt_at: int | None = None) -> None:
-        self.turns = threading.Semaphore(0)
-        self.finished = threading.Condition()
-        self.done, self.polls, self.interrupt_at, self.unheld = 0, 0, interrupt_at, False
+        self.changed = threading.Condition()
+        self.waiting = self.turns = self.done = self.polls = 0
+        self.interrupt_at, self.unheld = interrupt_at, False
 
     def before(self, _name: str) -> None:
-        while not self.unheld and not self.turns.acquire(timeout=0.05):
-            pass
+        with self.changed:
+            self.waiting += 1
+            self.changed.notify_all()
+            self.changed.wait_for(lambda: self.unheld or self.turns > 0)
+            if not self.unheld:
+                self.turns -= 1
+            self.waiting -= 1
 
     def after(self, _name: str) -> None:
-        with self.finished:
+        with self.changed:
             self.done += 1
-            self.finished.notify_all()
+            self.changed.notify_all()
 
     def step(self, _seconds: float) -> None:
         self.polls += 1
         if self.polls == self.interrupt_at:
             raise KeyboardInterrupt
-        with self.finished:
-            before = self.done
-            self.turns.release()
-            self.finished.wait_for(lambda: self.done > before, timeout=0.5)  # none left: the run is closing
+        with self.changed:
+            if not self.changed.wait_for(lambda: self.waiting > 0, timeout=0.3):
+                return  # nothing held: the machine is between invocations, or closing
+            finished = self.done
+            self.turns += 1
+            self.changed.notify_all()
+            self.changed.wait_for(lambda: self.done > finished, timeout=120)
 
     def free(self) -> None:
-        self.unheld = True
+        with self.changed:
+            self.unheld = True
+            self.changed.notify_all()
 
 
 def _fast(_seconds: float) -> None:
