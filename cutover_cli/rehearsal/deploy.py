@@ -10,6 +10,7 @@ function and keep everything that uses its `Deployment`. The tables are the back
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import zipfile
@@ -39,6 +40,15 @@ class Deployment:
     parameter: str  # the published names' SSM parameter
 
 
+def _physical(stack_name: str, logical_id: str) -> str:
+    """A generated physical name as CloudFormation makes one: the stack and the logical id,
+    within the 64 characters IAM role and Lambda function names allow (unique when cut)."""
+    name = f"{stack_name}-{logical_id}"
+    if len(name) <= 64:
+        return name
+    return f"{name[:55]}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+
+
 def _typed(template: Mapping[str, Any], cfn_type: str) -> dict[str, dict[str, Any]]:
     return {lid: r for lid, r in template.get("Resources", {}).items() if r["Type"] == cfn_type}
 
@@ -64,12 +74,12 @@ def deploy_machines(
     refs = dict(base.refs)
     roles = {}
     for lid in _typed(template, "AWS::IAM::Role"):
-        name = f"{stack_name}-{lid}"[:64]
+        name = _physical(stack_name, lid)
         roles[lid] = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))["Role"]["Arn"]
         arns[lid], refs[lid] = roles[lid], name
     python = {lid: r for lid, r in _typed(template, "AWS::Lambda::Function").items() if _is_python(r)}
     for lid in python:
-        name = f"{stack_name}-{lid}"[:64]
+        name = _physical(stack_name, lid)
         arns[lid], refs[lid] = f"arn:aws:lambda:{region}:{account}:function:{name}", name
     for lid, res in _typed(template, "AWS::StepFunctions::StateMachine").items():
         name = res["Properties"]["StateMachineName"]
