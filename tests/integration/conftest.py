@@ -48,3 +48,10 @@ def deployed_replicator(settings, monkeypatch) -> Iterator[Callable[[dict[str, A
     if handler.cold_start.built is not None:
         handler.cold_start.built.close()
     handler.cold_start.reset()
+
+
+@pytest.fixture(scope="session")
+def lambda_build_dir(tmp_path_factory) -> Iterator[Any]:
+    """Where this session's synths (the rehearsal's) bundle the Lambda code, not build/ in the
+    checkout; set only while a synth runs (tests/integration/rehearsal.py)."""
+    yield tmp_path_factory.mktemp("rehearsal-lambda-build")

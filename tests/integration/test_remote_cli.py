@@ -1,32 +1,41 @@
-"""`cutover backfill --remote` and `cutover reconcile --remote` against moto's Step Functions API.
+"""`cutover backfill --remote` and `cutover reconcile --remote [--repair]` through the deployed
+state machines, on the rehearsal (tests/integration/rehearsal.py): the dev stage synthesized for
+this test's service and migration, its machines run on moto's ASL interpreter, every Lambda task
+dispatched to its real handler in its own worker process with its synthesized environment and
+IAM policy. No state machine is played by hand and no Lambda gets the test's environment.
 
-moto stores executions (StartExecution, DescribeExecution, StopExecution, name idempotency) but
-never runs them: an execution stays RUNNING. So each test plays the state machine itself: every
-time the CLI would wait between polls (`cutover_cli.remote.pause`), it runs one invocation of a
-segment handler with the map item the definition would build from the execution's input, and
-once every segment is done it closes the execution in moto's backend as Step Functions would
-(SUCCEEDED, or FAILED with an error). The CLI only sees the API and the checkpoints.
+Where a test needs the run to advance in steps (progress, Ctrl-C), a `Stepper` holds each Lambda
+invocation until the CLI's next poll (`cutover_cli.remote.pause`), so what the CLI sees between
+polls does not depend on the machine's speed.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
+from cutover.clients import Clients
 from cutover.clock import utc_now
 from cutover.codec import to_ddb
+from cutover.settings import Settings
 from cutover.state import BACKFILL_RUN, RECONCILE, CheckpointStore, ReportStore
 from cutover_cli.app import main
+from cutover_cli.local_backend import init_backend
+from cutover_cli.rehearsal.policy import Statement
 from replicator.positions import PositionStore
-from tests.unit.test_backfill_lambda import FakeContext, _env
+from tests.integration.rehearsal import Rehearsal, rehearse
+from tests.integration.test_any_migration import _draw
 
 pytestmark = pytest.mark.server
-ROLE = "arn:aws:iam::123456789012:role/cutover-sfn"
-DEFINITION = json.dumps({"StartAt": "Run", "States": {"Run": {"Type": "Pass", "End": True}}})
+MIGRATIONS = {"seed": None, "catalog": "migrations.catalog:MIGRATION"}
 
 
 class Recorder:
@@ -49,58 +58,79 @@ class Recorder:
         pass
 
 
+class Stepper:
+    """One Lambda invocation per CLI poll (`step` replaces `cutover_cli.remote.pause`): a poll lets
+    one held invocation through and waits for it to end, so what the CLI sees between polls does
+    not depend on the machine's speed; no turn is ever banked. `free()` lets the rest run unheld.
+    `interrupt_at`: the poll at which the operator presses Ctrl-C."""
+
+    def __init__(self, interrupt_at: int | None = None) -> None:
+        self.changed = threading.Condition()
+        self.waiting = self.turns = self.done = self.polls = 0
+        self.interrupt_at, self.unheld = interrupt_at, False
+
+    def before(self, _name: str) -> None:
+        with self.changed:
+            self.waiting += 1
+            self.changed.notify_all()
+            self.changed.wait_for(lambda: self.unheld or self.turns > 0)
+            if not self.unheld:
+                self.turns -= 1
+            self.waiting -= 1
+
+    def after(self, _name: str) -> None:
+        with self.changed:
+            self.done += 1
+            self.changed.notify_all()
+
+    def step(self, _seconds: float) -> None:
+        self.polls += 1
+        if self.polls == self.interrupt_at:
+            raise KeyboardInterrupt
+        with self.changed:
+            if not self.changed.wait_for(lambda: self.waiting > 0, timeout=0.3):
+                return  # nothing held: the machine is between invocations, or closing
+            finished = self.done
+            self.turns += 1
+            self.changed.notify_all()
+            self.changed.wait_for(lambda: self.done > finished, timeout=120)
+
+    def free(self) -> None:
+        with self.changed:
+            self.unheld = True
+            self.changed.notify_all()
+
+
+def _fast(_seconds: float) -> None:
+    time.sleep(0.05)
+
+
 @pytest.fixture
-def deployed(settings, clients, monkeypatch):
-    """Both state machines in moto, their ARNs published where the CLI reads them, Lambda env set."""
-    sfn = clients.client("stepfunctions")
-    arns = {
-        kind: sfn.create_state_machine(
-            name=f"{settings.names.prefix}-cutover-{kind}", definition=DEFINITION, roleArn=ROLE
-        )["stateMachineArn"]
-        for kind in ("backfill", "reconcile")
-    }
-    clients.ssm.put_parameter(
-        Name=settings.names.deployment_parameter,
-        Type="String",
-        Value=json.dumps(
-            {
-                "sourceTables": settings.names.source_tables(),
-                "backfillStateMachineArn": arns["backfill"],
-                "reconcileStateMachineArn": arns["reconcile"],
-            }
-        ),
-    )
-    for key, value in {**_env(settings.names), "CUTOVER_ENDPOINT_URL": settings.endpoint_url}.items():
-        monkeypatch.setenv(key, value)
-    import backfill.segment_lambda as backfill_lambda
-    import reconciler.merge as merge
-    import reconciler.segment_lambda as reconcile_lambda
-
-    for module in (backfill_lambda, merge, reconcile_lambda):
-        module.cold_start.reset()
-        module.cold_start.get()  # warm, outside the CLI runner: their log lines are not the CLI's output
-    yield sfn, arns, (backfill_lambda, reconcile_lambda, merge)
-    for module in (backfill_lambda, merge, reconcile_lambda):
-        module.cold_start.reset()
+def stack(settings, clients, tmp_path, lambda_build_dir, monkeypatch) -> Iterator[Rehearsal]:
+    """The seed's dev stage deployed into the moto server; the CLI polls every 50 ms."""
+    monkeypatch.setattr("cutover_cli.remote.pause", _fast)
+    with rehearse(settings, clients, tmp_path, lambda_build_dir) as rehearsal:
+        yield rehearsal
 
 
-def _close(arn: str, status: str, error: str | None = None, cause: str | None = None) -> None:
-    """Close an execution in moto's in-process backend, as Step Functions does when the run ends."""
-    from moto.stepfunctions.models import stepfunctions_backends
-
-    for backend in stepfunctions_backends["123456789012"].values():
-        for machine in backend.state_machines:
-            for execution in machine.executions:
-                if execution.execution_arn == arn:
-                    execution.status, execution.stop_date = status, datetime.now(UTC)
-                    execution.output, execution.output_details = "{}", {"included": True}
-                    execution.error, execution.cause = error, cause
-                    return
-    raise AssertionError(f"no execution {arn}")
+@pytest.fixture
+def stepped(stack, monkeypatch) -> Iterator[tuple[Rehearsal, Stepper]]:
+    """`stack` with its Lambda invocations held to one per poll (`stepper.interrupt_at` settable)."""
+    stepper = Stepper()
+    stack.functions.before, stack.functions.after = stepper.before, stepper.after
+    monkeypatch.setattr("cutover_cli.remote.pause", stepper.step)
+    yield stack, stepper
+    stepper.free()
 
 
-def _running(sfn, machine_arn):
-    return sfn.list_executions(stateMachineArn=machine_arn)["executions"]
+def _running(clients, machine_arn):
+    return clients.client("stepfunctions").list_executions(stateMachineArn=machine_arn)["executions"]
+
+
+def _caught_up(settings, clients) -> None:
+    store = PositionStore(CheckpointStore(clients.dynamodb, settings.names.checkpoints_table))
+    for role in settings.names.roles:
+        store.save_meta(role, {"table": settings.names.source_table(role), "caught_up_at": utc_now()})
 
 
 def _seed(settings, clients, users: int) -> None:
@@ -108,49 +138,20 @@ def _seed(settings, clients, users: int) -> None:
         clients.dynamodb.put_item(
             TableName=settings.names.source_table("users"), Item=to_ddb({"userId": f"u{i}", "email": f"u{i}@x"})
         )
-    store = PositionStore(CheckpointStore(clients.dynamodb, settings.names.checkpoints_table))
-    store.save_meta(
-        "users", {"table": settings.names.source_table("users"), "caught_up_at": utc_now()}
-    )  # caught up just now
+    _caught_up(settings, clients)  # caught up just now
 
 
 def _cli(settings, *args):
-    return CliRunner().invoke(main, [*args, "--endpoint-url", settings.endpoint_url, "--service", settings.service])
-
-
-def play_backfill(sfn, handler, *, finish="SUCCEEDED", interrupt_at=None):
-    """The backfill state machine, one segment invocation per CLI poll; then close the execution."""
-    state = {"polls": 0}
-
-    def step(_seconds):
-        state["polls"] += 1
-        if state["polls"] == interrupt_at:
-            raise KeyboardInterrupt
-        (execution,) = [e for e in _running(sfn, state["machine"]) if e["status"] == "RUNNING"]
-        run = json.loads(sfn.describe_execution(executionArn=execution["executionArn"])["input"])
-        state["input"] = run
-        for segment in range(run["segments"]):  # the Map's items, as `Plan segments` builds them
-            item = {k: run[k] for k in ("table", "segments", "run_id", "rate")} | {"segment": segment}
-            if not handler.lambda_handler(item, FakeContext(900_000))["done"]:
-                return
-            if segment == state["polls"] - 1 and segment < run["segments"] - 1:
-                return  # one more segment per poll, so the CLI sees progress in steps
-        if finish == "FAILED":
-            _close(execution["executionArn"], finish, "States.TaskFailed", "segment 1: boom")
-        else:
-            _close(execution["executionArn"], finish)
-
-    return state, step
+    migration = ("--migration", settings.migration) if settings.migration else ()
+    argv = [*args, "--endpoint-url", settings.endpoint_url, "--service", settings.service, *migration]
+    return CliRunner().invoke(main, argv)
 
 
 def test_backfill_remote_follows_the_checkpoints_and_exits_0_when_the_execution_succeeds(
-    settings, clients, deployed, monkeypatch
+    settings, clients, stepped, monkeypatch
 ):
-    sfn, arns, (handler, *_) = deployed
+    rehearsal, stepper = stepped
     _seed(settings, clients, 30)
-    state, step = play_backfill(sfn, handler)
-    state["machine"] = arns["backfill"]
-    monkeypatch.setattr("cutover_cli.remote.pause", step)
     bars = Recorder()
     monkeypatch.setattr("cutover_cli.remote_backfill.make_progress", lambda enabled: bars)
     # When the remote backfill runs with a whole-run rate of 30 items/s over 3 segments
@@ -160,10 +161,14 @@ def test_backfill_remote_follows_the_checkpoints_and_exits_0_when_the_execution_
     out = json.loads(result.stdout)
     (execution,) = out["executions"]
     assert out["status"] == execution["status"] == "SUCCEEDED"
-    assert execution["execution_arn"].startswith(arns["backfill"].replace(":stateMachine:", ":execution:"))
+    machine = rehearsal.machine("backfill")
+    assert execution["execution_arn"].startswith(machine.replace(":stateMachine:", ":execution:"))
     assert execution["scanned"] == 30 and execution["segments_done"] == 3
-    # And the execution got the per-segment rate (segments x rate = the whole run's 30 items/s)
-    assert state["input"] == {"table": "users", "segments": 3, "run_id": out["run_id"], "rate": 10.0}
+    # And each segment's Lambda got the map item the machine built, with the per-segment rate
+    events = sorted((e for _, e in rehearsal.functions.invocations), key=lambda e: e["segment"])
+    assert events == [
+        {"table": "users", "segments": 3, "run_id": out["run_id"], "rate": 10.0, "segment": s} for s in range(3)
+    ]
     # And the bar followed the checkpoints in steps, up to every item
     assert bars.seen["users"][-1] == 30 and len(set(bars.seen["users"])) >= 3
     assert bars.seen["users"] == sorted(bars.seen["users"])
@@ -177,55 +182,58 @@ def test_backfill_remote_follows_the_checkpoints_and_exits_0_when_the_execution_
 DETACHABLE = ("backfill", "--remote", "--table", "users", "--segments", "2", "--run-id", "nightly-1", "--quiet")
 
 
-def _interrupted_after_two_polls(settings, clients, deployed, monkeypatch) -> tuple[Any, dict, dict]:
-    """12 users and a backfill machine played so that following it is Ctrl-C'd at the 2nd poll."""
-    sfn, arns, (handler, *_) = deployed
+def test_ctrl_c_detaches_and_the_same_run_id_re_attaches(settings, clients, stepped):
+    rehearsal, stepper = stepped
     _seed(settings, clients, 12)
-    state, step = play_backfill(sfn, handler, interrupt_at=2)
-    state["machine"] = arns["backfill"]
-    monkeypatch.setattr("cutover_cli.remote.pause", step)
-    return sfn, arns, state
-
-
-def test_ctrl_c_detaches_and_the_same_run_id_re_attaches(settings, clients, deployed, monkeypatch):
-    sfn, arns, state = _interrupted_after_two_polls(settings, clients, deployed, monkeypatch)
+    stepper.interrupt_at = 2
     # When the operator presses Ctrl-C while following
-    args = DETACHABLE
-    first = _cli(settings, *args)
+    first = _cli(settings, *DETACHABLE)
     # Then it exits 130 with one line: the execution keeps running, and how to re-attach
     assert first.exit_code == 130
     (line,) = [x for x in first.stderr.splitlines() if "detached" in x]
     assert "keeps running" in line and "cutover backfill --remote --run-id nightly-1" in line
-    assert [e["status"] for e in _running(sfn, arns["backfill"])] == ["RUNNING"]
+    assert [e["status"] for e in _running(clients, rehearsal.machine("backfill"))] == ["RUNNING"]
     # When the same command runs again, Then it re-attaches (no second execution) and finishes
-    state["polls"] = 10
-    again = _cli(settings, *args)
+    stepper.free()
+    again = _cli(settings, *DETACHABLE)
     assert again.exit_code == 0, again.output
-    assert "attached" in again.stderr and len(_running(sfn, arns["backfill"])) == 1
+    assert "attached" in again.stderr and len(_running(clients, rehearsal.machine("backfill"))) == 1
 
 
-def test_a_failed_execution_exits_1_naming_it_and_the_same_run_id_resumes(settings, clients, deployed, monkeypatch):
-    sfn, arns, (handler, *_) = deployed
+def test_a_failed_segment_fails_the_run_exit_1_naming_it_and_the_same_run_id_resumes(settings, clients, stack):
+    # Given four legacy items the segment must re-read before quarantining them, and the segment
+    # function deployed without GetItem on the legacy tables (issue 20's first major: each attempt
+    # gets one bad item further, as its quarantine put is a no-op on the next)
     _seed(settings, clients, 8)
-    state, step = play_backfill(sfn, handler, finish="FAILED")
-    state["machine"] = arns["backfill"]
-    state["polls"] = 10  # every segment at the first poll
-    monkeypatch.setattr("cutover_cli.remote.pause", step)
+    for n in range(4):
+        clients.dynamodb.put_item(
+            TableName=settings.names.source_table("users"), Item=to_ddb({"userId": f"bad{n}", "email": n})
+        )
+    (segment,) = [s for s in stack.deployment.functions.values() if s.handler.startswith("backfill.")]
+    legacy = f"arn:aws:dynamodb:us-east-1:123456789012:table/{settings.names.source_table('users')}"
+    denied = Statement("Deny", ("dynamodb:GetItem",), (legacy,))
+    stack.functions.replace(
+        replace(segment, policy=replace(segment.policy, statements=(*segment.policy.statements, denied)))
+    )
     args = ("backfill", "--remote", "--table", "users", "--segments", "1", "--run-id", "r1", "--quiet")
     result = _cli(settings, *args)
-    # Then exit 1 with one line naming the execution and the failing state's error
-    assert result.exit_code == 1
+    # Then the denied call fails the segment, its retries, the map and the run: exit 1, one line
+    # naming the execution, the map state it failed in and the error
+    assert result.exit_code == 1, result.output
     (line,) = [x for x in result.stderr.splitlines() if x.startswith("error:")]
-    assert "FAILED" in line and "States.TaskFailed" in line and ":execution:" in line and "r1-users" in line
+    assert "FAILED" in line and ":execution:" in line and "r1-users" in line, line
+    assert "'Segments'" in line and "States.ExceedToleratedFailureThreshold" in line, line
+    # And the segment was retried as its Retrier says (3 more attempts after 10, 20 and 40 s)
+    assert len(stack.functions.invocations) == 4 and stack.interpreter.waits == [10.0, 20.0, 40.0]
     assert ReportStore(clients.dynamodb, settings.names.reports_table).latest(BACKFILL_RUN) is None
-    # When run again with the same run id, Then a resume execution starts (r1-users-r2) and succeeds
-    resumed, step = play_backfill(sfn, handler)
-    resumed["machine"], resumed["polls"] = arns["backfill"], 10
-    monkeypatch.setattr("cutover_cli.remote.pause", step)
+    # When the grant is deployed and the same run id runs again, Then a resume execution starts
+    # (r1-users-r2) and succeeds, the bad item quarantined
+    stack.functions.replace(segment)
     again = _cli(settings, *args, "--json")
     assert again.exit_code == 0, again.output
     assert json.loads(again.stdout)["executions"][0]["execution_arn"].endswith(":r1-users-r2")
-    assert sorted(e["name"] for e in _running(sfn, arns["backfill"])) == ["r1-users", "r1-users-r2"]
+    assert sorted(e["name"] for e in _running(clients, stack.machine("backfill"))) == ["r1-users", "r1-users-r2"]
+    assert clients.dynamodb.scan(TableName=settings.names.quarantine_table)["Count"] == 4
 
 
 def test_without_a_published_state_machine_remote_refuses_in_one_line(settings, clients):
@@ -235,44 +243,12 @@ def test_without_a_published_state_machine_remote_refuses_in_one_line(settings, 
     assert result.stderr.count("\n") == 1 and settings.names.deployment_parameter in result.stderr
 
 
-def test_reconcile_remote_runs_to_the_report_the_gate_reads(settings, clients, deployed, monkeypatch, tmp_path):
-    sfn, arns, (backfill_lambda, segment, merge) = deployed
-    _seed(settings, clients, 10)
-    for seg in range(2):
-        backfill_lambda.lambda_handler({"table": "users", "segment": seg, "segments": 2}, FakeContext(900_000))
-    clients.dynamodb.delete_item(
-        TableName=settings.names.v3_table, Key=to_ddb({"userId": "u4", "recordType": "PROFILE"})
-    )
-
-    def step(_seconds):
-        (execution,) = _running(sfn, arns["reconcile"])
-        run = json.loads(sfn.describe_execution(executionArn=execution["executionArn"])["input"])
-        begin = merge.lambda_handler({"step": "begin", **run}, FakeContext(900_000))
-        for item in begin["items"]:
-            while not segment.lambda_handler({**run, **item}, FakeContext(900_000))["done"]:
-                pass
-        merge.lambda_handler({"step": "merge", "run_id": run["run_id"]}, FakeContext(900_000))
-        _close(execution["executionArn"], "SUCCEEDED")
-
-    monkeypatch.setattr("cutover_cli.remote.pause", step)
-    report = tmp_path / "remote-report.json"
-    result = _cli(settings, "reconcile", "--remote", "--segments", "2", "--json", "--report", str(report))
-    # Then the missing item makes it exit 1, with the execution ARN, and the report as a local run's
-    assert result.exit_code == 1, result.output
-    out = json.loads(result.stdout)
-    assert out["status"] == "SUCCEEDED" and out["execution_arn"].endswith(f":{out['run_id']}")
-    assert out["counts"]["missing"] == 1 and out["counts"]["compared"] == 10 and out["clean"] is False
-    written = json.loads(report.read_text())
-    assert [d["source_key"] for d in written["differences"]] == ["u4"]
-    latest = ReportStore(clients.dynamodb, settings.names.reports_table).latest(RECONCILE)
-    assert latest["run_id"] == out["run_id"] and latest["started_at"] == out["started_at"]
-
-
-def test_local_and_remote_runs_share_one_lease(settings, clients, deployed, monkeypatch):
-    sfn, arns, state = _interrupted_after_two_polls(settings, clients, deployed, monkeypatch)
-    args = DETACHABLE
+def test_local_and_remote_runs_share_one_lease(settings, clients, stepped):
+    rehearsal, stepper = stepped
+    _seed(settings, clients, 12)
+    stepper.interrupt_at = 2
     # Given a remote run the operator detached from (its executions keep running)
-    assert _cli(settings, *args).exit_code == 130
+    assert _cli(settings, *DETACHABLE).exit_code == 130
     # When a local run starts, Then it is refused (exit 2) in one line naming the remote run
     local = _cli(settings, "backfill", "--table", "users", "--quiet")
     assert local.exit_code == 2
@@ -280,12 +256,123 @@ def test_local_and_remote_runs_share_one_lease(settings, clients, deployed, monk
     # And so is another remote run, before it starts any execution
     other = _cli(settings, "backfill", "--remote", "--table", "users", "--run-id", "other", "--quiet")
     assert other.exit_code == 2 and "nightly-1" in other.stderr
-    assert [e["name"] for e in _running(sfn, arns["backfill"])] == ["nightly-1-users"]
+    assert [e["name"] for e in _running(clients, rehearsal.machine("backfill"))] == ["nightly-1-users"]
     # When a re-attach to it with other options is refused, Then the running run keeps its lease
-    assert _cli(settings, *args, "--rate", "5").exit_code == 2
+    assert _cli(settings, *DETACHABLE, "--rate", "5").exit_code == 2
     assert "nightly-1" in _cli(settings, "backfill", "--table", "users", "--quiet").stderr
     # When the remote run is re-attached to and finishes, Then it releases the lease: a local run starts
-    state["polls"] = 10
-    assert _cli(settings, *args).exit_code == 0
+    stepper.free()
+    assert _cli(settings, *DETACHABLE).exit_code == 0
     again = _cli(settings, "backfill", "--table", "users", "--quiet")
     assert again.exit_code == 0, again.output
+
+
+# --- both shipped migrations: backfill, then reconcile, repair and reconcile again ------------------
+
+
+@pytest.fixture(params=sorted(MIGRATIONS))
+def migration_world(
+    request, moto_server, tmp_path, lambda_build_dir, monkeypatch
+) -> Iterator[tuple[Settings, Clients, Rehearsal]]:
+    """A fresh service of one shipped migration, its legacy tables holding items drawn from the
+    definition, its secrets in SSM as an operator creates them, its dev stage deployed."""
+    settings = Settings(
+        service=f"r{uuid.uuid4().hex[:10]}",
+        endpoint_url=moto_server.endpoint_url,
+        region="us-east-1",
+        migration=MIGRATIONS[request.param],
+    )
+    clients = Clients(settings)
+    init_backend(settings, clients)
+    for secret in settings.names.migration.secrets:  # up to the version the definition pins
+        for version in range(1, secret.version + 1):
+            clients.ssm.put_parameter(
+                Name=secret.parameter_name(settings.service, settings.stage),
+                Type="SecureString",
+                Value=f"rehearsal-{secret.name}-{version}",
+                Overwrite=version > 1,
+            )
+    for role in settings.names.roles:
+        for item in _draw(settings.names.migration, role, 12, salt=0):
+            clients.dynamodb.put_item(TableName=settings.names.source_table(role), Item=to_ddb(item))
+    _caught_up(settings, clients)
+    monkeypatch.setattr("cutover_cli.remote.pause", _fast)
+    with rehearse(settings, clients, tmp_path, lambda_build_dir) as rehearsal:
+        yield settings, clients, rehearsal
+
+
+def _one_target_item(settings, clients) -> dict[str, Any]:
+    return clients.dynamodb.scan(TableName=settings.names.v3_table, Limit=1)["Items"][0]
+
+
+def test_backfill_then_reconcile_with_repair_through_the_deployed_machines(migration_world, tmp_path):
+    settings, clients, rehearsal = migration_world
+    # When every source is backfilled through the backfill machine
+    backfill = _cli(settings, "backfill", "--remote", "--segments", "1", "--json")
+    assert backfill.exit_code == 0, backfill.output
+    assert {e["status"] for e in json.loads(backfill.stdout)["executions"]} == {"SUCCEEDED"}
+    assert ReportStore(clients.dynamodb, settings.names.reports_table).latest(BACKFILL_RUN)["complete"] is True
+    # And one target item is lost afterwards
+    target_keys = [k.name for k in settings.names.migration.target.keys]
+    lost = _one_target_item(settings, clients)
+    clients.dynamodb.delete_item(TableName=settings.names.v3_table, Key={k: lost[k] for k in target_keys})
+    # Then the remote reconcile finds exactly it: exit 1, the report as a local run's
+    report = tmp_path / "remote-report.json"
+    found = _cli(settings, "reconcile", "--remote", "--segments", "1", "--json", "--report", str(report))
+    assert found.exit_code == 1, found.output
+    out = json.loads(found.stdout)
+    assert out["status"] == "SUCCEEDED" and out["execution_arn"].endswith(f":{out['run_id']}")
+    assert out["counts"]["missing"] == 1 and out["clean"] is False, out["counts"]
+    assert len(json.loads(report.read_text())["differences"]) == 1
+    latest = ReportStore(clients.dynamodb, settings.names.reports_table).latest(RECONCILE)
+    assert latest["run_id"] == out["run_id"] and latest["started_at"] == out["started_at"]
+    # When it runs with --repair, Then the item is back, and a reconcile after it is clean (exit 0)
+    repaired = _cli(settings, "reconcile", "--remote", "--segments", "1", "--repair", "--json")
+    assert repaired.exit_code in (0, 1), repaired.output
+    assert json.loads(repaired.stdout)["status"] == "SUCCEEDED"
+    back = clients.dynamodb.get_item(TableName=settings.names.v3_table, Key={k: lost[k] for k in target_keys})
+    assert {k: v for k, v in back["Item"].items() if k != "_version"} == {
+        k: v for k, v in lost.items() if k != "_version"
+    }
+    clean = _cli(settings, "reconcile", "--remote", "--segments", "1", "--json")
+    assert clean.exit_code == 0, clean.output
+    assert json.loads(clean.stdout)["clean"] is True
+    # And every function ran in its own worker from its asset, under its own policy
+    ran = {name for name, _ in rehearsal.functions.invocations}
+    assert {s.name for s in rehearsal.deployment.functions.values() if "Replicator" not in s.name} <= ran
+
+
+def _wait(clients, arn: str, timeout: float = 300.0) -> dict[str, Any]:
+    sfn, deadline = clients.client("stepfunctions"), time.monotonic() + timeout
+    while (out := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
+        assert time.monotonic() < deadline, f"{arn} still RUNNING after {timeout} s"
+        time.sleep(0.05)
+    return out
+
+
+def test_the_runbooks_start_execution_inputs_as_printed_run_to_success(settings, clients, stack):
+    """runbooks/deploy.md's own `aws stepfunctions start-execution` inputs, exactly as printed
+    (issue 20, major 5), through the deployed machines and every Lambda they invoke."""
+    from tests.infrastructure.test_machine_inputs import runbook_inputs
+
+    _seed(settings, clients, 20)
+    sfn = clients.client("stepfunctions")
+    # When each backfill input starts an execution, as the runbook's commands do
+    runs = [
+        sfn.start_execution(stateMachineArn=stack.machine("backfill"), name=f"runbook-{n}", input=text)["executionArn"]
+        for n, text in enumerate(runbook_inputs("backfill"))
+    ]
+    # Then each succeeds and every legacy user is in the target
+    assert [_wait(clients, arn)["status"] for arn in runs] == ["SUCCEEDED"] * len(runs)
+    assert clients.dynamodb.scan(TableName=settings.names.v3_table)["Count"] == 20
+    segments = {json.loads(text)["segments"] for text in runbook_inputs("backfill")}
+    backfill_events = [e for name, e in stack.functions.invocations if "Backfill" in name]
+    assert {e["segment"] for e in backfill_events} == set(range(max(segments)))
+    # And the reconcile input (no sample, no repair: the defaults) runs Begin, its parts and Merge
+    (text,) = runbook_inputs("reconcile")
+    arn = sfn.start_execution(stateMachineArn=stack.machine("reconcile"), name="runbook-check", input=text)[
+        "executionArn"
+    ]
+    assert _wait(clients, arn)["status"] == "SUCCEEDED"
+    report = ReportStore(clients.dynamodb, settings.names.reports_table).latest(RECONCILE)
+    assert report["run_id"] == json.loads(text)["run_id"] and report["counts"]["missing"] == 0, report
