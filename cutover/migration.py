@@ -849,6 +849,7 @@ def _validate(mig: Migration) -> None:
     if not isinstance(mig.target, Target):
         raise _fail(m, "target", f"{shown(mig.target)} is not a Target: write Target(table=..., hash_key=Key(...))")
     _check_table(m, "target", mig.target, need_stage=True)
+    _check_no_index_holds_tombstones(m, mig.target)
     if mig.target.table.startswith("{service}-{stage}-cutover"):
         raise _fail(m, "target.table", "names beginning {service}-{stage}-cutover are cutover's own: rename it")
 
@@ -968,6 +969,22 @@ def _validate(mig: Migration) -> None:
         if role not in roles:
             raise _fail(m, f"strategies[{role!r}]", f"is not a source role: use one of {', '.join(roles)}")
         _check_callable(m, f"strategies[{role!r}]", factory, 0, "a function of no arguments returning a strategy")
+
+
+def _check_no_index_holds_tombstones(m: str, target: Target) -> None:
+    """A tombstone carries the target key and bookkeeping only, which is what keeps it out of every
+    GSI (readers of an index never see a deleted item). An index keyed only on target key
+    attributes (the inverted index `sk`/`pk`) would hold every tombstone."""
+    keys = set(target.key_names)
+    for i, ix in enumerate(target.indexes):
+        names = {n for n in (_ref_name(ix.hash_key), _ref_name(ix.range_key)) if n is not None}
+        if names <= keys:
+            raise _fail(
+                m,
+                f"target.indexes[{i}] ({ix.name})",
+                f"is keyed only on the target's key ({', '.join(sorted(names))}), so deleted items' tombstones "
+                "would be in it: key it on attributes the transform sets (e.g. copy sk into gsi1pk)",
+            )
 
 
 def _check_requires(m: str, requires: object) -> None:

@@ -18,7 +18,6 @@ import pytest
 from packaging.requirements import Requirement
 
 from cutover.errors import ConfigError
-from cutover.migration import Migration, MigrationError
 from cutover.migration_loader import clear_cache, load_migration
 from infra.constructs.bundle_check import run_in_sandbox
 from infra.constructs.code import build_lambda_bundle, definition_bundle
@@ -229,16 +228,3 @@ def test_optional_imports_are_not_required(tmp_path, monkeypatch):
 def test_a_lazy_import_of_a_required_library_is_bundled(tmp_path, monkeypatch):
     bundle = _bundle_for(tmp_path, monkeypatch, in_transform="import xmltodict", requires=("xmltodict",))
     assert (bundle / "xmltodict.py").is_file()
-
-
-@pytest.mark.parametrize(
-    ("requires", "expected"),
-    [
-        (("rsa>=4",), r"requires\[0\]: 'rsa>=4' is not a distribution name: give the name alone"),
-        (("rsa", "RSA"), r"requires\[1\]: 'RSA' is requires\[0\] again: list each once"),
-        ("rsa", r"requires: give a tuple of distribution names"),
-    ],
-)
-def test_requires_is_validated_with_the_definition(requires, expected, acme):
-    with pytest.raises(MigrationError, match=expected):
-        Migration(name="x", target=acme.target, sources=acme.sources, requires=requires)
