@@ -166,8 +166,10 @@ def _bundled(dist: metadata.Distribution, where: str) -> Bundled:
             continue  # console scripts outside site-packages; caches
         if dest.parent.name.endswith(".dist-info") and dest.name in _LOCAL_ONLY:
             continue
-        if dest.suffix == ".pth" or dest.name.startswith("__editable__"):
+        if dest.name.startswith("__editable__"):
             raise ConfigError(f"{where} is installed through a path hook ({dest}): reinstall it without -e")
+        if dest.suffix == ".pth":
+            continue  # site-packages start-up hooks; /var/task is no site directory, Lambda never reads them
         if dest.suffix in _EXTENSIONS and not dest.name.endswith(LAMBDA_EXTENSION):
             raise ConfigError(
                 f"{where} has compiled code ({dest.name}), not for Lambda's python3.12 arm64: {FIX_COMPILED}"

@@ -228,3 +228,70 @@ def test_optional_imports_are_not_required(tmp_path, monkeypatch):
 def test_a_lazy_import_of_a_required_library_is_bundled(tmp_path, monkeypatch):
     bundle = _bundle_for(tmp_path, monkeypatch, in_transform="import xmltodict", requires=("xmltodict",))
     assert (bundle / "xmltodict.py").is_file()
+
+
+# --- what synth reads of a distribution's metadata, on distributions made for the test ----------
+
+
+def _distribution(site: Path, name: str, *, files: dict[str, str], requires=(), record=True, editable=False) -> None:
+    """An installed distribution `name` 1.0 in `site`: its files, METADATA, and RECORD listing them."""
+    info = site / f"{name}-1.0.dist-info"
+    info.mkdir(parents=True)
+    metadata_text = f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n" + "".join(
+        f"Requires-Dist: {r}\n" for r in requires
+    )
+    (info / "METADATA").write_text(metadata_text)
+    listed = [*files, f"{info.name}/METADATA"]
+    for path, text in files.items():
+        (site / path).parent.mkdir(parents=True, exist_ok=True)
+        (site / path).write_text(text)
+    if editable:
+        (info / "direct_url.json").write_text(json.dumps({"url": "file:///src", "dir_info": {"editable": True}}))
+    if record:
+        (info / "RECORD").write_text("".join(f"{path},,\n" for path in listed))
+
+
+@pytest.fixture
+def site(tmp_path, monkeypatch) -> Path:
+    """A site directory on sys.path, where importlib.metadata finds the test's distributions."""
+    path = tmp_path / "site"
+    path.mkdir()
+    monkeypatch.syspath_prepend(str(path))
+    return path
+
+
+def test_requirements_follow_lambdas_platform_not_synths(site, tmp_path, monkeypatch):
+    # Given acme-a requiring acme-b only on Linux arm64 and acme-c only on Windows
+    _distribution(site, "acme_a", files={"acme_a/__init__.py": ""}, requires=(
+        'acme-b; platform_machine == "aarch64" and sys_platform == "linux"', 'acme-c; sys_platform == "win32"',
+    ))  # fmt: skip
+    _distribution(site, "acme_b", files={"acme_b/__init__.py": ""})
+    # When it is bundled, Then acme-b is (Lambda is Linux arm64, whatever runs synth), acme-c is not
+    bundle = _bundle_for(tmp_path, monkeypatch, requires=("acme-a",))
+    assert (bundle / "acme_a").is_dir() and (bundle / "acme_b").is_dir() and not (bundle / "acme_c").exists()
+
+
+@pytest.mark.parametrize(
+    ("made", "expected"),
+    [
+        (
+            {"files": {"backfill/__init__.py": ""}},
+            r"requires 'acme_x': it ships a top-level 'backfill', as cutover or your definition does: rename",
+        ),
+        (
+            {"files": {"acme_x.py": ""}, "editable": True},
+            r"acme_x 1.0 is an editable install .*: reinstall it without -e$",
+        ),
+        ({"files": {"acme_x.py": ""}, "record": False}, r"acme_x 1.0 has no file list \(RECORD\): reinstall it"),
+        (
+            {"files": {"acme_x.py": ""}, "requires": ("xmltodict<0.1",)},
+            r"requires 'acme_x': it needs xmltodict<0.1, but xmltodict [\d.]+ is installed: fix the environment",
+        ),
+        ({"files": {"acme_x/data.json": "{}"}}, r"acme_x 1.0 has no Python files to bundle"),
+    ],
+    ids=["shadows-cutover", "editable", "no-record", "version-conflict", "no-python"],
+)
+def test_a_distribution_the_bundle_cannot_hold_is_refused_naming_it(made, expected, site, tmp_path, monkeypatch):
+    _distribution(site, "acme_x", **made)
+    with pytest.raises(ConfigError, match=expected):
+        _bundle_for(tmp_path, monkeypatch, requires=("acme_x",))
