@@ -166,6 +166,9 @@ def _prune(base: Path, keep: Path, max_age_seconds: float = 3600) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
+_CHECKED: set[tuple[Path, str]] = set()  # a bundle is content-addressed: one proof per process suffices
+
+
 def definition_bundle(migration: Migration, spec: str | None, build_dir: Path | None = None) -> Path:
     """The bundle for `migration` (loaded from `spec`; None: the seed, the functions' default),
     proven to load from the bundle alone unless it is the seed, which ships with cutover and is
@@ -178,13 +181,10 @@ def definition_bundle(migration: Migration, spec: str | None, build_dir: Path | 
     module = None if spec is None else spec.partition(":")[0]
     modules = () if module is None else (module,)
     bundle = build_lambda_bundle(build_dir, modules, tuple(resolve(migration.requires, migration=migration.name)))
-    if spec is not None and (bundle, spec) not in _CHECKED:
+    if spec is not None and module is not None and (bundle, spec) not in _CHECKED:
         check_definition(bundle, spec, (module.split(".")[0],))
         _CHECKED.add((bundle, spec))
     return bundle
-
-
-_CHECKED: set[tuple[Path, str]] = set()  # a bundle is content-addressed: one proof per process suffices
 
 
 def lambda_code(migration: Migration, spec: str | None) -> lambda_.Code:

@@ -49,7 +49,7 @@ ALREADY_BUNDLED = frozenset({"pynamodb"})  # infra/constructs/code.py VENDORED
 # Lambda's python3.12 on arm64, for `Requires-Dist` markers: a dependency only some platforms need
 # is copied when Lambda's platform needs it, whatever machine runs synth.
 LAMBDA_MARKERS: dict[str, str] = {
-    **default_environment(),
+    **{name: str(value) for name, value in default_environment().items()},
     "python_version": "3.12",
     "python_full_version": "3.12.0",
     "implementation_name": "cpython",
