@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Mapping
-from decimal import Decimal
+from decimal import Context, Decimal, Rounded
 from typing import Any, cast
 
 from boto3.dynamodb.types import DYNAMODB_CONTEXT, Binary, TypeDeserializer, TypeSerializer
@@ -82,7 +82,48 @@ _WRITERS: dict[type, Callable[[Any], dict[str, Any]]] = {
 
 
 def from_ddb(image: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: _de(v) for k, v in image.items()}
+    """A DynamoDB image as plain values, numbers as DynamoDB returns them included.
+
+    DynamoDB trims a number's leading and trailing zeros and returns it spelled out: 1E+100 comes
+    back as a 1 and 100 zeros (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/
+    HowItWorks.NamingRulesDataTypes.html#HowItWorks.DataTypes.Number: "up to 38 digits of
+    precision ... Leading and trailing zeroes are trimmed"). boto3's 38-digit context counts those
+    zeros and raises decimal.Rounded (boto/boto3#2500), which would stop a backfill or a stream
+    batch on one valid item. Such an image, and only it, is read again with trailing zeros folded
+    into the exponent: the same number, still checked against the 38 digits. The common path is
+    boto3's, untouched.
+    """
+    try:
+        return {k: _de(v) for k, v in image.items()}
+    except Rounded:
+        return {k: _de_spelled_out(v) for k, v in image.items()}
+
+
+_WIDE = Context(prec=400)  # every digit of any number DynamoDB can return (magnitudes 1E-130 .. 1E+126)
+
+
+def _spelled_out(raw: str) -> Decimal:
+    """A number as boto3 reads it, or, if only its trailing zeros exceed 38 digits, the same number
+    with them folded into the exponent (more than 38 significant digits still raise, as in boto3)."""
+    try:
+        return _create_decimal(raw)
+    except Rounded:
+        return _create_decimal(Decimal(raw).normalize(_WIDE))
+
+
+def _de_spelled_out(value: Mapping[str, Any]) -> Any:
+    """`_de`, for the images whose numbers DynamoDB spelled out past 38 characters."""
+    if len(value) == 1:
+        ((tag, raw),) = value.items()
+        if tag == "N":
+            return _spelled_out(raw)
+        if tag == "NS":
+            return {_spelled_out(v) for v in raw}
+        if tag == "M":
+            return {k: _de_spelled_out(v) for k, v in raw.items()}
+        if tag == "L":
+            return [_de_spelled_out(v) for v in raw]
+    return _de(value)
 
 
 def to_ddb(item: Mapping[str, Any]) -> dict[str, Any]:

@@ -90,6 +90,7 @@ _MIGRATION_NAME = re.compile(r"^[a-z](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 _INDEX_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _PARAMETER = re.compile(r"^(/[A-Za-z0-9_.-]+)+$")
+_DISTRIBUTION = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")  # PEP 508 names, no version
 _TYPE_WORD = {"S": "string", "N": "number", "B": "binary"}
 _MAX_DIGITS = 38
 _ABSENT = object()
@@ -283,9 +284,14 @@ class Migration:
     inverses: tuple[Inverse, ...] = ()
     secrets: tuple[Secret, ...] = ()
     strategies: Mapping[str, Callable[[], Any]] = field(default_factory=dict)
+    # Third-party distributions (PyPI names) the definition's code imports. Synth copies them and
+    # what they require from the Python it runs in into the Lambda bundle (pure Python only; the
+    # runtime's boto3 and the layer's Powertools/pydantic are never copied), and refuses a
+    # definition whose imports the bundle cannot satisfy (infra/constructs/distributions.py).
+    requires: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        for name in ("sources", "inverses", "secrets"):  # accept lists; keep the definition immutable
+        for name in ("sources", "inverses", "secrets", "requires"):  # accept lists; keep the definition immutable
             value = getattr(self, name)
             if isinstance(value, list):
                 object.__setattr__(self, name, tuple(value))
@@ -843,6 +849,7 @@ def _validate(mig: Migration) -> None:
     if not isinstance(mig.target, Target):
         raise _fail(m, "target", f"{shown(mig.target)} is not a Target: write Target(table=..., hash_key=Key(...))")
     _check_table(m, "target", mig.target, need_stage=True)
+    _check_no_index_holds_tombstones(m, mig.target)
     if mig.target.table.startswith("{service}-{stage}-cutover"):
         raise _fail(m, "target.table", "names beginning {service}-{stage}-cutover are cutover's own: rename it")
 
@@ -954,9 +961,47 @@ def _validate(mig: Migration) -> None:
         if not isinstance(inv.lossy, MappingProxyType):
             object.__setattr__(inv, "lossy", MappingProxyType(dict(inv.lossy)))
 
+    _check_requires(m, mig.requires)
+
     if not isinstance(mig.strategies, Mapping):
         raise _fail(m, "strategies", "give source role -> a function returning a hypothesis strategy of items")
     for role, factory in mig.strategies.items():
         if role not in roles:
             raise _fail(m, f"strategies[{role!r}]", f"is not a source role: use one of {', '.join(roles)}")
         _check_callable(m, f"strategies[{role!r}]", factory, 0, "a function of no arguments returning a strategy")
+
+
+def _check_no_index_holds_tombstones(m: str, target: Target) -> None:
+    """A tombstone carries the target key and bookkeeping only, which is what keeps it out of every
+    GSI (readers of an index never see a deleted item). An index keyed only on target key
+    attributes (the inverted index `sk`/`pk`) would hold every tombstone."""
+    keys = set(target.key_names)
+    for i, ix in enumerate(target.indexes):
+        names = {n for n in (_ref_name(ix.hash_key), _ref_name(ix.range_key)) if n is not None}
+        if names <= keys:
+            raise _fail(
+                m,
+                f"target.indexes[{i}] ({ix.name})",
+                f"is keyed only on the target's key ({', '.join(sorted(names))}), so deleted items' tombstones "
+                "would be in it: key it on attributes the transform sets (e.g. copy sk into gsi1pk)",
+            )
+
+
+def _check_requires(m: str, requires: object) -> None:
+    """`requires` names distributions, each once; versions are the environment's business (synth
+    copies what is installed, so a version pin belongs in the team's requirements file)."""
+    if not isinstance(requires, tuple):
+        raise _fail(m, "requires", 'give a tuple of distribution names, e.g. ("phonenumbers",)')
+    seen: dict[str, int] = {}
+    for i, name in enumerate(requires):
+        if not isinstance(name, str) or not _DISTRIBUTION.match(name):
+            raise _fail(
+                m,
+                f"requires[{i}]",
+                f"{name!r} is not a distribution name: give the name alone (synth bundles the installed "
+                "version; pin versions in your requirements file)",
+            )
+        normal = re.sub(r"[-_.]+", "-", name).lower()
+        if normal in seen:
+            raise _fail(m, f"requires[{i}]", f"{name!r} is requires[{seen[normal]}] again: list each once")
+        seen[normal] = i

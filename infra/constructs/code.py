@@ -11,6 +11,12 @@ The migration definition a deployment runs (`-c migration=module:attribute`) may
 team's own package, outside this repository: its top-level package (or single-file module) is
 found where synth imported it from (`importlib.util.find_spec`) and copied beside cutover/, so
 the Lambda's `CUTOVER_MIGRATION` imports from the bundle alone.
+
+The third-party distributions the definition declares (`Migration.requires`) are copied beside
+them from this Python's site-packages (infra/constructs/distributions.py: pure Python only, never
+what Lambda provides), and a definition that is not the seed is then loaded from the finished
+bundle in a sandbox (infra/constructs/bundle_check.py): an import the bundle cannot satisfy fails
+synth with one line naming the module and the fix, not the cold start.
 """
 
 from __future__ import annotations
@@ -29,6 +35,9 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from cutover.errors import ConfigError
+from cutover.migration import Migration
+from infra.constructs.bundle_check import check_definition
+from infra.constructs.distributions import Bundled, resolve
 
 ROOT = Path(__file__).resolve().parents[2]
 # `migrations`: the shipped definitions (the seed is every function's default); a user's own
@@ -80,8 +89,13 @@ def module_roots(module: str) -> list[tuple[Path, Path]]:
     return [(location, Path(top) if location.is_dir() else Path(f"{top}.py")) for location in locations]
 
 
-def _sources(modules: tuple[str, ...] = ()) -> list[tuple[Path, Path]]:
-    """(source file, path inside the bundle) for every file we ship, sorted for determinism."""
+def _sources(modules: tuple[str, ...] = (), requires: tuple[Bundled, ...] = ()) -> list[tuple[Path, Path]]:
+    """(source file, path inside the bundle) for every file we ship, sorted for determinism.
+
+    Raises:
+        ConfigError: a required distribution would put a top-level name where cutover's packages
+            or the definition's package already are (one of them would silently shadow the other).
+    """
     roots = [(ROOT / p, Path(p)) for p in PACKAGES]
     for name in VENDORED:
         spec = importlib.util.find_spec(name)
@@ -100,6 +114,15 @@ def _sources(modules: tuple[str, ...] = ()) -> list[tuple[Path, Path]]:
         for path in sorted(src.rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
                 files.append((path, dest / path.relative_to(src)))
+    taken = {dest.parts[0].removesuffix(".py") for _, dest in files}
+    for dist in requires:
+        clash = sorted({top.removesuffix(".py") for top in dist.top_level} & taken)
+        if clash:
+            raise ConfigError(
+                f"requires {dist.name!r}: it ships a top-level {clash[0]!r}, as cutover or your definition does: "
+                "rename your package or drop the distribution"
+            )
+        files += [(src, Path(dest)) for src, dest in dist.files]
     seen: set[Path] = set()
     unique = []
     for src, dest in files:  # a namespace package's portions: the first on the path wins, as in Python
@@ -109,10 +132,12 @@ def _sources(modules: tuple[str, ...] = ()) -> list[tuple[Path, Path]]:
     return unique
 
 
-def build_lambda_bundle(build_dir: Path | None = None, modules: tuple[str, ...] = ()) -> Path:
-    """Copy our packages, vendored deps and the migration `modules`' packages into
-    build/lambda/<content hash>; return that dir."""
-    files = _sources(modules)
+def build_lambda_bundle(
+    build_dir: Path | None = None, modules: tuple[str, ...] = (), requires: tuple[Bundled, ...] = ()
+) -> Path:
+    """Copy our packages, vendored deps, the migration `modules`' packages and the distributions
+    it `requires` into build/lambda/<content hash>; return that dir."""
+    files = _sources(modules, requires)
     digest = hashlib.sha256()
     for src, dest in files:
         digest.update(str(dest).encode() + b"\0" + src.read_bytes() + b"\0")
@@ -141,11 +166,32 @@ def _prune(base: Path, keep: Path, max_age_seconds: float = 3600) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def lambda_code(modules: tuple[str, ...] = ()) -> lambda_.Code:
-    """The bundle (with the migration `modules`) as a CDK asset, built under
-    $CUTOVER_LAMBDA_BUILD_DIR if set, else build/lambda."""
+_CHECKED: set[tuple[Path, str]] = set()  # a bundle is content-addressed: one proof per process suffices
+
+
+def definition_bundle(migration: Migration, spec: str | None, build_dir: Path | None = None) -> Path:
+    """The bundle for `migration` (loaded from `spec`; None: the seed, the functions' default),
+    proven to load from the bundle alone unless it is the seed, which ships with cutover and is
+    covered by tests/infrastructure/test_lambda_bundle.py.
+
+    Raises:
+        ConfigError: the definition's package or a required distribution cannot be bundled, or the
+            definition does not load from the bundle (one line each, naming the fix).
+    """
+    module = None if spec is None else spec.partition(":")[0]
+    modules = () if module is None else (module,)
+    bundle = build_lambda_bundle(build_dir, modules, tuple(resolve(migration.requires, migration=migration.name)))
+    if spec is not None and module is not None and (bundle, spec) not in _CHECKED:
+        check_definition(bundle, spec, (module.split(".")[0],))
+        _CHECKED.add((bundle, spec))
+    return bundle
+
+
+def lambda_code(migration: Migration, spec: str | None) -> lambda_.Code:
+    """The definition's bundle as a CDK asset, built under $CUTOVER_LAMBDA_BUILD_DIR if set, else
+    build/lambda."""
     override = os.environ.get(BUILD_DIR_VARIABLE)
-    return lambda_.Code.from_asset(str(build_lambda_bundle(Path(override) if override else None, modules)))
+    return lambda_.Code.from_asset(str(definition_bundle(migration, spec, Path(override) if override else None)))
 
 
 def powertools_version() -> str:

@@ -79,7 +79,7 @@ class CutoverFunction(Construct):
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
             handler=handler,
-            code=lambda_code(() if config.migration_module is None else (config.migration_module,)),
+            code=lambda_code(config.migration, config.migration_spec),
             layers=[layer],
             environment=environment,
             timeout=timeout,

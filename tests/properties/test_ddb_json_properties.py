@@ -1,6 +1,6 @@
 """The fast DynamoDB-JSON codec must agree with boto3's own TypeSerializer/TypeDeserializer."""
 
-from decimal import Decimal
+from decimal import Context, Decimal, Inexact
 
 import pytest
 from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
@@ -42,3 +42,18 @@ def test_unsupported_values_fail_like_boto3():
         to_ddb({"x": float("nan")})
     with pytest.raises(TypeError):
         to_ddb({"x": Decimal("Infinity")})
+
+
+@given(st.integers(1, 10**6), st.integers(0, 88))
+def test_a_number_spelled_out_with_trailing_zeros_reads_as_the_same_number(digits, zeros):
+    # DynamoDB returns numbers trimmed and spelled out (1E+100 as a 1 and 100 zeros); boto3's
+    # reader raises decimal.Rounded past 38 characters (boto/boto3#2500). cutover reads the value.
+    spelled = str(digits) + "0" * zeros
+    got = from_ddb({"n": {"N": spelled}, "m": {"M": {"l": {"L": [{"N": spelled}]}}}, "s": {"NS": [spelled]}})
+    assert got["n"] == Decimal(spelled) and got["m"]["l"][0] == Decimal(spelled) and got["s"] == {Decimal(spelled)}
+    assert to_ddb(got)["n"]["N"] in (spelled, str(Decimal(spelled).normalize(Context(prec=400))))
+
+
+def test_a_number_of_more_than_38_significant_digits_is_refused_like_boto3():
+    with pytest.raises(Inexact):
+        from_ddb({"n": {"N": "1" * 39 + "0" * 5}})

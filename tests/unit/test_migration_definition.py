@@ -230,6 +230,27 @@ RULES = [
         "strategies['ghosts']",
         "is not a source role",
     ),
+    (
+        "index keyed only on the target key",  # it would hold every tombstone (replicator/v3_writer.py)
+        {"target": target(indexes=(Index("Inverted", "sk", "pk"),))},
+        "target.indexes[0] (Inverted)",
+        "is keyed only on the target's key (pk, sk), so deleted items' tombstones would be in it: key it on "
+        "attributes the transform sets",
+    ),
+    (
+        "hash-only index on the target's range key",
+        {"target": target(indexes=(Index("BySk", "sk"),))},
+        "target.indexes[0] (BySk)",
+        "tombstones would be in it",
+    ),
+    (
+        "requires with a version",
+        {"requires": ("rsa>=4",)},
+        "requires[0]",
+        "'rsa>=4' is not a distribution name: give the name alone",
+    ),
+    ("requires twice", {"requires": ("rsa", "RSA")}, "requires[1]", "'RSA' is requires[0] again: list each once"),
+    ("requires not a tuple", {"requires": "rsa"}, "requires", "give a tuple of distribution names"),
     ("migration name", {"name": "My Migration"}, "name", "lowercase letters"),
     ("no sources", {"sources": ()}, "sources", "at least one Source"),
 ]
@@ -394,7 +415,9 @@ def test_unknown_role_names_the_roles():
 
 
 def test_table_shapes_for_the_engine():
-    t = target(indexes=(Index("ByRating", Key("gsi1pk"), Key("rating", "N"), ("title",)), Index("BySk", "sk")))
+    t = target(
+        indexes=(Index("ByRating", Key("gsi1pk"), Key("rating", "N"), ("title",)), Index("BySk", "sk", "rating"))
+    )
     m = migration(target=t)
     assert dict(m.target.attribute_types) == {"pk": "S", "sk": "S", "gsi1pk": "S", "rating": "N"}
     assert dict(m.target.index_keys) == {"gsi1pk": ("S", "ByRating"), "rating": ("N", "ByRating")}
