@@ -91,7 +91,9 @@ def apply() -> None:
 def _patch_custom_resources() -> None:
     from moto.cloudformation import custom_model
 
-    def create(cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kw: Any) -> Any:
+    def create(
+        cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kw: Any
+    ) -> Any:
         from moto.awslambda.utils import get_backend
         from moto.cloudformation import cloudformation_backends
         from moto.moto_api._internal import mock_random
@@ -250,7 +252,14 @@ def _patch_tags() -> None:
         original = model.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
 
         def create(
-            cls: Any, name: str, cfn: Any, account_id: str, region: str, _o: Any = original, _c: Any = convert, **kw: Any
+            cls: Any,
+            name: str,
+            cfn: Any,
+            account_id: str,
+            region: str,
+            _o: Any = original,
+            _c: Any = convert,
+            **kw: Any,
         ) -> Any:
             return _o(cls, name, _with_tags(cfn, _c), account_id, region, **kw)
 
