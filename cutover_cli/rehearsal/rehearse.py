@@ -188,12 +188,15 @@ def rehearse(
     from cutover_cli.rehearsal import stage as stages
     from cutover_cli.rehearsal.moto_gaps import cloudformation, dynamodb
 
-    cloudformation.apply()
-    dynamodb.apply()
     region = "us-east-1"
     report = Report(service, stage, migration or "default")
     started = time.monotonic()
-    with LocalServer() as server, tempfile.TemporaryDirectory(prefix="cutover-rehearse-") as tmp:
+    with (
+        cloudformation.applied(),
+        dynamodb.applied(),
+        LocalServer() as server,
+        tempfile.TemporaryDirectory(prefix="cutover-rehearse-") as tmp,
+    ):
         cloudformation.configure(endpoint_url=server.endpoint_url, region=region)
         settings = Settings(
             service=service, stage=stage, region=region, endpoint_url=server.endpoint_url, migration=migration

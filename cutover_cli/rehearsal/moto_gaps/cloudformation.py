@@ -1,6 +1,6 @@
 """Where moto's CloudFormation (5.2) deploys the synthesized stacks differently from AWS, and the
-narrowest patch that makes it behave as AWS documents. `apply()` installs them all, once, in this
-process (the rehearsal runs moto's server in a thread of it, so the server sees them).
+narrowest patch that makes it behave as AWS documents. `applied()` installs them all in this
+process for a block (the rehearsal runs moto's server in a thread of it, so the server sees them).
 
 Each gap: what moto does, what AWS does (the page), the patch. tests/integration/
 test_moto_gaps_cloudformation.py pins each one through the CloudFormation API.
@@ -41,11 +41,12 @@ Resources of a type moto does not emulate (AWS Backup) are skipped by moto with 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 _LOCK = threading.Lock()
-_APPLIED = False
+_ORIGINALS: list[tuple[Any, str, Any]] = []  # (owner, attribute, moto's own value), to restore
 FRAMEWORK_TARGET = "USER_ON_EVENT_FUNCTION_ARN"  # how the CDK Provider framework names the user's function
 
 # How a child process reaches the backend: set by the rehearsal before deploying (`configure`).
@@ -75,16 +76,28 @@ def configure(*, endpoint_url: str, region: str, access_key: str = "rehearsal", 
     )
 
 
-def apply() -> None:
-    """Install every patch below (idempotent)."""
-    global _APPLIED
+def _set(owner: Any, attribute: str, value: Any) -> None:
+    _ORIGINALS.append((owner, attribute, vars(owner)[attribute]))
+    setattr(owner, attribute, value)
+
+
+@contextmanager
+def applied() -> Iterator[None]:
+    """Every patch below installed for the block, moto's own behaviour back after it (so a test
+    session's other moto users never see them). Not re-entrant."""
     with _LOCK:
-        if _APPLIED:
-            return
+        if _ORIGINALS:
+            raise RuntimeError("the CloudFormation moto gaps are already applied")
         _patch_custom_resources()
         _patch_failures()
         _patch_tags()
-        _APPLIED = True
+    try:
+        yield
+    finally:
+        with _LOCK:
+            while _ORIGINALS:
+                owner, attribute, value = _ORIGINALS.pop()
+                setattr(owner, attribute, value)
 
 
 # --- 1. custom resources ------------------------------------------------------------------------
@@ -129,7 +142,7 @@ def _patch_custom_resources() -> None:
         cloudformation_backends[account_id][region_name].get_stack(kw["StackId"]).add_custom_resource(resource)
         return resource
 
-    custom_model.CustomModel.create_from_cloudformation_json = classmethod(create)  # type: ignore[method-assign,assignment,arg-type]
+    _set(custom_model.CustomModel, "create_from_cloudformation_json", classmethod(create))
 
 
 def provider_target(lambdas: Any, service_token: str) -> Any:
@@ -176,10 +189,10 @@ def _patch_failures() -> None:
             return original_create(logical_id, resource_json, resources_map, account_id, region_name)
         except ResourceFailed:
             raise
-        except Exception as error:  # noqa: BLE001 - any failure of moto's model is the resource's failure
+        except Exception as error:  # any failure of moto's model is the resource's failure
             raise ResourceFailed(logical_id, resource_json.get("Type", "?"), _reason(error)) from error
 
-    parsing.parse_and_create_resource = parse_and_create_resource
+    _set(parsing, "parse_and_create_resource", parse_and_create_resource)
 
     original_resources: Callable[[Any], None] = models.Stack.create_resources
 
@@ -189,7 +202,7 @@ def _patch_failures() -> None:
         except ResourceFailed as failure:
             _roll_back(stack, failure)
 
-    models.Stack.create_resources = create_resources  # type: ignore[method-assign]
+    _set(models.Stack, "create_resources", create_resources)
 
 
 def _roll_back(stack: Any, failure: ResourceFailed) -> None:
@@ -263,7 +276,7 @@ def _patch_tags() -> None:
         ) -> Any:
             return _o(cls, name, _with_tags(cfn, _c), account_id, region, **kw)
 
-        model.create_from_cloudformation_json = classmethod(create)  # type: ignore[method-assign,assignment,arg-type]
+        _set(model, "create_from_cloudformation_json", classmethod(create))
 
 
 # --- 5. public parameters -----------------------------------------------------------------------
