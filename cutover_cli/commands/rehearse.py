@@ -34,8 +34,9 @@ def _context(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ..
     multiple=True,
     callback=_context,
     metavar="KEY=VALUE",
-    help="A CDK context value, as `cdk deploy -c` takes it (repeatable); the stage, account, region "
-    "and legacy tables are the rehearsal's own.",
+    help="A CDK context value, as `cdk deploy -c` takes it (repeatable; the runbook's $CTX as it is). "
+    "stage, service and migration given so win over --stage/--service/--migration; account, region, "
+    "legacyTables and legacyStreamArns are replaced by the rehearsal's local ones.",
 )
 @common_options
 def command(rt: Runtime, context: dict[str, str]) -> None:
@@ -60,9 +61,12 @@ def command(rt: Runtime, context: dict[str, str]) -> None:
     warnings.filterwarnings("ignore", message="Tried to parse", category=UserWarning)
     logging.getLogger("moto.cloudformation.parsing").setLevel(logging.ERROR)
 
-    requested = rt.requested
+    requested, context = rt.requested, dict(context)
     report = rehearse(
-        service=requested.service, stage=requested.stage, migration=requested.migration, extra_context=context
+        service=context.pop("service", requested.service),
+        stage=context.pop("stage", requested.stage),
+        migration=context.pop("migration", requested.migration),
+        extra_context=context,
     )
     if report.error is not None and not report.stacks:
         raise ConfigError(report.error)

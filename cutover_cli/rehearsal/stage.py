@@ -40,6 +40,9 @@ def create_legacy_tables(names: Names, dynamodb: Any) -> dict[str, tuple[str, st
     return made
 
 
+OWNED = ("account", "region", "legacyTables", "legacyStreamArns")  # the rehearsal's own, whatever -c says
+
+
 def stage_context(
     *,
     service: str,
@@ -50,9 +53,11 @@ def stage_context(
     region: str,
     extra: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """cdk.json's context plus what the runbook passes with -c: the stage, the account and region,
-    the legacy tables and their streams (here: the local ones), and the caller's own -c values."""
+    """cdk.json's context, the caller's -c values (the runbook's `$CTX` as it is), then what the
+    rehearsal owns: the stage, service and migration it rehearses, the local account and region,
+    and the local legacy tables and their streams (`OWNED` values given with -c are replaced)."""
     context: dict[str, Any] = dict(json.loads((ROOT / "cdk.json").read_text())["context"])
+    context.update(extra or {})
     context.update(
         {
             "service": service,
@@ -67,7 +72,8 @@ def stage_context(
         context.setdefault("costCenter", REHEARSAL_COST_CENTER)
     if migration:
         context["migration"] = migration
-    context.update(extra or {})
+    else:
+        context.pop("migration", None)
     return context
 
 

@@ -135,7 +135,7 @@ def _patch_custom_resources() -> None:
                 f"(RequestId: {request_id})",
             )
         payload = answer.payload if isinstance(answer.payload, dict) else {}
-        resource = custom_model.CustomModel(
+        resource = custom_model.CustomModel(  # type: ignore[abstract]
             region_name, request_id, logical_id, str(payload.get("PhysicalResourceId") or request_id)
         )
         resource.set_data(dict(payload.get("Data") or {}))
@@ -262,7 +262,7 @@ def _patch_tags() -> None:
     from moto.ssm.models import Parameter
 
     for model, convert in ((Parameter, ssm_tags), (Key, kms_tags)):
-        original = model.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+        original = vars(model)["create_from_cloudformation_json"].__func__
 
         def create(
             cls: Any,
@@ -288,7 +288,7 @@ def publish_public_parameter(account: str, region: str, name: str, value: str) -
     backend = ssm_backends[account][region]
     versions = backend._parameters[name]
     versions.append(
-        Parameter(
+        Parameter(  # type: ignore[abstract]
             account_id=account,
             name=name,
             value=value,

@@ -40,9 +40,9 @@ def applied() -> Iterator[None]:
 
     if not _LOCK.acquire(blocking=False):
         raise RuntimeError("the DynamoDB moto gaps are already applied")
-    Table.set_stream_specification = set_stream_specification  # type: ignore[method-assign]
+    setattr(Table, "set_stream_specification", set_stream_specification)  # noqa: B010 - moto's method, patched
     try:
         yield
     finally:
-        Table.set_stream_specification = original  # type: ignore[method-assign]
+        setattr(Table, "set_stream_specification", original)  # noqa: B010
         _LOCK.release()
