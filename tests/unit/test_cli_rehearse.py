@@ -122,3 +122,29 @@ def test_a_context_value_without_equals_is_a_usage_error():
     result = CliRunner().invoke(main, ["rehearse", "-c", "vpc"])
     assert result.exit_code == 2
     assert "'vpc' is not KEY=VALUE" in result.output
+
+
+def test_the_runbooks_ctx_is_taken_as_it_is(rehearsing):
+    """`cutover rehearse $CTX`: stage, service and migration given with -c are what is rehearsed;
+    the rest is passed on (account, region and the legacy tables are replaced: next test)."""
+    result = rehearsing(report(), "-c", "stage=qa", "-c", "service=svc", "-c", "costCenter=CC-1", "-c", "region=x")
+    assert result.exit_code == 0, result.output
+    call = rehearsing.calls[-1]
+    assert (call["stage"], call["service"], call["migration"]) == ("qa", "svc", None)
+    assert call["extra_context"] == {"costCenter": "CC-1", "region": "x"}
+
+
+def test_the_rehearsals_own_context_replaces_what_ctx_says():
+    from cutover_cli.rehearsal.stage import stage_context
+
+    legacy = {"users": ("svc-qa-users", "arn:aws:dynamodb:us-east-1:123456789012:table/svc-qa-users/stream/L")}
+    given = {"account": "222222222222", "region": "eu-west-1", "legacyTables": "users=real", "vpc": "true"}
+    context = stage_context(
+        service="svc", stage="qa", migration=None, legacy=legacy, account="123456789012", region="us-east-1",
+        extra=given,
+    )  # fmt: skip
+    assert (context["account"], context["region"], context["vpc"]) == ("123456789012", "us-east-1", "true")
+    assert context["legacyTables"] == {"users": "svc-qa-users"}
+    assert context["legacyStreamArns"] == {"users": legacy["users"][1]}
+    assert context["costCenter"] == "rehearsal"  # required outside dev; -c costCenter wins
+    assert "migration" not in context
