@@ -11,7 +11,7 @@ from cutover_cli._common import Runtime, common_options
 from cutover_cli.app import EXIT_FINDING
 
 if TYPE_CHECKING:
-    from cutover_cli.rehearsal.rehearse import Report
+    from cutover_cli.rehearsal.report import Report
 
 WIDTH = 80
 
