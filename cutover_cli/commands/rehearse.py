@@ -57,9 +57,10 @@ def command(rt: Runtime, context: dict[str, str]) -> None:
     from cutover.errors import ConfigError
     from cutover_cli.rehearsal.rehearse import rehearse
 
-    # moto warns once per resource type it does not emulate; the report lists them instead
+    # moto warns and logs (logger "moto") per resource of a type it does not emulate; the report
+    # lists those types instead
     warnings.filterwarnings("ignore", message="Tried to parse", category=UserWarning)
-    logging.getLogger("moto.cloudformation.parsing").setLevel(logging.ERROR)
+    logging.getLogger("moto").setLevel(logging.ERROR)
 
     requested, context = rt.requested, dict(context)
     report = rehearse(
@@ -92,7 +93,7 @@ def _plural(count: int, word: str) -> str:
 
 
 def _print(report: Report) -> None:
-    click.echo(f"rehearse {report.service} {report.stage} (migration {report.migration}), local moto server")
+    click.echo(_wrap(f"rehearse {report.service} {report.stage} (migration {report.migration}), local moto server", 0))
     click.echo("stacks")
     width = max((len(n) for n in report.expected_stacks), default=10)
     for stack in report.stacks:

@@ -148,3 +148,12 @@ def test_the_rehearsals_own_context_replaces_what_ctx_says():
     assert context["legacyStreamArns"] == {"users": legacy["users"][1]}
     assert context["costCenter"] == "rehearsal"  # required outside dev; -c costCenter wins
     assert "migration" not in context
+
+
+def test_a_long_migration_name_still_fits_80_columns(rehearsing):
+    answer = report()
+    answer.migration = "migrations.catalog:MIGRATION"
+    answer.service = "a-rather-long-service-name"
+    result = rehearsing(answer)
+    assert result.exit_code == 0
+    assert all(len(line) <= 80 for line in result.output.splitlines()), result.output
