@@ -149,7 +149,7 @@ def rehearse(
         if all(s.ok for s in report.stacks) and run is not run_migration:
             report.ran = True
             began = time.monotonic()
-            report.steps = list(run(Deployment(settings, ACCOUNT, region, tuple(report.stacks))))
+            report.steps = list(run(Deployment(settings, ACCOUNT, region, tuple(report.stacks), assembly)))
             report.seconds["run"] = round(time.monotonic() - began, 1)
     report.seconds["total"] = round(time.monotonic() - started, 1)
     return report

@@ -8,6 +8,7 @@ ids), `Step` one step of such a run, `Report` everything the command prints (`to
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from cutover.settings import Settings
@@ -17,13 +18,15 @@ from cutover_cli.rehearsal.grants import Finding
 
 @dataclass(frozen=True)
 class Deployment:
-    """What `run_migration` gets: the backend, and each deployed stack with its outputs and
-    physical ids (logical id -> physical id; a function's is its name, a machine's its ARN)."""
+    """What `run_migration` gets: the backend, each deployed stack with its outputs and physical
+    ids (logical id -> physical id; a function's is its name, a machine's its ARN), and the cloud
+    assembly it was deployed from (templates: each function's environment and policy; assets)."""
 
     settings: Settings  # the stage's settings, endpoint_url set to the rehearsal's backend
     account: str
     region: str
     stacks: tuple[StackResult, ...]
+    assembly: Path
 
     def physical_ids(self, resource_type: str) -> dict[str, str]:
         """logical id -> physical id of every deployed resource of one type, over all stacks."""

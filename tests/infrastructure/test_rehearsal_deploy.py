@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from cutover_cli.rehearsal import deploy
+from cutover_cli.rehearsal.deploy import StackResult
 from cutover_cli.rehearsal.rehearse import Deployment, Report, Step, rehearse
 
 # moto warns once per resource type it does not emulate; the report lists them (`unemulated`)
@@ -50,9 +52,24 @@ def inspect(seen: dict[str, Any]):
         states = clients.client("stepfunctions")
         seen["machines"] = [states.describe_state_machine(stateMachineArn=arn)["status"] for arn in machines.values()]
         seen["names"] = names
+        if seen.get("then_fail"):
+            seen["redeploy"] = redeploy_with_pitr_off(deployment, clients)
         return [Step("inspect", True, 0.0, f"{len(functions)} functions")]
 
     return run
+
+
+def redeploy_with_pitr_off(deployment: Deployment, clients) -> list[StackResult]:
+    """The stage's stacks deleted, a legacy table's point-in-time recovery switched off (someone
+    edited serverless.yml), and the same assembly deployed again: the legacy check must fail it."""
+    cfn = clients.client("cloudformation")
+    for stack in reversed(deployment.stacks):
+        cfn.delete_stack(StackName=stack.name)
+    table = deployment.settings.names.source_table(deployment.settings.names.roles[0])
+    clients.dynamodb.update_continuous_backups(
+        TableName=table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False}
+    )
+    return deploy.deploy_assembly(clients, deployment.assembly, deployment.account, deployment.region)
 
 
 @pytest.fixture(
@@ -62,7 +79,7 @@ def inspect(seen: dict[str, Any]):
 )
 def rehearsed(request) -> tuple[Report, dict[str, Any]]:
     stage, migration = request.param
-    seen: dict[str, Any] = {}
+    seen: dict[str, Any] = {"then_fail": migration is None}  # once: the seed's dev
     report = rehearse(
         service=f"r{uuid.uuid4().hex[:8]}",
         stage=stage,
@@ -111,3 +128,18 @@ def test_iam_findings_cover_every_python_function(rehearsed):
     assert len({f.function for f in report.grants}) >= 6  # replication 4 + the 2 custom resources
     assert [f for f in report.grants if f.unresolved] == []
     assert report.unemulated  # moto skips AWS Backup and alarms: the report says so
+
+
+def test_a_failed_deploy_is_reported_with_cloudformations_reason_and_stops_there(rehearsed):
+    """The real stage redeployed over a legacy table without point-in-time recovery: the stateful
+    stack fails at the legacy check with the check's own message, rolls back, and nothing that
+    depends on it is created (as `cdk deploy` stops)."""
+    _, seen = rehearsed
+    if "redeploy" not in seen:
+        pytest.skip("run once, on the seed's dev")
+    (stateful,) = seen["redeploy"]
+    assert stateful.name.endswith("-stateful") and stateful.status == "ROLLBACK_COMPLETE"
+    assert stateful.reason is not None
+    assert "(Custom::LegacyTableCheck): Received response status [FAILED]" in stateful.reason
+    table = seen["names"].source_table(seen["names"].roles[0])
+    assert f"table {table} has point-in-time recovery DISABLED, not ENABLED" in stateful.reason

