@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import textwrap
 from typing import TYPE_CHECKING
 
@@ -63,7 +64,9 @@ def command(rt: Runtime, context: dict[str, str]) -> None:
     logging.getLogger("moto").setLevel(logging.ERROR)
 
     requested, context = rt.requested, dict(context)
+    shown = not rt.as_json and sys.stderr.isatty()
     report = rehearse(
+        progress=(lambda message: click.echo(f"{message} ...", err=True)) if shown else None,
         service=context.pop("service", requested.service),
         stage=context.pop("stage", requested.stage),
         migration=context.pop("migration", requested.migration),

@@ -18,7 +18,7 @@ import json
 import os
 import time
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -132,10 +132,16 @@ def publish_assets(clients: Any, assembly: Path, asset_manifest: str, account: s
 
 
 def deploy_assembly(
-    clients: Any, assembly: Path, account: str, region: str, *, wait_seconds: float = 300.0
+    clients: Any,
+    assembly: Path,
+    account: str,
+    region: str,
+    *,
+    wait_seconds: float = 300.0,
+    progress: Callable[[str], None] | None = None,
 ) -> list[StackResult]:
     """Deploy every stack of the assembly in dependency order; stop at the first that fails (its
-    result is the last one)."""
+    result is the last one). `progress` hears the name of each stack as it starts."""
     manifest = json.loads((assembly / "manifest.json").read_text())
     artifacts = manifest["artifacts"]
     results: list[StackResult] = []
@@ -144,6 +150,8 @@ def deploy_assembly(
         for dependency in artifact.get("dependencies", []):
             if artifacts.get(dependency, {}).get("type") == "cdk:asset-manifest":
                 publish_assets(clients, assembly, artifacts[dependency]["properties"]["file"], account, region)
+        if progress is not None:
+            progress(f"deploying {name}")
         result = deploy_stack(clients, name, artifact["properties"], account, region, wait_seconds)
         results.append(result)
         if not result.ok:

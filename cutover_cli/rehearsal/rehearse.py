@@ -86,12 +86,15 @@ def rehearse(
     run: MigrationRun = run_migration,
     synthesize: Callable[[Mapping[str, Any], Path], Path] | None = None,
     workdir: Path | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Report:
     """Rehearse one stage's deploy on a fresh local backend (gone when this returns).
 
     `synthesize(context, outdir)`: how to make the assembly (default: the CDK app in a child
-    process, `stage.synthesize`); a test may synthesize in process instead.
+    process, `stage.synthesize`); a test may synthesize in process instead. `progress` hears what
+    is being done (synthesis takes a minute).
     """
+    say = progress or (lambda _message: None)
     from cutover.clients import Clients
     from cutover_cli.local_backend import LocalServer
     from cutover_cli.rehearsal import deploy, grants
@@ -124,6 +127,7 @@ def rehearse(
                 extra=extra_context,
             )
             outdir = (workdir or Path(tmp)) / "cdk.out"
+            say(f"synthesizing {service}-{stage}")
             assembly = (synthesize or stages.synthesize)(context, outdir)
         except CutoverError as error:
             report.error = str(error)
@@ -138,7 +142,7 @@ def rehearse(
         deploy.bootstrap(clients, ACCOUNT, region)
         publish_public_parameters(clients, assembly, ACCOUNT, region)
         began = time.monotonic()
-        report.stacks = deploy.deploy_assembly(clients, assembly, ACCOUNT, region)
+        report.stacks = deploy.deploy_assembly(clients, assembly, ACCOUNT, region, progress=say)
         report.seconds["deploy"] = round(time.monotonic() - began, 1)
         for result in report.stacks:
             template = templates[result.name]
