@@ -17,11 +17,12 @@ not quotes (tests/unit/test_runbooks.py parses those).
 A quote is matched as a pattern: `<anything>` and `...` stand for any text, a lone `N` for a
 number; `my-service`/`staging` in a name or path stand for the test's service and stage.
 
-Counts (test_the_counts_in_this_docstring_are_current keeps them true): 261 quotes; 82 AWS-only,
-among them 58 of deploy.md's outputs of aws/cdk/serverless against an account; 9 produced by
+Counts (test_the_counts_in_this_docstring_are_current keeps them true): 266 quotes; 82 AWS-only,
+among them 58 of deploy.md's outputs of aws/cdk/serverless against an account; 13 produced by
 another test (a race, an item DynamoDB will not store in a legacy table, the CDK synth, the legacy
 check's rollback warning, the raw rollback command run as printed, a second backfill refused by
-the lease: each names that test); 48 not
+the lease, `cutover rehearse`'s report, a one-source backfill beside full evidence: each names
+that test); 49 not
 output; the other 122 are checked here (48 after the block they follow on the walk, 74 from a
 scenario's state).
 """
@@ -394,6 +395,16 @@ CHECKS: dict[str, dict[str, Any]] = {
             "tests/infrastructure/test_legacy_check_rollback.py", "the check's handler answering a rollback"
         ),
         "RecordsPasses": NAME,
+        "rehearsed (...)": Elsewhere(
+            "tests/unit/test_cli_rehearse.py",
+            "the rehearsal's report (its deploy: tests/infrastructure/test_rehearsal_deploy.py)",
+        ),
+        "FAILED (...)": Elsewhere("tests/unit/test_cli_rehearse.py", "the rehearsal's report of a failed stack"),
+        "error: cdk synth of stage ...": Elsewhere(
+            "tests/unit/test_cli_rehearse.py", "the rehearsal refusing a context"
+        ),
+        "not emulated by moto": Elsewhere("tests/unit/test_cli_rehearse.py", "the rehearsal's report"),
+        "cdk deploy": NAME,
         "*": DEPLOY,  # every other deploy.md quote
     },
 }

@@ -20,8 +20,8 @@ from typing import Any
 
 from cutover.clients import Clients
 from cutover.settings import Settings
-from cutover_cli.rehearsal.deploy import Deployment, deploy_machines
 from cutover_cli.rehearsal.lambdas import Functions, Runtime
+from cutover_cli.rehearsal.machines import Deployment, deploy_machines
 from cutover_cli.rehearsal.moto_gaps.lambda_ import dispatched
 from cutover_cli.rehearsal.moto_gaps.stepfunctions import Interpreter, interpreter
 from tests.infrastructure.conftest import MIGRATIONS, stage_context

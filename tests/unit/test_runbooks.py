@@ -50,7 +50,8 @@ def all_commands() -> list[tuple[str, str]]:
 
 def parse(line: str) -> click.Context:
     """Resolve the (sub)command through `cutover_cli.main` and parse its arguments, without running it."""
-    args = shlex.split(line)[1:]
+    # deploy.md's $CTX (its step 2) is a list of -c KEY=VALUE pairs: `cutover rehearse $CTX`
+    args = shlex.split(line.replace("$CTX", "-c stage=staging -c service=my-service"))[1:]
     ctx = click.Context(main, info_name="cutover")
     command: click.Command = main
     while isinstance(command, click.Group):

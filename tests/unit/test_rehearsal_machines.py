@@ -1,4 +1,4 @@
-"""The rehearsal's generated physical names (cutover_cli/rehearsal/deploy.py): IAM role and Lambda
+"""The rehearsal's generated physical names (cutover_cli/rehearsal/machines.py): IAM role and Lambda
 function names are at most 64 characters
 (https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html,
 https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html), and two resources of one
@@ -6,7 +6,7 @@ stack must not be cut to the same name."""
 
 from __future__ import annotations
 
-from cutover_cli.rehearsal.deploy import _physical
+from cutover_cli.rehearsal.machines import _physical
 
 
 def test_a_short_name_is_the_stack_and_the_logical_id():
