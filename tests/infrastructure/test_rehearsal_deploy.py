@@ -44,7 +44,8 @@ def inspect(seen: dict[str, Any]):
         clients = Clients(deployment.settings)
         names = deployment.settings.names
         seen["flag"] = clients.ssm.get_parameter(Name=names.read_source_parameter)["Parameter"]["Value"]
-        seen["tables"] = set(clients.dynamodb.list_tables()["TableNames"])
+        pages = clients.dynamodb.get_paginator("list_tables").paginate()  # 100 names a page; other tests' too
+        seen["tables"] = {name for page in pages for name in page["TableNames"]}
         functions = deployment.physical_ids("AWS::Lambda::Function")
         lam = clients.client("lambda")
         seen["handlers"] = {lam.get_function(FunctionName=f)["Configuration"]["Handler"] for f in functions.values()}
