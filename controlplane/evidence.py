@@ -15,6 +15,8 @@ from controlplane.failure_queues import FailureQueues
 from controlplane.flag import decode, outside_flip
 from controlplane.flag_store import FlagStore
 from controlplane.gate import Evidence
+from controlplane.shadow_evidence import ShadowStore
+from controlplane.shadow_phase import read_phase
 from cutover.clients import Clients
 from cutover.secret_pins import PinStore
 from cutover.settings import Settings
@@ -22,6 +24,7 @@ from cutover.state import BACKFILL_RUN, CONTROL, FLIP, RECONCILE, RECONCILE_REPA
 from replicator.positions import PositionStore
 from replicator.quarantine import QuarantineStore
 
+SHADOW = "shadow"
 MAX_KEYS = 200  # quarantine keys recorded with an acknowledging flip (the count is always exact)
 
 
@@ -35,6 +38,7 @@ class Stores:
     positions: PositionStore
     queues: FailureQueues
     pins: PinStore | None = None  # the transform secrets' pins (None: not read)
+    shadow: ShadowStore | None = None  # the API's shadow evidence (None: not read, which the gate refuses)
 
     @classmethod
     def build(cls, settings: Settings, clients: Clients) -> Stores:
@@ -46,6 +50,7 @@ class Stores:
             positions=PositionStore(CheckpointStore(clients.dynamodb, n.checkpoints_table), tables=n.source_tables()),
             queues=FailureQueues(n, clients.sqs, None if settings.is_local else clients.client("cloudwatch")),
             pins=PinStore(CheckpointStore(clients.dynamodb, n.checkpoints_table), n.migration),
+            shadow=ShadowStore(clients.dynamodb, n.api_table),
         )
 
     def clock(self) -> tuple[datetime, dict[str, Any]]:
@@ -61,12 +66,13 @@ class Stores:
         keys = [f"{e.source}#{e.key}" for e in self.quarantine.entries()]
         lags = self.positions.source_lags()
         last_repair = self.reports.latest(RECONCILE_REPAIR)
+        current = current_flag if current_flag is not None else self.flag.get()
         return Evidence(
             reconcile=self.reports.latest(RECONCILE),
             quarantine_open=len(keys),
             lag_seconds=None if None in lags.values() else max(lags.values(), default=None),  # type: ignore[type-var]
             now=now,
-            current_flag=current_flag if current_flag is not None else self.flag.get(),
+            current_flag=current,
             backfill=self.reports.latest(BACKFILL_RUN),
             last_repair=last_repair,
             gaps=tuple(self.positions.gaps()),
@@ -75,6 +81,7 @@ class Stores:
             clock=clock,
             failure_queues=self.queues.read((last_repair or {}).get("started_at"), now),
             rotations=tuple(self.pins.rotations()) if self.pins else (),
+            shadow=read_phase(self.reports, self.shadow, current) if self.shadow else None,
         )
 
     def _flag_status(self) -> dict[str, Any]:
@@ -105,4 +112,11 @@ class Stores:
             "failure_queues": [q.as_dict() for q in self.queues.read(repair, datetime.now(UTC))],
             "flips": self.reports.history(FLIP, limit=flips),
             "secrets": [p.to_dict() for p in self.pins.pins()] if self.pins else [],
+            "shadow": self._shadow_status(),
         }
+
+    def _shadow_status(self) -> dict[str, Any] | None:
+        """The shadow phase's counts per kind of read, and the recorded mismatches (None: not read)."""
+        if self.shadow is None:
+            return None
+        return read_phase(self.reports, self.shadow, SHADOW).as_dict() | {"on_shadow": self.flag.get() == SHADOW}
