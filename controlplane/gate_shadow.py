@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from controlplane.gate_reconcile import parse
-from controlplane.shadow_evidence import COMPARED, KEYS
+from controlplane.shadow_outcomes import COMPARED, KEYS
 
 if TYPE_CHECKING:
     from controlplane.gate import Thresholds

@@ -29,20 +29,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from controlplane.shadow_outcomes import (  # noqa: F401 - re-exported: the recorder's and the tests' vocabulary
+    COMPARED,
+    KEYS,
+    MATCH,
+    MISMATCH,
+    OUTCOMES,
+)
 from cutover.codec import from_ddb, json_default, to_ddb
 from cutover.names import API_TTL_ATTRIBUTE
 
-MATCH, MISMATCH, EXPECTED, UNCOMPARABLE, SKIPPED, ERROR = (
-    "match",
-    "mismatch",
-    "expected",
-    "uncomparable",
-    "skipped",
-    "error",
-)
-OUTCOMES = (MATCH, MISMATCH, EXPECTED, UNCOMPARABLE, SKIPPED, ERROR)
-COMPARED = (MATCH, MISMATCH, EXPECTED)  # both sides read and compared on a record the transform accepts
-KEYS = "keys"  # in a reading: distinct keys compared
 SHADOW_PREFIX = "shadow#"  # every partition here starts with it: the API's UpdateItem grant is limited to it
 MISMATCH_PK = f"{SHADOW_PREFIX}mismatch"
 TTL_SECONDS = 30 * 24 * 3600
