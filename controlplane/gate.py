@@ -96,7 +96,7 @@ class Evidence:
             "quarantine_open": self.quarantine_open,
             "failure_queues": [q.as_dict() for q in self.failure_queues],
             "rotations": [dict(r) for r in self.rotations],
-            "shadow": None if self.shadow is None else self.shadow.as_dict(),
+            "shadow": None if self.shadow is None else self.shadow.summary(),
         }
 
 

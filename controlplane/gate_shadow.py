@@ -43,9 +43,18 @@ class ShadowReading:
     reads: dict[str, dict[str, int]] = field(default_factory=dict)  # op -> outcome counts + "keys"
     mismatches: tuple[dict[str, Any], ...] = ()  # every recorded mismatching key, newest first
     error: str | None = None  # why it could not be read
+    note: str | None = None  # why nothing could be recorded (no API table in this deployment)
 
     def as_dict(self) -> dict[str, Any]:
         return {**self.__dict__, "mismatches": [dict(m) for m in self.mismatches]}
+
+    def summary(self) -> dict[str, Any]:
+        """For the flip record (one item, under DynamoDB's 400 KB): counts, and the newest mismatches."""
+        return {
+            **self.as_dict(),
+            "mismatches": [dict(m) for m in self.mismatches[:SHOWN]],
+            "mismatch_keys": len(self.mismatches),
+        }
 
 
 def compared(counts: dict[str, int]) -> int:
@@ -116,6 +125,12 @@ def _count_failures(reading: ShadowReading, limits: Thresholds) -> list[str]:
     if limits.min_shadow_keys <= 0:
         return []
     if not reading.reads:
+        if reading.note:
+            return [
+                f"no shadow comparisons are recorded for this shadow phase ({reading.note}: nothing here records "
+                "shadow reads): deploy the API, or record that your application's were checked otherwise with "
+                "--min-shadow-keys 0 --reason TEXT"
+            ]
         return [
             "no shadow comparisons are recorded for this shadow phase: send traffic through the API on shadow, "
             f"check its ShadowRecordFailed metric, and {FIX_RUN}"

@@ -5,7 +5,8 @@ version it read, `app_handlers.read_source`); when it started is the backend's t
 into it recorded (`backend_at`, `controlplane.flipper`), else that flip's own clock (`at`, an
 older record: the gate adds the skew allowance). A control item set to shadow outside `cutover
 flip` (the runbook's raw command) has no such record: no start time, which the gate refuses.
-A read error becomes the reading's reason, which the gate refuses on.
+A read error becomes the reading's reason, which the gate refuses on; a missing API table (a
+deployment without the API) is a phase with no comparisons, said in its `note`.
 """
 
 from __future__ import annotations
@@ -28,7 +29,14 @@ def read_phase(reports: ReportStore, store: ShadowStore, current_flag: str | Non
     try:
         version, data = reports.control(FLIP)
         entered, clock = _entered(data)
-        return ShadowReading(str(version), entered, clock, store.reads(str(version)), tuple(store.mismatches()))
+        try:
+            reads, mismatches = store.reads(str(version)), tuple(store.mismatches())
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                raise
+            # no API table: this deployment has no application recording shadow reads (`config.api` off)
+            return ShadowReading(str(version), entered, clock, note=f"{store.table} does not exist")
+        return ShadowReading(str(version), entered, clock, reads, mismatches)
     except ClientError as exc:
         err = exc.response.get("Error", {})
         return ShadowReading(error=f"{err.get('Code')}: {err.get('Message')}")

@@ -75,3 +75,17 @@ def test_lowering_a_minimum_is_loosening_and_raising_it_is_not():
     low = dataclasses.replace(POLICY, min_shadow_seconds=0, min_shadow_keys=5)
     assert set(loosened(low)) == {"min_shadow_seconds", "min_shadow_keys"}
     assert loosened(dataclasses.replace(POLICY, min_shadow_seconds=POLICY.min_shadow_seconds * 2)) == {}
+
+
+def test_a_deployment_without_the_api_table_needs_the_override_and_says_so():
+    reading = dataclasses.replace(complete_reading(NOW), reads={}, note="svc-cutover-api does not exist")
+    (failure,) = _failures(reading)
+    assert "(svc-cutover-api does not exist: nothing here records shadow reads)" in failure
+    assert "--min-shadow-keys 0 --reason TEXT" in failure
+    assert _failures(reading, limits=dataclasses.replace(POLICY, min_shadow_keys=0)) == []
+
+
+def test_the_flip_record_keeps_the_newest_mismatches_and_their_count():
+    many = tuple({**MISMATCH, "keys": {"userId": f"u{i}"}} for i in range(50))
+    summary = complete_reading(NOW, many).summary()
+    assert len(summary["mismatches"]) == 3 and summary["mismatch_keys"] == 50
