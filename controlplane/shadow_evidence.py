@@ -29,6 +29,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from controlplane.shadow_outcomes import (  # noqa: F401 - re-exported: the recorder's and the tests' vocabulary
     COMPARED,
     KEYS,
@@ -119,24 +121,44 @@ class ShadowStore:
                 {"pk": phase_pk(phase), "sk": f"key#{op}#{key}"}, "SET expiresAt = :exp", {}, {":exp": expires}
             )
         for (op, key), m in batch.mismatches.items():
-            self._update(
-                {"pk": MISMATCH_PK, "sk": f"{op}#{key}"},
-                "SET op = :op, keys_ = :keys, differing = :diff, phase = :phase, expiresAt = :exp, "
-                "first_at = if_not_exists(first_at, :first), last_at = :last ADD #n :n",
-                {"#n": "count"},
-                {
-                    ":op": op,
-                    ":keys": json.dumps(m.keys, sort_keys=True, default=json_default),
-                    ":diff": m.differing,
-                    ":phase": m.phase,
-                    ":exp": expires,
-                    ":first": m.first_at,
-                    ":last": m.last_at,
-                    ":n": m.count,
-                },
-            )
+            self._mismatch(op, key, m, expires)
 
-    def _update(self, key: dict[str, str], expression: str, names: dict[str, str], values: dict[str, Any]) -> None:
+    def _mismatch(self, op: str, key: str, m: Mismatch, expires: int) -> None:
+        """`last_at` only moves forward: an instance flushing an older occurrence after another
+        instance recorded a newer one must not make the mismatch look older than it is."""
+        where = {"pk": MISMATCH_PK, "sk": f"{op}#{key}"}
+        values = {
+            ":op": op,
+            ":keys": json.dumps(m.keys, sort_keys=True, default=json_default),
+            ":diff": m.differing,
+            ":phase": m.phase,
+            ":exp": expires,
+            ":first": m.first_at,
+            ":n": m.count,
+        }
+        common = "SET op = :op, keys_ = :keys, differing = :diff, phase = :phase, expiresAt = :exp, "
+        common += "first_at = if_not_exists(first_at, :first)"
+        try:
+            self._update(
+                where,
+                f"{common}, last_at = :last ADD #n :n",
+                {"#n": "count"},
+                {**values, ":last": m.last_at},
+                condition="attribute_not_exists(last_at) OR last_at <= :last",
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            self._update(where, f"{common} ADD #n :n", {"#n": "count"}, values)  # a newer occurrence stands
+
+    def _update(
+        self,
+        key: dict[str, str],
+        expression: str,
+        names: dict[str, str],
+        values: dict[str, Any],
+        condition: str | None = None,
+    ) -> None:
         kwargs: dict[str, Any] = {
             "TableName": self.table,
             "Key": to_ddb(key),
@@ -145,6 +167,8 @@ class ShadowStore:
         }
         if names:
             kwargs["ExpressionAttributeNames"] = names
+        if condition:
+            kwargs["ConditionExpression"] = condition
         self._client.update_item(**kwargs)
 
     def reads(self, phase: str) -> dict[str, dict[str, int]]:
