@@ -89,13 +89,21 @@ class ShadowRecorder:
                 self._flushing = None
 
     def flush(self) -> None:
-        """Write everything pending now; on failure log, count and keep it for the next flush."""
+        """Write everything pending now, again while a mismatch arrived meanwhile (no later read may
+        come to start another flush); on failure log, count and keep it for the next flush."""
+        while self._flush_once():
+            with self._lock:
+                if not self._pending.mismatches:
+                    return
+
+    def _flush_once(self) -> bool:
         with self._lock:
             batch, self._pending = self._pending, Batch()
         if not batch:
-            return
+            return False
         try:
             self._store.write(batch)
+            return True
         except Exception as exc:  # noqa: BLE001 - recording never fails a read
             with self._lock:
                 batch.merge(self._pending)
@@ -107,6 +115,7 @@ class ShadowRecorder:
                 level="error",
                 error=repr(exc),
             )
+            return False
 
     def drain(self, timeout: float = 10.0) -> None:
         """Flush what is pending and wait for it (the demo, tests, a local server stopping)."""

@@ -26,8 +26,10 @@ class Store:
     def __init__(self, fail: bool = False, gate: threading.Event | None = None) -> None:
         self.batches: list[Batch] = []
         self.fail, self.gate = fail, gate
+        self.entered = threading.Event()  # a write has started (its batch is taken)
 
     def write(self, batch: Batch) -> None:
+        self.entered.set()
         if self.gate is not None:
             self.gate.wait(30)
         if self.fail:
@@ -155,3 +157,23 @@ class _Shadow:
         from app_handlers.routing import ReadSource
 
         return ReadSource.SHADOW
+
+
+def test_a_mismatch_seen_during_a_flush_is_written_without_waiting_for_another_read():
+    # Given a first mismatch whose flush hangs, and a second mismatch recorded meanwhile
+    gate = threading.Event()
+    store = Store(gate=gate)
+    rec, _ = _recorder(store, flush_seconds=3600)
+    rec.record("a", {"userId": "u1"}, "mismatch", ["name"])
+    assert store.entered.wait(30)  # the first flush holds its batch
+    rec.record("a", {"userId": "u2"}, "mismatch", ["name"])
+    # When the first write returns, and no read comes after it
+    gate.set()
+    done = threading.Event()
+    for _ in range(300):  # up to 30 s under load; returns as soon as both are written
+        if sum(len(b.mismatches) for b in store.batches) == 2:
+            done.set()
+            break
+        done.wait(0.1)
+    # Then the running flush wrote the second mismatch too
+    assert done.is_set(), store.batches
