@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from controlplane.failure_queues import FailureQueues
-from controlplane.flag import decode, outside_flip
+from controlplane.flag import ReadSource, decode, outside_flip
 from controlplane.flag_store import FlagStore
 from controlplane.gate import Evidence
 from controlplane.shadow_evidence import ShadowStore
@@ -24,7 +24,7 @@ from cutover.state import BACKFILL_RUN, CONTROL, FLIP, RECONCILE, RECONCILE_REPA
 from replicator.positions import PositionStore
 from replicator.quarantine import QuarantineStore
 
-SHADOW = "shadow"
+SHADOW = ReadSource.SHADOW.value
 MAX_KEYS = 200  # quarantine keys recorded with an acknowledging flip (the count is always exact)
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from controlplane.flag import ReadSource
 from controlplane.gate_reconcile import parse
 from controlplane.shadow_outcomes import COMPARED, KEYS
 
@@ -88,7 +89,7 @@ def shadow_failures(
     repair: dict[str, Any] | None,
 ) -> list[str]:
     """Why the shadow phase does not vouch for v3 (not on shadow at all is the gate's own failure)."""
-    if current_flag != "shadow":
+    if current_flag != ReadSource.SHADOW.value:
         return []
     if reading is None or reading.error is not None:
         why = reading.error if reading else "not gathered"

@@ -15,11 +15,12 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from controlplane.flag import ReadSource
 from controlplane.gate_shadow import ShadowReading
 from controlplane.shadow_evidence import ShadowStore
 from cutover.state import FLIP, ReportStore
 
-SHADOW = "shadow"
+SHADOW = ReadSource.SHADOW.value
 
 
 def read_phase(reports: ReportStore, store: ShadowStore, current_flag: str | None) -> ShadowReading:
