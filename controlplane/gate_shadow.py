@@ -10,7 +10,7 @@ shadow evidence (`controlplane.shadow_evidence`). For `flip v3` from `shadow` (D
   phase (an outcome of match, mismatch or expected: a skipped, failed or uncomparable read
   proves nothing about v3);
 - no unexplained mismatch. A mismatch on a key is explained only by a reconcile that started
-  after its last occurrence and is clean for that key. "Clean for that key" is taken as: full
+  after its last occurrence (on the backend's clock when both recorded it) and is clean for that key. "Clean for that key" is taken as: full
   (unsampled) and clean as a whole (after `--repair`, nothing remaining, so it repaired it).
   A report that is not clean never explains one: its listed differences are a bounded sample,
   and a read's key (an e-mail, a user's order list) is not one table key.
@@ -62,22 +62,25 @@ def compared(counts: dict[str, int]) -> int:
     return sum(counts.get(o, 0) for o in COMPARED)
 
 
-def explaining_start(*reports: dict[str, Any] | None) -> datetime | None:
-    """The latest start of a full, clean reconcile (or repair) among `reports`."""
-    starts = [parse(r.get("started_at")) for r in reports if r and r.get("sample") is None and bool(r.get("clean"))]
-    return max((s for s in starts if s is not None), default=None)
+def _explains(run: dict[str, Any], mismatch: dict[str, Any]) -> bool:
+    """True if the full, clean `run` STARTED after `mismatch` was last seen. On the backend's clock
+    when both sides recorded it (the run's start read before its scan; the mismatch's write answered
+    after it was seen), in whole seconds, so the same second never counts as after; else on the two
+    machines' own clocks, as the other ordering rules compare them."""
+    if run.get("sample") is not None or not run.get("clean"):
+        return False
+    start, seen = parse((run.get("at_start") or {}).get("backend_at")), parse(mismatch.get("last_backend_at"))
+    if start is not None and seen is not None:
+        return start.replace(microsecond=0) > seen.replace(microsecond=0)
+    start, last = parse(run.get("started_at")), parse(mismatch.get("last_at"))
+    return start is not None and last is not None and start > last
 
 
 def unexplained(
     mismatches: tuple[dict[str, Any], ...], reconcile: dict[str, Any] | None, repair: dict[str, Any] | None
 ) -> list[dict[str, Any]]:
-    start = explaining_start(reconcile, repair)
-    out = []
-    for m in mismatches:
-        last = parse(m.get("last_at"))
-        if start is None or last is None or start <= last:
-            out.append(m)
-    return out
+    runs = [r for r in (reconcile, repair) if r]
+    return [m for m in mismatches if not any(_explains(run, m) for run in runs)]
 
 
 def shadow_failures(

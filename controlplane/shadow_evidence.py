@@ -40,6 +40,7 @@ from controlplane.shadow_outcomes import (  # noqa: F401 - re-exported: the reco
 )
 from cutover.codec import from_ddb, json_default, to_ddb
 from cutover.names import API_TTL_ATTRIBUTE
+from cutover.state import date_header
 
 SHADOW_PREFIX = "shadow#"  # every partition here starts with it: the API's UpdateItem grant is limited to it
 MISMATCH_PK = f"{SHADOW_PREFIX}mismatch"
@@ -139,7 +140,7 @@ class ShadowStore:
         common = "SET op = :op, keys_ = :keys, differing = :diff, phase = :phase, expiresAt = :exp, "
         common += "first_at = if_not_exists(first_at, :first)"
         try:
-            self._update(
+            resp = self._update(
                 where,
                 f"{common}, last_at = :last ADD #n :n",
                 {"#n": "count"},
@@ -149,7 +150,27 @@ class ShadowStore:
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise
-            self._update(where, f"{common} ADD #n :n", {"#n": "count"}, values)  # a newer occurrence stands
+            resp = self._update(where, f"{common} ADD #n :n", {"#n": "count"}, values)  # a newer occurrence stands
+        self._backend_seen(where, resp)
+
+    def _backend_seen(self, where: dict[str, str], resp: dict[str, Any]) -> None:
+        """`last_backend_at`: the backend's clock when this write was answered, after the mismatch
+        was seen, so never earlier than it (the gate compares it with a reconcile's start on the
+        same clock, not two machines' clocks). Only moves forward."""
+        moment = date_header(resp)
+        if moment is None:
+            return
+        try:
+            self._update(
+                where,
+                "SET last_backend_at = :b",
+                {},
+                {":b": moment.isoformat()},
+                condition="attribute_not_exists(last_backend_at) OR last_backend_at < :b",
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
 
     def _update(
         self,
@@ -158,7 +179,7 @@ class ShadowStore:
         names: dict[str, str],
         values: dict[str, Any],
         condition: str | None = None,
-    ) -> None:
+    ) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
             "TableName": self.table,
             "Key": to_ddb(key),
@@ -169,7 +190,7 @@ class ShadowStore:
             kwargs["ExpressionAttributeNames"] = names
         if condition:
             kwargs["ConditionExpression"] = condition
-        self._client.update_item(**kwargs)
+        return dict(self._client.update_item(**kwargs))
 
     def reads(self, phase: str) -> dict[str, dict[str, int]]:
         """{op: {outcome: n, ..., "keys": distinct keys compared}} of one phase (strongly consistent)."""
@@ -195,6 +216,7 @@ class ShadowStore:
                 "differing": [str(d) for d in i.get("differing", [])],
                 "first_at": i.get("first_at"),
                 "last_at": i.get("last_at"),
+                "last_backend_at": i.get("last_backend_at"),
                 "count": int(i.get("count", 0)),
                 "phase": i.get("phase"),
             }

@@ -89,3 +89,19 @@ def test_the_flip_record_keeps_the_newest_mismatches_and_their_count():
     many = tuple({**MISMATCH, "keys": {"userId": f"u{i}"}} for i in range(50))
     summary = complete_reading(NOW, many).summary()
     assert len(summary["mismatches"]) == 3 and summary["mismatch_keys"] == 50
+
+
+def test_on_the_backends_clock_a_fast_reconcile_host_cannot_explain_an_earlier_started_run():
+    # Given a mismatch last seen at 11:30:00 on the backend's clock (the API's clock agrees), and a
+    # reconcile host 10 min fast: its run started at 11:29:50 on the backend's clock, 11:39:50 on its own
+    seen = {**MISMATCH, "last_backend_at": _z(MISMATCH_AT)}
+    run = _run(MISMATCH_AT + timedelta(minutes=10) - timedelta(seconds=10))
+    run["at_start"] = {"backend_at": _z(MISMATCH_AT - timedelta(seconds=10))}
+    # Then it does not explain the mismatch, though its own start time is later
+    (failure,) = _failures(complete_reading(NOW, (seen,)), reconcile=run)
+    assert "1 unexplained mismatch(es)" in failure
+    # And one that started the next second on the backend's clock does; the same second does not
+    run["at_start"] = {"backend_at": _z(MISMATCH_AT + timedelta(seconds=1))}
+    assert _failures(complete_reading(NOW, (seen,)), reconcile=run) == []
+    run["at_start"] = {"backend_at": _z(MISMATCH_AT + timedelta(milliseconds=900))}
+    assert _failures(complete_reading(NOW, (seen,)), reconcile=run)

@@ -47,3 +47,5 @@ def test_a_mismatchs_last_time_only_moves_forward(store):
     # And a newer occurrence moves it
     store.write(_mismatch("2001-01-01T00:00:03.000Z"))
     assert store.mismatches()[0]["last_at"] == "2001-01-01T00:00:03.000Z"
+    # And each write also keeps when the backend answered it (its Date), the gate's one clock
+    assert store.mismatches()[0]["last_backend_at"]
