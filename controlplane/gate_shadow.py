@@ -10,8 +10,9 @@ shadow evidence (`controlplane.shadow_evidence`). For `flip v3` from `shadow` (D
   phase (an outcome of match, mismatch or expected: a skipped, failed or uncomparable read
   proves nothing about v3);
 - no unexplained mismatch. A mismatch on a key is explained only by a reconcile that started
-  after its last occurrence (on the backend's clock when both recorded it) and is clean for that key. "Clean for that key" is taken as: full
-  (unsampled) and clean as a whole (after `--repair`, nothing remaining, so it repaired it).
+  after its last occurrence (on the backend's clock when both recorded it) and is clean for that
+  key. "Clean for that key" is taken as: full (unsampled) and clean as a whole (after
+  `--repair`, nothing remaining, so it repaired it).
   A report that is not clean never explains one: its listed differences are a bounded sample,
   and a read's key (an e-mail, a user's order list) is not one table key.
 Loosening a minimum is an override (`gate.loosened`), as for the other limits.
