@@ -106,9 +106,19 @@ class ShadowStore:
         self._client, self.table, self._clock = client, table, clock
 
     def write(self, batch: Batch) -> None:
-        """One UpdateItem per counter, per new key and per mismatching key (all idempotent but the counts)."""
+        """One UpdateItem per mismatching key, per new key, then per counter. Each part is taken off
+        `batch` once written, so after a failure `batch` holds only what was not: a retry never
+        adds a count twice (an overcount would let the gate pass on fewer comparisons)."""
         expires = int(self._clock()) + TTL_SECONDS
-        for (phase, op), outcomes in batch.counts.items():
+        for (op, key), m in list(batch.mismatches.items()):
+            self._mismatch(op, key, m, expires)
+            del batch.mismatches[(op, key)]
+        for phase, op, key in list(batch.keys):
+            self._update(
+                {"pk": phase_pk(phase), "sk": f"key#{op}#{key}"}, "SET expiresAt = :exp", {}, {":exp": expires}
+            )
+            batch.keys.discard((phase, op, key))
+        for (phase, op), outcomes in list(batch.counts.items()):
             names = {f"#{o}": o for o in OUTCOMES}
             values = {f":{o}": outcomes.get(o, 0) for o in OUTCOMES}
             self._update(
@@ -117,12 +127,7 @@ class ShadowStore:
                 names,
                 {**values, ":op": op, ":exp": expires},
             )
-        for phase, op, key in batch.keys:
-            self._update(
-                {"pk": phase_pk(phase), "sk": f"key#{op}#{key}"}, "SET expiresAt = :exp", {}, {":exp": expires}
-            )
-        for (op, key), m in batch.mismatches.items():
-            self._mismatch(op, key, m, expires)
+            del batch.counts[(phase, op)]
 
     def _mismatch(self, op: str, key: str, m: Mismatch, expires: int) -> None:
         """`last_at` only moves forward: an instance flushing an older occurrence after another

@@ -177,3 +177,24 @@ def test_a_mismatch_seen_during_a_flush_is_written_without_waiting_for_another_r
         done.wait(0.1)
     # Then the running flush wrote the second mismatch too
     assert done.is_set(), store.batches
+
+
+def test_a_flush_that_fails_part_way_retries_only_what_was_not_written():
+    # Given a store that writes the mismatch, then fails (as ShadowStore takes each written part off)
+    class PartWay(Store):
+        def write(self, batch: Batch) -> None:
+            if self.fail:
+                batch.mismatches.clear()  # written before the failure
+                raise RuntimeError("throttled")
+            super().write(batch)
+
+    store = PartWay(fail=True)
+    rec, _ = _recorder(store, flush_seconds=3600)
+    rec.record("a", {"userId": "u1"}, "mismatch", ["name"])
+    rec.drain()
+    # When the next flush succeeds
+    store.fail = False
+    rec.drain()
+    # Then the counts are written once, and the mismatch is not written again
+    assert sum(b.counts[("7", "a")]["mismatch"] for b in store.batches) == 1
+    assert not any(b.mismatches for b in store.batches)

@@ -49,3 +49,21 @@ def test_a_mismatchs_last_time_only_moves_forward(store):
     assert store.mismatches()[0]["last_at"] == "2001-01-01T00:00:03.000Z"
     # And each write also keeps when the backend answered it (its Date), the gate's one clock
     assert store.mismatches()[0]["last_backend_at"]
+
+
+def test_a_write_that_fails_part_way_leaves_only_the_unwritten_parts(store, monkeypatch):
+    # Given a batch whose counter write fails after its key was written
+    batch = Batch(counts={("3", "get_user"): {**dict.fromkeys(OUTCOMES, 0), MATCH: 1}})
+    batch.keys.add(("3", "get_user", "k1"))
+    real = store._client.update_item
+
+    def throttled(**kwargs):
+        if kwargs["Key"]["sk"]["S"].startswith("reads#"):
+            raise RuntimeError("throttled")
+        return real(**kwargs)
+
+    monkeypatch.setattr(store._client, "update_item", throttled)
+    with pytest.raises(RuntimeError):
+        store.write(batch)
+    # Then the batch keeps the counter only: a retry adds it once and writes the key no more
+    assert (set(batch.counts), batch.keys) == ({("3", "get_user")}, set())
