@@ -14,10 +14,12 @@ from app_handlers.ledger import Ledger
 from app_handlers.legacy_source import LegacySource
 from app_handlers.model_base import Connection
 from app_handlers.read_source import FlagReader
-from app_handlers.reads import ReadService
+from app_handlers.reads import READS, ReadService
+from app_handlers.shadow_recorder import ShadowRecorder
 from app_handlers.telemetry import NAMESPACE, Telemetry
 from app_handlers.v3_source import V3Source
 from app_handlers.writes import Writes
+from controlplane.shadow_evidence import ShadowStore
 from cutover.clients import Clients
 from cutover.coldstart import settings_from_env
 from cutover.environment import API_ENV
@@ -95,6 +97,7 @@ class AppContext:
     writes: Writes
     flag: FlagReader
     telemetry: Telemetry
+    shadow: ShadowRecorder  # shadow comparisons, recorded for the flip gate (drain() before reading them)
 
 
 def build_context(
@@ -111,7 +114,10 @@ def build_context(
     flag = FlagReader(clients.dynamodb, config.reports_table, config.cache_seconds, telemetry)
     v3 = V3Source(config.v3_table, conn)
     ledger = Ledger(clients.dynamodb, config.api_table)
-    reads = ReadService(legacy, v3, flag.current, telemetry, shadow_timeout, ledger=ledger)
+    shadow = ShadowRecorder(
+        ShadowStore(clients.dynamodb, config.api_table), lambda: flag.values.phase, telemetry, READS
+    )
+    reads = ReadService(legacy, v3, flag.current, telemetry, shadow_timeout, ledger=ledger, evidence=shadow)
     writes = Writes(
         legacy,
         clients.dynamodb,
@@ -119,7 +125,7 @@ def build_context(
         ledger,
         normalised_lookup=v3.find_by_email,
     )
-    return AppContext(reads=reads, writes=writes, flag=flag, telemetry=telemetry)
+    return AppContext(reads=reads, writes=writes, flag=flag, telemetry=telemetry, shadow=shadow)
 
 
 def lambda_metrics() -> Metrics:

@@ -37,7 +37,13 @@ class ControlItemFlagValues:
     ) -> None:
         self._client, self.table, self.cache_seconds, self._clock = dynamodb_client, table, cache_seconds, clock
         self.name = f"{table} {KEY['pk']}/{KEY['sk']} {READ_SOURCE}"
-        self._cached: tuple[float, str | None] | None = None
+        self._cached: tuple[float, str | None, str | None] | None = None
+
+    @property
+    def phase(self) -> str | None:
+        """The control item's version the cached value was read at (None: never read, or no item):
+        what names a shadow phase for its evidence (`controlplane.shadow_evidence`)."""
+        return None if self._cached is None else self._cached[2]
 
     def read(self) -> str | None:
         now = self._clock()
@@ -48,13 +54,15 @@ class ControlItemFlagValues:
                 TableName=self.table,
                 Key=to_ddb(KEY),
                 ConsistentRead=True,
-                ProjectionExpression=f"{READ_SOURCE}, #d",
+                ProjectionExpression=f"{READ_SOURCE}, #d, version",
                 ExpressionAttributeNames={"#d": "data"},  # a reserved word
             )
         except (BotoCoreError, ClientError) as exc:
             raise FlagUnavailable(exc, UNREADABLE_FIX) from exc
-        value = decode(from_ddb(resp["Item"]) if "Item" in resp else None)
-        self._cached = (now, value)
+        item = from_ddb(resp["Item"]) if "Item" in resp else None
+        value = decode(item)
+        version = None if item is None or item.get("version") is None else str(int(item["version"]))
+        self._cached = (now, value, version)
         return value
 
 
@@ -62,6 +70,7 @@ class FlagReader(routing.FlagReader):
     """The API's flag: the one reader (`routing.FlagReader`) over the flip control item."""
 
     def __init__(self, dynamodb_client: Any, table: str, cache_seconds: int, telemetry: Telemetry) -> None:
-        super().__init__(ControlItemFlagValues(dynamodb_client, table, cache_seconds), telemetry)
+        self.values = ControlItemFlagValues(dynamodb_client, table, cache_seconds)
+        super().__init__(self.values, telemetry)
         self.table = table
         self.cache_seconds = cache_seconds

@@ -21,11 +21,13 @@ from typing import Any
 from app_handlers.ledger import Ledger, Scope
 from app_handlers.read_source import ReadSource
 from app_handlers.repository import UserRepository, normalise_email, orders_or_none
-from app_handlers.routing import Flag, Router, Served
+from app_handlers.routing import Flag, Router, Served, ShadowEvidence
 from app_handlers.shadow import compare_emails, compare_orders, compare_users
 from app_handlers.telemetry import Telemetry
 
-__all__ = ["ReadService", "Served"]
+__all__ = ["READS", "ReadService", "Served"]
+
+READS = ("get_user", "find_by_email", "orders_of")  # the kinds of read shadow evidence is kept for
 
 
 class _CallableFlag:
@@ -46,10 +48,11 @@ class ReadService:
         shadow_timeout: float = 0.25,
         shadow_max_in_flight: int = 4,
         ledger: Ledger | None = None,
+        evidence: ShadowEvidence | None = None,
     ) -> None:
         self._legacy, self._v3 = legacy, v3
         reader = flag if isinstance(flag, Flag) else _CallableFlag(flag)
-        self._router = Router(reader, telemetry, shadow_timeout, shadow_max_in_flight, marks=ledger)
+        self._router = Router(reader, telemetry, shadow_timeout, shadow_max_in_flight, marks=ledger, evidence=evidence)
 
     def get_user(self, user_id: str) -> Served[Any]:
         return self._router.read(

@@ -13,7 +13,10 @@ it does, and none of them depends on its schema, so they live here and the seed 
   bounded (at most `shadow_max_in_flight` v3 reads at once, one worker each, so nothing queues
   behind a hanging v3: a read that finds every slot busy skips the comparison and counts
   `ShadowSkipped`; a v3 read slower than `shadow_timeout` or failing counts `ShadowV3Error` and
-  keeps its slot until it returns). v3's answer is compared, never served.
+  keeps its slot until it returns). v3's answer is compared, never served. Each shadow read's
+  outcome (match | mismatch | expected | uncomparable | skipped | error) goes to the router's
+  `ShadowEvidence`, if given (`app_handlers.shadow_recorder`): the flip gate's evidence. It must not
+  do I/O on the read's thread; if it raises, the read is still served (`ShadowRecordFailed`).
 - **comparison item by item** (`ItemCompare`): a list is compared element by element, matched by
   the identity the application gives (a key function), so one element v3 may lack (the transform
   rejects it: `ShadowUncomparable`) does not hide a wrong value on another (`ShadowMismatch`).
@@ -50,6 +53,7 @@ from cutover.metrics import (
     FLAG_UNREADABLE,
     SHADOW_ERROR,
     SHADOW_MISMATCH,
+    SHADOW_RECORD_FAILED,
     SHADOW_SKIPPED,
     SHADOW_UNCOMPARABLE,
     V3_ERROR,
@@ -75,6 +79,7 @@ __all__ = [
     "MemoryMarks",
     "ReadSource",
     "Router",
+    "ShadowEvidence",
     "Served",
     "differences",
     "holds_written",
@@ -91,6 +96,12 @@ class Events(Protocol):
     (`app_handlers.telemetry.Telemetry` is one)."""
 
     def event(self, metric: str, message: str, level: str = "warning", **fields: Any) -> None: ...
+
+
+class ShadowEvidence(Protocol):
+    """Where the router reports each shadow read's outcome (`OUTCOMES` of `controlplane.shadow_evidence`)."""
+
+    def record(self, op: str, keys: Mapping[str, Any], outcome: str, differing: Sequence[str] = ()) -> None: ...
 
 
 # --- the flag ---------------------------------------------------------------------------------------
@@ -359,8 +370,10 @@ class Router:
         shadow_timeout: float = 0.25,
         shadow_max_in_flight: int = 4,
         marks: MarkStore | None = None,
+        evidence: ShadowEvidence | None = None,
     ) -> None:
         self._flag, self._t, self._marks, self._timeout = flag, telemetry, marks, shadow_timeout
+        self._evidence = evidence
         self._max_in_flight, self._in_flight = shadow_max_in_flight, 0
         self._idle = threading.Condition()
         self._pool = ThreadPoolExecutor(max_workers=shadow_max_in_flight, thread_name_prefix="shadow")
@@ -412,23 +425,37 @@ class Router:
         future = self._submit(v3)
         if future is None:
             self._t.event(SHADOW_SKIPPED, "shadow comparison skipped: every v3 slot is busy", op=op, keys=keys)
+            self._record(op, keys, "skipped")
             return legacy()
         served = legacy()
         try:
             theirs = future.result(timeout=self._timeout)
         except FutureTimeout:
             self._t.event(SHADOW_ERROR, "shadow v3 read timed out", op=op, keys=keys, error=f"over {self._timeout}s")
+            self._record(op, keys, "error")
             return served
         except Exception as exc:  # noqa: BLE001 - v3 must never affect the response
             self._t.event(SHADOW_ERROR, "shadow v3 read failed", op=op, keys=keys, error=repr(exc))
+            self._record(op, keys, "error")
             return served
         try:
             verdict = compare(served, theirs)
         except Exception as exc:  # noqa: BLE001 - nor may comparing it
             self._t.event(SHADOW_ERROR, "shadow comparison failed", op=op, keys=keys, error=repr(exc))
+            self._record(op, keys, "error")
             return served
         self._report(op, keys, verdict)
         return served
+
+    def _record(self, op: str, keys: Mapping[str, Any], outcome: str, differing: Sequence[str] = ()) -> None:
+        if self._evidence is None:
+            return
+        try:
+            self._evidence.record(op, keys, outcome, differing)
+        except Exception as exc:  # noqa: BLE001 - evidence is never worth a failed read
+            self._t.event(
+                SHADOW_RECORD_FAILED, "shadow evidence not recorded", level="error", op=op, keys=keys, error=repr(exc)
+            )
 
     def _submit(self, v3: Callable[[], T]) -> Future[T] | None:
         """v3's read on a free slot; None if every slot is busy (or the pool is shut down)."""
@@ -457,6 +484,7 @@ class Router:
         if verdict.expected is not None:
             e = verdict.expected
             self._t.event(e.metric, e.message, level="info", op=op, keys=keys, **e.fields)
+            self._record(op, keys, "expected")
             return
         if verdict.uncomparable:
             self._t.event(
@@ -470,6 +498,9 @@ class Router:
         if verdict.mismatched:
             message = "shadow mismatch between legacy and v3"
             self._t.event(SHADOW_MISMATCH, message, op=op, keys=keys, differing=list(verdict.mismatched))
+            self._record(op, keys, "mismatch", list(verdict.mismatched))
+        else:  # one outcome per read: a mismatch anywhere in it is the one that matters
+            self._record(op, keys, "uncomparable" if verdict.uncomparable else "match")
 
     # --- v3 --------------------------------------------------------------------------------------
     def _v3_first(

@@ -20,6 +20,7 @@ from cutover.metrics import (  # noqa: F401 - the read path's metric names, re-e
     SHADOW_EMAIL_IMPROVEMENT,
     SHADOW_ERROR,
     SHADOW_MISMATCH,
+    SHADOW_RECORD_FAILED,
     SHADOW_SKIPPED,
     SHADOW_UNCOMPARABLE,
     V3_ERROR,

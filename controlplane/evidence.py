@@ -13,9 +13,11 @@ from typing import Any
 
 from controlplane.backfill_coverage import HISTORY_RUNS, coverage
 from controlplane.failure_queues import FailureQueues
-from controlplane.flag import decode, outside_flip
+from controlplane.flag import ReadSource, decode, outside_flip
 from controlplane.flag_store import FlagStore
 from controlplane.gate import Evidence
+from controlplane.shadow_evidence import ShadowStore
+from controlplane.shadow_phase import read_phase
 from cutover.clients import Clients
 from cutover.secret_pins import PinStore
 from cutover.settings import Settings
@@ -23,6 +25,7 @@ from cutover.state import BACKFILL_RUN, CONTROL, FLIP, RECONCILE, RECONCILE_REPA
 from replicator.positions import PositionStore
 from replicator.quarantine import QuarantineStore
 
+SHADOW = ReadSource.SHADOW.value
 MAX_KEYS = 200  # quarantine keys recorded with an acknowledging flip (the count is always exact)
 
 
@@ -37,6 +40,7 @@ class Stores:
     queues: FailureQueues
     pins: PinStore | None = None  # the transform secrets' pins (None: not read)
     roles: tuple[str, ...] = ()  # the migration's sources, each of which a complete backfill must cover
+    shadow: ShadowStore | None = None  # the API's shadow evidence (None: not read, which the gate refuses)
 
     @classmethod
     def build(cls, settings: Settings, clients: Clients) -> Stores:
@@ -49,6 +53,7 @@ class Stores:
             queues=FailureQueues(n, clients.sqs, None if settings.is_local else clients.client("cloudwatch")),
             pins=PinStore(CheckpointStore(clients.dynamodb, n.checkpoints_table), n.migration),
             roles=tuple(n.migration.roles),
+            shadow=ShadowStore(clients.dynamodb, n.api_table),
         )
 
     def backfill(self) -> dict[str, Any] | None:
@@ -68,12 +73,13 @@ class Stores:
         keys = [f"{e.source}#{e.key}" for e in self.quarantine.entries()]
         lags = self.positions.source_lags()
         last_repair = self.reports.latest(RECONCILE_REPAIR)
+        current = current_flag if current_flag is not None else self.flag.get()
         return Evidence(
             reconcile=self.reports.latest(RECONCILE),
             quarantine_open=len(keys),
             lag_seconds=None if None in lags.values() else max(lags.values(), default=None),  # type: ignore[type-var]
             now=now,
-            current_flag=current_flag if current_flag is not None else self.flag.get(),
+            current_flag=current,
             backfill=self.backfill(),
             last_repair=last_repair,
             gaps=tuple(self.positions.gaps()),
@@ -82,6 +88,7 @@ class Stores:
             clock=clock,
             failure_queues=self.queues.read((last_repair or {}).get("started_at"), now),
             rotations=tuple(self.pins.rotations()) if self.pins else (),
+            shadow=read_phase(self.reports, self.shadow, current) if self.shadow else None,
         )
 
     def _flag_status(self) -> dict[str, Any]:
@@ -112,4 +119,11 @@ class Stores:
             "failure_queues": [q.as_dict() for q in self.queues.read(repair, datetime.now(UTC))],
             "flips": self.reports.history(FLIP, limit=flips),
             "secrets": [p.to_dict() for p in self.pins.pins()] if self.pins else [],
+            "shadow": self._shadow_status(),
         }
+
+    def _shadow_status(self) -> dict[str, Any] | None:
+        """The shadow phase's counts per kind of read, and the recorded mismatches (None: not read)."""
+        if self.shadow is None:
+            return None
+        return read_phase(self.reports, self.shadow, SHADOW).as_dict() | {"on_shadow": self.flag.get() == SHADOW}

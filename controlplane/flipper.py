@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import getpass
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from controlplane.evidence import Stores
@@ -83,12 +84,15 @@ def flip(
     evidence = stores.evidence(current_flag=old) if target is ReadSource.V3 else None
     verdict = evaluate(target.value, evidence, thresholds) if evidence is not None else Verdict(target.value, True)
     if not verdict.allowed and not force:
+        if stores.reports.control(FLIP)[0] != version:  # judged on evidence of a flag that has since moved
+            _conflict(stores, old, target)
         return FlipResult(old, target.value, verdict, False, False, None)
     if old == target.value and not force:
         _resync(stores, target.value)
         return FlipResult(old, target.value, verdict, False, False, None)
     forced = force or bool(looser)
     record = _record(who, old, target, reason, forced, verdict, looser, thresholds, evidence, version)
+    record["backend_at"] = _backend_now(stores)  # a shadow phase's start, on the one clock the gate uses
     _claim(stores, version, old, target, record)  # readers obey `target` from here on
     record["applied"] = True
     stores.reports.record(FLIP, record, at=record["at"])
@@ -99,12 +103,27 @@ def flip(
 def _claim(stores: Stores, version: int, old: str | None, target: ReadSource, record: dict[str, Any]) -> None:
     """The compare-and-set that IS the flag write: the control item must still be at `version`."""
     if not stores.reports.compare_and_set(FLIP, version, record, stores.flag.owner_attributes(target)):
-        _, latest = stores.reports.control(FLIP)
-        by = f" by {latest.get('who')} at {latest.get('at')}" if latest else ""
-        raise FlipConflictError(
-            f"read-source changed while this flip to {target.value} was being evaluated (it was {old}, it is now "
-            f"{stores.flag.get()}{by}); nothing was written. Check `cutover status` and re-run the flip if still wanted"
-        )
+        _conflict(stores, old, target)
+
+
+def _conflict(stores: Stores, old: str | None, target: ReadSource) -> None:
+    """Raises FlipConflictError naming who moved the flag meanwhile."""
+    _, latest = stores.reports.control(FLIP)
+    by = f" by {latest.get('who')} at {latest.get('at')}" if latest else ""
+    raise FlipConflictError(
+        f"read-source changed while this flip to {target.value} was being evaluated (it was {old}, it is now "
+        f"{stores.flag.get()}{by}); nothing was written. Check `cutover status` and re-run the flip if still wanted"
+    )
+
+
+def _backend_now(stores: Stores) -> str | None:
+    """The backend's clock, rounded UP to the next second (its Date header drops the fraction, and
+    the claim is written after this read): so a phase never looks longer than it was."""
+    try:
+        moment = stores.reports.server_time()
+    except Exception:  # noqa: BLE001 - without it the gate counts from `at` plus the skew allowance
+        return None
+    return None if moment is None else (moment + timedelta(seconds=1)).isoformat()
 
 
 def _resync(stores: Stores, value: str) -> None:

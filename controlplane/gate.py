@@ -12,7 +12,8 @@ Every failing condition is reported, each with the command that fixes it. The ru
   (`controlplane.gate_secrets`);
 - zero open quarantine, or an acknowledgement recorded with the flip (count and keys);
 - current lag under the limit over every shard of every source; a source never synced fails;
-- the flag is `shadow` now (a shadow phase came first).
+- the flag is `shadow` now (a shadow phase came first), for long enough, with enough comparisons
+  on distinct keys per kind of read and no unexplained mismatch (`controlplane.gate_shadow`).
 `POLICY` holds the limits. A flip may tighten them; loosening one is an override (`loosened`).
 Failures are listed in the order an operator fixes them: sync/lag, backfill, on-failure queues,
 gap repair, reconcile, quarantine, shadow.
@@ -27,6 +28,7 @@ from typing import Any
 from controlplane.gate_queues import QueueReading, queue_failures
 from controlplane.gate_reconcile import backfill_failures, gap_failures, reconcile_failures
 from controlplane.gate_secrets import rotation_failures
+from controlplane.gate_shadow import ShadowReading, shadow_failures
 
 V3 = "v3"
 SHADOW = "shadow"
@@ -38,18 +40,25 @@ class Thresholds:
     max_lag_seconds: float = 60.0
     accept_quarantine: bool = False
     clock_skew_seconds: float = 300.0  # timestamps from other machines may be this far ahead of ours
+    min_shadow_seconds: float = 900.0  # time on shadow before v3 (controlplane.gate_shadow)
+    min_shadow_keys: float = 100  # distinct keys compared per kind of read in that time
 
     def limits(self) -> dict[str, float]:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "accept_quarantine"}
 
 
 POLICY = Thresholds()
+MINIMUMS = ("min_shadow_seconds", "min_shadow_keys")  # loosened by LOWERING them
 
 
 def loosened(given: Thresholds, policy: Thresholds = POLICY) -> dict[str, dict[str, float]]:
-    """Limits set above the policy: each is an override (needs --reason, recorded as forced)."""
+    """Limits set above the policy (minimums below it): each is an override (needs --reason, recorded as forced)."""
     mine, theirs = policy.limits(), given.limits()
-    return {k: {"policy": mine[k], "given": theirs[k]} for k in mine if theirs[k] > mine[k]}
+    return {
+        k: {"policy": mine[k], "given": theirs[k]}
+        for k in mine
+        if (theirs[k] < mine[k] if k in MINIMUMS else theirs[k] > mine[k])
+    }
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,7 @@ class Evidence:
     # one per source role (Stores.evidence always reads every queue; () only in hand-built evidence)
     failure_queues: tuple[QueueReading, ...] = ()
     rotations: tuple[dict[str, Any], ...] = ()  # rotated transform secrets (cutover.secret_pins.Pin.to_dict)
+    shadow: ShadowReading | None = None  # the current shadow phase (None: not gathered, which fails)
 
     def summary(self) -> dict[str, Any]:
         """What was checked, for the flip record."""
@@ -86,6 +96,7 @@ class Evidence:
             "quarantine_open": self.quarantine_open,
             "failure_queues": [q.as_dict() for q in self.failure_queues],
             "rotations": [dict(r) for r in self.rotations],
+            "shadow": None if self.shadow is None else self.shadow.summary(),
         }
 
 
@@ -114,6 +125,9 @@ def evaluate(target: str, evidence: Evidence, thresholds: Thresholds = POLICY) -
         *reconcile_failures(evidence.reconcile, evidence.backfill, evidence.now, thresholds),
         *_quarantine_failures(evidence.quarantine_open, thresholds.accept_quarantine),
         *_shadow_failures(evidence.current_flag),
+        *shadow_failures(
+            evidence.shadow, evidence.current_flag, evidence.now, thresholds, evidence.reconcile, evidence.last_repair
+        ),
     ]
     return Verdict(target, not failures, tuple(failures))
 

@@ -22,6 +22,7 @@ SHADOW_ERROR = "ShadowV3Error"
 SHADOW_UNCOMPARABLE = "ShadowUncomparable"
 SHADOW_SKIPPED = "ShadowSkipped"  # every shadow slot busy (v3 slow or hanging): not compared
 SHADOW_EMAIL_IMPROVEMENT = "ShadowEmailImprovement"  # v3 finds a normalised e-mail legacy's index misses
+SHADOW_RECORD_FAILED = "ShadowRecordFailed"  # shadow evidence could not be recorded (the read was served)
 V3_READ_THROUGH = "V3ReadThrough"  # v3 hit on a key written recently through the API: legacy answered
 V3_FALLBACK = "V3Fallback"
 V3_ERROR = "V3Error"

@@ -127,7 +127,7 @@ class CheckpointStore(_JsonTable):
         compares expiry times on one clock, the backend's, never the machines' own."""
         resp = self._client.get_item(TableName=self.table_name, Key=to_ddb({"pk": pk, "sk": sk}), ConsistentRead=True)
         data = json.loads(from_ddb(resp["Item"])["data"]) if "Item" in resp else None
-        return data, _date_header(resp)
+        return data, date_header(resp)
 
     def delete(self, pk: str, sk: str) -> None:
         self._client.delete_item(TableName=self.table_name, Key=to_ddb({"pk": pk, "sk": sk}))
@@ -194,11 +194,11 @@ class ReportStore(_JsonTable):
     def server_time(self) -> datetime | None:
         """The backend's clock (HTTP Date header of a read), to compare other machines' timestamps with."""
         resp = self._client.get_item(TableName=self.table_name, Key=to_ddb({"pk": "clock", "sk": "clock"}))
-        return _date_header(resp)
+        return date_header(resp)
 
 
-def _date_header(resp: dict[str, Any]) -> datetime | None:
-    """The HTTP Date of a response (whole seconds), None if absent or unreadable."""
+def date_header(resp: dict[str, Any]) -> datetime | None:
+    """The HTTP Date of a response (whole seconds), None if absent or unreadable: the backend's clock."""
     header = resp.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
     try:
         return parsedate_to_datetime(header) if header else None

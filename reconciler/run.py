@@ -148,8 +148,10 @@ def evidence_at_start(settings: Settings, clients: Clients) -> dict[str, Any]:
     )
     try:
         lags = positions.source_lags()
-        backfill = ReportStore(clients.dynamodb, names.reports_table).latest(BACKFILL_RUN) or {}
+        reports = ReportStore(clients.dynamodb, names.reports_table)
+        backfill = reports.latest(BACKFILL_RUN) or {}
         gaps = len(positions.gaps())
+        backend = reports.server_time()  # read before the scan: no item is read earlier than this
     except (ClientError, BotoCoreError) as exc:  # evidence only: the comparison itself still runs
         return {"error": f"{type(exc).__name__}: {exc}"}
     worst = None if None in lags.values() else max(lags.values(), default=None)  # type: ignore[type-var]
@@ -159,4 +161,5 @@ def evidence_at_start(settings: Settings, clients: Clients) -> dict[str, Any]:
         "gaps": gaps,
         "backfill_finished_at": backfill.get("finished_at"),
         "backfill_complete": backfill.get("complete"),
+        "backend_at": None if backend is None else backend.isoformat(),  # the start on the backend's clock
     }

@@ -43,6 +43,18 @@ if TYPE_CHECKING:
     default=None,
     help=f"How far ahead another machine's timestamps may be [policy {POLICY.clock_skew_seconds:g}].",
 )
+@click.option(
+    "--min-shadow-seconds",
+    type=click.FloatRange(min=0),
+    default=None,
+    help=f"Least time on shadow before v3 [policy {POLICY.min_shadow_seconds:g}; lower counts as --force].",
+)
+@click.option(
+    "--min-shadow-keys",
+    type=click.IntRange(min=0),
+    default=None,
+    help=f"Least distinct keys compared per kind of read [policy {POLICY.min_shadow_keys:g}; lower counts as --force].",
+)
 @common_options
 def command(
     rt: Runtime,
@@ -53,11 +65,14 @@ def command(
     max_age_hours: float | None,
     max_lag_seconds: float | None,
     clock_skew_seconds: float | None,
+    min_shadow_seconds: float | None,
+    min_shadow_keys: int | None,
 ) -> None:
     """Set the read-source flag to TARGET and print the old and new value.
 
     `legacy` (rollback) and `shadow` are always allowed. `v3` is refused (exit 1, listing every
-    failed condition) unless: reads are on `shadow` now; the last reconcile is full, clean,
+    failed condition) unless: reads are on `shadow` now, for long enough, with enough shadow
+    comparisons on distinct keys per kind of read and no unexplained mismatch; the last reconcile is full, clean,
     recent, and started after the last backfill completed and while sync was caught up; no sync
     gap is unrepaired; the quarantine is empty (or --accept-quarantine, recorded with the keys);
     and replication lag over every shard is under the limit. Limits may be tightened here;
@@ -70,6 +85,7 @@ def command(
 
     given = {"max_age_hours": max_age_hours, "max_lag_seconds": max_lag_seconds}
     given["clock_skew_seconds"] = clock_skew_seconds
+    given.update(min_shadow_seconds=min_shadow_seconds, min_shadow_keys=min_shadow_keys)
     thresholds = dataclasses.replace(
         POLICY, accept_quarantine=accept_quarantine, **{k: v for k, v in given.items() if v is not None}
     )

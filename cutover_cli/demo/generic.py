@@ -10,6 +10,7 @@ definition's application: they are skipped with a printed note.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 from controlplane.evidence import Stores
@@ -108,7 +109,10 @@ def flips(ctx: DemoContext) -> None:
     step("shadow reads", API_NOTE)
     open_items = stores.quarantine.count_open()
     accepted = f" (accepting {open_items} open quarantined item(s))" if open_items else ""
-    step("flip v3", flip_to(stores, ReadSource.V3, thresholds) + accepted)
+    # no application, so no shadow comparisons: the shadow minimums are an override, recorded with the
+    # demo's reason (a mismatch would still refuse: none can be recorded without an application)
+    no_reads = dataclasses.replace(thresholds, min_shadow_seconds=0.0, min_shadow_keys=0)
+    step("flip v3", flip_to(stores, ReadSource.V3, no_reads) + accepted)
     step("v3 reads", API_NOTE)
     step("rollback", flip_to(stores, ReadSource.LEGACY, thresholds))
 

@@ -180,6 +180,7 @@ def render(d: dict[str, Any]) -> None:
         line("quarantine", f"{d['quarantine_open']} open"),
         *([failure_queues(d["failure_queues"])] if "failure_queues" in d else []),
         *(line("secret", pin(p)) for p in d.get("secrets") or []),
+        *([shadow_lines(d["shadow"])] if d.get("shadow") else []),
         *flip_lines(d["read_source"], verdict),
         pairs("tables", (f"{role} {name}" for role, name in tables.items())),
         line("recent flips", "none" if not d["flips"] else ""),
@@ -198,6 +199,25 @@ def failure_queues(queues: Iterable[dict[str, Any]]) -> str:
     if any(q.get("depth") for q in queues):
         text += ": run `cutover dlq redrive`, then `cutover reconcile --repair` (runbooks/poison-record.md)"
     return line("failure queues", text)
+
+
+def shadow_lines(s: dict[str, Any]) -> str:
+    """This shadow phase's distinct keys compared and mismatches per kind of read, and every
+    recorded mismatching key (the gate's shadow evidence; counts per outcome are in --json)."""
+    mismatches = s.get("mismatches") or []
+    if s.get("error"):
+        text = f"unreadable ({s['error']})"
+    elif not s.get("on_shadow"):
+        text = "not on shadow"
+    else:
+        reads = s.get("reads") or {}
+        since = f"since {s.get('entered_at')}" if s.get("entered_at") else "start unknown"
+        per = [f"{op} {c.get('keys', 0)} keys, {c.get('mismatch', 0)} mismatched" for op, c in reads.items()]
+        text = f"{since}: " + ("; ".join(per) if per else "no comparisons recorded")
+    if mismatches:
+        newest = mismatches[0]
+        text += f"; {len(mismatches)} mismatching key(s) recorded, newest {newest.get('op')} at {newest.get('last_at')}"
+    return line("shadow reads", text)
 
 
 def flag_lines(d: dict[str, Any]) -> list[str]:

@@ -29,6 +29,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from controlplane.shadow_evidence import SHADOW_PREFIX
 from cutover.environment import API_ENV
 from cutover.state import FLIP
 from infra.config import StageConfig
@@ -120,11 +121,15 @@ class ApiStack(Stack):
             grant_table(self.function, config.legacy_table_arn(role), names.source_spec(role), READ + LEGACY_WRITE)
         grant_table(self.function, table_ref(self, "V3Ref", names.v3_table).arn, names.v3_spec(), READ)
         # e-mail claims and recent-write markers, written in the same transactions as legacy (app_handlers.ledger)
-        grant_table(
-            self.function,
-            table_ref(self, "ApiTableRef", names.api_table).arn,
-            names.api_spec(),
-            READ + LEGACY_WRITE + ("dynamodb:DeleteItem",),
+        api_table = table_ref(self, "ApiTableRef", names.api_table).arn
+        grant_table(self.function, api_table, names.api_spec(), READ + LEGACY_WRITE + ("dynamodb:DeleteItem",))
+        # shadow comparisons for the flip gate (controlplane.shadow_evidence): counters, only under shadow# keys
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:UpdateItem"],
+                resources=[api_table],
+                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{SHADOW_PREFIX}*"]}},
+            )
         )
         # the read-source flag is the reports table's flip control item (controlplane.flag): that partition only
         self.function.add_to_role_policy(

@@ -17,14 +17,14 @@ not quotes (tests/unit/test_runbooks.py parses those).
 A quote is matched as a pattern: `<anything>` and `...` stand for any text, a lone `N` for a
 number; `my-service`/`staging` in a name or path stand for the test's service and stage.
 
-Counts (test_the_counts_in_this_docstring_are_current keeps them true): 266 quotes; 82 AWS-only,
-among them 58 of deploy.md's outputs of aws/cdk/serverless against an account; 13 produced by
+Counts (test_the_counts_in_this_docstring_are_current keeps them true): 276 quotes; 82 AWS-only,
+among them 58 of deploy.md's outputs of aws/cdk/serverless against an account; 17 produced by
 another test (a race, an item DynamoDB will not store in a legacy table, the CDK synth, the legacy
 check's rollback warning, the raw rollback command run as printed, a second backfill refused by
-the lease, `cutover rehearse`'s report, a one-source backfill beside full evidence: each names
-that test); 49 not
-output; the other 122 are checked here (48 after the block they follow on the walk, 74 from a
-scenario's state).
+the lease, `cutover rehearse`'s report, a one-source backfill beside full evidence, the shadow
+rule's comparisons, mismatches and unreadable evidence: each names that test); 52 not output; the
+other 125 are checked here (48 after the block they follow on the walk, 77 from a scenario's
+state).
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from shadow_world import shadow_phase_done  # tests/ is on sys.path
 
 from cutover.clients import Clients
 from cutover.clock import utc_now
@@ -328,6 +329,24 @@ CHECKS: dict[str, dict[str, Any]] = {
         "V3Error": CLOUDWATCH,
         "V3ReadThrough": CLOUDWATCH,
         "refused: read-source stays shadow; flipping to v3 needs:": Scenario("refused_from_shadow"),
+        "get_user": NAME,
+        "find_by_email": NAME,
+        "orders_of": NAME,
+        "reads have been on shadow for N s (since ...), under the 900 s minimum": Scenario("refused_from_shadow"),
+        "no shadow comparisons are recorded for this shadow phase": Scenario("refused_from_shadow"),
+        "shadow reads compared <read> on N distinct key(s) (N comparison(s)), under the 100 minimum": Elsewhere(
+            "tests/integration/test_flip_shadow_gate.py", "comparisons recorded by the API's own shadow reads"
+        ),
+        "shadow reads found N unexplained mismatch(es) (<read> <key> on <attributes> at ...)": Elsewhere(
+            "tests/integration/test_flip_shadow_gate.py", "a tampered v3 value read by the API on shadow"
+        ),
+        "cannot tell when the shadow phase started": Elsewhere(
+            "tests/unit/test_gate_shadow.py", "a flag set to shadow by the raw rollback command's kind of edit"
+        ),
+        "the shadow evidence could not be read": Elsewhere(
+            "tests/unit/test_gate_shadow.py", "an API table the operator may not query"
+        ),
+        "shadow reads": Scenario("dlq_refused"),
         "read-source changed while this flip to v3 was being evaluated": Scenario("flip_race"),
         "read-source changed while this flip ...": Scenario("flip_race"),
         "POST /orders": NAME,
@@ -924,6 +943,8 @@ def test_every_quoted_output_is_what_the_commands_print(world):
     for runbook in ORDER:
         for section in sections(runbook):
             for cmd in section.commands:
+                if cmd.startswith("cutover flip v3"):  # the walk cannot serve 15 min of shadow traffic
+                    shadow_phase_done(w.settings, w.clients)  # tests/shadow_world.py: that phase, recorded
                 section.output += runner.invoke(main, [*shlex.split(cmd)[1:], *common]).output
             for quote in section.quotes:
                 check = check_for(runbook, quote)

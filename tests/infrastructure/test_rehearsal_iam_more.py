@@ -23,6 +23,7 @@ from tests.infrastructure.test_rehearsal_iam import ACCOUNT, REGION, Steps, synt
 Deploy = Callable[[str], Policy]
 REVIEWER_KEY = f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/my-service/staging/cutover/secrets/reviewer-key"
 CATALOG = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/my-service-staging-catalog"
+API_TABLE = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/my-service-staging-cutover-api"
 PIN_READ = ("dynamodb:GetItem", f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/my-service-staging-cutover-checkpoints")
 
 
@@ -210,12 +211,45 @@ def test_the_api_serves_a_get_and_a_post_under_its_own_policy(api_deployed, read
         with enforced(api_policy, ACCOUNT, REGION) as denials:
             got = api.lambda_handler(to_event("GET", "/users/u1", {}, None), None)
             created = api.lambda_handler(post, None)
+            api.cold_start.get().ctx.shadow.drain()  # shadow evidence, written off the read's thread
     finally:
         api.cold_start.reset()
     # Then both answered and every call was granted, the flag's read among them
     assert denials.seen == [] and (got["statusCode"], created["statusCode"]) == (200, 201), (got, created)
     assert ("dynamodb:GetItem", reports) in denials.checked
     assert any(reports in s.resources for s in api_policy.unchecked)  # the LeadingKeys grant, unevaluated
+    # And on shadow the comparison was recorded in the API table, under its own (shadow#) grant
+    recorded = ("dynamodb:UpdateItem", API_TABLE) in denials.checked
+    assert recorded == (read_source == "shadow"), denials.checked
+    assert any(API_TABLE in s.resources and "dynamodb:UpdateItem" in s.actions for s in api_policy.unchecked)
+
+
+def test_without_the_shadow_grant_the_read_is_served_and_the_failure_counted(api_deployed):
+    """A shadow read whose evidence AWS refuses to record (no UpdateItem on the API table) is
+    still served; the refusal is logged and counted (ShadowRecordFailed)."""
+    import boto3
+
+    from app_handlers import api
+    from cutover.state import CONTROL, FLIP
+    from cutover_cli.http_bridge import to_event
+
+    # Given the staging API function on shadow, its policy without the shadow evidence grant
+    policy = api_deployed(HANDLER).without("dynamodb:UpdateItem", "cutover-api")
+    reports = "my-service-staging-cutover-reports"
+    item = to_ddb({"pk": FLIP, "sk": CONTROL, "readSource": "shadow", "version": 1})
+    boto3.client("dynamodb", region_name=REGION).put_item(TableName=reports, Item=item)
+    api.cold_start.reset()
+    try:
+        # When it serves a GET as API Gateway delivers it
+        with enforced(policy, ACCOUNT, REGION) as denials:
+            got = api.lambda_handler(to_event("GET", "/users/u1", {}, None), None)
+            ctx = api.cold_start.get().ctx
+            ctx.shadow.drain()
+    finally:
+        api.cold_start.reset()
+    # Then legacy's answer was served, and the refused write was counted, not raised
+    assert got["statusCode"] == 200 and set(denials.seen) == {("dynamodb:UpdateItem", API_TABLE)}, denials.seen
+    assert ctx.telemetry.counts["ShadowRecordFailed"] >= 1
 
 
 def _custom_resource(synth_stage, kind: str) -> tuple[dict, Policy]:

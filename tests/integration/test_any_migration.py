@@ -43,6 +43,7 @@ from replicator.redrive import Redriver
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))  # check_migrations (the third shape)
 from flag_owner import read_source  # tests/ is on sys.path (conftest)
+from shadow_world import shadow_phase_done
 
 from tests.properties.migration_items import storable
 
@@ -300,6 +301,7 @@ def test_the_gate_allows_v3_after_backfill_and_a_clean_reconcile_and_refuses_a_s
     code, out = _cli(settings, "reconcile", *report)
     assert code == 1 and "different 1" in out, out
     assert _cli(settings, "flip", "shadow")[0] == 0
+    shadow_phase_done(settings, clients)  # this migration's application's shadow reads (tests/shadow_world.py)
     code, out = _cli(settings, "flip", "v3")
     # Then the flip is refused, naming the unclean reconcile, and readers stay on shadow
     assert code == 1 and "the last reconcile is not clean" in out, out

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from flag_owner import mirror, read_source, set_read_source  # tests/ is on sys.path
+from shadow_world import shadow_phase_done
 from test_flip_interlock import _cli, fresh, module_backend, prepare  # same directory: on sys.path
 
 from app_handlers.context import AppConfig, build_context
@@ -53,6 +54,7 @@ def test_a_rollback_landing_after_a_won_claim_stands_and_the_late_flip_is_told(w
     settings, clients = world
     prepare(settings, clients)
     assert _cli(settings, "flip", "shadow")[0] == 0
+    shadow_phase_done(settings, clients)  # ... that has run its course (tests/shadow_world.py)
     real, raced = ReportStore.record, []
 
     def rollback_lands(self, kind, data, **kw):

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from click.testing import CliRunner
 from flag_owner import read_source, set_read_source  # tests/ is on sys.path
+from shadow_world import shadow_phase_done
 
 from cutover.clients import Clients
 from cutover.clock import iso
@@ -33,7 +34,7 @@ def fresh(settings, clients) -> tuple:
     """Forget every flip, reconcile, position and quarantine entry, and set the flag to legacy
     (much faster than creating a backend per test)."""
     n = settings.names
-    for table in (n.reports_table, n.checkpoints_table, n.quarantine_table):
+    for table in (n.reports_table, n.checkpoints_table, n.quarantine_table, n.api_table):
         _wipe(clients, table)
     clients.ssm.put_parameter(Name=n.read_source_parameter, Value="legacy", Type="String", Overwrite=True)  # the mirror
     return settings, clients
@@ -80,10 +81,12 @@ def prepare(
     sync_lag_at_start: float | None = 1.0,
     backfill_after_reconcile=False,
     backfilled: tuple[str, ...] | None = None,
+    shadow=True,
 ) -> None:
     """Write the evidence the interlock reads, directly through the stores: a complete backfill (of
     `backfilled`, default every source, shaped as the runner records it), then a full reconcile that
-    started after it while sync was caught up, and per-shard sync positions."""
+    started after it while sync was caught up, per-shard sync positions, and (if the flag is on
+    shadow and `shadow`) a shadow phase that already ran (tests/shadow_world.py)."""
     n = settings.names
     now = datetime.now(UTC)
     finished = now - timedelta(hours=reconcile_age_h)
@@ -114,6 +117,8 @@ def prepare(
             )
             positions.save_shard(n.source_table(source), f"shard-{source}", stream_arn="arn:test", sequence="1",
                                  closed=False, done=False, caught_up_at=now - timedelta(seconds=lag_s))  # fmt: skip
+    if shadow:
+        shadow_phase_done(settings, clients)
     store = QuarantineStore(clients.dynamodb, n.quarantine_table)
     for i in range(quarantined):
         store.put(
@@ -165,6 +170,7 @@ def test_v3_allowed_with_evidence_then_rollback_recorded_and_shown(world):
     prepare(settings, clients, quarantined=1)
     # When flipping to shadow, to v3 with --accept-quarantine, then back to legacy
     assert _cli(settings, "flip", "shadow")[0] == 0
+    shadow_phase_done(settings, clients)  # ... and let it run
     assert _cli(settings, "flip", "v3")[0] == 1
     code, out = _cli(settings, "flip", "v3", "--accept-quarantine", "--reason", "known bad rows")
     assert (code, out.strip()) == (0, "read-source: shadow -> v3")

@@ -17,7 +17,11 @@ Invariants after every step:
   transform of every legacy item, by target key (every item of a fan-out; live v3 items, `_`
   attributes ignored);
 - recorded evidence never moves backwards: shard positions (sequence, done), the latest
-  reconcile's start time, the flip control version.
+  reconcile's start time, the flip control version;
+- a shadow mismatch the API recorded (interleaved with reconciles that start, and record, before
+  or after it) refuses v3 unless a full, clean reconcile recorded so far STARTED after it. The
+  phase's time and comparison counts are taken as met here (tests/shadow_world.py): they are
+  the shadow rule's own tests' subject, and with them unmet the gate would never allow v3.
 
 The double trims at once where AWS trims a record 24 h after it was written; the first invariant
 therefore skips a gate allowed on a reconcile that finished before the newest trimmed record was
@@ -34,6 +38,7 @@ comparison: 2 in 3). Soak locally with:
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from functools import lru_cache
@@ -50,8 +55,9 @@ from controlplane.evidence import Stores
 from controlplane.flag import ReadSource
 from controlplane.flipper import FlipConflictError, FlipSupersededError, flip
 from controlplane.gate import evaluate
+from controlplane.shadow_evidence import Batch, Mismatch, ShadowStore
 from cutover.clients import Clients
-from cutover.clock import iso
+from cutover.clock import iso, utc_now
 from cutover.codec import from_ddb, to_ddb
 from cutover.migration import Migration
 from cutover.settings import Settings
@@ -64,7 +70,8 @@ from replicator.poller.sync import SyncOptions, run_sync
 from replicator.positions import PositionStore
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from streams_double import StreamsDouble  # tests/ is on sys.path (not a package)
+from shadow_world import complete_reading  # tests/ is on sys.path (not a package)
+from streams_double import StreamsDouble
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from migration_items import MIGRATIONS, SECRET_VALUE, pool, secrets_of
@@ -121,6 +128,8 @@ class EvidenceMachine(RuleBasedStateMachine):
         self.seen_positions: dict[str, tuple[int, bool]] = {}  # '<table> <shard>' -> (sequence, done)
         self.seen_reconcile = ""
         self.seen_version = 0
+        self.mismatch_at = ""  # the newest shadow mismatch the API recorded
+        self.clean_starts: list[str] = []  # start times of the full, clean reconciles recorded
         # The write time of the newest record trimmed so far. The double trims at once; AWS trims a
         # record only 24 h after it was written, so a reconcile that finished before that time is
         # older than the gate's 24 h age limit by the time anything is trimmed.
@@ -236,9 +245,14 @@ class EvidenceMachine(RuleBasedStateMachine):
     def reconcile(self, repair: bool, record_now: bool) -> None:
         report = run_reconcile(self.settings, self.real, segments=1, workers=1, repair=repair, record=False)
         if record_now:
-            record_report(Stores.build(self.settings, self.real).reports, report)
+            self._record(report)
         else:
             self.pending.append(report)
+
+    def _record(self, report: Any) -> None:
+        record_report(Stores.build(self.settings, self.real).reports, report)
+        if report.clean and report.sample is None:
+            self.clean_starts.append(report.started_at)
 
     @rule(repair=st.booleans())
     def catch_up_and_prove(self, repair: bool) -> None:
@@ -251,7 +265,16 @@ class EvidenceMachine(RuleBasedStateMachine):
     @precondition(lambda self: bool(self.pending))
     @rule()
     def reconcile_records_late(self) -> None:
-        record_report(Stores.build(self.settings, self.real).reports, self.pending.pop(0))
+        self._record(self.pending.pop(0))
+
+    @rule(data=st.data(), key=st.integers(0, KEYS - 1))
+    def shadow_read_mismatches(self, data: st.DataObject, key: int) -> None:
+        """The API, on shadow, finds v3 differing from transform(legacy) on a key (what it records)."""
+        role = self._role(data)
+        keys, at = self._keys(role, self.pool[role][key][0]), utc_now()
+        batch = Batch(mismatches={(role, str(keys)): Mismatch(role, keys, ["a"], at, at, 1, "1")})
+        ShadowStore(self.real.dynamodb, self.settings.names.api_table).write(batch)
+        self.mismatch_at = max(self.mismatch_at, at)
 
     @rule(to=st.sampled_from([ReadSource.LEGACY, ReadSource.SHADOW, ReadSource.V3]))
     def flip_to(self, to: ReadSource) -> None:
@@ -297,7 +320,7 @@ class EvidenceMachine(RuleBasedStateMachine):
     @invariant()
     def gate_allowed_means_v3_is_right(self) -> None:
         stores = Stores.build(self.settings, self.real)
-        if not self.synced or not evaluate("v3", stores.evidence(current_flag="shadow")).allowed:
+        if not self.synced or not self._allowed(stores):
             return
         if (stores.reports.latest(RECONCILE) or {}).get("finished_at", "") <= self.aged_out:
             event("the gate allowed v3 on a reconcile that 24 h of trimming would have aged out: not compared")
@@ -315,6 +338,22 @@ class EvidenceMachine(RuleBasedStateMachine):
                 for out in m.transform(role, item, secrets_of(m)):
                     expected[m.target_key(out)] = out
         assert live == expected, "the gate allowed v3 while v3 differs from transform(legacy)"
+
+    def _allowed(self, stores: Stores) -> bool:
+        """The gate's verdict on what is recorded, the shadow phase's time and counts taken as met."""
+        evidence = stores.evidence(current_flag="shadow")
+        found = evidence.shadow.mismatches if evidence.shadow else ()
+        shadow = dataclasses.replace(complete_reading(evidence.now), mismatches=found)
+        return evaluate("v3", dataclasses.replace(evidence, shadow=shadow)).allowed
+
+    @invariant()
+    def an_unexplained_shadow_mismatch_refuses_v3(self) -> None:
+        if not self.mismatch_at or not self._allowed(Stores.build(self.settings, self.real)):
+            return
+        event("the gate allowed v3 after a shadow mismatch")
+        assert any(start > self.mismatch_at for start in self.clean_starts), (
+            "the gate allowed v3 while no full, clean reconcile started after the last shadow mismatch"
+        )
 
     @invariant()
     def evidence_never_moves_backwards(self) -> None:

@@ -7,6 +7,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from shadow_world import complete_reading  # tests/ is on sys.path
 
 from controlplane.gate import Evidence, Thresholds, evaluate, loosened
 
@@ -31,7 +32,13 @@ def _evidence(age_h=1.0, clean=True, quarantine=0, lag: float | None = 5.0, flag
     }
     backfill = {"finished_at": _z(finished - timedelta(minutes=5)), "complete": True}
     return Evidence(
-        reconcile=rec, quarantine_open=quarantine, lag_seconds=lag, now=NOW, current_flag=flag, backfill=backfill
+        reconcile=rec,
+        quarantine_open=quarantine,
+        lag_seconds=lag,
+        now=NOW,
+        current_flag=flag,
+        backfill=backfill,
+        shadow=complete_reading(NOW),
     )
 
 
@@ -62,7 +69,15 @@ def test_every_failure_is_listed_at_once_in_the_order_to_fix_them():
 
 def test_no_reconcile_at_all():
     verdict = evaluate(
-        "v3", Evidence(reconcile=None, quarantine_open=0, lag_seconds=1.0, now=NOW, current_flag="shadow")
+        "v3",
+        Evidence(
+            reconcile=None,
+            quarantine_open=0,
+            lag_seconds=1.0,
+            now=NOW,
+            current_flag="shadow",
+            shadow=complete_reading(NOW),
+        ),
     )
     # Then both the missing backfill and the missing reconcile are listed, the backfill first
     assert verdict.failures == (

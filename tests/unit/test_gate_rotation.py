@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime, timedelta
 
+from shadow_world import complete_reading  # tests/ is on sys.path
+
 from controlplane.gate import Evidence, evaluate
 
 NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)  # fixed-date: passed as Evidence.now; the rules read no clock
@@ -26,7 +28,13 @@ def _evidence(**changes: object) -> Evidence:
     }
     backfill = {"finished_at": _z(NOW - timedelta(hours=2)), "complete": True}
     base = Evidence(
-        reconcile=rec, quarantine_open=0, lag_seconds=1.0, now=NOW, current_flag="shadow", backfill=backfill
+        reconcile=rec,
+        quarantine_open=0,
+        lag_seconds=1.0,
+        now=NOW,
+        current_flag="shadow",
+        backfill=backfill,
+        shadow=complete_reading(NOW),
     )
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 

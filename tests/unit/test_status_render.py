@@ -188,3 +188,23 @@ def test_the_backfill_lease_names_its_holder_or_says_none(capsys):
     assert "backfill lease none (a backfill may start)" in " ".join(capsys.readouterr().out.split())
     render(_data())
     assert "backfill lease" not in capsys.readouterr().out
+
+
+def test_the_shadow_phase_shows_keys_and_mismatches_per_kind_of_read(capsys):
+    # Given a shadow phase with two kinds of read and one recorded mismatch
+    t = now()
+    counts = {"match": 40, "mismatch": 1, "expected": 0, "uncomparable": 0, "skipped": 3, "error": 0}
+    shadow = {
+        "on_shadow": True,
+        "entered_at": iso(t - timedelta(minutes=20)),
+        "reads": {"get_user": {**counts, "keys": 37}, "orders_of": {**dict.fromkeys(counts, 0), "keys": 0}},
+        "mismatches": [{"op": "get_user", "keys": {"userId": "u1"}, "last_at": iso(t)}],
+        "error": None,
+    }
+    render(_data(shadow=shadow))
+    out = " ".join(capsys.readouterr().out.split())
+    # Then one line says, per kind of read, the distinct keys compared and the mismatches
+    assert "shadow reads since " in out and "get_user 37 keys, 1 mismatched; orders_of 0 keys, 0 mismatched" in out
+    assert "1 mismatching key(s) recorded, newest get_user at" in out
+    render(_data(shadow={**shadow, "on_shadow": False, "mismatches": []}))
+    assert "shadow reads not on shadow" in " ".join(capsys.readouterr().out.split())
