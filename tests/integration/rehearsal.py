@@ -22,6 +22,7 @@ from cutover.clients import Clients
 from cutover.settings import Settings
 from cutover_cli.rehearsal.lambdas import Functions, Runtime
 from cutover_cli.rehearsal.machines import Deployment, deploy_machines
+from cutover_cli.rehearsal.moto_gaps.dynamodb import aws_label
 from cutover_cli.rehearsal.moto_gaps.lambda_ import dispatched
 from cutover_cli.rehearsal.moto_gaps.stepfunctions import Interpreter, interpreter
 from tests.infrastructure.conftest import MIGRATIONS, stage_context
@@ -64,11 +65,10 @@ def context(settings: Settings, clients: Clients) -> dict[str, Any]:
 
 
 def _milliseconds(stream_arn: str) -> str:
-    """moto labels a stream with microseconds (`...T17:59:06.262614`), AWS with milliseconds
-    (`...T17:59:06.262`), which is what infra/config.py accepts: the label cut to AWS's shape.
-    Only the replicator reads a stream, and no test here runs it."""
+    """moto's stream label in AWS's form (`moto_gaps.dynamodb.aws_label`), which infra/config.py
+    accepts. Only the replicator reads a stream, and no test here runs it."""
     head, _, label = stream_arn.rpartition("/stream/")
-    return f"{head}/stream/{label[:23]}"
+    return f"{head}/stream/{aws_label(label)}"
 
 
 def synthesize(ctx: dict[str, Any], outdir: Path, build_dir: Path) -> tuple[dict[str, Any], str]:
