@@ -190,4 +190,5 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         return handle(event, context, rt.ctx)
     finally:
+        rt.ctx.shadow.settle()  # a mismatch's evidence is written before Lambda freezes the process
         rt.metrics.flush_metrics()

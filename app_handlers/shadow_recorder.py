@@ -117,6 +117,21 @@ class ShadowRecorder:
             )
             return False
 
+    def settle(self, timeout: float = 2.0) -> None:
+        """Wait (at most `timeout`) for a flush already running, never raising: Lambda freezes the
+        process once its handler returns, so a mismatch's write started by an invocation must end
+        inside it, or it waits for the next invocation (never, if the instance is reclaimed).
+        Costs nothing when no flush runs, which is every request but a mismatch or one per
+        interval."""
+        with self._lock:
+            running = self._flushing
+        if running is None:
+            return
+        try:
+            running.result(timeout=timeout)
+        except Exception:  # noqa: BLE001 - a failed flush logs and counts itself; a slow one is kept
+            return
+
     def drain(self, timeout: float = 10.0) -> None:
         """Flush what is pending and wait for it (the demo, tests, a local server stopping)."""
         with self._lock:

@@ -198,3 +198,25 @@ def test_a_flush_that_fails_part_way_retries_only_what_was_not_written():
     # Then the counts are written once, and the mismatch is not written again
     assert sum(b.counts[("7", "a")]["mismatch"] for b in store.batches) == 1
     assert not any(b.mismatches for b in store.batches)
+
+
+def test_settle_waits_for_a_running_flush_so_a_mismatch_is_written_before_lambda_freezes():
+    # Given a mismatch whose write is still running (the store is slow)
+    gate = threading.Event()
+    store = Store(gate=gate)
+    rec, _ = _recorder(store)
+    rec.record("a", {"userId": "u1"}, "mismatch", ["name"])
+    assert store.entered.wait(5)
+    threading.Timer(0.2, gate.set).start()
+    # When the invocation ends (the Lambda handler settles the recorder)
+    rec.settle(timeout=5)
+    # Then the write has finished: nothing waits for a thaw that may never come
+    assert store.batches and store.batches[0].mismatches
+    # And settling with nothing running, or past a slow write's timeout, returns without raising
+    rec.settle()
+    slow = Store(gate=threading.Event())
+    rec2, _ = _recorder(slow)
+    rec2.record("a", {"userId": "u2"}, "mismatch", ["name"])
+    assert slow.entered.wait(5)
+    rec2.settle(timeout=0.05)
+    slow.gate.set()
