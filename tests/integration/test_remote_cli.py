@@ -327,14 +327,14 @@ def test_backfill_then_reconcile_with_repair_through_the_deployed_machines(migra
     latest = ReportStore(clients.dynamodb, settings.names.reports_table).latest(RECONCILE)
     assert latest["run_id"] == out["run_id"] and latest["started_at"] == out["started_at"]
     # When it runs with --repair, Then the item is back, and a reconcile after it is clean (exit 0)
-    repaired = _cli(settings, "reconcile", "--remote", "--segments", "1", "--repair", "--json")
+    repaired = _cli(settings, "reconcile", "--remote", "--segments", "1", "--repair", "--json", "--report", str(report))
     assert repaired.exit_code in (0, 1), repaired.output
     assert json.loads(repaired.stdout)["status"] == "SUCCEEDED"
     back = clients.dynamodb.get_item(TableName=settings.names.v3_table, Key={k: lost[k] for k in target_keys})
     assert {k: v for k, v in back["Item"].items() if k != "_version"} == {
         k: v for k, v in lost.items() if k != "_version"
     }
-    clean = _cli(settings, "reconcile", "--remote", "--segments", "1", "--json")
+    clean = _cli(settings, "reconcile", "--remote", "--segments", "1", "--json", "--report", str(report))
     assert clean.exit_code == 0, clean.output
     assert json.loads(clean.stdout)["clean"] is True
     # And every function ran in its own worker from its asset, under its own policy
